@@ -1,0 +1,208 @@
+"""Configuration: read from the environment (and `.env`) in this one place, validated here.
+
+A missing or malformed variable raises ConfigError with one line that names the variable and the form it
+should have. Secrets are kept out of repr() so that logging a config never prints them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from storage.errors import BugTrackerError
+
+
+class ConfigError(BugTrackerError):
+    pass
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    dynamodb_table: str | None  # None: the embedded SQLite store
+    sqlite_path: str
+    aws_max_attempts: int
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    bot_token: str = field(repr=False)
+    app_token: str = field(repr=False)
+    channel_ids: tuple[str, ...]
+    api_url: str
+    linkers: tuple[str, ...]  # Slack user ids (U…/W…) and user group ids (S…); empty: everyone
+    thread_replies: bool
+
+
+@dataclass(frozen=True)
+class ZendeskConfig:
+    subdomain: str
+    email: str
+    api_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ShortcutConfig:
+    api_token: str = field(repr=False)
+    api_url: str
+    query: str
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    interval_seconds: int
+    start: date | None  # first backfill starts here; None: all history
+
+
+@dataclass(frozen=True)
+class Config:
+    store: StoreConfig
+    slack: SlackConfig | None  # None: console mode
+    zendesk: ZendeskConfig | None
+    shortcut: ShortcutConfig | None
+    sync: SyncConfig
+    metrics_port: int | None
+    log_level: str
+
+
+_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_LINKER = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_SHORTCUT_API_URL = "https://api.app.shortcut.com/api/v3"
+DEFAULT_SHORTCUT_QUERY = "type:bug"
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.environ.get(name, "").strip()
+        return value or default
+
+    def matching(self, name: str, pattern: re.Pattern[str], form: str, default: str | None = None) -> str | None:
+        value = self.text(name, default)
+        if value is not None and not pattern.match(value):
+            raise ConfigError(f"{name} is malformed: it should be {form}")
+        return value
+
+    def integer(self, name: str, default: int | None, low: int, high: int) -> int | None:
+        value = self.text(name)
+        if value is None:
+            return default
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise ConfigError(f"{name} is malformed: it should be a whole number from {low} to {high}")
+        return int(value)
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.text(name)
+        if value is None:
+            return default
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} is malformed: it should be on or off (true/false)")
+
+    def secret(self, name: str, prefix: str = "") -> str | None:
+        value = self.text(name)
+        if value is not None and not value.startswith(prefix):
+            # Never echo the value: it may be a real secret put in the wrong variable.
+            raise ConfigError(f"{name} is malformed: it should start with '{prefix}'")
+        return value
+
+    def listing(self, name: str, pattern: re.Pattern[str], form: str) -> tuple[str, ...]:
+        items = tuple(item.strip() for item in (self.text(name) or "").split(",") if item.strip())
+        for item in items:
+            if not pattern.match(item):
+                raise ConfigError(f"{name} is malformed: it should be a comma-separated list of {form}")
+        return items
+
+    def all_or_none(self, names: tuple[str, ...]) -> bool:
+        present = [name for name in names if self.text(name)]
+        if present and len(present) != len(names):
+            missing = ", ".join(name for name in names if name not in present)
+            raise ConfigError(f"{missing} missing: {', '.join(present)} is set, and it needs all of {', '.join(names)}")
+        return bool(present)
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Read the configuration; with no mapping given, from os.environ after loading `.env`."""
+    if environ is None:
+        from dotenv import load_dotenv
+
+        load_dotenv(override=False)
+        environ = os.environ
+    read = _Reader(environ)
+    store = StoreConfig(
+        dynamodb_table=read.matching(
+            "DYNAMODB_TABLE", _TABLE, "a DynamoDB table name (3-255 of letters, digits, _ . -)"
+        ),
+        sqlite_path=read.text("BUGTRACKER_DB", "./bugtracker.db"),
+        aws_max_attempts=read.integer("AWS_MAX_ATTEMPTS", 8, 1, 20),
+    )
+    return Config(
+        store=store,
+        slack=_slack(read),
+        zendesk=_zendesk(read),
+        shortcut=_shortcut(read),
+        sync=_sync(read),
+        metrics_port=read.integer("METRICS_PORT", None, 1, 65535),
+        log_level=read.matching("LOG_LEVEL", re.compile(r"^(DEBUG|INFO|WARNING|ERROR)$"), "one of " + ", ".join(_LOG_LEVELS), "INFO"),
+    )
+
+
+def _slack(read: _Reader) -> SlackConfig | None:
+    if not read.all_or_none(("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CHANNEL_ID")):
+        return None
+    api_url = read.text("SLACK_API_URL", DEFAULT_SLACK_API_URL)
+    if not api_url.startswith(("http://", "https://")):
+        raise ConfigError("SLACK_API_URL is malformed: it should be a URL like https://slack.com/api/")
+    return SlackConfig(
+        bot_token=read.secret("SLACK_BOT_TOKEN", "xoxb-"),
+        app_token=read.secret("SLACK_APP_TOKEN", "xapp-"),
+        channel_ids=read.listing("SLACK_CHANNEL_ID", _CHANNEL, "channel ids like C0123456789"),
+        api_url=api_url if api_url.endswith("/") else api_url + "/",
+        linkers=read.listing("BUG_LINKERS", _LINKER, "user ids (U…) or user group ids (S…)"),
+        thread_replies=read.flag("SLACK_THREAD_REPLIES", True),
+    )
+
+
+def _zendesk(read: _Reader) -> ZendeskConfig | None:
+    if not read.all_or_none(("ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN")):
+        return None
+    email = read.text("ZENDESK_EMAIL")
+    if "@" not in email:
+        raise ConfigError("ZENDESK_EMAIL is malformed: it should be the agent's email address")
+    return ZendeskConfig(
+        subdomain=read.matching("ZENDESK_SUBDOMAIN", _SUBDOMAIN, "the part before .zendesk.com, like 'acme'"),
+        email=email,
+        api_token=read.secret("ZENDESK_API_TOKEN"),
+    )
+
+
+def _shortcut(read: _Reader) -> ShortcutConfig | None:
+    token = read.secret("SHORTCUT_API_TOKEN")
+    if token is None:
+        return None
+    api_url = read.text("SHORTCUT_API_URL", DEFAULT_SHORTCUT_API_URL).rstrip("/")
+    if not api_url.startswith(("http://", "https://")):
+        raise ConfigError(f"SHORTCUT_API_URL is malformed: it should be a URL like {DEFAULT_SHORTCUT_API_URL}")
+    return ShortcutConfig(api_token=token, api_url=api_url, query=read.text("SHORTCUT_QUERY", DEFAULT_SHORTCUT_QUERY))
+
+
+def _sync(read: _Reader) -> SyncConfig:
+    start_text = read.text("SYNC_START")
+    start = None
+    if start_text is not None:
+        try:
+            start = date.fromisoformat(start_text)
+        except ValueError:
+            raise ConfigError("SYNC_START is malformed: it should be a date like 2026-01-31") from None
+    return SyncConfig(interval_seconds=read.integer("SYNC_INTERVAL_SECONDS", 300, 10, 86400), start=start)

@@ -1,0 +1,33 @@
+"""The store's own exceptions. Each carries a message meant for the person who asked."""
+
+
+class BugTrackerError(Exception):
+    """Base of every expected error: the message is shown to the user as it is."""
+
+
+class InvalidTicketId(BugTrackerError, ValueError):
+    pass
+
+
+class InvalidPriority(BugTrackerError, ValueError):
+    pass
+
+
+class TicketNotFound(BugTrackerError):
+    pass
+
+
+class LinkRefused(BugTrackerError):
+    """A link or unlink that would break the store's rules (self link, cycle, unknown id, ...)."""
+
+
+class StoreUnavailable(BugTrackerError):
+    """The database cannot be reached or refused our credentials."""
+
+
+class StoreError(BugTrackerError):
+    """The database answered with an error we did not expect (throttling that outlasted retries, ...)."""
+
+
+class ConcurrentUpdate(StoreError):
+    """Another writer kept changing the same records; the operation gave up after several tries."""
