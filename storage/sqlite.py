@@ -167,7 +167,9 @@ class SqliteStore(BugStore):
 
     def _aliases(self, connection: sqlite3.Connection) -> rules.AliasLookup:
         def target_of(ticket_id: str) -> str | None:
-            row = connection.execute("SELECT target_id FROM aliases WHERE source_id = ?", (ticket_id,)).fetchone()
+            row = connection.execute(
+                "SELECT target_id FROM aliases WHERE source_id = ?", (ticket_id,)
+            ).fetchone()
             return row[0] if row else None
 
         return target_of
@@ -227,16 +229,21 @@ class SqliteStore(BugStore):
             moved = tuple(
                 row[0]
                 for row in connection.execute(
-                    "SELECT source_record FROM records WHERE ticket_id = ? ORDER BY source_record", (source_id,)
+                    "SELECT source_record FROM records WHERE ticket_id = ? ORDER BY source_record",
+                    (source_id,),
                 )
             )
-            connection.execute("UPDATE records SET ticket_id = ? WHERE ticket_id = ?", (destination, source_id))
+            connection.execute(
+                "UPDATE records SET ticket_id = ? WHERE ticket_id = ?", (destination, source_id)
+            )
             now = now_timestamp()
             connection.execute(
                 "INSERT INTO aliases (source_id, target_id, actor, at) VALUES (?, ?, ?, ?)",
                 (source_id, target_id, actor, now),
             )
-            self._audit(connection, {source_id, destination}, "link", source_id, target_id, actor, now, len(moved))
+            self._audit(
+                connection, {source_id, destination}, "link", source_id, target_id, actor, now, len(moved)
+            )
             return LinkResult(source_id, target_id, destination, moved)
 
     def unlink(self, ticket_id: str, actor: str) -> LinkResult:
@@ -255,11 +262,14 @@ class SqliteStore(BugStore):
                 new_location = rules.resolve_chain(home, aliases)[-1]
                 if new_location != location:
                     connection.execute(
-                        "UPDATE records SET ticket_id = ? WHERE source_record = ?", (new_location, source_record)
+                        "UPDATE records SET ticket_id = ? WHERE source_record = ?",
+                        (new_location, source_record),
                     )
                     moved.append(source_record)
             now = now_timestamp()
-            self._audit(connection, {ticket_id, location}, "unlink", ticket_id, target, actor, now, len(moved))
+            self._audit(
+                connection, {ticket_id, location}, "unlink", ticket_id, target, actor, now, len(moved)
+            )
             return LinkResult(ticket_id, target, location, tuple(moved))
 
     @staticmethod
@@ -378,14 +388,17 @@ class SqliteStore(BugStore):
     def put_meta(self, key: str, value: dict[str, Any]) -> None:
         with self._write() as connection:
             connection.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, json.dumps(value, sort_keys=True)),
             )
 
     def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
         now = time.time()
         with self._write() as connection:
-            row = connection.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+            row = connection.execute(
+                "SELECT owner, expires_at FROM leases WHERE name = ?", (name,)
+            ).fetchone()
             if row is not None and row[0] != owner and row[1] > now:
                 return False
             connection.execute(

@@ -1,0 +1,55 @@
+"""Metric objects the running process updates (prometheus-client). Served by the metrics server.
+
+They live in one registry built here so tests can read values without global state leaking between
+processes: import the objects, update them; never create metric objects anywhere else.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+# -- bot health ------------------------------------------------------------------------------------
+SOCKET_CONNECTED = Gauge(
+    "bugtracker_socket_mode_connected", "1 while the Slack Socket Mode connection is up", registry=REGISTRY
+)
+EVENTS_HANDLED = Counter(
+    "bugtracker_events_handled",
+    "Slack events handled, by kind (message, edit, delete, reply)",
+    ["kind"],
+    registry=REGISTRY,
+)
+COMMAND_LATENCY = Histogram(
+    "bugtracker_command_seconds",
+    "Time to answer a /bug command, by subcommand",
+    ["command"],
+    registry=REGISTRY,
+)
+ERRORS = Counter(
+    "bugtracker_errors", "Unexpected errors caught by the global error handler", registry=REGISTRY
+)
+
+# -- sync health -----------------------------------------------------------------------------------
+SYNC_LAST_SUCCESS = Gauge(
+    "bugtracker_sync_last_success_timestamp_seconds",
+    "Unix time of the last successful pull",
+    ["source"],
+    registry=REGISTRY,
+)
+SYNC_DURATION = Gauge(
+    "bugtracker_sync_duration_seconds", "Duration of the last pull", ["source"], registry=REGISTRY
+)
+SYNC_RECORDS = Counter(
+    "bugtracker_sync_records",
+    "Records seen by pulls, by outcome (fetched, inserted, updated, unchanged, failed)",
+    ["source", "outcome"],
+    registry=REGISTRY,
+)
+SYNC_FAILURES = Counter("bugtracker_sync_failures", "Pulls that failed", ["source"], registry=REGISTRY)
+SYNC_RATE_LIMIT_WAIT = Counter(
+    "bugtracker_sync_rate_limit_wait_seconds",
+    "Seconds spent waiting on upstream rate limits",
+    ["source"],
+    registry=REGISTRY,
+)
