@@ -1,0 +1,115 @@
+"""Plain-text renderings for people at a terminal (the CLI). Pure functions of the store's values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from storage.model import PRIORITIES, SOURCES
+from storage.store import Counts, LinkResult, Page, TicketView
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(header) for header in headers]] + [
+        ["" if cell is None else str(cell) for cell in row] for row in rows
+    ]
+    widths = [max(len(row[column]) for row in cells) for column in range(len(headers))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def short_time(timestamp: str | None) -> str:
+    """2026-11-28T19:08:46.123456Z -> 2026-11-28 19:08"""
+    return "" if not timestamp else f"{timestamp[:10]} {timestamp[11:16]}"
+
+
+def format_view(view: TicketView) -> str:
+    lines = []
+    if view.was_linked:
+        lines.append(f"{view.requested_id} was linked: {' -> '.join(view.alias_chain)}")
+    if view.link_in_progress:
+        lines.append("a link into this ticket is still moving records; run the link again to finish it")
+    lines.append(f"{view.ticket_id}: {len(view.records)} record(s)")
+    if view.records:
+        rows = [
+            (
+                record.source_system,
+                record.record_id,
+                record.priority or "-",
+                record.state or "-",
+                short_time(record.created_at),
+                short_time(record.updated_at),
+                ("[deleted] " if record.deleted else "") + record.title[:60],
+                record.url or "",
+            )
+            for record in view.records
+        ]
+        lines.append(
+            table(("source", "id", "priority", "state", "created", "updated", "title", "link"), rows)
+        )
+    if view.audit:
+        lines.append("history:")
+        for entry in view.audit:
+            lines.append(
+                f"  {short_time(entry.at)}  {entry.actor} {entry.action}ed {entry.from_id} -> {entry.to_id}"
+                f" ({entry.moved} record(s) moved)"
+            )
+    return "\n".join(lines)
+
+
+def format_link(action: str, result: LinkResult) -> str:
+    if result.already:
+        return f"{result.source_id} is already linked to {result.target_id}; nothing moved"
+    where = result.resolved_target
+    via = "" if where == result.target_id else f" (which resolves to {where})"
+    if action == "link":
+        head = f"linked {result.source_id} -> {result.target_id}{via}"
+    else:
+        head = f"unlinked {result.source_id} from {result.target_id}"
+    moved = ", ".join(result.moved) if result.moved else "none"
+    return f"{head}; moved {len(result.moved)} record(s): {moved}"
+
+
+def format_page(page: Page) -> str:
+    if not page.records:
+        return "no bugs match"
+    rows = [
+        (
+            record.ticket_id,
+            record.source_system,
+            record.priority or "-",
+            record.state or "-",
+            short_time(record.created_at),
+            record.title[:60],
+        )
+        for record in page.records
+    ]
+    text = table(("ticket", "source", "priority", "state", "created", "title"), rows)
+    if page.next_cursor:
+        text += f"\nmore: --cursor {page.next_cursor}"
+    return text
+
+
+def format_counts(counts: Counts) -> str:
+    parts = [f"{counts.total} bug record(s), {counts.deleted} deleted upstream (not counted)"]
+    priorities = [*PRIORITIES, "none"]
+    parts.append(
+        table(
+            ("priority", "all", "open"),
+            [(p, counts.by_priority.get(p, 0), counts.open_by_priority.get(p, 0)) for p in priorities],
+        )
+    )
+    parts.append(
+        table(
+            ("source", "all", "open"),
+            [(s, counts.by_source.get(s, 0), counts.open_by_source.get(s, 0)) for s in SOURCES],
+        )
+    )
+    parts.append(table(("state type", "count"), sorted(counts.by_state_type.items())))
+    if counts.by_state:
+        parts.append(table(("state", "count"), sorted(counts.by_state.items())))
+    parts.append(f"Slack reports: {counts.slack_linked} linked, {counts.slack_unlinked} unlinked")
+    return "\n\n".join(parts)
