@@ -1,0 +1,115 @@
+"""Compose the running process: config -> store -> background services -> Slack Socket Mode or the console.
+
+`python -m bot` and `bugtracker bot` both end up in `main()`. With SLACK_BOT_TOKEN, SLACK_APP_TOKEN and
+SLACK_CHANNEL_ID set, the bot connects to Slack over Socket Mode; with none of them, it starts the console
+on the same store and the same service functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from typing import Any, TextIO
+
+from bot.bootstrap import build_store
+from bot.config import Config, ConfigError, load_config
+from storage.errors import BugTrackerError
+from storage.store import BugStore
+
+log = logging.getLogger("bot")
+
+SWITCH_TO_SLACK = (
+    "to connect to Slack instead, set SLACK_BOT_TOKEN (xoxb-...), SLACK_APP_TOKEN (xapp-...) and "
+    "SLACK_CHANNEL_ID (see README, 'Create the Slack app')"
+)
+
+
+class BotStatus:
+    """What the rest of the process (metrics server, health checks) may observe about the bot.
+
+    `mode` is "slack" or "console"; `is_connected()` answers "is the Socket Mode connection up?" from the
+    real socket client (always False in console mode). Event counts live in bot/telemetry.py.
+    """
+
+    def __init__(self) -> None:
+        self.mode = "starting"
+        self.handler: Any | None = None  # the SocketModeHandler once started
+
+    def is_connected(self) -> bool:
+        return self.handler is not None and self.handler.client.is_connected()
+
+
+def start_background_services(config: Config, store: BugStore, status: BotStatus) -> list[Any]:
+    """Start what runs beside the bot in the same process; return things to stop on shutdown.
+
+    Each item returned may have a `shutdown()` or `stop()` method; main() calls it on exit.
+    """
+    started: list[Any] = []
+    # ---- OTHER ENGINEERS ADD THEIR LINES HERE (one block each, keep them independent) -------------
+    # issue 4 (sync): start the scheduler here, e.g.
+    #     started.append(start_scheduler(config, store))
+    # issue 5 (metrics): start the metrics server here; it can read `status.is_connected()` and the
+    # metric objects in bot/telemetry.py, e.g.
+    #     started.append(start_metrics_server(config, status))
+    # ---- END OF BACKGROUND SERVICES ----------------------------------------------------------------
+    return started
+
+
+def _stop_all(started: list[Any]) -> None:
+    for service in reversed(started):
+        stop = getattr(service, "shutdown", None) or getattr(service, "stop", None)
+        if stop is not None:
+            try:
+                stop()
+            except Exception:  # shutting down: log and keep stopping the others
+                log.exception("could not stop %r", service)
+
+
+def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        store = build_store(config)
+        store.init()
+    except BugTrackerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    status = BotStatus()
+    started = start_background_services(config, store, status)
+    try:
+        if config.slack is not None:
+            status.mode = "slack"
+            log.info("mode: Slack Socket Mode, channels %s; store: %s", config.slack.channel_ids, store.description)
+            return run_slack(config, store, status)
+        status.mode = "console"
+        log.info("mode: console (no Slack tokens set); store: %s; %s", store.description, SWITCH_TO_SLACK)
+        from bot.console import run_console
+
+        return run_console(store, stdin or sys.stdin, stdout or sys.stdout, store_description=store.description)
+    finally:
+        _stop_all(started)
+
+
+def run_slack(config: Config, store: BugStore, status: BotStatus) -> int:
+    """Connect over Socket Mode and serve until SIGTERM / SIGINT."""
+    from bot.app import build_app, start_socket_mode
+
+    assert config.slack is not None
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    app, intake = build_app(config.slack, store)
+    handler = start_socket_mode(app, config.slack, intake)
+    status.handler = handler
+    try:
+        stop.wait()
+    finally:
+        log.info("shutting down the Socket Mode connection")
+        handler.close()
+    return 0
