@@ -85,13 +85,17 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     try:
         if config.slack is not None:
             status.mode = "slack"
-            log.info("mode: Slack Socket Mode, channels %s; store: %s", config.slack.channel_ids, store.description)
+            log.info(
+                "mode: Slack Socket Mode, channels %s; store: %s", config.slack.channel_ids, store.description
+            )
             return run_slack(config, store, status)
         status.mode = "console"
         log.info("mode: console (no Slack tokens set); store: %s; %s", store.description, SWITCH_TO_SLACK)
         from bot.console import run_console
 
-        return run_console(store, stdin or sys.stdin, stdout or sys.stdout, store_description=store.description)
+        return run_console(
+            store, stdin or sys.stdin, stdout or sys.stdout, store_description=store.description
+        )
     finally:
         _stop_all(started)
 

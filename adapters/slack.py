@@ -1,0 +1,142 @@
+"""Slack messages -> BugRecords, and the inline tag parser (`ticketId=ZD-12345`, `priority=High`).
+
+The parser is forgiving about form (case, spaces around `=`, `:` instead of `=`, code formatting, trailing
+punctuation) and never guesses about content: an unknown priority or a malformed id is reported back as a
+problem and the raw text is kept.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from storage.errors import BugTrackerError
+from storage.model import BugRecord, normalize_priority, parse_ticket_id, timestamp_from_epoch
+
+TITLE_LIMIT = 120
+ACCEPTED_TAGS = "ticketId=ZD-12345 (or SC-123, SL-<ts>) and priority=Critical|High|Medium|Low"
+
+# A key (`ticketId`, `ticket_id`, `ticket id`, `priority`) then `=` or `:` then one value token. Markdown
+# decoration (`code`, *bold*, _italic_) may wrap the key, the value or the whole tag.
+_TAG = re.compile(
+    r"(?<![A-Za-z0-9])[`*_~]*(?P<key>ticket[ _-]?id|priority)[`*_~]*[ \t]*[=:][ \t]*[`*_~\"']*"
+    r"(?P<value>[^\s`*~\"']*)",
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?)]}>'\"`*_~"
+# Subtypes that are a person posting: everything else (joins, topic changes, bot posts...) is noise.
+_PERSON_SUBTYPES = (None, "thread_broadcast", "file_share")
+
+
+@dataclass(frozen=True)
+class Tags:
+    ticket_id: str | None = None  # canonical, when exactly one readable id was given
+    priority: str | None = None  # normalised
+    priority_raw: str | None = None
+    raw: tuple[tuple[str, str], ...] = ()  # (key, value) as typed, for the record
+    problems: tuple[str, ...] = ()  # one line each, for the thread reply
+
+
+def parse_tags(text: str | None) -> Tags:
+    """Read every inline tag in a message. Never raises; what it cannot read becomes a problem line."""
+    raw: list[tuple[str, str]] = []
+    ids: list[str] = []
+    priorities: list[tuple[str, str]] = []
+    problems: list[str] = []
+    for match in _TAG.finditer(html.unescape(text or "")):
+        key = "ticketId" if match["key"].lower().startswith("ticket") else "priority"
+        value = match["value"].rstrip(_TRAILING)
+        raw.append((key, value))
+        if not value:
+            problems.append(f"{match['key']} has no value; write {ACCEPTED_TAGS}")
+            continue
+        try:
+            if key == "ticketId":
+                ids.append(parse_ticket_id(value))
+            else:
+                priorities.append((normalize_priority(value) or "", value))
+        except BugTrackerError as exc:
+            problems.append(f"could not read {match['key']}: {exc}")
+    ticket_id = _one("ticket ids", sorted(set(ids)), problems)
+    priority_values = sorted({normalized for normalized, _ in priorities})
+    priority = _one("priorities", priority_values, problems)
+    priority_raw = next((value for normalized, value in priorities if normalized == priority), None)
+    if priority is None and not priorities:
+        # keep the unreadable raw value so that a person can see what was typed
+        priority_raw = next((value for key, value in raw if key == "priority" and value), None)
+    return Tags(ticket_id, priority, priority_raw, tuple(raw), tuple(problems))
+
+
+def _one(what: str, values: list[str], problems: list[str]) -> str | None:
+    if len(values) > 1:
+        problems.append(f"found {len(values)} different {what} ({', '.join(values)}); give one, used none")
+        return None
+    return values[0] if values else None
+
+
+def title_of(text: str | None) -> str:
+    """First non-empty line, tags removed, at most TITLE_LIMIT characters."""
+    for line in html.unescape(text or "").splitlines():
+        line = " ".join(_TAG.sub("", line).split()).strip(" -:")
+        if line:
+            return line if len(line) <= TITLE_LIMIT else line[: TITLE_LIMIT - 1] + "…"
+    return "(no text)"
+
+
+def is_person_message(event: dict[str, Any], bot_user_id: str | None = None) -> bool:
+    """True for a message a person posted (top-level or in a thread); False for bots, joins and noise."""
+    if event.get("subtype") not in _PERSON_SUBTYPES or event.get("bot_id") or event.get("bot_profile"):
+        return False
+    user = event.get("user")
+    return bool(user) and user != bot_user_id and bool(event.get("ts"))
+
+
+def is_thread_reply(event: dict[str, Any]) -> bool:
+    thread_ts = event.get("thread_ts")
+    return bool(thread_ts) and thread_ts != event.get("ts")
+
+
+def permalink(workspace_url: str | None, channel: str, ts: str) -> str | None:
+    """Slack's permalink form (`<workspace>/archives/<channel>/p<ts without the dot>`), no API call needed."""
+    if not workspace_url:
+        return None
+    return f"{workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+
+
+def message_to_record(
+    message: dict[str, Any],
+    channel: str,
+    tags: Tags,
+    *,
+    updated_at: str | None = None,
+    url: str | None = None,
+    previous: BugRecord | None = None,
+) -> BugRecord:
+    """The record of a top-level message; `previous` (the stored copy) keeps the thread activity."""
+    ts = message["ts"]
+    created_at = timestamp_from_epoch(ts)
+    before = previous.attributes if previous else {}
+    latest_reply = message.get("latest_reply") or before.get("last_activity")
+    attributes = {
+        "author": message.get("user") or before.get("author"),
+        "text": message.get("text") or "",
+        "channel": channel,
+        "reply_count": max(int(message.get("reply_count") or 0), int(before.get("reply_count") or 0)),
+        "last_activity": latest_reply or ts,
+        "tags": [list(pair) for pair in tags.raw],
+    }
+    if tags.problems:
+        attributes["tag_problems"] = list(tags.problems)
+    return BugRecord(
+        source_system="slack",
+        record_id=ts,
+        created_at=created_at,
+        updated_at=updated_at or (previous.updated_at if previous else created_at),
+        title=title_of(message.get("text")),
+        priority=tags.priority,
+        priority_raw=tags.priority_raw,
+        url=url or (previous.url if previous else None),
+        attributes=attributes,
+    )
