@@ -1,0 +1,127 @@
+"""Bulk upserts for the DynamoDB store: batch reads to compare, batch writes for new records.
+
+An unchanged record costs a read and no write. New records whose home id has no alias go out in
+BatchWriteItem calls of 25 (no conditions are possible there; the sync lease makes the sync the only writer of
+its source's records). Updates and aliased homes take the single-record path with its conditions.
+botocore's retry mode handles throttled calls; UnprocessedKeys / UnprocessedItems are ours to retry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from storage import dynamodb_items as items
+from storage.errors import StoreError
+from storage.model import BugRecord
+from storage.schema import PARTITION_KEY, SORT_KEY
+from storage.store import UpsertOutcome, UpsertResult
+
+GET_BATCH = 100
+WRITE_BATCH = 25
+MAX_BATCH_ROUNDS = 10
+
+
+def backoff(round_number: int) -> None:
+    time.sleep(min(0.05 * 2**round_number, 2.0))
+
+
+class BatchMixin:
+    """Mixed into DynamoDBStore; uses its call/get/upsert plumbing."""
+
+    table: str
+
+    def batch_get(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), GET_BATCH):
+            request = {
+                self.table: {
+                    "Keys": [items.key(p, s) for p, s in unique[start : start + GET_BATCH]],
+                    "ConsistentRead": True,
+                }
+            }
+            for round_number in range(MAX_BATCH_ROUNDS):
+                answer = self.call("batch_get_item", RequestItems=request)
+                for raw in answer.get("Responses", {}).get(self.table, []):
+                    item = items.deserialize(raw)
+                    found[(item[PARTITION_KEY], item[SORT_KEY])] = item
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                backoff(round_number)
+            else:
+                raise StoreError("DynamoDB kept leaving keys unprocessed in batch reads; try again later")
+        return found
+
+    def batch_put(self, new_items: list[dict[str, Any]]) -> None:
+        for start in range(0, len(new_items), WRITE_BATCH):
+            request = {
+                self.table: [
+                    {"PutRequest": {"Item": items.serialize(i)}}
+                    for i in new_items[start : start + WRITE_BATCH]
+                ]
+            }
+            for round_number in range(MAX_BATCH_ROUNDS):
+                answer = self.call("batch_write_item", RequestItems=request)
+                request = answer.get("UnprocessedItems") or {}
+                if not request:
+                    break
+                backoff(round_number)
+            else:
+                raise StoreError("DynamoDB kept leaving items unprocessed in batch writes; try again later")
+
+    def upsert_many(self, records: Iterable[BugRecord]) -> list[UpsertResult]:
+        records = list(records)
+        results: list[UpsertResult | None] = [None] * len(records)
+        first_seen: dict[str, int] = {}
+        repeats = []
+        for position, record in enumerate(records):
+            if record.source_record in first_seen:
+                repeats.append(position)  # the same record twice in one batch: in order, one at a time
+            else:
+                first_seen[record.source_record] = position
+        at_home = self.batch_get(
+            [(records[p].home_id, records[p].source_record) for p in first_seen.values()]
+        )
+        found_home = {p: at_home[k] for p in first_seen.values() if (k := _home_key(records[p])) in at_home}
+        moved = self.batch_get(
+            [
+                (item["movedTo"], records[p].source_record)
+                for p, item in found_home.items()
+                if "movedTo" in item
+            ]
+        )
+        missing = [p for p in first_seen.values() if _home_key(records[p]) not in at_home]
+        aliases = self.batch_get([(records[p].home_id, items.ALIAS) for p in missing])
+        fresh = []
+        for position in first_seen.values():
+            record = records[position]
+            if position in missing:
+                if (record.home_id, items.ALIAS) in aliases:
+                    results[position] = self.upsert(record)
+                else:
+                    fresh.append(position)
+                continue
+            stored = found_home[position]
+            location = stored.get("movedTo", record.home_id)
+            if "movedTo" in stored:
+                stored = moved.get((location, record.source_record))
+            if stored is None:
+                results[position] = self.upsert(record)  # moved while we read: the careful path
+                continue
+            try:
+                results[position] = self._update(record, location, stored)
+            except items.ConditionFailed:
+                results[position] = self.upsert(record)
+        self.batch_put([items.record_item(records[p], records[p].home_id) for p in fresh])
+        for position in fresh:
+            results[position] = UpsertResult(UpsertOutcome.INSERTED, records[position].home_id)
+        for position in repeats:
+            results[position] = self.upsert(records[position])
+        return [result for result in results if result is not None]
+
+
+def _home_key(record: BugRecord) -> tuple[str, str]:
+    return (record.home_id, record.source_record)

@@ -1,0 +1,163 @@
+"""Items of the DynamoDB table: records <-> items, the table's own bookkeeping items, error mapping.
+
+Besides one item per source record, a partition can hold:
+- `#alias`               the ticket id was linked: {targetId, state: moving|linked, actor, at}
+- `#incoming#<source>`   a link into this ticket is still moving records from <source>
+- `#audit#<at>#<uuid>`   one link/unlink event (kept under both ids the event touched)
+- a stub                 {movedTo}: the record whose home is this id lives under movedTo now
+Stubs and bookkeeping items carry none of the index keys, so the indexes only ever see real records.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from storage.errors import StoreError, StoreUnavailable
+from storage.model import BugRecord
+from storage.schema import PARTITION_KEY, SORT_KEY
+from storage.store import AuditEntry
+
+ALIAS = "#alias"
+INCOMING = "#incoming#"
+AUDIT = "#audit#"
+META_PARTITION = "#meta"
+LEASE_PARTITION = "#lease"
+
+_CORE = {
+    PARTITION_KEY: "ticket_id",
+    "sourceSystem": "source_system",
+    "recordId": "record_id",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "title": "title",
+    "priority": "priority",
+    "priorityRaw": "priority_raw",
+    "state": "state",
+    "stateType": "state_type",
+    "url": "url",
+    "deleted": "deleted",
+}
+_DERIVED = {SORT_KEY, "homeId"}
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+UNAVAILABLE_CODES = {
+    "ResourceNotFoundException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "AccessDeniedException",
+    "ExpiredTokenException",
+    "MissingAuthenticationTokenException",
+}
+
+
+class ConditionFailed(Exception):
+    """A conditional write or transaction lost a race; the caller re-reads and tries again."""
+
+
+def serialize(values: dict[str, Any]) -> dict[str, Any]:
+    # TypeSerializer refuses floats; a JSON round trip turns them into Decimals (and tuples into lists).
+    plain = json.loads(json.dumps(values), parse_float=Decimal)
+    return {name: _serializer.serialize(value) for name, value in plain.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, set):
+        return sorted(_plain(item) for item in value)
+    return value
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def key(partition: str, sort: str) -> dict[str, Any]:
+    return {PARTITION_KEY: {"S": partition}, SORT_KEY: {"S": sort}}
+
+
+def record_item(record: BugRecord, ticket_id: str) -> dict[str, Any]:
+    """The plain (not yet serialized) item for a record living under ticket_id. None values are left out:
+    DynamoDB forbids empty index keys, and a record without a priority simply is not in priority-index."""
+    clash = set(record.attributes) & (set(_CORE) | _DERIVED | {"movedTo"})
+    if clash:
+        raise ValueError(f"source attributes may not use the table's own names: {sorted(clash)}")
+    item: dict[str, Any] = {name: value for name, value in record.attributes.items() if value is not None}
+    for attribute, field_name in _CORE.items():
+        value = ticket_id if field_name == "ticket_id" else getattr(record, field_name)
+        if value is not None and value != "":
+            item[attribute] = value
+    item[SORT_KEY] = record.source_record
+    item["homeId"] = record.home_id
+    item["deleted"] = record.deleted
+    return item
+
+
+def is_record(item: dict[str, Any]) -> bool:
+    return not item[SORT_KEY].startswith("#") and "movedTo" not in item
+
+
+def to_record(item: dict[str, Any]) -> BugRecord:
+    fields = {field_name: item.get(attribute) for attribute, field_name in _CORE.items()}
+    fields["title"] = fields["title"] or ""
+    fields["deleted"] = bool(fields["deleted"])
+    attributes = {name: value for name, value in item.items() if name not in _CORE and name not in _DERIVED}
+    return BugRecord(**fields, attributes=attributes)
+
+
+def to_audit(item: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(
+        action=item["action"],
+        from_id=item["fromId"],
+        to_id=item["toId"],
+        actor=item["actor"],
+        at=item["at"],
+        moved=int(item["moved"]),
+    )
+
+
+def map_client_error(operation: str, exc: ClientError, table_name: str) -> Exception:
+    """Turn botocore's errors into the store's own; conditional failures into ConditionFailed."""
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return ConditionFailed(operation)
+    if code == "TransactionCanceledException":
+        reasons = {reason.get("Code") for reason in exc.response.get("CancellationReasons", []) or []}
+        if reasons & {"ConditionalCheckFailed", "TransactionConflict"} or not reasons:
+            return ConditionFailed(operation)
+        return StoreError(
+            f"DynamoDB cancelled the {operation} transaction ({', '.join(sorted(map(str, reasons)))})"
+        )
+    if code == "ResourceNotFoundException":
+        return StoreUnavailable(
+            f"DynamoDB table '{table_name}' does not exist: run `bugtracker init` (local endpoint)"
+            " or `terraform apply` (AWS)"
+        )
+    if code in UNAVAILABLE_CODES:
+        return StoreUnavailable(f"DynamoDB refused our credentials ({code}) for table '{table_name}'")
+    if "Throttl" in code or code in ("ProvisionedThroughputExceededException", "RequestLimitExceeded"):
+        return StoreError(
+            f"DynamoDB is throttling {operation} on '{table_name}' even after retries; try again later"
+        )
+    return StoreError(f"DynamoDB {operation} on '{table_name}' failed: {code or 'unknown error'}")
+
+
+def map_botocore_error(exc: BotoCoreError) -> Exception:
+    if isinstance(exc, NoCredentialsError):
+        return StoreUnavailable(
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or a profile"
+        )
+    if isinstance(exc, NoRegionError):
+        return StoreUnavailable("no AWS region set: set AWS_REGION (or AWS_DEFAULT_REGION)")
+    return StoreUnavailable(f"cannot reach DynamoDB: {type(exc).__name__}: {exc}")

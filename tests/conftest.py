@@ -1,0 +1,100 @@
+"""Fixtures shared by every test folder: the two stores, moto in-process and moto's server over HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from storage.sqlite import SqliteStore
+
+TABLE = "BugTracker"
+
+
+@pytest.fixture(autouse=True)
+def _aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials so nothing can reach real AWS, and no endpoint leaking in from the shell."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Iterator[SqliteStore]:
+    store = SqliteStore(tmp_path / "bugs.db")
+    store.init()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def dynamodb_client(_aws_test_environment):
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name="us-east-1")
+
+
+class AtomicCalls:
+    """Makes each API call atomic, as DynamoDB guarantees and moto (no locks) does not, so that threaded
+    tests exercise our conditions between calls rather than moto's own races inside one call."""
+
+    def __init__(self, client) -> None:
+        import threading
+
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._client, name)
+        if not callable(attribute) or name in ("get_waiter", "get_paginator"):
+            return attribute
+
+        def call(*args, **kwargs):
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def dynamodb_store(dynamodb_client):
+    from storage.dynamodb import DynamoDBStore
+
+    store = DynamoDBStore(AtomicCalls(dynamodb_client), TABLE)
+    store.init()
+    return store
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def store(request):
+    """The contract: every semantic is checked on both stores."""
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's server on a free loopback port, for tests that go over real HTTP. Yields the endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def moto_endpoint_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment for a child process (or boto3 here) to use moto's server, with a table of its own."""
+    import uuid
+
+    table = f"bugs-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_server)
+    monkeypatch.setenv("DYNAMODB_TABLE", table)
+    return {**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": moto_server, "DYNAMODB_TABLE": table}
