@@ -53,6 +53,18 @@ def start_background_services(config: Config, store: BugStore, status: BotStatus
     # issue 5 (metrics): start the metrics server here; it can read `status.is_connected()` and the
     # metric objects in bot/telemetry.py, e.g.
     #     started.append(start_metrics_server(config, status))
+    if config.metrics_port is not None:
+        from bot.http_server import start_metrics_server
+
+        started.append(
+            start_metrics_server(
+                store,
+                port=config.metrics_port,
+                host=config.metrics_host,
+                refresh_seconds=config.metrics_refresh_seconds,
+                bot=status,
+            )
+        )
     # ---- END OF BACKGROUND SERVICES ----------------------------------------------------------------
     return started
 
@@ -74,6 +86,18 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
         print(f"error: {exc}", file=sys.stderr)
         return 3
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return serve(config, stdin, stdout)
+
+
+def register(subparsers: Any) -> None:
+    """`bugtracker bot`: the same process as `python -m bot`."""
+    parser = subparsers.add_parser(
+        "bot", help="run the Slack bot (Socket Mode), or the console without tokens"
+    )
+    parser.set_defaults(handler=lambda _args, config: serve(config))
+
+
+def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     try:
         store = build_store(config)
         store.init()
