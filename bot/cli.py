@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
-from bot import services
+from bot import metrics_cli, services
 from bot.bootstrap import build_store
 from bot.config import Config, ConfigError, load_config
 from bot.text import format_counts, format_link, format_page, format_view
@@ -122,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _register_store_commands(sub)
     # Each process area adds its own subcommands here, one register(sub) call each.
+    metrics_cli.register(sub)
     return parser
 
 

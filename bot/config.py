@@ -65,6 +65,8 @@ class Config:
     sync: SyncConfig
     metrics_port: int | None
     log_level: str
+    metrics_host: str = "127.0.0.1"  # the drill-down API shows bug titles: 0.0.0.0 only on purpose
+    metrics_refresh_seconds: int = 60  # how often bug counts are re-read from the store
 
 
 _CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -154,6 +156,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         shortcut=_shortcut(read),
         sync=_sync(read),
         metrics_port=read.integer("METRICS_PORT", None, 1, 65535),
+        metrics_host=read.matching(
+            "METRICS_HOST", re.compile(r"^[A-Za-z0-9.:-]+$"), "an address to bind, like 0.0.0.0", "127.0.0.1"
+        ),
+        metrics_refresh_seconds=read.integer("METRICS_REFRESH_SECONDS", 60, 5, 86400),
         log_level=read.matching("LOG_LEVEL", re.compile(r"^(DEBUG|INFO|WARNING|ERROR)$"), "one of " + ", ".join(_LOG_LEVELS), "INFO"),
     )
 

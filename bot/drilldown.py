@@ -1,0 +1,84 @@
+"""The read-only JSON behind Grafana's drill-down tables (Infinity data source): rows, never metric labels.
+
+Ticket ids as Prometheus labels would make one time series per ticket; here a table panel asks for the
+rows it shows, when it shows them. Every row carries the link to its page in the source system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot import services
+from storage.model import BugRecord, normalize_priority
+from storage.store import BugStore, TicketView
+
+MAX_LIMIT = 200
+
+
+def record_row(record: BugRecord) -> dict[str, Any]:
+    return {
+        "ticket_id": record.location,
+        "home_id": record.home_id,
+        "source": record.source_system,
+        "record_id": record.record_id,
+        "title": record.title,
+        "priority": record.priority or "none",
+        "state": record.state,
+        "state_type": record.state_type,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "deleted": record.deleted,
+        "url": record.url,  # the record's page in Zendesk / Shortcut / Slack (as the adapters built it)
+        "linked": record.location != record.home_id,
+    }
+
+
+def _blank_is_none(query: Mapping[str, str], name: str) -> str | None:
+    # Grafana sends `priority=` when a variable is set to "All": that means "no filter".
+    value = (query.get(name) or "").strip()
+    return value or None
+
+
+def list_bugs(store: BugStore, query: Mapping[str, str]) -> dict[str, Any]:
+    """`/api/bugs?priority=&state=&source=&since=&until=&cursor=&limit=`: newest first, one page."""
+    priority = normalize_priority(_blank_is_none(query, "priority"))
+    source = _blank_is_none(query, "source")
+    filters = {"priority": priority, "state": _blank_is_none(query, "state"), "source": source}
+    chosen = {kind: value for kind, value in filters.items() if value is not None}
+    if not chosen:
+        raise services.UsageError("/api/bugs needs at least one of priority, state, source")
+    since, until = _blank_is_none(query, "since"), _blank_is_none(query, "until")
+    for kind, value in chosen.items():  # the same checks `bugtracker list` makes
+        services.normalize_list_request(kind, value, since=since, until=until)
+    limit_text = _blank_is_none(query, "limit") or "50"
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+        raise services.UsageError(f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    page = store.list_records(
+        **chosen,
+        since=since,
+        until=until,
+        limit=int(limit_text),
+        cursor=_blank_is_none(query, "cursor"),
+    )
+    return {"bugs": [record_row(record) for record in page.records], "next_cursor": page.next_cursor}
+
+
+def ticket(store: BugStore, ticket_id: str) -> dict[str, Any]:
+    """`/api/tickets/<id>`: every record under the ticket (following links), and its pages per source."""
+    view: TicketView = services.show_ticket(store, ticket_id, include_deleted=True)
+    links: dict[str, list[str]] = {}
+    for record in view.records:
+        if record.url:
+            links.setdefault(record.source_system, []).append(record.url)
+    return {
+        "requested_id": view.requested_id,
+        "ticket_id": view.ticket_id,
+        "alias_chain": list(view.alias_chain),
+        "links": links,
+        "records": [record_row(record) for record in view.records],
+        "audit": [
+            {"action": e.action, "from_id": e.from_id, "to_id": e.to_id, "actor": e.actor, "at": e.at}
+            for e in view.audit
+        ],
+    }
