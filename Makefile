@@ -2,8 +2,12 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# checkov pins many packages that clash with the app's, so it gets a virtualenv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_SPEC := checkov>=3.2,<4
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install checkov run test lint format bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -14,10 +18,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(CHECKOV_STAMP): Makefile
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet '$(CHECKOV_SPEC)'
+	touch $(CHECKOV_STAMP)
+
+checkov: $(CHECKOV_STAMP)
+
 run: $(STAMP)
 	$(PY) -m bot
 
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
@@ -33,4 +46,4 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache bugtracker.db
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache bugtracker.db

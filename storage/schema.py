@@ -67,6 +67,23 @@ INDEXES = (
     ),
 )
 
+# The DynamoDB actions the store calls, as IAM names. terraform/iam.tf grants exactly these, and
+# tests/unit/terraform checks both that and that storage/ calls exactly these. TransactWriteItems has no IAM
+# action of its own: each Put / Update / Delete / ConditionCheck in a transaction is authorised by the
+# matching per-item action. CreateTable is left out on purpose: `bugtracker init` creates the table only on a
+# local endpoint; in AWS, terraform/ owns it.
+REQUIRED_IAM_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+)
+
 KEY_ATTRIBUTES = {
     PARTITION_KEY: "S",
     SORT_KEY: "S",
