@@ -28,11 +28,11 @@ data "aws_iam_policy_document" "bugtracker_key" {
   #checkov:skip=CKV_AWS_109:Key policy; "*" is this key and the principal is this account's root only
   #checkov:skip=CKV_AWS_111:Key policy; "*" is this key and the principal is this account's root only
   #checkov:skip=CKV_AWS_356:Key policy; "*" is this key and the principal is this account's root only
+  # In a key policy the resource "*" means this key only.
   statement {
-    sid     = "AccountAdministersKeyAndDelegatesToIam"
-    effect  = "Allow"
-    actions = ["kms:*"]
-    # In a key policy "*" means this key only.
+    sid       = "AccountAdministersKeyAndDelegatesToIam"
+    effect    = "Allow"
+    actions   = ["kms:*"]
     resources = ["*"]
 
     principals {

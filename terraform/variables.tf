@@ -4,11 +4,11 @@ variable "aws_region" {
   default     = "us-east-1"
 }
 
+# The default must equal storage.schema.DEFAULT_TABLE_NAME (tests/unit/terraform checks it).
 variable "table_name" {
   description = "DynamoDB table name; the bot reads the same name from DYNAMODB_TABLE."
   type        = string
-  # Must equal storage.schema.DEFAULT_TABLE_NAME (tests/unit/terraform checks it).
-  default = "BugTracker"
+  default     = "BugTracker"
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_.-]{3,255}$", var.table_name))

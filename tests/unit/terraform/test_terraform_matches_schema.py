@@ -116,7 +116,7 @@ TERRAFORM_DRIFTS = [
     ('projection_type = "INCLUDE"', 'projection_type = "ALL"'),
     ('"recordId", "homeId", "title", "priority",', '"recordId", "homeId", "priority",'),
     ('hash_key        = "priority"', 'hash_key        = "priorityRaw"'),
-    ('default = "BugTracker"', 'default = "Bugs"'),
+    ('default     = "BugTracker"', 'default     = "Bugs"'),
     ('name = "createdAt"\n    type = "S"', 'name = "createdAt"\n    type = "N"'),
 ]
 
