@@ -1,0 +1,111 @@
+"""Shortcut story (search API JSON) -> BugRecord, and the Zendesk tickets a story links to.
+
+Priority: Shortcut has no priority field of its own. We take the first value of the story's custom fields
+(the built-in "Priority" field has values like High / Medium / Low / Highest) that reads as a priority,
+else the first label that does (e.g. "P1", "urgent", "priority:high"); otherwise None. Archived stories
+stay live records with `attributes.archived` (Shortcut hides them; it does not delete them).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.pull import UnmappableRecord
+from storage.errors import BugTrackerError
+from storage.model import STATE_TYPES, BugRecord, normalize_priority, normalize_timestamp
+
+log = logging.getLogger(__name__)
+
+# …zendesk.com/agent/tickets/<id>, …zendesk.com/tickets/<id>, …zendesk.com/api/v2/tickets/<id>.json
+_ZENDESK_TICKET = re.compile(
+    r"^https?://[^/\s]+\.zendesk\.com/(?:agent/|api/v2/)?tickets/([0-9]{1,19})\b", re.I
+)
+_PRIORITY_PREFIX = re.compile(r"^(?:priority|prio|severity)\s*[:=/ -]\s*", re.I)
+
+WorkflowStates = Mapping[int, Mapping[str, str]]  # state id -> {"name", "type"}
+
+
+def zendesk_ticket_ids(external_links: Any) -> list[int]:
+    """Zendesk ticket ids named by a story's external links, lowest first, each once."""
+    found = set()
+    for link in external_links if isinstance(external_links, list) else []:
+        match = _ZENDESK_TICKET.match(link.strip()) if isinstance(link, str) else None
+        if match:
+            found.add(int(match.group(1)))
+    return sorted(found)
+
+
+def _as_priority(text: Any) -> str | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return normalize_priority(_PRIORITY_PREFIX.sub("", text.strip()))
+    except BugTrackerError:
+        return None
+
+
+def story_priority(story: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(normalized priority, the raw text it came from) or (None, None)."""
+    candidates = [
+        field.get("value") for field in story.get("custom_fields") or [] if isinstance(field, Mapping)
+    ]
+    candidates += [label.get("name") for label in story.get("labels") or [] if isinstance(label, Mapping)]
+    for raw in candidates:
+        priority = _as_priority(raw)
+        if priority:
+            return priority, raw
+    return None, None
+
+
+def _timestamp(story: Mapping[str, Any], name: str, story_id: int) -> str:
+    try:
+        return normalize_timestamp(story[name])
+    except (KeyError, TypeError, AttributeError, ValueError):
+        raise UnmappableRecord(
+            f"Shortcut story {story_id}: {name} {story.get(name)!r} is not a timestamp"
+        ) from None
+
+
+def story_to_record(story: Any, states: WorkflowStates) -> BugRecord:
+    """Map one story; raise UnmappableRecord when it has no id or no creation time."""
+    if not isinstance(story, Mapping):
+        raise UnmappableRecord(f"Shortcut search result is a {type(story).__name__}, not a story")
+    story_id = story.get("id")
+    if not isinstance(story_id, int) or isinstance(story_id, bool) or story_id <= 0:
+        raise UnmappableRecord(f"Shortcut search result has no usable id ({story_id!r})")
+    created_at = _timestamp(story, "created_at", story_id)
+    # updated_at is nullable in the spec: a story never updated is as new as its creation.
+    updated_at = _timestamp(story, "updated_at", story_id) if story.get("updated_at") else created_at
+    state = states.get(story.get("workflow_state_id")) or {}
+    state_type = state.get("type") if state.get("type") in STATE_TYPES else None
+    priority, priority_raw = story_priority(story)
+    name = story.get("name") if isinstance(story.get("name"), str) else ""
+    links = [link for link in story.get("external_links") or [] if isinstance(link, str)]
+    attributes: dict[str, Any] = {
+        "shortcut_story_id": story_id,
+        "name": name,
+        "story_type": story.get("story_type"),
+        "external_links": links,
+        "zendesk_ticket_ids": zendesk_ticket_ids(links),
+        "labels": sorted(
+            str(label.get("name")) for label in story.get("labels") or [] if isinstance(label, Mapping)
+        ),
+        "owner_ids": list(story.get("owner_ids") or []),
+        "archived": bool(story.get("archived")),
+    }
+    return BugRecord(
+        source_system="shortcut",
+        record_id=str(story_id),
+        created_at=created_at,
+        updated_at=updated_at,
+        title=name,
+        priority=priority,
+        priority_raw=priority_raw,
+        state=state.get("name"),
+        state_type=state_type,
+        url=story.get("app_url") if isinstance(story.get("app_url"), str) else None,
+        attributes=attributes,
+    )

@@ -1,0 +1,99 @@
+"""The Shortcut REST client: one Session with the Shortcut-Token header, urllib3 retries for 5xx, a
+self-throttle under the API's 200 requests/minute, and 429 handling within a bounded wait budget."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from adapters.http_session import retrying_session
+from adapters.pull import PullStats, UpstreamError
+
+log = logging.getLogger(__name__)
+
+REQUESTS_PER_MINUTE = 180  # Shortcut allows 200/min; stay under it so other users of the token keep room
+DEFAULT_RATELIMIT_BUDGET = 300  # seconds a run may spend waiting on rate limits before it stops
+FALLBACK_RETRY_AFTER = 30.0  # when a 429 carries no Retry-After (the docs do not promise one)
+
+
+class ShortcutHttp:
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        requests_per_minute: int = REQUESTS_PER_MINUTE,
+        ratelimit_budget: float = DEFAULT_RATELIMIT_BUDGET,
+        backoff_factor: float = 1.0,
+        timeout: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.session = retrying_session(backoff_factor=backoff_factor)
+        self.session.headers.update({"Shortcut-Token": token, "Accept": "application/json"})
+        self.requests_per_minute = requests_per_minute
+        self.ratelimit_budget = ratelimit_budget
+        self.timeout = timeout
+        self.sleep, self.clock = sleep, clock
+        self._sent: deque[float] = deque()  # send times within the last minute
+        self.stats = PullStats()
+
+    def reset_stats(self) -> None:
+        self.stats = PullStats()
+
+    def _wait(self, seconds: float, why: str) -> None:
+        if self.stats.rate_limit_wait + seconds > self.ratelimit_budget:
+            raise UpstreamError(
+                f"Shortcut rate limit: more than {self.ratelimit_budget:.0f}s spent waiting ({why});"
+                " stopping, the next run resumes from the saved watermark"
+            )
+        self.stats.rate_limit_wait += seconds
+        self.sleep(seconds)
+
+    def _throttle(self) -> None:
+        now = self.clock()
+        while self._sent and self._sent[0] <= now - 60:
+            self._sent.popleft()
+        if len(self._sent) >= self.requests_per_minute:
+            self._wait(self._sent[0] + 60 - now, "self-throttle")
+        self._sent.append(self.clock())
+
+    def get_json(self, url: str, params: dict[str, Any] | None) -> Any:
+        """GET one resource; 429s are waited out, other failures raise UpstreamError (no token, no query)."""
+        path = url.split("?", 1)[0].removeprefix(self.api_url)
+        attempt = 0
+        while True:
+            self._throttle()
+            try:
+                response = self.session.get(url, params=params, timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise UpstreamError(f"Shortcut cannot be reached ({path}): {type(exc).__name__}") from exc
+            self.stats.requests += 1
+            if response.status_code == 429:
+                attempt += 1
+                self._wait(_retry_after(response, attempt), "HTTP 429")
+                continue
+            if response.status_code in (401, 403):
+                raise UpstreamError(
+                    f"Shortcut refused the token (HTTP {response.status_code}); check SHORTCUT_API_TOKEN"
+                )
+            if response.status_code >= 400:
+                raise UpstreamError(f"Shortcut answered HTTP {response.status_code} to {path}")
+            try:
+                return response.json()
+            except ValueError:
+                raise UpstreamError(f"Shortcut answered {path} with something that is not JSON") from None
+
+
+def _retry_after(response: requests.Response, attempt: int) -> float:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return min(FALLBACK_RETRY_AFTER, 2.0**attempt)

@@ -1,0 +1,99 @@
+"""Zendesk ticket (the incremental export's JSON) -> BugRecord.
+
+The export's page carries tickets as plain JSON plus the sideloaded `users`; mapping from that JSON (rather
+than zenpy's Ticket objects, whose `requester` property fetches the user with one request per ticket) keeps
+it to one request per page. A ticket that cannot be mapped raises UnmappableRecord with a one-line reason;
+oddities that still leave a usable record (an unknown priority or status) are kept and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.pull import UnmappableRecord
+from storage.errors import BugTrackerError
+from storage.model import ZENDESK_STATE_TYPES, BugRecord, normalize_priority, normalize_timestamp
+
+log = logging.getLogger(__name__)
+
+# Ticket fields kept as attributes beside the named ones (small, and useful when showing a ticket).
+_EXTRA_FIELDS = ("type", "group_id", "organization_id", "brand_id", "external_id")
+
+
+def agent_url(subdomain: str, ticket_id: int | str) -> str:
+    return f"https://{subdomain}.zendesk.com/agent/tickets/{ticket_id}"
+
+
+def index_users(users: Any) -> dict[int, dict[str, Any]]:
+    """The sideloaded users of one page by id: {"id", "name", "email"} only (no more is kept)."""
+    indexed: dict[int, dict[str, Any]] = {}
+    for user in users if isinstance(users, list) else []:
+        if isinstance(user, Mapping) and isinstance(user.get("id"), int):
+            indexed[user["id"]] = {"id": user["id"], "name": user.get("name"), "email": user.get("email")}
+    return indexed
+
+
+def _person(user_id: Any, users: Mapping[int, dict[str, Any]]) -> dict[str, Any] | None:
+    if user_id is None:
+        return None
+    # A user missing from the sideload (deleted user, partial page) keeps at least its id.
+    return users.get(user_id) or {"id": user_id, "name": None, "email": None}
+
+
+def _timestamp(ticket: Mapping[str, Any], name: str, ticket_id: Any) -> str:
+    value = ticket.get(name)
+    if not isinstance(value, str):
+        raise UnmappableRecord(f"Zendesk ticket {ticket_id}: {name} is missing")
+    try:
+        return normalize_timestamp(value)
+    except ValueError:
+        raise UnmappableRecord(f"Zendesk ticket {ticket_id}: {name} {value!r} is not a timestamp") from None
+
+
+def _priority(raw: Any, ticket_id: Any) -> str | None:
+    try:
+        return normalize_priority(raw)
+    except BugTrackerError:
+        log.warning("Zendesk ticket %s: unknown priority %r kept as raw text only", ticket_id, raw)
+        return None
+
+
+def ticket_to_record(ticket: Any, users: Mapping[int, dict[str, Any]], subdomain: str) -> BugRecord:
+    """Map one exported ticket; raise UnmappableRecord when it has no id or no usable timestamps."""
+    if not isinstance(ticket, Mapping):
+        raise UnmappableRecord(f"Zendesk export item is a {type(ticket).__name__}, not a ticket object")
+    ticket_id = ticket.get("id")
+    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or ticket_id <= 0:
+        raise UnmappableRecord(f"Zendesk export item has no usable id ({ticket_id!r})")
+    created_at = _timestamp(ticket, "created_at", ticket_id)
+    updated_at = _timestamp(ticket, "updated_at", ticket_id) if ticket.get("updated_at") else created_at
+    status = ticket.get("status") if isinstance(ticket.get("status"), str) else None
+    state_type = ZENDESK_STATE_TYPES.get(status) if status else None
+    if status and state_type is None:
+        log.warning("Zendesk ticket %s: unknown status %r (no state type)", ticket_id, status)
+    priority_raw = ticket.get("priority") if isinstance(ticket.get("priority"), str) else None
+    subject = ticket.get("subject") if isinstance(ticket.get("subject"), str) else ""
+    tags = ticket.get("tags")
+    attributes: dict[str, Any] = {
+        "subject": subject,
+        "requester": _person(ticket.get("requester_id"), users),
+        "assignee": _person(ticket.get("assignee_id"), users),
+        "tags": sorted(str(tag) for tag in tags) if isinstance(tags, list) else [],
+    }
+    attributes.update({name: ticket[name] for name in _EXTRA_FIELDS if ticket.get(name) is not None})
+    return BugRecord(
+        source_system="zendesk",
+        record_id=str(ticket_id),
+        created_at=created_at,
+        updated_at=updated_at,
+        title=subject,
+        priority=_priority(priority_raw, ticket_id),
+        priority_raw=priority_raw,
+        state=status,
+        state_type=state_type,
+        url=agent_url(subdomain, ticket_id),
+        deleted=status == "deleted",
+        attributes=attributes,
+    )

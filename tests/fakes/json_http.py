@@ -1,0 +1,115 @@
+"""A tiny JSON-over-HTTP server base for the local fakes: binds 127.0.0.1 on a free port, logs requests,
+serves injected faults (429 / 5xx) before normal answers, and always shuts down (context manager)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+class Fault:
+    def __init__(self, status: int, headers: dict[str, str] | None = None, body: Any = None) -> None:
+        self.status, self.headers, self.body = status, headers or {}, body
+
+
+class JsonServer:
+    """Subclasses implement route(method, path, query, headers) -> (status, body, extra headers)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.faults: deque[Fault] = deque()
+        self.requests: list[tuple[str, str, dict[str, list[str]]]] = []  # (method, path, query)
+        self.delay = 0.0  # seconds before each answer (lets a test kill a client mid-run)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> JsonServer:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                fake._handle(self, "GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                fake._handle(self, "POST")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> JsonServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def netloc(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.netloc}"
+
+    # -- behaviour ---------------------------------------------------------------------------------
+    def inject(
+        self, status: int, times: int = 1, headers: dict[str, str] | None = None, body: Any = None
+    ) -> None:
+        with self.lock:
+            for _ in range(times):
+                self.faults.append(
+                    Fault(status, headers, body if body is not None else {"error": "injected"})
+                )
+
+    def count(self, path_part: str) -> int:
+        with self.lock:
+            return sum(1 for _, path, _ in self.requests if path_part in path)
+
+    def route(
+        self, method: str, path: str, query: dict[str, list[str]], headers: Any
+    ) -> tuple[int, Any, dict]:
+        raise NotImplementedError
+
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        parts = urlsplit(handler.path)
+        query = parse_qs(parts.query)
+        length = int(handler.headers.get("Content-Length") or 0)
+        if length:
+            handler.rfile.read(length)
+        with self.lock:
+            self.requests.append((method, parts.path, query))
+            fault = self.faults.popleft() if self.faults else None
+        if self.delay:
+            time.sleep(self.delay)
+        if fault is not None:
+            status, body, headers = fault.status, fault.body, fault.headers
+        else:
+            status, body, headers = self.route(method, parts.path, query, handler.headers)
+        payload = json.dumps(body).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Length", str(len(payload)))
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(payload)

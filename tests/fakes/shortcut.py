@@ -1,0 +1,218 @@
+"""A local fake Shortcut REST API v3: story search with day-granular `updated:` ranges, `next` paging
+(250 a page at most, 1000 results per query), workflows, the Shortcut-Token header, injected 429s / 5xx.
+
+Payloads follow the Story / StorySlim / StorySearchResults / Workflow definitions of the swagger file
+(tests/unit/adapters/test_shortcut_fake_schema.py checks them against it).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.fakes.json_http import JsonServer
+
+API = "/api/v3"
+BASE = datetime(2025, 1, 1, tzinfo=UTC)
+STATES = (
+    (500000001, "Unscheduled", "unstarted"),
+    (500000002, "Ready for Development", "unstarted"),
+    (500000003, "In Development", "started"),
+    (500000004, "Ready for Review", "started"),
+    (500000005, "Done", "done"),
+)
+WORKFLOW_ID = 500000000
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _state(state_id: int, name: str, kind: str, position: int) -> dict[str, Any]:
+    return {
+        "description": "",
+        "entity_type": "workflow-state",
+        "color": "#4a90e2",
+        "verb": None,
+        "name": name,
+        "global_id": f"v2:ws:{state_id}",
+        "num_stories": 0,
+        "type": kind,
+        "updated_at": iso(BASE),
+        "id": state_id,
+        "num_story_templates": 0,
+        "position": position,
+        "created_at": iso(BASE),
+    }
+
+
+class FakeShortcut(JsonServer):
+    def __init__(self, token: str = "sc-test-token", max_results: int = 1000) -> None:
+        super().__init__()
+        self.token = token
+        self.max_results = max_results
+        self.stories: dict[int, dict[str, Any]] = {}
+        self.states = [_state(sid, name, kind, n) for n, (sid, name, kind) in enumerate(STATES)]
+        self._clock = BASE
+        self._clock_lock = threading.Lock()
+
+    def _tick(self, step: timedelta) -> datetime:
+        with self._clock_lock:
+            self._clock += step
+            return self._clock
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}{API}"
+
+    def add_state(self, state_id: int, name: str, kind: str) -> None:
+        self.states.append(_state(state_id, name, kind, len(self.states)))
+
+    def add_story(
+        self, story_id: int, step: timedelta = timedelta(minutes=7), **fields: Any
+    ) -> dict[str, Any]:
+        moment = iso(self._tick(step))
+        state_id = STATES[story_id % len(STATES)][0]
+        story = {
+            "app_url": f"https://app.shortcut.com/acme/story/{story_id}",
+            "archived": False,
+            "started": state_id >= 500000003,
+            "story_links": [],
+            "entity_type": "story",
+            "labels": [],
+            "task_ids": [],
+            "mention_ids": [],
+            "member_mention_ids": [],
+            "story_type": "bug",
+            "custom_fields": [],
+            "file_ids": [],
+            "num_tasks_completed": 0,
+            "workflow_id": WORKFLOW_ID,
+            "completed_at_override": None,
+            "started_at": None,
+            "completed_at": None,
+            "name": f"Crash on save #{story_id}",
+            "global_id": f"v2:s:{story_id}",
+            "completed": state_id == 500000005,
+            "blocker": False,
+            "epic_id": None,
+            "story_template_id": None,
+            "external_links": [],
+            "previous_iteration_ids": [],
+            "requested_by_id": "5f1b2c3d-0000-4000-8000-000000000001",
+            "iteration_id": None,
+            "label_ids": [],
+            "started_at_override": None,
+            "group_id": None,
+            "workflow_state_id": state_id,
+            "updated_at": moment,
+            "group_mention_ids": [],
+            "follower_ids": [],
+            "owner_ids": [],
+            "external_id": None,
+            "id": story_id,
+            "estimate": None,
+            "position": story_id * 1000,
+            "blocked": False,
+            "project_id": None,
+            "linked_file_ids": [],
+            "deadline": None,
+            "stats": {"num_related_documents": 0},
+            "comment_ids": [],
+            "created_at": moment,
+            "moved_at": None,
+        }
+        story.update(fields)
+        self.stories[story_id] = story
+        return story
+
+    def touch(self, story_id: int, **fields: Any) -> None:
+        """Change a story upstream, now (it falls inside the next incremental window)."""
+        with self._clock_lock:
+            self._clock = max(self._clock + timedelta(seconds=1), datetime.now(UTC).replace(microsecond=0))
+            moment = self._clock
+        self.stories[story_id].update(fields, updated_at=iso(moment))
+
+    # -- the API -----------------------------------------------------------------------------------
+    def route(
+        self, method: str, path: str, query: dict[str, list[str]], headers: Any
+    ) -> tuple[int, Any, dict]:
+        if headers.get("Shortcut-Token") != self.token:
+            return 401, {"message": "Unauthorized"}, {}
+        if method == "GET" and path == f"{API}/workflows":
+            return 200, [self._workflow()], {}
+        if method == "GET" and path == f"{API}/search/stories":
+            return self._search(query)
+        return 404, {"message": "Resource does not exist"}, {}
+
+    def _workflow(self) -> dict[str, Any]:
+        return {
+            "description": "",
+            "entity_type": "workflow",
+            "project_ids": [],
+            "states": list(self.states),
+            "name": "Engineering",
+            "updated_at": iso(BASE),
+            "auto_assign_owner": False,
+            "id": WORKFLOW_ID,
+            "team_id": 1,
+            "created_at": iso(BASE),
+            "default_state_id": STATES[0][0],
+        }
+
+    def _matches(self, text: str) -> list[dict[str, Any]]:
+        kinds, low, high = None, "0000", "9999"
+        for token in text.split():
+            name, _, value = token.partition(":")
+            if name == "type":
+                kinds = value
+            elif name == "updated":
+                start, _, end = value.partition("..")
+                low = start if start != "*" else low
+                high = (date.fromisoformat(end) + timedelta(days=1)).isoformat() if end != "*" else high
+        with self.lock:
+            return [
+                dict(story)
+                for _, story in sorted(self.stories.items())
+                if (kinds is None or story["story_type"] == kinds) and low <= story["updated_at"] < high
+            ]
+
+    def _search(self, query: dict[str, list[str]]) -> tuple[int, Any, dict]:
+        text = query.get("query", [""])[0]
+        if not text:
+            return 400, {"message": "query is required"}, {}
+        page_size = int(query.get("page_size", ["25"])[0])
+        if not 1 <= page_size <= 250:
+            return 400, {"message": "page_size must be between 1 and 250"}, {}
+        offset = int(base64.urlsafe_b64decode(query["next"][0]).decode()) if "next" in query else 0
+        if offset >= self.max_results:
+            body = {
+                "error": "maximum-results-exceeded",
+                "message": "A maximum of 1000 search results are supported.",
+                "maximum-results": 1000,
+            }
+            return 400, body, {}
+        matches = self._matches(text)
+        page = matches[offset : offset + page_size]
+        following = offset + page_size
+        next_path = None
+        if following < len(matches):
+            token = base64.urlsafe_b64encode(str(following).encode()).decode()
+            params = {"query": text, "page_size": page_size, "next": token}
+            if "detail" in query:
+                params["detail"] = query["detail"][0]
+            next_path = f"{API}/search/stories?{urlencode(params)}"
+        return 200, {"data": page, "next": next_path, "total": len(matches)}, {}
+
+
+def shortcut_pull(fake: FakeShortcut, query: str = "type:bug", **http_options: Any) -> Any:
+    """A ShortcutPull with a real requests Session against the fake, with quick 5xx backoff."""
+    from adapters.shortcut_http import ShortcutHttp
+    from adapters.shortcut_pull import ShortcutPull
+
+    http_options.setdefault("backoff_factor", 0.01)
+    http_options.setdefault("timeout", 10)
+    return ShortcutPull(ShortcutHttp(fake.api_url, fake.token, **http_options), query)

@@ -1,0 +1,189 @@
+"""A local fake Zendesk: the cursor-based incremental ticket export in the real wire shape.
+
+GET /api/v2/incremental/tickets/cursor.json?start_time=<unix>|cursor=<c>&include=users&per_page=<n>
+answers {tickets, users, after_url, after_cursor, before_url, before_cursor, end_of_stream}, ordered by
+(updated_at, id), with `after_url` pointing back at this server (zenpy follows it as given). Basic auth
+`<email>/token:<token>` is checked. Faults (429 + Retry-After, 5xx) are injected with `inject()`.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.fakes.json_http import JsonServer
+
+EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
+STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+PRIORITIES = ("urgent", "high", "normal", "low", None)
+BASE_EPOCH = 1_735_689_600  # 2025-01-01T00:00:00Z
+
+
+def iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _encode(key: tuple[int, int]) -> str:
+    return base64.urlsafe_b64encode(f"{key[0]}:{key[1]}".encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[int, int]:
+    epoch, ticket_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+    return int(epoch), int(ticket_id)
+
+
+class FakeZendesk(JsonServer):
+    def __init__(self, subdomain: str = "acme", email: str = "bot@example.com", token: str = "zd-test-token"):
+        super().__init__()
+        self.subdomain, self.email, self.token = subdomain, email, token
+        self.tickets: dict[int, dict[str, Any]] = {}
+        self.users: dict[int, dict[str, Any]] = {}
+        self._clock = BASE_EPOCH
+        self._clock_lock = threading.Lock()
+        self.pages_served = 0
+
+    # -- data --------------------------------------------------------------------------------------
+    def _tick(self) -> int:
+        with self._clock_lock:
+            self._clock += 1
+            return self._clock
+
+    def add_user(self, user_id: int, name: str | None = None) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "url": f"https://{self.subdomain}.zendesk.com/api/v2/users/{user_id}.json",
+            "name": name or f"User {user_id}",
+            "email": f"user{user_id}@example.com",
+            "role": "end-user" if user_id % 2 else "agent",
+            "active": True,
+            "created_at": iso(BASE_EPOCH),
+            "updated_at": iso(BASE_EPOCH),
+        }
+
+    def add_ticket(self, ticket_id: int, **fields: Any) -> dict[str, Any]:
+        epoch = self._tick()
+        requester, assignee = 1000 + ticket_id % 50, 2000 + ticket_id % 7
+        for user_id in (requester, assignee):
+            if user_id not in self.users:
+                self.add_user(user_id)
+        ticket = {
+            "url": f"https://{self.subdomain}.zendesk.com/api/v2/tickets/{ticket_id}.json",
+            "id": ticket_id,
+            "external_id": None,
+            "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
+            "created_at": iso(epoch),
+            "updated_at": iso(epoch),
+            "generated_timestamp": epoch,
+            "type": "incident",
+            "subject": f"Checkout fails #{ticket_id}",
+            "raw_subject": f"Checkout fails #{ticket_id}",
+            "description": "Customer cannot pay.",
+            "priority": PRIORITIES[ticket_id % len(PRIORITIES)],
+            "status": STATUSES[ticket_id % len(STATUSES)],
+            "recipient": None,
+            "requester_id": requester,
+            "submitter_id": requester,
+            "assignee_id": assignee,
+            "organization_id": None,
+            "group_id": 360000000001,
+            "collaborator_ids": [],
+            "follower_ids": [],
+            "email_cc_ids": [],
+            "forum_topic_id": None,
+            "problem_id": None,
+            "has_incidents": False,
+            "is_public": True,
+            "due_at": None,
+            "tags": ["checkout", "web"],
+            "custom_fields": [],
+            "satisfaction_rating": None,
+            "sharing_agreement_ids": [],
+            "custom_status_id": 1,
+            "fields": [],
+            "followup_ids": [],
+            "ticket_form_id": 1,
+            "brand_id": 1,
+            "allow_channelback": False,
+            "allow_attachments": True,
+            "from_messaging_channel": False,
+        }
+        ticket.update(fields)
+        self.tickets[ticket_id] = ticket
+        return ticket
+
+    def add_tickets(self, count: int, first_id: int = 1) -> None:
+        for ticket_id in range(first_id, first_id + count):
+            self.add_ticket(ticket_id)
+
+    def touch(self, ticket_id: int, **fields: Any) -> None:
+        """Change a ticket upstream, now: it moves to the end of the export order."""
+        with self._clock_lock:
+            self._clock = max(self._clock + 1, int(time.time()))
+            epoch = self._clock
+        self.tickets[ticket_id].update(fields, updated_at=iso(epoch), generated_timestamp=epoch)
+
+    # -- the export --------------------------------------------------------------------------------
+    def route(
+        self, method: str, path: str, query: dict[str, list[str]], headers: Any
+    ) -> tuple[int, Any, dict]:
+        expected = "Basic " + base64.b64encode(f"{self.email}/token:{self.token}".encode()).decode()
+        if headers.get("Authorization") != expected:
+            return 401, {"error": "Couldn't authenticate you"}, {}
+        if method != "GET" or path != EXPORT_PATH:
+            return 404, {"error": "InvalidEndpoint", "description": "Not found"}, {}
+        per_page = min(int(query.get("per_page", ["1000"])[0]), 1000)
+        if "cursor" in query:
+            after = _decode(query["cursor"][0])
+        elif "start_time" in query:
+            after = (int(query["start_time"][0]) - 1, 2**62)
+        else:
+            return 400, {"error": "InvalidPaginationParameter", "description": "start_time or cursor"}, {}
+        with self.lock:
+            ordered = sorted(((t["generated_timestamp"], t["id"]), t) for t in self.tickets.values())
+            remaining = [ticket for key, ticket in ordered if key > after]
+            page = [dict(ticket) for ticket in remaining[:per_page]]
+            self.pages_served += 1
+        last = (page[-1]["generated_timestamp"], page[-1]["id"]) if page else after
+        cursor = _encode(last)
+        params = {"cursor": cursor, "per_page": per_page}
+        if "include" in query:
+            params["include"] = query["include"][0]
+        body = {
+            "tickets": page,
+            "after_url": f"{self.base_url}{EXPORT_PATH}?{urlencode(params)}",
+            "after_cursor": cursor,
+            "before_url": None,
+            "before_cursor": None,
+            "end_of_stream": len(remaining) <= per_page,
+        }
+        if "users" in query.get("include", [""])[0]:
+            wanted = {t.get("requester_id") for t in page} | {t.get("assignee_id") for t in page}
+            body["users"] = [
+                self.users[user_id] for user_id in sorted(wanted - {None}) if user_id in self.users
+            ]
+        return 200, body, {}
+
+
+def point_zenpy_at(fake: FakeZendesk, monkeypatch: Any) -> None:
+    """Redirect zenpy (this process) to the fake: the environment variables zenpy itself reads."""
+    monkeypatch.setenv("ZENPY_FORCE_SCHEME", "http")
+    monkeypatch.setenv("ZENPY_FORCE_NETLOC", fake.netloc)
+
+
+def zendesk_config(fake: FakeZendesk) -> Any:
+    from bot.config import ZendeskConfig
+
+    return ZendeskConfig(subdomain=fake.subdomain, email=fake.email, api_token=fake.token)
+
+
+def zendesk_pull(fake: FakeZendesk, monkeypatch: Any, per_page: int = 1000, budget: int = 30) -> Any:
+    """A ZendeskPull with real zenpy against the fake, with quick 5xx backoff."""
+    from adapters.zendesk_pull import ZendeskPull, build_zendesk_client
+
+    point_zenpy_at(fake, monkeypatch)
+    client = build_zendesk_client(zendesk_config(fake), backoff_factor=0.01, timeout=10)
+    return ZendeskPull(client, fake.subdomain, per_page=per_page, ratelimit_budget=budget)

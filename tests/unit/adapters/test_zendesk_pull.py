@@ -1,0 +1,116 @@
+"""The incremental export through real zenpy against the fake Zendesk over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.pull import UpstreamError
+from tests.fakes.zendesk import EXPORT_PATH, FakeZendesk, zendesk_pull
+
+
+@pytest.fixture
+def fake():
+    with FakeZendesk() as server:
+        yield server
+
+
+def _ids(pages):
+    return [int(record.record_id) for page in pages for record in page.records]
+
+
+def test_pages_follow_after_url_and_carry_the_cursor(fake, monkeypatch):
+    fake.add_tickets(25)
+    pull = zendesk_pull(fake, monkeypatch, per_page=10)
+    pages = list(pull.pull(None))
+    assert [len(page.records) for page in pages] == [10, 10, 5]
+    assert _ids(pages) == list(range(1, 26))
+    assert all(page.checkpoint["cursor"] for page in pages)
+    assert pages[0].checkpoint["cursor"] != pages[1].checkpoint["cursor"]
+    assert pull.stats.requests == 3 == fake.count(EXPORT_PATH)
+    first_query = fake.requests[0][2]
+    assert first_query["start_time"] == ["0"] and first_query["include"] == ["users"]
+    # requester / assignee come from the sideload: no request per ticket
+    assert pages[0].records[0].attributes["requester"]["email"].endswith("@example.com")
+    assert {path for _, path, _ in fake.requests} == {EXPORT_PATH}
+
+
+def test_resumes_from_the_saved_cursor_with_only_what_changed(fake, monkeypatch):
+    fake.add_tickets(12)
+    pull = zendesk_pull(fake, monkeypatch, per_page=5)
+    pages = list(pull.pull(None))
+    fake.touch(3, status="solved")
+    fake.add_ticket(99)
+    again = list(pull.pull(pages[-1].checkpoint))
+    assert _ids(again) == [3, 99]
+    assert fake.requests[-1][2]["cursor"] == [pages[-1].checkpoint["cursor"]]
+    nothing = list(pull.pull(again[-1].checkpoint))
+    assert _ids(nothing) == [] and pull.stats.requests == 1
+
+
+def test_full_ignores_the_cursor_and_start_date_limits_the_backfill(fake, monkeypatch):
+    fake.add_tickets(6)
+    pull = zendesk_pull(fake, monkeypatch)
+    pages = list(pull.pull(None))
+    assert _ids(list(pull.pull(pages[-1].checkpoint, full=True))) == list(range(1, 7))
+    from datetime import date
+
+    pull.start = date(2030, 1, 1)
+    assert _ids(list(pull.pull(None))) == []
+
+
+def test_429_retry_after_is_honoured_and_counted(fake, monkeypatch):
+    fake.add_tickets(3)
+    fake.inject(429, headers={"Retry-After": "1"})
+    pull = zendesk_pull(fake, monkeypatch)
+    assert _ids(list(pull.pull(None))) == [1, 2, 3]
+    assert pull.stats.rate_limit_wait == pytest.approx(1.0)
+    assert fake.count(EXPORT_PATH) == 2
+
+
+def test_rate_limit_budget_spent_stops_with_a_clear_error(fake, monkeypatch):
+    fake.add_tickets(3)
+    fake.inject(429, times=5, headers={"Retry-After": "30"})
+    pull = zendesk_pull(fake, monkeypatch, budget=2)
+    with pytest.raises(UpstreamError, match="rate limit.*resumes from the saved cursor"):
+        list(pull.pull(None))
+
+
+def test_5xx_is_retried_with_backoff(fake, monkeypatch):
+    fake.add_tickets(15)
+    pull = zendesk_pull(fake, monkeypatch, per_page=10)
+    pages = pull.pull(None)
+    first = next(pages)
+    fake.inject(503, times=2)
+    fake.inject(500)
+    rest = list(pages)
+    assert _ids([first, *rest]) == list(range(1, 16))
+    assert fake.count(EXPORT_PATH) == 2 + 3
+
+
+def test_persistent_5xx_stops_after_the_page_already_pulled(fake, monkeypatch):
+    fake.add_tickets(15)
+    pull = zendesk_pull(fake, monkeypatch, per_page=10)
+    pages = pull.pull(None)
+    assert len(next(pages).records) == 10
+    fake.inject(502, times=20)
+    with pytest.raises(UpstreamError, match="HTTP 502"):
+        next(pages)
+
+
+def test_bad_credentials_say_which_variables_and_never_the_token(fake, monkeypatch):
+    fake.add_tickets(1)
+    pull = zendesk_pull(fake, monkeypatch)  # built with zd-test-token
+    fake.token = "the-right-token"
+    with pytest.raises(UpstreamError) as raised:
+        list(pull.pull(None))
+    assert "HTTP 401" in str(raised.value) and "ZENDESK_API_TOKEN" in str(raised.value)
+    assert "zd-test-token" not in str(raised.value)
+
+
+def test_unmappable_tickets_are_reported_and_the_page_goes_on(fake, monkeypatch):
+    fake.add_tickets(3)
+    fake.tickets[2]["created_at"] = "not a date"
+    pages = list(zendesk_pull(fake, monkeypatch).pull(None))
+    assert _ids(pages) == [1, 3]
+    assert pages[0].failures == ["Zendesk ticket 2: created_at 'not a date' is not a timestamp"]
+    assert pages[0].checkpoint is not None
