@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from bot import metrics_cli, services
+from bot import run as bot_run
 from bot.bootstrap import build_store
 from bot.config import Config, ConfigError, load_config
 from bot.text import format_counts, format_link, format_page, format_view
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_store_commands(sub)
     # Each process area adds its own subcommands here, one register(sub) call each.
     metrics_cli.register(sub)
+    bot_run.register(sub)
     return parser
 
 
