@@ -44,6 +44,7 @@ class DynamoDBStore(BatchMixin, BugStore):
         self.client = client
         self.table = table_name
         self.description = f"DynamoDB table '{table_name}'"
+        self.records_per_transaction = RECORDS_PER_TRANSACTION
 
     # -- plumbing ------------------------------------------------------------------------------
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
@@ -310,8 +311,8 @@ class DynamoDBStore(BatchMixin, BugStore):
             pending = [(item, destination) for item, destination in pending if destination != location]
             if not pending:
                 return moved
-            for start in range(0, len(pending), RECORDS_PER_TRANSACTION):
-                chunk = pending[start : start + RECORDS_PER_TRANSACTION]
+            for start in range(0, len(pending), self.records_per_transaction):
+                chunk = pending[start : start + self.records_per_transaction]
                 try:
                     self.transact([a for item, to in chunk for a in self._move_actions(item, location, to)])
                 except items.ConditionFailed:
