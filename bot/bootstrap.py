@@ -30,6 +30,8 @@ def build_store(config: Config, dynamodb_client: Any | None = None) -> BugStore:
 
         client = dynamodb_client or build_dynamodb_client(config)
         store: BugStore = DynamoDBStore(client, config.store.dynamodb_table)
+        if config.store.dynamodb_endpoint:
+            store.description += f" at {config.store.dynamodb_endpoint}"
     else:
         from storage.sqlite import SqliteStore
 

@@ -18,6 +18,7 @@ from bot import metrics_cli, services
 from bot import run as bot_run
 from bot.bootstrap import build_store
 from bot.config import Config, ConfigError, load_config
+from bot.sync_cli import register as register_sync
 from bot.text import format_counts, format_link, format_page, format_view
 from storage.errors import BugTrackerError, StoreUnavailable
 
@@ -74,6 +75,11 @@ def _stats(args: argparse.Namespace, config: Config) -> int:
 
 
 def _init(args: argparse.Namespace, config: Config) -> int:
+    if config.store.dynamodb_table and not config.store.dynamodb_endpoint:
+        raise services.UsageError(
+            "init creates the table only on a local endpoint (set AWS_ENDPOINT_URL_DYNAMODB);"
+            " on AWS the table is managed by terraform/"
+        )
     store = build_store(config)
     store.init()
     _emit(args, {"store": store.description, "ready": True}, f"ready: {store.description}")
@@ -125,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Each process area adds its own subcommands here, one register(sub) call each.
     metrics_cli.register(sub)
     bot_run.register(sub)
+    register_sync(sub)
     return parser
 
 

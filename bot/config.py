@@ -22,6 +22,7 @@ class ConfigError(BugTrackerError):
 @dataclass(frozen=True)
 class StoreConfig:
     dynamodb_table: str | None  # None: the embedded SQLite store
+    dynamodb_endpoint: str | None  # AWS_ENDPOINT_URL_DYNAMODB; boto3 reads it itself, we only report it
     sqlite_path: str
     aws_max_attempts: int
 
@@ -54,6 +55,8 @@ class ShortcutConfig:
 class SyncConfig:
     interval_seconds: int
     start: date | None  # first backfill starts here; None: all history
+    lease_seconds: int = 120  # a crashed runner's lease expires after this; renewed every third of it
+    ratelimit_budget_seconds: int = 300  # a run stops after waiting this long on upstream rate limits
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,9 @@ class _Reader:
         value = self.environ.get(name, "").strip()
         return value or default
 
-    def matching(self, name: str, pattern: re.Pattern[str], form: str, default: str | None = None) -> str | None:
+    def matching(
+        self, name: str, pattern: re.Pattern[str], form: str, default: str | None = None
+    ) -> str | None:
         value = self.text(name, default)
         if value is not None and not pattern.match(value):
             raise ConfigError(f"{name} is malformed: it should be {form}")
@@ -130,7 +135,9 @@ class _Reader:
         present = [name for name in names if self.text(name)]
         if present and len(present) != len(names):
             missing = ", ".join(name for name in names if name not in present)
-            raise ConfigError(f"{missing} missing: {', '.join(present)} is set, and it needs all of {', '.join(names)}")
+            raise ConfigError(
+                f"{missing} missing: {', '.join(present)} is set, and it needs all of {', '.join(names)}"
+            )
         return bool(present)
 
 
@@ -146,6 +153,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         dynamodb_table=read.matching(
             "DYNAMODB_TABLE", _TABLE, "a DynamoDB table name (3-255 of letters, digits, _ . -)"
         ),
+        dynamodb_endpoint=read.text("AWS_ENDPOINT_URL_DYNAMODB") or read.text("AWS_ENDPOINT_URL"),
         sqlite_path=read.text("BUGTRACKER_DB", "./bugtracker.db"),
         aws_max_attempts=read.integer("AWS_MAX_ATTEMPTS", 8, 1, 20),
     )
@@ -160,7 +168,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             "METRICS_HOST", re.compile(r"^[A-Za-z0-9.:-]+$"), "an address to bind, like 0.0.0.0", "127.0.0.1"
         ),
         metrics_refresh_seconds=read.integer("METRICS_REFRESH_SECONDS", 60, 5, 86400),
-        log_level=read.matching("LOG_LEVEL", re.compile(r"^(DEBUG|INFO|WARNING|ERROR)$"), "one of " + ", ".join(_LOG_LEVELS), "INFO"),
+        log_level=read.matching(
+            "LOG_LEVEL",
+            re.compile(r"^(DEBUG|INFO|WARNING|ERROR)$"),
+            "one of " + ", ".join(_LOG_LEVELS),
+            "INFO",
+        ),
     )
 
 
@@ -199,8 +212,12 @@ def _shortcut(read: _Reader) -> ShortcutConfig | None:
         return None
     api_url = read.text("SHORTCUT_API_URL", DEFAULT_SHORTCUT_API_URL).rstrip("/")
     if not api_url.startswith(("http://", "https://")):
-        raise ConfigError(f"SHORTCUT_API_URL is malformed: it should be a URL like {DEFAULT_SHORTCUT_API_URL}")
-    return ShortcutConfig(api_token=token, api_url=api_url, query=read.text("SHORTCUT_QUERY", DEFAULT_SHORTCUT_QUERY))
+        raise ConfigError(
+            f"SHORTCUT_API_URL is malformed: it should be a URL like {DEFAULT_SHORTCUT_API_URL}"
+        )
+    return ShortcutConfig(
+        api_token=token, api_url=api_url, query=read.text("SHORTCUT_QUERY", DEFAULT_SHORTCUT_QUERY)
+    )
 
 
 def _sync(read: _Reader) -> SyncConfig:
@@ -211,4 +228,9 @@ def _sync(read: _Reader) -> SyncConfig:
             start = date.fromisoformat(start_text)
         except ValueError:
             raise ConfigError("SYNC_START is malformed: it should be a date like 2026-01-31") from None
-    return SyncConfig(interval_seconds=read.integer("SYNC_INTERVAL_SECONDS", 300, 10, 86400), start=start)
+    return SyncConfig(
+        interval_seconds=read.integer("SYNC_INTERVAL_SECONDS", 300, 10, 86400),
+        start=start,
+        lease_seconds=read.integer("SYNC_LEASE_SECONDS", 120, 3, 3600),
+        ratelimit_budget_seconds=read.integer("SYNC_RATELIMIT_BUDGET_SECONDS", 300, 1, 3600),
+    )
