@@ -50,6 +50,9 @@ def start_background_services(config: Config, store: BugStore, status: BotStatus
     # ---- OTHER ENGINEERS ADD THEIR LINES HERE (one block each, keep them independent) -------------
     # issue 4 (sync): start the scheduler here, e.g.
     #     started.append(start_scheduler(config, store))
+    from bot.scheduler import start_scheduler
+
+    started.append(start_scheduler(config, store))  # sources without credentials: one log line each
     # issue 5 (metrics): start the metrics server here; it can read `status.is_connected()` and the
     # metric objects in bot/telemetry.py, e.g.
     #     started.append(start_metrics_server(config, status))

@@ -165,6 +165,10 @@ class FakeShortcut(JsonServer):
 
     def _matches(self, text: str) -> list[dict[str, Any]]:
         kinds, low, high = None, "0000", "9999"
+
+        def moment(story: dict[str, Any]) -> str:
+            return story["updated_at"] or story["created_at"]
+
         for token in text.split():
             name, _, value = token.partition(":")
             if name == "type":
@@ -177,7 +181,7 @@ class FakeShortcut(JsonServer):
             return [
                 dict(story)
                 for _, story in sorted(self.stories.items())
-                if (kinds is None or story["story_type"] == kinds) and low <= story["updated_at"] < high
+                if (kinds is None or story["story_type"] == kinds) and low <= moment(story) < high
             ]
 
     def _search(self, query: dict[str, list[str]]) -> tuple[int, Any, dict]:

@@ -1,0 +1,98 @@
+"""The fake Shortcut speaks the real wire format: its JSON validates against the swagger definitions
+(StorySearchResults, StorySearchResult, StorySlim, Workflow) in shared/reference/shortcut.swagger.json."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import requests
+from jsonschema import Draft4Validator, FormatChecker
+
+from tests.fakes.shortcut import FakeShortcut
+
+SWAGGER = Path(__file__).resolve().parents[4] / "shared" / "reference" / "shortcut.swagger.json"
+
+
+def _nullable(node):
+    """Swagger 2's `x-nullable: true` means JSON Schema's type [T, "null"]."""
+    if isinstance(node, dict):
+        node = {key: _nullable(value) for key, value in node.items()}
+        if node.get("x-nullable") and "type" in node:
+            node["type"] = [node["type"], "null"]
+            if "enum" in node:
+                node["enum"] = [*node["enum"], None]
+        return node
+    if isinstance(node, list):
+        return [_nullable(item) for item in node]
+    return node
+
+
+checker = FormatChecker()
+
+
+@checker.checks("date-time", raises=ValueError)
+def _date_time(value) -> bool:
+    return not isinstance(value, str) or bool(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+@pytest.fixture(scope="module")
+def validator_for():
+    if not SWAGGER.exists():
+        pytest.skip(f"the swagger reference is not at {SWAGGER}")
+    definitions = _nullable(json.loads(SWAGGER.read_text())["definitions"])
+
+    def build(name):
+        return Draft4Validator(
+            {"$ref": f"#/definitions/{name}", "definitions": copy.deepcopy(definitions)},
+            format_checker=checker,
+        )
+
+    return build
+
+
+def _errors(validator, instance):
+    return [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(instance)]
+
+
+def test_search_page_and_stories_match_the_schema(validator_for):
+    with FakeShortcut() as fake:
+        fake.add_story(1, external_links=["https://acme.zendesk.com/agent/tickets/3"])
+        fake.add_story(
+            2,
+            labels=[],
+            custom_fields=[
+                {
+                    "field_id": "6c8f1e0e-0000-4000-8000-000000000001",
+                    "value_id": "6c8f1e0e-0000-4000-8000-000000000002",
+                    "value": "High",
+                }
+            ],
+        )
+        fake.add_story(3, updated_at=None)
+        headers = {"Shortcut-Token": fake.token}
+        page = requests.get(
+            f"{fake.api_url}/search/stories",
+            params={"query": "type:bug", "page_size": 2},
+            headers=headers,
+            timeout=5,
+        ).json()
+        workflows = requests.get(f"{fake.api_url}/workflows", headers=headers, timeout=5).json()
+    assert _errors(validator_for("StorySearchResults"), page) == []
+    for story in page["data"]:
+        assert _errors(validator_for("StorySlim"), story) == []
+        assert _errors(validator_for("StorySearchResult"), story) == []
+    assert page["next"] and page["total"] == 3
+    for workflow in workflows:
+        assert _errors(validator_for("Workflow"), workflow) == []
+
+
+def test_the_validator_catches_a_wrong_shape(validator_for):
+    story = FakeShortcut().add_story(1)
+    broken = dict(story, id="1", external_links="https://x")
+    del broken["app_url"]
+    errors = _errors(validator_for("StorySlim"), broken)
+    assert len(errors) == 3, errors
