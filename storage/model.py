@@ -16,7 +16,9 @@ SOURCE_BY_PREFIX = {prefix: source for source, prefix in PREFIX_BY_SOURCE.items(
 PRIORITIES = ("Critical", "High", "Medium", "Low")
 STATE_TYPES = ("unstarted", "started", "done")
 
-ACCEPTED_ID_FORMS = "ZD-<digits> (Zendesk), SC-<digits> (Shortcut), SL-<slack ts> e.g. SL-1732712345.123456 (Slack)"
+ACCEPTED_ID_FORMS = (
+    "ZD-<digits> (Zendesk), SC-<digits> (Shortcut), SL-<slack ts> e.g. SL-1732712345.123456 (Slack)"
+)
 
 _TICKET_ID = re.compile(r"^(ZD|SC)-([0-9]{1,19})$|^(SL)-([0-9]{9,11}\.[0-9]{6})$", re.IGNORECASE)
 

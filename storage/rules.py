@@ -39,7 +39,9 @@ def check_relink(source_id: str, target_id: str, existing_target: str) -> None:
         raise LinkRefused(f"{source_id} is already linked to {existing_target}; unlink it first")
 
 
-def check_link(source_id: str, target_id: str, target_chain: tuple[str, ...], source_has_records: bool) -> None:
+def check_link(
+    source_id: str, target_id: str, target_chain: tuple[str, ...], source_has_records: bool
+) -> None:
     if source_id == target_id:
         raise LinkRefused(f"cannot link {source_id} to itself")
     if source_id in target_chain:
