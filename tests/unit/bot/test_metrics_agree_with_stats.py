@@ -16,6 +16,15 @@ from storage.model import PRIORITIES, SOURCES
 from tests.unit.bot.metrics_known_store import fill
 from tests.unit.bot.metrics_scrape import scrape
 
+FAMILY_OF_FIELD = {
+    "by_priority": "bugtracker_bugs_by_priority",
+    "open_by_priority": "bugtracker_open_bugs_by_priority",
+    "by_state": "bugtracker_bugs_by_state",
+    "by_state_type": "bugtracker_bugs_by_state_type",
+    "by_source": "bugtracker_bugs_by_source",
+    "open_by_source": "bugtracker_open_bugs_by_source",
+}
+
 
 @pytest.fixture
 def metrics(sqlite_store) -> dict:
@@ -39,16 +48,7 @@ def test_metrics_equal_store_counts(sqlite_store, metrics) -> None:
     counts = sqlite_store.counts()
     assert metrics["bugtracker_bugs"][()] == counts.total
     assert metrics["bugtracker_bugs_deleted"][()] == counts.deleted
-    for field in (
-        "by_priority",
-        "open_by_priority",
-        "by_state",
-        "by_state_type",
-        "by_source",
-        "open_by_source",
-    ):
-        family = f"bugtracker_{field.replace('open_by', 'open_bugs_by').replace('by_', 'bugs_by_', 1)}"
-        family = family.replace("bugs_bugs", "bugs")
+    for field, family in FAMILY_OF_FIELD.items():
         assert _labelled(metrics, family) == {k: v for k, v in getattr(counts, field).items() if v}, field
     assert metrics["bugtracker_slack_reports"] == {
         ("linked",): counts.slack_linked,
