@@ -19,9 +19,15 @@ def build_dynamodb_client(config: Config) -> Any:
     """
     import boto3
     from botocore.config import Config as BotoConfig
+    from botocore.exceptions import BotoCoreError
+
+    from storage.dynamodb_items import map_botocore_error
 
     boto_config = BotoConfig(retries={"mode": "standard", "max_attempts": config.store.aws_max_attempts})
-    return boto3.client("dynamodb", config=boto_config)
+    try:
+        return boto3.client("dynamodb", region_name=config.store.aws_region, config=boto_config)
+    except BotoCoreError as exc:
+        raise map_botocore_error(exc) from exc
 
 
 def build_store(config: Config, dynamodb_client: Any | None = None) -> BugStore:

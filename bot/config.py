@@ -23,6 +23,7 @@ class ConfigError(BugTrackerError):
 class StoreConfig:
     dynamodb_table: str | None  # None: the embedded SQLite store
     dynamodb_endpoint: str | None  # AWS_ENDPOINT_URL_DYNAMODB; boto3 reads it itself, we only report it
+    aws_region: str | None  # AWS_REGION or AWS_DEFAULT_REGION (boto3 itself reads only the latter)
     sqlite_path: str
     aws_max_attempts: int
 
@@ -154,6 +155,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             "DYNAMODB_TABLE", _TABLE, "a DynamoDB table name (3-255 of letters, digits, _ . -)"
         ),
         dynamodb_endpoint=read.text("AWS_ENDPOINT_URL_DYNAMODB") or read.text("AWS_ENDPOINT_URL"),
+        aws_region=read.text("AWS_REGION") or read.text("AWS_DEFAULT_REGION"),
         sqlite_path=read.text("BUGTRACKER_DB", "./bugtracker.db"),
         aws_max_attempts=read.integer("AWS_MAX_ATTEMPTS", 8, 1, 20),
     )

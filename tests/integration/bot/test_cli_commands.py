@@ -120,6 +120,28 @@ def test_an_unreachable_database_is_one_readable_line(sqlite_env):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("dropped", "message"),
+    [
+        (("AWS_REGION", "AWS_DEFAULT_REGION"), "error: no AWS region set: set AWS_REGION"),
+        (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "error: no AWS credentials found"),
+    ],
+)
+def test_missing_aws_settings_are_one_readable_line(sqlite_env, tmp_path, dropped, message):
+    env = {k: v for k, v in sqlite_env.items() if k not in dropped}
+    env.update(DYNAMODB_TABLE="BugTracker", AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{_closed_port()}")
+    env.update(
+        AWS_MAX_ATTEMPTS="1",
+        HOME=str(tmp_path),
+        AWS_CONFIG_FILE="/nonexistent",
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+    )
+    result = run(env, "stats")
+    assert result.returncode == 3
+    assert result.stderr.strip() == message or result.stderr.strip().startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_init_refuses_to_create_the_table_on_aws(sqlite_env):
     result = run({**sqlite_env, "DYNAMODB_TABLE": "BugTracker"}, "init")
     assert result.returncode == 2 and "terraform" in result.stderr
