@@ -88,11 +88,13 @@ def run_sync(
     lease = HeldLease(store, lease_name, owner, lease_ttl).start()
     started = time.monotonic()
     try:
-        for page in source.pull(store.get_meta(source.meta_key), full=full):
+        saved = store.get_meta(source.meta_key)
+        for page in source.pull(saved, full=full):
             lease.check()
             _write_page(store, page, summary)
-            if page.checkpoint is not None:
+            if page.checkpoint is not None and page.checkpoint != saved:  # an idle re-sync writes nothing
                 store.put_meta(source.meta_key, page.checkpoint)
+                saved = page.checkpoint
             if progress:
                 progress(page, summary)
     except BugTrackerError as exc:

@@ -1,0 +1,133 @@
+"""`bugtracker sync` as real processes against the fake Zendesk over HTTP and one SQLite store:
+kill -9 mid-backfill then rerun -> every ticket exactly once; two concurrent runs -> one pulls, one skips."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from storage.sqlite import SqliteStore
+from tests.fakes.zendesk import EXPORT_PATH, FakeZendesk
+
+pytestmark = pytest.mark.slow
+BUGTRACKER = str(Path(sys.executable).with_name("bugtracker"))
+TICKETS = 2500  # three export pages (1000, 1000, 500)
+
+
+@pytest.fixture
+def fake():
+    with FakeZendesk() as server:
+        yield server
+
+
+def _env(fake: FakeZendesk, db: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DYNAMODB", "SLACK", "SHORTCUT"))
+    }
+    env.update(
+        ZENDESK_SUBDOMAIN=fake.subdomain,
+        ZENDESK_EMAIL=fake.email,
+        ZENDESK_API_TOKEN=fake.token,
+        ZENPY_FORCE_SCHEME="http",
+        ZENPY_FORCE_NETLOC=fake.netloc,
+        BUGTRACKER_DB=str(db),
+        SYNC_LEASE_SECONDS="3",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def _sync(env, cwd, *args) -> subprocess.Popen:
+    return subprocess.Popen(
+        [BUGTRACKER, "--json", "sync", "--source", "zendesk", *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _zendesk_ids(db: Path) -> list[int]:
+    store = SqliteStore(db)
+    try:
+        rows = store._read("SELECT record_id FROM records WHERE source_system = 'zendesk'")
+        return sorted(int(row[0]) for row in rows)
+    finally:
+        store.close()
+
+
+def test_kill_9_mid_backfill_then_rerun_stores_every_ticket_exactly_once(fake, tmp_path):
+    fake.add_tickets(TICKETS)
+    db = tmp_path / "bugs.db"
+    env = _env(fake, db)
+    fake.delay = 0.4  # slow pages, so the kill lands mid-run
+    victim = _sync(env, tmp_path)
+    deadline = time.monotonic() + 30
+    while fake.pages_served < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    assert victim.returncode == -signal.SIGKILL
+    stored_before = _zendesk_ids(db)
+    assert 0 < len(stored_before) < TICKETS
+    assert stored_before == list(range(1, len(stored_before) + 1))  # whole pages, in export order
+
+    fake.delay = 0
+    blocked = _sync(env, tmp_path)  # the dead process's lease has not expired yet
+    out, _ = blocked.communicate(timeout=60)
+    assert json.loads(out)[0]["skipped"] is True
+    time.sleep(3.2)
+    requests_before = len(fake.requests)
+    rerun = _sync(env, tmp_path)
+    out, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    summary = json.loads(out)[0]
+    assert (
+        "cursor" in fake.requests[-(fake.count(EXPORT_PATH) - requests_before)][2]
+    )  # resumed, not restarted
+    assert _zendesk_ids(db) == list(range(1, TICKETS + 1))
+    assert summary["inserted"] == TICKETS - len(stored_before)  # nothing inserted twice
+    assert summary["fetched"] <= TICKETS - len(stored_before) + 1000  # at most the one unsaved page again
+    assert summary["failed"] == 0
+
+
+def test_two_concurrent_runs_one_pulls_one_skips(fake, tmp_path):
+    fake.add_tickets(TICKETS)
+    db = tmp_path / "bugs.db"
+    env = _env(fake, db)
+    SqliteStore(db).init()
+    fake.delay = 0.3
+    first, second = _sync(env, tmp_path), _sync(env, tmp_path)
+    outputs = [process.communicate(timeout=120) for process in (first, second)]
+    assert [process.returncode for process in (first, second)] == [0, 0], outputs
+    summaries = [json.loads(out)[0] for out, _ in outputs]
+    assert sorted(summary["skipped"] for summary in summaries) == [False, True]
+    puller = next(summary for summary in summaries if not summary["skipped"])
+    assert puller["inserted"] == TICKETS
+    assert fake.count(EXPORT_PATH) == 3
+    assert _zendesk_ids(db) == list(range(1, TICKETS + 1))
+
+
+def test_sync_command_prints_a_summary_and_a_second_run_is_idle(fake, tmp_path):
+    fake.add_tickets(200)
+    env = _env(fake, tmp_path / "bugs.db")
+    done = subprocess.run(
+        [BUGTRACKER, "sync"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "zendesk: fetched 200, inserted 200, updated 0, unchanged 0, failed 0" in done.stdout
+    again = subprocess.run(
+        [BUGTRACKER, "sync"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert "zendesk: fetched 0, inserted 0, updated 0, unchanged 0, failed 0 (1 requests" in again.stdout
+    assert fake.token not in done.stdout + done.stderr + again.stdout + again.stderr
