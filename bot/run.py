@@ -103,7 +103,9 @@ def register(subparsers: Any) -> None:
 def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     try:
         store = build_store(config)
-        store.init()
+        # check, not init: on AWS the table is Terraform's and the bot's role may not create tables
+        # (the SQLite store creates its schema on first use either way).
+        store.check()
     except BugTrackerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
