@@ -157,3 +157,24 @@ def test_two_links_of_one_source_to_different_targets_one_wins(store):
     assert len(errors) == 1 and "already linked" in str(errors[0])
     chain = store.resolve(sl)
     assert len(store.show(chain[-1]).records) == 1
+
+
+def test_an_edit_landing_between_a_links_read_and_its_move_is_kept(dynamodb_store, monkeypatch):
+    """The race above made deterministic on DynamoDB (SQLite links in one transaction: no window)."""
+    store = dynamodb_store
+    report, edit = slack_record(1), slack_record(1, updated=5, text="edited while linking")
+    store.upsert(report)
+    real_partition, fired = store.partition, []
+
+    def partition_then_edit(ticket_id):
+        found = real_partition(ticket_id)
+        if ticket_id == report.home_id and store.alias_target(ticket_id) and not fired:
+            fired.append(True)
+            store.upsert(edit)  # after the link read the record, before it moves it
+        return found
+
+    monkeypatch.setattr(store, "partition", partition_then_edit)
+    store.link(report.home_id, "ZD-5", actor="U1")
+    assert fired
+    (moved,) = store.show("ZD-5").records
+    assert moved.attributes["text"] == "edited while linking"
