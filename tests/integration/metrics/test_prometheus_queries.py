@@ -77,6 +77,7 @@ def world(tmp_path_factory) -> Iterator[dict]:
     workdir = tmp_path_factory.mktemp("prometheus")
     store = fill(SqliteStore(workdir / "bugs.db"))
     now = time.time()
+    was_connected = telemetry.REGISTRY.get_sample_value("bugtracker_socket_mode_connected")
     telemetry.SOCKET_CONNECTED.set(1)
     telemetry.SYNC_LAST_SUCCESS.labels("zendesk").set(now - 120)
     telemetry.SYNC_LAST_SUCCESS.labels("shortcut").set(now - 30)
@@ -116,6 +117,7 @@ def world(tmp_path_factory) -> Iterator[dict]:
         driver.stop.set()
         prometheus.stop()
         server.shutdown()
+        telemetry.SOCKET_CONNECTED.set(was_connected or 0)  # the gauge is process-wide
 
 
 def _by(label_values: dict[str, int], known: tuple[str, ...] = ()) -> Result:
