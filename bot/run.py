@@ -47,6 +47,15 @@ def start_background_services(config: Config, store: BugStore, status: BotStatus
     Each item returned may have a `shutdown()` or `stop()` method; main() calls it on exit.
     """
     started: list[Any] = []
+    try:
+        _start_each(config, store, status, started)
+    except BugTrackerError:  # e.g. METRICS_PORT taken: stop what did start, let serve() say one line
+        _stop_all(started)
+        raise
+    return started
+
+
+def _start_each(config: Config, store: BugStore, status: BotStatus, started: list[Any]) -> None:
     # ---- OTHER ENGINEERS ADD THEIR LINES HERE (one block each, keep them independent) -------------
     # issue 4 (sync): start the scheduler here, e.g.
     #     started.append(start_scheduler(config, store))
@@ -69,7 +78,6 @@ def start_background_services(config: Config, store: BugStore, status: BotStatus
             )
         )
     # ---- END OF BACKGROUND SERVICES ----------------------------------------------------------------
-    return started
 
 
 def _stop_all(started: list[Any]) -> None:
@@ -106,11 +114,11 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
         # check, not init: on AWS the table is Terraform's and the bot's role may not create tables
         # (the SQLite store creates its schema on first use either way).
         store.check()
+        status = BotStatus()
+        started = start_background_services(config, store, status)
     except BugTrackerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    status = BotStatus()
-    started = start_background_services(config, store, status)
     try:
         if config.slack is not None:
             status.mode = "slack"

@@ -362,10 +362,26 @@ class SqliteStore(BugStore):
         return Page(records, next_cursor)
 
     def counts(self) -> Counts:
+        # the summary columns only (as DynamoDB reads its index): no attributes JSON to parse per row
         counts = Counts()
-        rows = self._read(f"SELECT {_COLUMNS} FROM records")
+        rows = self._read(
+            "SELECT source_system, record_id, created_at, updated_at, priority, state, state_type, deleted,"
+            " ticket_id FROM records"
+        )
         for row in rows:
-            counts.add(self._record(row))
+            counts.add(
+                BugRecord(
+                    source_system=row["source_system"],
+                    record_id=row["record_id"],
+                    created_at=row["created_at"],
+                    updated_at=row["updated_at"],
+                    priority=row["priority"],
+                    state=row["state"],
+                    state_type=row["state_type"],
+                    deleted=bool(row["deleted"]),
+                    ticket_id=row["ticket_id"],
+                )
+            )
         return counts
 
     def new_per_day(self, since: str, until: str) -> dict[str, dict[str, int]]:

@@ -39,3 +39,27 @@ def test_post_show_link_show_again(tmp_path):
     assert f"linked {slack_id} -> ZD-4242; moved 1 record(s)" in out
     assert f"{slack_id} was linked: {slack_id} -> ZD-4242" in out
     assert "I do not know `nonsense`" in out and "Usage:" in out and "Traceback" not in second.stderr
+
+
+def test_a_taken_metrics_port_is_one_line_not_a_traceback(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DYNAMODB_"))}
+        env.update(BUGTRACKER_DB=str(tmp_path / "bugs.db"), METRICS_PORT=str(port), LOG_LEVEL="WARNING")
+        result = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            cwd=ROOT,
+            env=env,
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and str(port) in errors[0]
