@@ -149,20 +149,21 @@ class SqliteStore(BugStore):
 
     @staticmethod
     def _record(row: sqlite3.Row) -> BugRecord:
+        """A record from a row of _COLUMNS, or of fewer columns (counts read the summary ones only)."""
+        present = set(row.keys())
+        optional = {name: row[name] for name in ("title", "priority_raw", "url") if name in present}
         return BugRecord(
             source_system=row["source_system"],
             record_id=row["record_id"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
-            title=row["title"],
             priority=row["priority"],
-            priority_raw=row["priority_raw"],
             state=row["state"],
             state_type=row["state_type"],
-            url=row["url"],
             deleted=bool(row["deleted"]),
-            attributes=json.loads(row["attributes"]),
+            attributes=json.loads(row["attributes"]) if "attributes" in present else {},
             ticket_id=row["ticket_id"],
+            **optional,
         )
 
     def _aliases(self, connection: sqlite3.Connection) -> rules.AliasLookup:
@@ -369,19 +370,7 @@ class SqliteStore(BugStore):
             " ticket_id FROM records"
         )
         for row in rows:
-            counts.add(
-                BugRecord(
-                    source_system=row["source_system"],
-                    record_id=row["record_id"],
-                    created_at=row["created_at"],
-                    updated_at=row["updated_at"],
-                    priority=row["priority"],
-                    state=row["state"],
-                    state_type=row["state_type"],
-                    deleted=bool(row["deleted"]),
-                    ticket_id=row["ticket_id"],
-                )
-            )
+            counts.add(self._record(row))
         return counts
 
     def new_per_day(self, since: str, until: str) -> dict[str, dict[str, int]]:
