@@ -1,0 +1,31 @@
+"""The store benchmark's own functions at a tiny size against moto's server, so bench/store_bulk.py cannot rot
+unnoticed. The figures are not checked (too small to mean anything); what the benchmark proves is."""
+
+from __future__ import annotations
+
+import uuid
+
+import boto3
+
+from bench.store_bulk import CallCounter, bulk_vs_naive, read_latency, report
+
+
+def test_store_benchmark_runs_and_proves_its_claims(moto_server: str) -> None:
+    client = boto3.client("dynamodb", endpoint_url=moto_server, region_name="us-east-1")
+    counter = CallCounter(client)
+    prefix = f"smoke-{uuid.uuid4().hex[:8]}"
+
+    bulk = bulk_vs_naive(client, counter, 60, prefix)
+    load, reads = read_latency(client, counter, 90, show_calls=3, list_calls=2, prefix=prefix)
+
+    assert bulk["naive"].calls == {"PutItem": 60}
+    assert "PutItem" not in bulk["bulk"].calls and bulk["bulk"].calls["BatchWriteItem"] == 3  # 60 / 25
+    assert bulk["unchanged"].writes() == 0 and bulk["unchanged"].calls == {"BatchGetItem": 1}
+    assert load.calls["BatchWriteItem"] == 4  # 90 / 25
+    shows = {name: latency for name, latency in reads.items() if name.startswith("show")}
+    assert [sorted(set(latency.queries)) for latency in shows.values()] == [[1], [2]]  # unlinked, linked
+    assert all(latency.other_calls == 0 for latency in reads.values())
+    assert all(latency.queries == [1, 1] for name, latency in reads.items() if name.startswith("list"))
+    assert reads["counts()"].queries == [3]  # one per source
+    text = report(60, 90, bulk, load, reads)
+    assert "faster" in text and "items written: 0" in text and "counts()" in text
