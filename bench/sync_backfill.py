@@ -1,0 +1,190 @@
+"""Benchmark the Zendesk + Shortcut sync against the local fakes and a moto server endpoint (DynamoDB).
+
+    .venv/bin/python -m bench.sync_backfill [--tickets 10000] [--stories 5000] [--memory-sizes 10000,50000]
+
+Prints: requests made vs the minimum pages, record writes (DynamoDB write calls and items), wall time for
+the backfill, a 0% and a 1% changed re-sync, and a naive "fetch all, put each" baseline in the same run;
+then the peak memory (max RSS) of a real `bugtracker sync` process at each size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.sync import run_sync  # noqa: E402
+from tests.fakes.shortcut import FakeShortcut, shortcut_pull  # noqa: E402
+from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_pull  # noqa: E402
+
+WRITE_CALLS = ("PutItem", "BatchWriteItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
+
+
+class _Env:
+    """monkeypatch.setenv for a script."""
+
+    def setenv(self, name: str, value: str) -> None:
+        os.environ[name] = value
+
+
+class WriteCounter:
+    def __init__(self, client) -> None:
+        self.calls = 0
+        self.items = 0
+        client.meta.events.register("before-call.dynamodb", self)
+
+    def __call__(self, model, params, **_kwargs) -> None:
+        if model.name not in WRITE_CALLS or "#lease" in str(params):
+            return
+        self.calls += 1
+        if model.name == "BatchWriteItem":
+            self.items += sum(len(batch) for batch in params.get("RequestItems", {}).values())
+        else:
+            self.items += 1
+
+
+def moto_store(endpoint: str):
+    import boto3
+
+    from storage.dynamodb import DynamoDBStore
+
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    store = DynamoDBStore(client, f"bench-{uuid.uuid4().hex[:8]}")
+    store.init()
+    return store, WriteCounter(client)
+
+
+def measure(label, store, counter, fakes, sources, **options):
+    before = (counter.calls, counter.items, [len(fake.requests) for fake in fakes])
+    started = time.perf_counter()
+    summaries = [run_sync(store, source, **options) for source in sources]
+    seconds = time.perf_counter() - started
+    requests = sum(len(fake.requests) for fake in fakes) - sum(before[2])
+    fetched = sum(summary.fetched for summary in summaries)
+    changed = sum(summary.inserted + summary.updated for summary in summaries)
+    print(
+        f"{label:<28} {seconds:7.1f}s  requests {requests:5d}  fetched {fetched:6d}"
+        f"  inserted+updated {changed:6d}"
+        f"  write calls {counter.calls - before[0]:5d}  items written {counter.items - before[1]:6d}"
+    )
+    for summary in summaries:
+        assert summary.error is None, summary.error
+    return seconds
+
+
+def naive(label, store, counter, fakes, sources):
+    """Fetch everything again from the start, then put each record (no batching, no change check)."""
+    from storage.dynamodb_items import record_item
+
+    before = (counter.calls, [len(fake.requests) for fake in fakes])
+    started = time.perf_counter()
+    for source in sources:
+        records = [record for page in source.pull(None, full=True) for record in page.records]
+        for record in records:  # one unconditional PutItem per record, under its home id
+            store.put(record_item(record, record.home_id))
+    seconds = time.perf_counter() - started
+    requests = sum(len(fake.requests) for fake in fakes) - sum(before[1])
+    print(f"{label:<28} {seconds:7.1f}s  requests {requests:5d}  write calls {counter.calls - before[0]:5d}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=10_000)
+    parser.add_argument("--stories", type=int, default=5_000)
+    parser.add_argument("--memory-sizes", default="10000,50000")
+    args = parser.parse_args()
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        os.environ.setdefault(name, value)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    endpoint = "http://{}:{}".format(*moto.get_host_and_port())
+    try:
+        with FakeZendesk() as zendesk, FakeShortcut() as shortcut:
+            zendesk.add_tickets(args.tickets)
+            for story_id in range(1, args.stories + 1):
+                links = [f"https://acme.zendesk.com/agent/tickets/{story_id}"] if story_id % 20 == 0 else []
+                shortcut.add_story(story_id, step=timedelta(hours=3), external_links=links)
+            zd, sc = zendesk_pull(zendesk, _Env(), budget=300), shortcut_pull(shortcut)
+            fakes, sources = (zendesk, shortcut), (zd, sc)
+            minimum = math.ceil(args.tickets / 1000) + math.ceil(args.stories / 250) + 1
+            print(f"{args.tickets} Zendesk tickets + {args.stories} Shortcut stories -> moto at {endpoint}")
+            print(
+                f"minimum requests for the backfill: {minimum} (1000-ticket and 250-story pages + /workflows)"
+            )
+            store, counter = moto_store(endpoint)
+            backfill = measure("backfill", store, counter, fakes, sources)
+            measure("re-sync, 0% changed", store, counter, fakes, sources)
+            for ticket_id in range(1, args.tickets + 1, 100):
+                zendesk.touch(ticket_id, status="solved")
+            for story_id in range(1, args.stories + 1, 100):
+                shortcut.touch(story_id, name="renamed")
+            changed = measure("re-sync, 1% changed", store, counter, fakes, sources)
+            base_store, base_counter = moto_store(endpoint)
+            naive_backfill = naive("naive backfill", base_store, base_counter, fakes, sources)
+            naive_resync = naive("naive re-sync (1% changed)", base_store, base_counter, fakes, sources)
+            print(
+                f"backfill: sync {backfill:.1f}s vs naive {naive_backfill:.1f}s;"
+                f" re-sync: sync {changed:.1f}s vs naive {naive_resync:.1f}s"
+            )
+        for size in [int(size) for size in args.memory_sizes.split(",") if size]:
+            print(
+                f"peak RSS of `bugtracker sync --source zendesk`, {size} tickets:"
+                f" {peak_rss(size, endpoint):.0f} MB"
+            )
+    finally:
+        moto.stop()
+
+
+def peak_rss(tickets: int, endpoint: str) -> float:
+    """Max RSS (MB) of a real sync process backfilling `tickets` Zendesk tickets into the moto table."""
+    import subprocess
+
+    with FakeZendesk() as zendesk:
+        zendesk.add_tickets(tickets)
+        env = dict(os.environ)
+        point_zenpy_at(zendesk, _EnvDict(env))
+        env.update(
+            ZENDESK_SUBDOMAIN=zendesk.subdomain,
+            ZENDESK_EMAIL=zendesk.email,
+            ZENDESK_API_TOKEN=zendesk.token,
+            AWS_ENDPOINT_URL_DYNAMODB=endpoint,
+            AWS_DEFAULT_REGION="us-east-1",
+            DYNAMODB_TABLE=f"bench-{uuid.uuid4().hex[:8]}",
+            LOG_LEVEL="WARNING",
+        )
+        env.pop("SHORTCUT_API_TOKEN", None)
+        bugtracker = str(Path(sys.executable).with_name("bugtracker"))
+        subprocess.run([bugtracker, "init"], env=env, check=True, capture_output=True)
+        process = subprocess.Popen(
+            [bugtracker, "sync", "--source", "zendesk"], env=env, stdout=subprocess.DEVNULL
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        return usage.ru_maxrss / 1024
+
+
+class _EnvDict:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+
+    def setenv(self, name: str, value: str) -> None:
+        self.env[name] = value
+
+
+if __name__ == "__main__":
+    main()
