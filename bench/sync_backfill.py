@@ -39,9 +39,9 @@ class WriteCounter:
     def __init__(self, client) -> None:
         self.calls = 0
         self.items = 0
-        client.meta.events.register("before-call.dynamodb", self)
+        client.meta.events.register("before-parameter-build.dynamodb", self)
 
-    def __call__(self, model, params, **_kwargs) -> None:
+    def __call__(self, params, model, **_kwargs) -> None:
         if model.name not in WRITE_CALLS or "#lease" in str(params):
             return
         self.calls += 1
@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--stories", type=int, default=5_000)
     parser.add_argument("--memory-sizes", default="10000,50000")
+    parser.add_argument("--memory-store", choices=("dynamodb", "sqlite"), default="dynamodb")
     args = parser.parse_args()
     import logging
 
@@ -144,13 +145,13 @@ def main() -> None:
         for size in [int(size) for size in args.memory_sizes.split(",") if size]:
             print(
                 f"peak RSS of `bugtracker sync --source zendesk`, {size} tickets:"
-                f" {peak_rss(size, endpoint):.0f} MB"
+                f" {peak_rss(size, endpoint, args.memory_store):.0f} MB"
             )
     finally:
         moto.stop()
 
 
-def peak_rss(tickets: int, endpoint: str) -> float:
+def peak_rss(tickets: int, endpoint: str, store: str = "dynamodb") -> float:
     """Max RSS (MB) of a real sync process backfilling `tickets` Zendesk tickets into the moto table."""
     import subprocess
 
@@ -168,6 +169,11 @@ def peak_rss(tickets: int, endpoint: str) -> float:
             LOG_LEVEL="WARNING",
         )
         env.pop("SHORTCUT_API_TOKEN", None)
+        if store == "sqlite":
+            import tempfile
+
+            env.pop("DYNAMODB_TABLE")
+            env["BUGTRACKER_DB"] = str(Path(tempfile.mkdtemp()) / "bench.db")
         bugtracker = str(Path(sys.executable).with_name("bugtracker"))
         subprocess.run([bugtracker, "init"], env=env, check=True, capture_output=True)
         process = subprocess.Popen(
