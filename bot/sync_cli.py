@@ -45,7 +45,7 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
         )
         return EXIT_UNCONFIGURED
     store = build_store(config)
-    store.init()
+    store.check()
     summaries: list[SyncSummary] = []
     for source in sources:
         backfill = args.full or store.get_meta(source.meta_key) is None
