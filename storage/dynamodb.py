@@ -232,25 +232,21 @@ class DynamoDBStore(BatchMixin, BugStore):
         raise ConcurrentUpdate(f"{source_id} and {target_id} kept changing; try the link again")
 
     def _finish_link(self, source_id: str, target_id: str, destination: str, actor: str) -> LinkResult:
-        moved = self.move_records(source_id, lambda _home: destination)
-        now = now_timestamp()
-        actions = [
-            self._action(
-                "Update",
-                {
-                    "Key": items.key(source_id, items.ALIAS),
-                    "UpdateExpression": "SET #s = :linked",
-                    "ExpressionAttributeNames": {"#s": "state"},
-                },
-                None,
-                {":linked": "linked"},
-            ),
-            self.delete_action(destination, items.INCOMING + source_id),
-            *self._audit_actions(
-                {source_id, destination}, "link", source_id, target_id, actor, now, len(moved)
-            ),
-        ]
-        self.transact(actions)
+        def finish(moved: int) -> list[dict]:
+            alias_linked = {
+                "Key": items.key(source_id, items.ALIAS),
+                "UpdateExpression": "SET #s = :linked",
+                "ExpressionAttributeNames": {"#s": "state"},
+            }
+            return [
+                self._action("Update", alias_linked, None, {":linked": "linked"}),
+                self.delete_action(destination, items.INCOMING + source_id),
+                *self._audit_actions(
+                    {source_id, destination}, "link", source_id, target_id, actor, now_timestamp(), moved
+                ),
+            ]
+
+        moved = self.move_records(source_id, lambda _home: destination, finish)
         return LinkResult(source_id, target_id, destination, tuple(moved))
 
     def unlink(self, ticket_id: str, actor: str) -> LinkResult:
@@ -298,9 +294,15 @@ class DynamoDBStore(BatchMixin, BugStore):
             for ticket_id in sorted(ticket_ids)
         ]
 
-    def move_records(self, location: str, destination_of: Callable[[str], str]) -> list[str]:
+    def move_records(
+        self,
+        location: str,
+        destination_of: Callable[[str], str],
+        finish: Callable[[int], list[dict]] | None = None,
+    ) -> list[str]:
         """Move each record under location to destination_of(its home), in transactions, until none is left
-        to move. A transaction that loses a race with an upsert is read again and retried."""
+        to move. A transaction that loses a race with an upsert is read again and retried. `finish(moved)`
+        gives bookkeeping actions that ride in the last transaction (one transaction fewer per link)."""
         moved: list[str] = []
         for _ in range(MAX_TRIES * 4):
             pending = [
@@ -309,15 +311,21 @@ class DynamoDBStore(BatchMixin, BugStore):
                 if items.is_record(item)
             ]
             pending = [(item, destination) for item, destination in pending if destination != location]
-            if not pending:
-                return moved
-            for start in range(0, len(pending), self.records_per_transaction):
-                chunk = pending[start : start + self.records_per_transaction]
+            size = self.records_per_transaction
+            chunks = [pending[start : start + size] for start in range(0, len(pending), size)] or [[]]
+            for number, chunk in enumerate(chunks):
+                actions = [a for item, to in chunk for a in self._move_actions(item, location, to)]
+                last = number == len(chunks) - 1
+                if last and finish is not None:
+                    actions += finish(len(moved) + len(chunk))
                 try:
-                    self.transact([a for item, to in chunk for a in self._move_actions(item, location, to)])
+                    if actions:
+                        self.transact(actions)
                 except items.ConditionFailed:
                     break
                 moved.extend(item[SORT_KEY] for item, _ in chunk)
+                if last:
+                    return moved
         raise ConcurrentUpdate(f"records under {location} kept changing while they were moved; run it again")
 
     def _move_actions(self, item: dict[str, Any], source: str, destination: str) -> list[dict]:
