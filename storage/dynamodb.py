@@ -126,6 +126,9 @@ class DynamoDBStore(BatchMixin, BugStore):
         alias = self.get(ticket_id, items.ALIAS)
         return alias["targetId"] if alias else None
 
+    def resolved_home(self, ticket_id: str) -> str:
+        return rules.resolve_chain(ticket_id, self.alias_target)[-1]
+
     def resolve(self, ticket_id: str) -> tuple[str, ...]:
         return rules.resolve_chain(parse_ticket_id(ticket_id), self.alias_target)
 

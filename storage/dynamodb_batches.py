@@ -1,8 +1,9 @@
 """Bulk upserts for the DynamoDB store: batch reads to compare, batch writes for new records.
 
 An unchanged record costs a read and no write. New records whose home id has no alias go out in
-BatchWriteItem calls of 25 (no conditions are possible there; the sync lease makes the sync the only writer of
-its source's records). Updates and aliased homes take the single-record path with its conditions.
+BatchWriteItem calls of 25; no conditions are possible there, so afterwards one batch read of their aliases
+finds any link that raced the write and moves what it left behind. Updates and aliased homes take the
+single-record path with its conditions.
 botocore's retry mode handles throttled calls; UnprocessedKeys / UnprocessedItems are ours to retry.
 """
 
@@ -118,9 +119,20 @@ class BatchMixin:
         self.batch_put([items.record_item(records[p], records[p].home_id) for p in fresh])
         for position in fresh:
             results[position] = UpsertResult(UpsertOutcome.INSERTED, records[position].home_id)
+        self._rehome_late_links([records[p] for p in fresh], results, fresh)
         for position in repeats:
             results[position] = self.upsert(records[position])
         return [result for result in results if result is not None]
+
+    def _rehome_late_links(self, written: list[BugRecord], results: list, positions: list[int]) -> None:
+        """A batch write has no condition, so a link of a new record's home id that started after our
+        read and queried before our write would leave the record behind. Links write their alias before
+        they read, so any such link is visible now: move what it left behind to where it belongs."""
+        late = self.batch_get([(record.home_id, items.ALIAS) for record in written])
+        for record, position in zip(written, positions, strict=True):
+            if (record.home_id, items.ALIAS) in late:
+                self.move_records(record.home_id, self.resolved_home)
+                results[position] = UpsertResult(UpsertOutcome.INSERTED, self.resolved_home(record.home_id))
 
 
 def _home_key(record: BugRecord) -> tuple[str, str]:

@@ -179,3 +179,25 @@ def test_an_edit_landing_between_a_links_read_and_its_move_is_kept(dynamodb_stor
     assert fired
     (moved,) = store.show("ZD-5").records
     assert moved.attributes["text"] == "edited while linking"
+
+
+def test_a_link_landing_between_a_batch_read_and_its_write_leaves_nothing_behind(dynamodb_store, monkeypatch):
+    """Batch writes cannot carry conditions: the store checks afterwards and moves what a link left behind."""
+    store = dynamodb_store
+    report = slack_record(1)
+    store.upsert(report)
+    store.link(report.home_id, "ZD-5", actor="U1")  # the report names ZD-5 before ZD-5 is pulled
+    real_batch_put = store.batch_put
+
+    def link_first(new_items):
+        store.link("ZD-5", "ZD-7", actor="U2")  # after the sync read ZD-5 (nothing there), before it writes
+        real_batch_put(new_items)
+
+    monkeypatch.setattr(store, "batch_put", link_first)
+    (result,) = store.upsert_many([zendesk_record(5)])
+    assert result.ticket_id == "ZD-7"
+    assert sorted(r.source_record for r in store.show("ZD-5").records) == [
+        "slack#" + report.record_id,
+        "zendesk#5",
+    ]
+    assert store.get_record("zendesk", "5").ticket_id == "ZD-7"
