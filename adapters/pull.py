@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from storage.errors import BugTrackerError
-from storage.model import BugRecord
+from storage.model import BugRecord, normalize_timestamp
 
 
 class UpstreamError(BugTrackerError):
@@ -35,3 +36,29 @@ class PullStats:
 
     requests: int = 0
     rate_limit_wait: float = 0.0
+
+
+def item_id(item: Any, what: str) -> int:
+    """The positive integer id of an upstream item (a ticket, a story), or UnmappableRecord saying why."""
+    if not isinstance(item, Mapping):
+        raise UnmappableRecord(f"{what} is a {type(item).__name__}, not an object")
+    value = item.get("id")
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise UnmappableRecord(f"{what} has no usable id ({value!r})")
+    return value
+
+
+def item_times(item: Mapping[str, Any], label: str) -> tuple[str, str]:
+    """(created, updated) as stored timestamps; a missing updated_at means "as new as its creation"."""
+
+    def read(name: str) -> str:
+        value = item.get(name)
+        if not isinstance(value, str):
+            raise UnmappableRecord(f"{label}: {name} is missing")
+        try:
+            return normalize_timestamp(value)
+        except ValueError:
+            raise UnmappableRecord(f"{label}: {name} {value!r} is not a timestamp") from None
+
+    created = read("created_at")
+    return created, (read("updated_at") if item.get("updated_at") else created)

@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.pull import UnmappableRecord
+from adapters.pull import item_id, item_times
 from storage.errors import BugTrackerError
-from storage.model import STATE_TYPES, BugRecord, normalize_priority, normalize_timestamp
+from storage.model import STATE_TYPES, BugRecord, normalize_priority
 
 log = logging.getLogger(__name__)
 
@@ -60,25 +60,11 @@ def story_priority(story: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _timestamp(story: Mapping[str, Any], name: str, story_id: int) -> str:
-    try:
-        return normalize_timestamp(story[name])
-    except (KeyError, TypeError, AttributeError, ValueError):
-        raise UnmappableRecord(
-            f"Shortcut story {story_id}: {name} {story.get(name)!r} is not a timestamp"
-        ) from None
-
-
 def story_to_record(story: Any, states: WorkflowStates) -> BugRecord:
     """Map one story; raise UnmappableRecord when it has no id or no creation time."""
-    if not isinstance(story, Mapping):
-        raise UnmappableRecord(f"Shortcut search result is a {type(story).__name__}, not a story")
-    story_id = story.get("id")
-    if not isinstance(story_id, int) or isinstance(story_id, bool) or story_id <= 0:
-        raise UnmappableRecord(f"Shortcut search result has no usable id ({story_id!r})")
-    created_at = _timestamp(story, "created_at", story_id)
+    story_id = item_id(story, "Shortcut search result")
     # updated_at is nullable in the spec: a story never updated is as new as its creation.
-    updated_at = _timestamp(story, "updated_at", story_id) if story.get("updated_at") else created_at
+    created_at, updated_at = item_times(story, f"Shortcut story {story_id}")
     state = states.get(story.get("workflow_state_id")) or {}
     state_type = state.get("type") if state.get("type") in STATE_TYPES else None
     priority, priority_raw = story_priority(story)

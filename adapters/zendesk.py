@@ -12,9 +12,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.pull import UnmappableRecord
+from adapters.pull import item_id, item_times
 from storage.errors import BugTrackerError
-from storage.model import ZENDESK_STATE_TYPES, BugRecord, normalize_priority, normalize_timestamp
+from storage.model import ZENDESK_STATE_TYPES, BugRecord, normalize_priority
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +42,6 @@ def _person(user_id: Any, users: Mapping[int, dict[str, Any]]) -> dict[str, Any]
     return users.get(user_id) or {"id": user_id, "name": None, "email": None}
 
 
-def _timestamp(ticket: Mapping[str, Any], name: str, ticket_id: Any) -> str:
-    value = ticket.get(name)
-    if not isinstance(value, str):
-        raise UnmappableRecord(f"Zendesk ticket {ticket_id}: {name} is missing")
-    try:
-        return normalize_timestamp(value)
-    except ValueError:
-        raise UnmappableRecord(f"Zendesk ticket {ticket_id}: {name} {value!r} is not a timestamp") from None
-
-
 def _priority(raw: Any, ticket_id: Any) -> str | None:
     try:
         return normalize_priority(raw)
@@ -62,13 +52,8 @@ def _priority(raw: Any, ticket_id: Any) -> str | None:
 
 def ticket_to_record(ticket: Any, users: Mapping[int, dict[str, Any]], subdomain: str) -> BugRecord:
     """Map one exported ticket; raise UnmappableRecord when it has no id or no usable timestamps."""
-    if not isinstance(ticket, Mapping):
-        raise UnmappableRecord(f"Zendesk export item is a {type(ticket).__name__}, not a ticket object")
-    ticket_id = ticket.get("id")
-    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or ticket_id <= 0:
-        raise UnmappableRecord(f"Zendesk export item has no usable id ({ticket_id!r})")
-    created_at = _timestamp(ticket, "created_at", ticket_id)
-    updated_at = _timestamp(ticket, "updated_at", ticket_id) if ticket.get("updated_at") else created_at
+    ticket_id = item_id(ticket, "Zendesk export item")
+    created_at, updated_at = item_times(ticket, f"Zendesk ticket {ticket_id}")
     status = ticket.get("status") if isinstance(ticket.get("status"), str) else None
     state_type = ZENDESK_STATE_TYPES.get(status) if status else None
     if status and state_type is None:
