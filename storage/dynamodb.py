@@ -10,6 +10,7 @@ How the semantics hold on a table whose keys cannot change (see storage/dynamodb
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -183,14 +184,15 @@ class DynamoDBStore(BatchMixin, BugStore):
 
     def get_record(self, source_system: str, record_id: str) -> BugRecord | None:
         probe = BugRecord(source_system, record_id, "", "")
-        at_home = self.get(probe.home_id, probe.source_record)
-        if at_home is None:
-            return None
-        try:
-            _, stored = self.locate(probe, at_home)
-        except items.ConditionFailed:
-            return self.get_record(source_system, record_id)
-        return items.to_record(stored)
+        for _ in range(MAX_TRIES):
+            at_home = self.get(probe.home_id, probe.source_record)
+            if at_home is None:
+                return None
+            try:
+                return items.to_record(self.locate(probe, at_home)[1])
+            except items.ConditionFailed:
+                continue  # moved between our two reads: read again
+        raise ConcurrentUpdate(f"{probe.source_record} kept moving while we read it; try again")
 
     # -- link / unlink -------------------------------------------------------------------------
     def link(self, source_id: str, target_id: str, actor: str) -> LinkResult:
@@ -260,6 +262,7 @@ class DynamoDBStore(BatchMixin, BugStore):
             self._finish_link(ticket_id, target, alias["destination"], alias["actor"])
         location = rules.resolve_chain(target, self.alias_target)[-1]
 
+        @functools.cache  # one lookup per alias, however many records share it
         def without_this_alias(candidate: str) -> str | None:
             return None if candidate == ticket_id else self.alias_target(candidate)
 
