@@ -64,6 +64,13 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL);
 """
 
+# Inserts a record, or replaces the stored copy of the same source record (the primary key).
+_WRITE_RECORD = (
+    "INSERT OR REPLACE INTO records (source_record, ticket_id, home_id, source_system, record_id, created_at,"
+    " updated_at, title, priority, priority_raw, state, state_type, url, deleted, attributes)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
 _COLUMNS = (
     "source_record, ticket_id, source_system, record_id, created_at, updated_at, title, priority,"
     " priority_raw, state, state_type, url, deleted, attributes"
@@ -183,23 +190,12 @@ class SqliteStore(BugStore):
             ).fetchone()
             if row is None:
                 location = rules.resolve_chain(record.home_id, self._aliases(connection))[-1]
-                connection.execute(
-                    "INSERT INTO records (source_record, ticket_id, home_id, source_system, record_id,"
-                    " created_at, updated_at, title, priority, priority_raw, state, state_type, url, deleted,"
-                    " attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    self._row_values(record, location),
-                )
+                connection.execute(_WRITE_RECORD, self._row_values(record, location))
                 return UpsertResult(UpsertOutcome.INSERTED, location)
             stored = self._record(row)
             outcome = rules.compare(stored, record)
             if outcome is UpsertOutcome.UPDATED:
-                connection.execute("DELETE FROM records WHERE source_record = ?", (record.source_record,))
-                connection.execute(
-                    "INSERT INTO records (source_record, ticket_id, home_id, source_system, record_id,"
-                    " created_at, updated_at, title, priority, priority_raw, state, state_type, url, deleted,"
-                    " attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    self._row_values(record, stored.location),
-                )
+                connection.execute(_WRITE_RECORD, self._row_values(record, stored.location))
             return UpsertResult(outcome, stored.location)
 
     def get_record(self, source_system: str, record_id: str) -> BugRecord | None:
