@@ -23,7 +23,9 @@ def build_dynamodb_client(config: Config) -> Any:
 
     from storage.dynamodb_items import map_botocore_error
 
-    boto_config = BotoConfig(retries={"mode": "standard", "max_attempts": config.store.aws_max_attempts})
+    boto_config = BotoConfig(
+        retries={"mode": "standard", "total_max_attempts": config.store.aws_max_attempts}
+    )
     try:
         return boto3.client("dynamodb", region_name=config.store.aws_region, config=boto_config)
     except BotoCoreError as exc:
