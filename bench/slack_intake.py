@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_app, start_socket_mode  # noqa: E402
+from bot.bootstrap import build_slack_client  # noqa: E402
 from bot.config import SlackConfig  # noqa: E402
 from storage.sqlite import SqliteStore  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
@@ -47,7 +48,7 @@ def run(messages: int, rate: float | None, workdir: Path, label: str) -> dict[st
     store.init()
     with FakeSlack() as fake:
         config = SlackConfig("xoxb-bench-token", "xapp-bench-token", (CHANNEL,), fake.api_url, (), True)
-        app, intake = build_app(config, store)
+        app, intake = build_app(config, store, build_slack_client(config))
         handler = start_socket_mode(app, config, intake)
         try:
             fake.wait_for(lambda: fake.connections, timeout=20)

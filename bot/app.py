@@ -29,8 +29,7 @@ ERROR_LINE = (
 )
 
 
-def build_app(config: SlackConfig, store: BugStore, client: WebClient | None = None) -> tuple[App, Intake]:
-    client = client or WebClient(token=config.bot_token, base_url=config.api_url)
+def build_app(config: SlackConfig, store: BugStore, client: WebClient) -> tuple[App, Intake]:
     app = App(client=client, logger=logging.getLogger("bot.slack"))
     identity = client.auth_test()
     intake = Intake(

@@ -1,12 +1,18 @@
-"""The one place that builds things: config -> clients -> store. Every argument can be overridden (tests)."""
+"""The one place that builds things from config: the store and its DynamoDB client, the Slack Web API client,
+the Zendesk / Shortcut pull sources. Nothing is built at import time; tests pass their own in."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import Config
+from bot.config import Config, SlackConfig
 from storage.store import BugStore
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.sync import SyncSource
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +52,38 @@ def build_store(config: Config, dynamodb_client: Any | None = None) -> BugStore:
         store = SqliteStore(config.store.sqlite_path)
     log.info("store: %s", store.description)
     return store
+
+
+def build_slack_client(config: SlackConfig) -> WebClient:
+    from slack_sdk import WebClient
+
+    return WebClient(token=config.bot_token, base_url=config.api_url)
+
+
+SOURCE_NAMES = ("zendesk", "shortcut")
+_MISSING = {
+    "zendesk": "ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN are not set",
+    "shortcut": "SHORTCUT_API_TOKEN is not set",
+}
+
+
+def build_source(config: Config, name: str) -> SyncSource | None:
+    """The source called `name`, or None (with one log line) when its credentials are not configured."""
+    budget = config.sync.ratelimit_budget_seconds
+    if name == "zendesk" and config.zendesk is not None:
+        from adapters.zendesk_pull import ZendeskPull, build_zendesk_client
+
+        client = build_zendesk_client(config.zendesk)
+        return ZendeskPull(client, config.zendesk.subdomain, start=config.sync.start, ratelimit_budget=budget)
+    if name == "shortcut" and config.shortcut is not None:
+        from adapters.shortcut_http import ShortcutHttp
+        from adapters.shortcut_pull import ShortcutPull
+
+        http = ShortcutHttp(config.shortcut.api_url, config.shortcut.api_token, ratelimit_budget=budget)
+        return ShortcutPull(http, config.shortcut.query, start=config.sync.start)
+    log.info("sync %s skipped: %s", name, _MISSING[name])
+    return None
+
+
+def build_sources(config: Config, names: tuple[str, ...] = SOURCE_NAMES) -> list[SyncSource]:
+    return [source for name in names if (source := build_source(config, name)) is not None]

@@ -59,9 +59,11 @@ def _start_each(config: Config, store: BugStore, status: BotStatus, started: lis
     # ---- OTHER ENGINEERS ADD THEIR LINES HERE (one block each, keep them independent) -------------
     # issue 4 (sync): start the scheduler here, e.g.
     #     started.append(start_scheduler(config, store))
+    from bot.bootstrap import build_sources
     from bot.scheduler import start_scheduler
 
-    started.append(start_scheduler(config, store))  # sources without credentials: one log line each
+    # sources without credentials: one log line each
+    started.append(start_scheduler(config, store, build_sources(config)))
     # issue 5 (metrics): start the metrics server here; it can read `status.is_connected()` and the
     # metric objects in bot/telemetry.py, e.g.
     #     started.append(start_metrics_server(config, status))
@@ -145,7 +147,9 @@ def run_slack(config: Config, store: BugStore, status: BotStatus) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    app, intake = build_app(config.slack, store)
+    from bot.bootstrap import build_slack_client
+
+    app, intake = build_app(config.slack, store, build_slack_client(config.slack))
     handler = start_socket_mode(app, config.slack, intake)
     status.handler = handler
     try:

@@ -15,9 +15,9 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.bootstrap import build_sources
 from bot.config import Config
 from bot.sync import SyncSource, run_sync
-from bot.sync_sources import build_sources
 from storage.store import BugStore
 
 log = logging.getLogger(__name__)

@@ -11,10 +11,9 @@ import json
 import sys
 from typing import Any
 
-from bot.bootstrap import build_store
+from bot.bootstrap import SOURCE_NAMES, build_source, build_store
 from bot.config import Config
 from bot.sync import SyncSummary, run_sync
-from bot.sync_sources import SOURCE_NAMES, build_source
 
 EXIT_OK, EXIT_FAILED, EXIT_UNCONFIGURED = 0, 1, 3
 

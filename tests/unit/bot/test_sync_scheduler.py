@@ -6,9 +6,9 @@ import logging
 import threading
 
 from adapters.pull import PulledPage, PullStats, UpstreamError
+from bot.bootstrap import build_sources
 from bot.config import load_config
 from bot.scheduler import start_scheduler
-from bot.sync_sources import build_sources
 
 
 class _CountingSource:
