@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from adapters import slack
-from storage.errors import BugTrackerError
+from storage.errors import BugTrackerError, LinkRefused
 from storage.model import BugRecord, home_id, timestamp_from_epoch
 from storage.store import BugStore, UpsertOutcome
 
@@ -66,11 +66,11 @@ class Intake:
             "last_activity"
         ):  # catch-up saw new thread activity: make the copy newer so that it wins
             record = replace(record, updated_at=timestamp_from_epoch(record.attributes["last_activity"]))
-        outcome = self.store.upsert(record).outcome
+        problems = list(tags.problems)
+        outcome, linked = self._store(
+            record, previous, tags.ticket_id, message.get("user", "unknown"), problems
+        )
         self._remember(channel, ts)
-        problems, linked = list(tags.problems), None
-        if tags.ticket_id:
-            linked = self._link(record.home_id, tags.ticket_id, message.get("user", "unknown"), problems)
         inserted = outcome is UpsertOutcome.INSERTED
         return self._result("message", record, outcome, linked, problems, reply=inserted)
 
@@ -91,10 +91,10 @@ class Intake:
             url=slack.permalink(self.workspace_url, channel, message["ts"]),
             previous=previous,
         )
-        outcome = self.store.upsert(record).outcome
-        problems, linked = list(tags.problems), None
-        if tags.ticket_id:
-            linked = self._link(record.home_id, tags.ticket_id, message.get("user", "unknown"), problems)
+        problems = list(tags.problems)
+        outcome, linked = self._store(
+            record, previous, tags.ticket_id, message.get("user", "unknown"), problems
+        )
         tags_changed = previous is None or previous.attributes.get("tags") != record.attributes["tags"]
         changed = outcome in (UpsertOutcome.INSERTED, UpsertOutcome.UPDATED)
         return self._result("edit", record, outcome, linked, problems, reply=changed and tags_changed)
@@ -146,6 +146,29 @@ class Intake:
         return results
 
     # -- helpers ---------------------------------------------------------------------------------
+    def _store(
+        self,
+        record: BugRecord,
+        previous: BugRecord | None,
+        target: str | None,
+        actor: str,
+        problems: list[str],
+    ) -> tuple[UpsertOutcome, str | None]:
+        """Store the report; with a `ticketId=` tag, store it linked (a new one lives under the ticket from
+        the start). A refused link keeps the report stored and says why in the thread."""
+        if target is None:
+            return self.store.upsert(record).outcome, None
+        try:
+            result, link = self.store.upsert_linked(record, target, actor)
+        except LinkRefused as exc:
+            problems.append(f"could not link {record.home_id} to {target}: {exc}")
+            stored = self.store.get_record("slack", record.record_id)
+            if previous is None:
+                return UpsertOutcome.INSERTED, None
+            changed = stored is not None and stored.updated_at != previous.updated_at
+            return (UpsertOutcome.UPDATED if changed else UpsertOutcome.UNCHANGED), None
+        return result.outcome, (None if link.already else f"{record.home_id} -> {link.resolved_target}")
+
     def _link(self, source_id: str, target_id: str, actor: str, problems: list[str]) -> str | None:
         try:
             result = self.store.link(source_id, target_id, actor)

@@ -182,6 +182,48 @@ class DynamoDBStore(BatchMixin, BugStore):
         self.transact(actions)
         return UpsertResult(UpsertOutcome.INSERTED, location)
 
+    def upsert_linked(self, record: BugRecord, target_id: str, actor: str) -> tuple[UpsertResult, LinkResult]:
+        """A new record whose home id is not linked yet: record, home stub, alias and audit in one
+        transaction, so it lives under the target from the start. Anything else: upsert, then link."""
+        target_id = parse_ticket_id(target_id)
+        home, sort = record.home_id, record.source_record
+        if home != target_id and self.get(home, sort) is None and self.get(home, items.ALIAS) is None:
+            chain = rules.resolve_chain(target_id, self.alias_target)
+            if home not in chain:
+                try:
+                    return self._insert_linked(record, target_id, chain, actor)
+                except items.ConditionFailed:
+                    pass  # another writer got there first: the general path below sorts it out
+        return super().upsert_linked(record, target_id, actor)
+
+    def _insert_linked(
+        self, record: BugRecord, target_id: str, chain: tuple[str, ...], actor: str
+    ) -> tuple[UpsertResult, LinkResult]:
+        home, sort, destination, now = record.home_id, record.source_record, chain[-1], now_timestamp()
+        alias = {
+            PARTITION_KEY: home,
+            SORT_KEY: items.ALIAS,
+            "targetId": target_id,
+            "destination": destination,
+        }
+        alias.update(state="linked", actor=actor, at=now)
+        actions = [
+            self.put_action(alias, "attribute_not_exists(ticketId)"),
+            self.put_action(
+                {PARTITION_KEY: home, SORT_KEY: sort, "movedTo": destination},
+                "attribute_not_exists(ticketId)",
+            ),
+            self.put_action(items.record_item(record, destination), "attribute_not_exists(ticketId)"),
+            self.check_action(destination, items.ALIAS, "attribute_not_exists(ticketId)"),
+            *self._audit_actions({home, destination}, "link", home, target_id, actor, now, 1),
+        ]
+        for hop, following in zip(chain, chain[1:], strict=False):
+            actions.append(self.check_action(hop, items.ALIAS, "targetId = :next", **{":next": following}))
+        self.transact(actions)
+        return UpsertResult(UpsertOutcome.INSERTED, destination), LinkResult(
+            home, target_id, destination, (sort,)
+        )
+
     def get_record(self, source_system: str, record_id: str) -> BugRecord | None:
         probe = BugRecord(source_system, record_id, "", "")
         for _ in range(MAX_TRIES):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from storage import rules
-from storage.errors import StoreUnavailable
+from storage.errors import LinkRefused, StoreUnavailable
 from storage.model import BugRecord, now_timestamp, parse_ticket_id, range_bounds
 from storage.paging import decode_cursor, encode_cursor
 from storage.store import (
@@ -185,18 +185,36 @@ class SqliteStore(BugStore):
     # -- writes ----------------------------------------------------------------------------------
     def upsert(self, record: BugRecord) -> UpsertResult:
         with self._write() as connection:
-            row = connection.execute(
-                f"SELECT {_COLUMNS} FROM records WHERE source_record = ?", (record.source_record,)
-            ).fetchone()
-            if row is None:
-                location = rules.resolve_chain(record.home_id, self._aliases(connection))[-1]
-                connection.execute(_WRITE_RECORD, self._row_values(record, location))
-                return UpsertResult(UpsertOutcome.INSERTED, location)
-            stored = self._record(row)
-            outcome = rules.compare(stored, record)
-            if outcome is UpsertOutcome.UPDATED:
-                connection.execute(_WRITE_RECORD, self._row_values(record, stored.location))
-            return UpsertResult(outcome, stored.location)
+            return self._upsert_in(connection, record)
+
+    def upsert_linked(self, record: BugRecord, target_id: str, actor: str) -> tuple[UpsertResult, LinkResult]:
+        """One transaction: a new record is stored under the target from the start; a refused link still
+        keeps the record (the refusal is raised after the commit)."""
+        target_id = parse_ticket_id(target_id)
+        refusal = None
+        with self._write() as connection:
+            result = self._upsert_in(connection, record)
+            try:
+                link = self._link_in(connection, record.home_id, target_id, actor)
+            except LinkRefused as exc:
+                refusal = exc
+        if refusal is not None:
+            raise refusal
+        return UpsertResult(result.outcome, link.resolved_target), link
+
+    def _upsert_in(self, connection: sqlite3.Connection, record: BugRecord) -> UpsertResult:
+        row = connection.execute(
+            f"SELECT {_COLUMNS} FROM records WHERE source_record = ?", (record.source_record,)
+        ).fetchone()
+        if row is None:
+            location = rules.resolve_chain(record.home_id, self._aliases(connection))[-1]
+            connection.execute(_WRITE_RECORD, self._row_values(record, location))
+            return UpsertResult(UpsertOutcome.INSERTED, location)
+        stored = self._record(row)
+        outcome = rules.compare(stored, record)
+        if outcome is UpsertOutcome.UPDATED:
+            connection.execute(_WRITE_RECORD, self._row_values(record, stored.location))
+        return UpsertResult(outcome, stored.location)
 
     def get_record(self, source_system: str, record_id: str) -> BugRecord | None:
         rows = self._read(
@@ -212,36 +230,39 @@ class SqliteStore(BugStore):
     def link(self, source_id: str, target_id: str, actor: str) -> LinkResult:
         source_id, target_id = parse_ticket_id(source_id), parse_ticket_id(target_id)
         with self._write() as connection:
-            aliases = self._aliases(connection)
-            existing = aliases(source_id)
-            chain = rules.resolve_chain(target_id, aliases)
-            if existing is not None:
-                rules.check_relink(source_id, target_id, existing)
-                return LinkResult(source_id, target_id, chain[-1], (), already=True)
-            has_records = connection.execute(
-                "SELECT 1 FROM records WHERE ticket_id = ? LIMIT 1", (source_id,)
-            ).fetchone()
-            rules.check_link(source_id, target_id, chain, has_records is not None)
-            destination = chain[-1]
-            moved = tuple(
-                row[0]
-                for row in connection.execute(
-                    "SELECT source_record FROM records WHERE ticket_id = ? ORDER BY source_record",
-                    (source_id,),
-                )
+            return self._link_in(connection, source_id, target_id, actor)
+
+    def _link_in(
+        self, connection: sqlite3.Connection, source_id: str, target_id: str, actor: str
+    ) -> LinkResult:
+        aliases = self._aliases(connection)
+        existing = aliases(source_id)
+        chain = rules.resolve_chain(target_id, aliases)
+        if existing is not None:
+            rules.check_relink(source_id, target_id, existing)
+            return LinkResult(source_id, target_id, chain[-1], (), already=True)
+        has_records = connection.execute(
+            "SELECT 1 FROM records WHERE ticket_id = ? LIMIT 1", (source_id,)
+        ).fetchone()
+        rules.check_link(source_id, target_id, chain, has_records is not None)
+        destination = chain[-1]
+        moved = tuple(
+            row[0]
+            for row in connection.execute(
+                "SELECT source_record FROM records WHERE ticket_id = ? ORDER BY source_record",
+                (source_id,),
             )
-            connection.execute(
-                "UPDATE records SET ticket_id = ? WHERE ticket_id = ?", (destination, source_id)
-            )
-            now = now_timestamp()
-            connection.execute(
-                "INSERT INTO aliases (source_id, target_id, actor, at) VALUES (?, ?, ?, ?)",
-                (source_id, target_id, actor, now),
-            )
-            self._audit(
-                connection, {source_id, destination}, "link", source_id, target_id, actor, now, len(moved)
-            )
-            return LinkResult(source_id, target_id, destination, moved)
+        )
+        connection.execute("UPDATE records SET ticket_id = ? WHERE ticket_id = ?", (destination, source_id))
+        now = now_timestamp()
+        connection.execute(
+            "INSERT INTO aliases (source_id, target_id, actor, at) VALUES (?, ?, ?, ?)",
+            (source_id, target_id, actor, now),
+        )
+        self._audit(
+            connection, {source_id, destination}, "link", source_id, target_id, actor, now, len(moved)
+        )
+        return LinkResult(source_id, target_id, destination, moved)
 
     def unlink(self, ticket_id: str, actor: str) -> LinkResult:
         ticket_id = parse_ticket_id(ticket_id)

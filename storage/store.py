@@ -134,6 +134,16 @@ class BugStore(ABC):
         """Same semantics as upsert for each record; implementations batch reads and new-record writes."""
         return [self.upsert(record) for record in records]
 
+    def upsert_linked(self, record: BugRecord, target_id: str, actor: str) -> tuple[UpsertResult, LinkResult]:
+        """Upsert the record and link its home id to target_id (a Slack report tagged `ticketId=ZD-1`).
+
+        A new record is stored under the target from the start, atomically with its alias. The record is
+        stored even when the link is refused (LinkRefused is raised after the write).
+        """
+        result = self.upsert(record)
+        link = self.link(record.home_id, target_id, actor)
+        return UpsertResult(result.outcome, link.resolved_target), link
+
     @abstractmethod
     def get_record(self, source_system: str, record_id: str) -> BugRecord | None:
         """The stored copy of one source record, wherever it lives now (deleted ones included)."""

@@ -145,3 +145,34 @@ def test_a_link_of_more_records_than_one_transaction_holds(store):
     assert len(moved) == 41 == len({r.source_record for r in moved})
     assert store.show(reports[0].home_id).alias_chain == (reports[0].home_id, "ZD-1", "ZD-2")
     assert all(store.get_record("slack", r.record_id).ticket_id == "ZD-2" for r in reports[:5])
+
+
+def test_a_tagged_new_report_lives_under_its_ticket_from_the_start(store, monkeypatch):
+    report = slack_record(1, text="crash ticketId=ZD-12345")
+    writes = []
+    for name in ("transact", "_write"):  # DynamoDB writes through transact, SQLite through _write
+        if hasattr(store, name):
+            real = getattr(store, name)
+            monkeypatch.setattr(store, name, lambda *a, _real=real, **k: writes.append(1) or _real(*a, **k))
+    result, link = store.upsert_linked(report, "zd-12345", actor="U1")
+    monkeypatch.undo()
+    assert len(writes) == 1  # one transaction: never stored under its SL- id alone
+    assert (result.outcome, result.ticket_id) == ("inserted", "ZD-12345")
+    assert link.moved == (report.source_record,)
+    view = store.show(report.home_id)
+    assert view.alias_chain == (report.home_id, "ZD-12345")
+    assert [r.source_record for r in view.records] == [report.source_record]
+    assert [(e.action, e.actor) for e in view.audit] == [("link", "U1")]
+    again, link_again = store.upsert_linked(report, "ZD-12345", actor="U1")  # a redelivery
+    assert (again.outcome, again.ticket_id, link_again.already) == ("unchanged", "ZD-12345", True)
+    assert len(store.show("ZD-12345").records) == 1
+
+
+def test_a_report_tagged_with_another_ticket_is_kept_when_the_link_is_refused(store):
+    report = slack_record(1)
+    store.upsert_linked(report, "ZD-1", actor="U1")
+    edited = slack_record(1, updated=10, text="actually ticketId=ZD-2")
+    with pytest.raises(LinkRefused, match="already linked to ZD-1"):
+        store.upsert_linked(edited, "ZD-2", actor="U1")
+    assert store.get_record("slack", report.record_id).attributes["text"] == "actually ticketId=ZD-2"
+    assert store.get_record("slack", report.record_id).ticket_id == "ZD-1"
