@@ -67,12 +67,12 @@ class Intake:
         ):  # catch-up saw new thread activity: make the copy newer so that it wins
             record = replace(record, updated_at=timestamp_from_epoch(record.attributes["last_activity"]))
         problems = list(tags.problems)
-        outcome, linked = self._store(
+        outcome, linked, location = self._store(
             record, previous, tags.ticket_id, message.get("user", "unknown"), problems
         )
         self._remember(channel, ts)
         inserted = outcome is UpsertOutcome.INSERTED
-        return self._result("message", record, outcome, linked, problems, reply=inserted)
+        return self._result("message", record, outcome, linked, problems, inserted, location)
 
     def edit_message(self, event: dict[str, Any]) -> IntakeResult | None:
         message, channel = event.get("message") or {}, event.get("channel", "")
@@ -92,12 +92,12 @@ class Intake:
             previous=previous,
         )
         problems = list(tags.problems)
-        outcome, linked = self._store(
+        outcome, linked, location = self._store(
             record, previous, tags.ticket_id, message.get("user", "unknown"), problems
         )
         tags_changed = previous is None or previous.attributes.get("tags") != record.attributes["tags"]
         changed = outcome in (UpsertOutcome.INSERTED, UpsertOutcome.UPDATED)
-        return self._result("edit", record, outcome, linked, problems, reply=changed and tags_changed)
+        return self._result("edit", record, outcome, linked, problems, changed and tags_changed, location)
 
     def delete_message(self, event: dict[str, Any]) -> IntakeResult | None:
         deleted_ts = event.get("deleted_ts")
@@ -107,8 +107,8 @@ class Intake:
         when = event.get("event_ts") or event.get("ts") or deleted_ts
         updated_at = max(stored.updated_at, timestamp_from_epoch(when))
         record = replace(stored, deleted=True, updated_at=updated_at, ticket_id=None)
-        outcome = self.store.upsert(record).outcome
-        return self._result("delete", record, outcome, None, [], reply=False)
+        result = self.store.upsert(record)
+        return self._result("delete", record, result.outcome, None, [], False, result.ticket_id)
 
     def thread_reply(self, reply: dict[str, Any], channel: str) -> IntakeResult | None:
         """A reply updates its report's activity; a `ticketId=` tag in it links the report."""
@@ -116,6 +116,7 @@ class Intake:
         if parent is None:
             return None
         outcome: UpsertOutcome | None = None
+        location: str | None = parent.location
         if float(reply["ts"]) > float(parent.attributes.get("last_activity") or 0):
             attributes = {
                 **parent.attributes,
@@ -124,7 +125,8 @@ class Intake:
             }
             updated_at = max(parent.updated_at, timestamp_from_epoch(reply["ts"]))
             parent = replace(parent, attributes=attributes, updated_at=updated_at, ticket_id=None)
-            outcome = self.store.upsert(parent).outcome
+            result = self.store.upsert(parent)
+            outcome, location = result.outcome, result.ticket_id
         tags = slack.parse_tags(reply.get("text"))
         problems, linked = list(tags.problems), None
         user = reply.get("user", "unknown")
@@ -134,7 +136,8 @@ class Intake:
             else:
                 problems.append(f"<@{user}> may not link reports (BUG_LINKERS); ask someone who may")
         answer = bool(linked) or (bool(problems) and outcome is not None)
-        return self._result("reply", parent, outcome, linked, problems, reply=answer)
+        # a link made here moved the report: look its place up again
+        return self._result("reply", parent, outcome, linked, problems, answer, None if linked else location)
 
     def catch_up(self, channel: str, history: Callable[[str | None], Iterable[dict[str, Any]]]) -> list:
         """Ingest what `history(oldest_ts)` returns (oldest first) since the newest message stored."""
@@ -153,21 +156,25 @@ class Intake:
         target: str | None,
         actor: str,
         problems: list[str],
-    ) -> tuple[UpsertOutcome, str | None]:
+    ) -> tuple[UpsertOutcome, str | None, str | None]:
         """Store the report; with a `ticketId=` tag, store it linked (a new one lives under the ticket from
-        the start). A refused link keeps the report stored and says why in the thread."""
+        the start). A refused link keeps the report stored and says why in the thread.
+        Returns the outcome, the link made ("SL-1 -> ZD-2") if any, and where the report lives now."""
         if target is None:
-            return self.store.upsert(record).outcome, None
+            result = self.store.upsert(record)
+            return result.outcome, None, result.ticket_id
         try:
             result, link = self.store.upsert_linked(record, target, actor)
         except LinkRefused as exc:
             problems.append(f"could not link {record.home_id} to {target}: {exc}")
             stored = self.store.get_record("slack", record.record_id)
+            location = stored.location if stored else None
             if previous is None:
-                return UpsertOutcome.INSERTED, None
+                return UpsertOutcome.INSERTED, None, location
             changed = stored is not None and stored.updated_at != previous.updated_at
-            return (UpsertOutcome.UPDATED if changed else UpsertOutcome.UNCHANGED), None
-        return result.outcome, (None if link.already else f"{record.home_id} -> {link.resolved_target}")
+            return (UpsertOutcome.UPDATED if changed else UpsertOutcome.UNCHANGED), None, location
+        made = None if link.already else f"{record.home_id} -> {link.resolved_target}"
+        return result.outcome, made, result.ticket_id
 
     def _link(self, source_id: str, target_id: str, actor: str, problems: list[str]) -> str | None:
         try:
@@ -198,8 +205,10 @@ class Intake:
         linked: str | None,
         problems: list[str],
         reply: bool,
+        location: str | None,
     ) -> IntakeResult:
-        location = self.store.resolve(record.home_id)[-1]
+        """`location`: where the report lives, when the write just told us; otherwise it is looked up."""
+        location = location or self.store.resolve(record.home_id)[-1]
         return IntakeResult(
             kind=kind,
             home_id=home_id("slack", record.record_id),

@@ -10,17 +10,14 @@ import pytest
 from adapters.pull import PulledPage, PullStats, UpstreamError
 from bot import telemetry
 from bot.sync import run_sync
-from storage.sqlite import SqliteStore
 from tests.fakes.shortcut import FakeShortcut, shortcut_pull
 from tests.fakes.zendesk import FakeZendesk, zendesk_pull
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = SqliteStore(tmp_path / "sync.db")
-    store.init()
-    yield store
-    store.close()
+def store(sqlite_store):
+    """The runner's unit tests use the embedded store; tests/integration/sync runs both stores."""
+    return sqlite_store
 
 
 @pytest.fixture
