@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from storage.errors import BugTrackerError
 from storage.model import BugRecord, normalize_timestamp
@@ -62,3 +62,13 @@ def item_times(item: Mapping[str, Any], label: str) -> tuple[str, str]:
 
     created = read("created_at")
     return created, (read("updated_at") if item.get("updated_at") else created)
+
+
+class SyncSource(Protocol):
+    name: str  # "zendesk" / "shortcut": also the lease name and metric label
+    meta_key: str  # where the checkpoint lives in the store
+
+    @property
+    def stats(self) -> Any: ...  # PullStats: requests, rate_limit_wait
+
+    def pull(self, saved: dict[str, Any] | None, full: bool = False) -> Iterator[PulledPage]: ...

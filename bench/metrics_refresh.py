@@ -16,11 +16,11 @@ from pathlib import Path
 
 from prometheus_client.exposition import generate_latest
 
-from bot.metrics import BugCountsCollector
+from bot.metrics.bug_counts import BugCountsCollector
 from storage.dynamodb_items import record_item
 from storage.schema import INDEXES, PARTITION_KEY, SORT_KEY
 from storage.sqlite import SqliteStore
-from tests.builders import shortcut_record, slack_record, zendesk_record
+from tests.support.builders import shortcut_record, slack_record, zendesk_record
 
 TITLE = "Checkout button does nothing on Safari when the cart has a discount"  # 67 characters
 

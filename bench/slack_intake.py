@@ -21,9 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.app import build_app, start_socket_mode  # noqa: E402
 from bot.bootstrap import build_slack_client  # noqa: E402
 from bot.config import SlackConfig  # noqa: E402
+from bot.slack.app import build_app  # noqa: E402
+from bot.slack.socket_mode import start_socket_mode  # noqa: E402
 from storage.sqlite import SqliteStore  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
 

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.sync import run_sync  # noqa: E402
+from bot.sync.runner import run_sync  # noqa: E402
 from tests.fakes.shortcut import FakeShortcut, shortcut_pull  # noqa: E402
 from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_pull  # noqa: E402
 

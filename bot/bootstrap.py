@@ -1,5 +1,8 @@
-"""The one place that builds things from config: the store and its DynamoDB client, the Slack Web API client,
-the Zendesk / Shortcut pull sources. Nothing is built at import time; tests pass their own in."""
+"""The one place that builds things from config: the store and its DynamoDB client, the Slack Web API client
+and Bolt app, the Zendesk / Shortcut pull sources, the sync scheduler and the metrics server.
+
+Nothing is built at import time, and nothing below this module imports it: the entry points (`bot/run.py`,
+`bot/cli/`) call it and hand what it built to the code that uses it; tests pass their own in."""
 
 from __future__ import annotations
 
@@ -10,9 +13,13 @@ from bot.config import Config, SlackConfig
 from storage.store import BugStore
 
 if TYPE_CHECKING:
+    from slack_bolt import App
     from slack_sdk import WebClient
 
-    from bot.sync import SyncSource
+    from adapters.pull import SyncSource
+    from bot.metrics.server import BotStatusLike, MetricsServer
+    from bot.slack.intake import Intake
+    from bot.sync.scheduler import SyncScheduler
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +94,32 @@ def build_source(config: Config, name: str) -> SyncSource | None:
 
 def build_sources(config: Config, names: tuple[str, ...] = SOURCE_NAMES) -> list[SyncSource]:
     return [source for name in names if (source := build_source(config, name)) is not None]
+
+
+def build_scheduler(config: Config, store: BugStore) -> SyncScheduler:
+    """The APScheduler pulls of every configured source (started; none configured: an idle scheduler)."""
+    from bot.sync.scheduler import start_scheduler
+
+    return start_scheduler(config, store, build_sources(config))
+
+
+def build_metrics_server(config: Config, store: BugStore, bot: BotStatusLike) -> MetricsServer | None:
+    """/metrics, /healthz and the drill-down API when METRICS_PORT is set (started), else None."""
+    if config.metrics_port is None:
+        return None
+    from bot.metrics.server import start_metrics_server
+
+    return start_metrics_server(
+        store,
+        port=config.metrics_port,
+        host=config.metrics_host,
+        refresh_seconds=config.metrics_refresh_seconds,
+        bot=bot,
+    )
+
+
+def build_slack_app(config: SlackConfig, store: BugStore) -> tuple[App, Intake]:
+    """The Bolt app with its listeners, on a WebClient built here."""
+    from bot.slack.app import build_app
+
+    return build_app(config, store, build_slack_client(config))

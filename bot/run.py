@@ -1,8 +1,8 @@
 """Compose the running process: config -> store -> background services -> Slack Socket Mode or the console.
 
-`python -m bot` and `bugtracker bot` both end up in `main()`. With SLACK_BOT_TOKEN, SLACK_APP_TOKEN and
+`python -m bot` and `bugtracker bot` both end up in `serve()`. With SLACK_BOT_TOKEN, SLACK_APP_TOKEN and
 SLACK_CHANNEL_ID set, the bot connects to Slack over Socket Mode; with none of them, it starts the console
-on the same store and the same service functions.
+on the same store and the same service functions. Everything is built by `bot.bootstrap`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from bot.bootstrap import build_store
+from bot import bootstrap
 from bot.config import Config, ConfigError, load_config
 from storage.errors import BugTrackerError
 from storage.store import BugStore
@@ -30,7 +30,7 @@ class BotStatus:
     """What the rest of the process (metrics server, health checks) may observe about the bot.
 
     `mode` is "slack" or "console"; `is_connected()` answers "is the Socket Mode connection up?" from the
-    real socket client (always False in console mode). Event counts live in bot/telemetry.py.
+    real socket client (always False in console mode). Event counts live in bot/metrics/registry.py.
     """
 
     def __init__(self) -> None:
@@ -42,44 +42,18 @@ class BotStatus:
 
 
 def start_background_services(config: Config, store: BugStore, status: BotStatus) -> list[Any]:
-    """Start what runs beside the bot in the same process; return things to stop on shutdown.
-
-    Each item returned may have a `shutdown()` or `stop()` method; main() calls it on exit.
-    """
+    """Start what runs beside the bot in the same process (the sync scheduler, the metrics server); return
+    them to stop on shutdown. A service that cannot start stops the ones that did, then re-raises."""
     started: list[Any] = []
     try:
-        _start_each(config, store, status, started)
+        started.append(bootstrap.build_scheduler(config, store))
+        metrics_server = bootstrap.build_metrics_server(config, store, status)
+        if metrics_server is not None:
+            started.append(metrics_server)
     except BugTrackerError:  # e.g. METRICS_PORT taken: stop what did start, let serve() say one line
         _stop_all(started)
         raise
     return started
-
-
-def _start_each(config: Config, store: BugStore, status: BotStatus, started: list[Any]) -> None:
-    # ---- OTHER ENGINEERS ADD THEIR LINES HERE (one block each, keep them independent) -------------
-    # issue 4 (sync): start the scheduler here, e.g.
-    #     started.append(start_scheduler(config, store))
-    from bot.bootstrap import build_sources
-    from bot.scheduler import start_scheduler
-
-    # sources without credentials: one log line each
-    started.append(start_scheduler(config, store, build_sources(config)))
-    # issue 5 (metrics): start the metrics server here; it can read `status.is_connected()` and the
-    # metric objects in bot/telemetry.py, e.g.
-    #     started.append(start_metrics_server(config, status))
-    if config.metrics_port is not None:
-        from bot.http_server import start_metrics_server
-
-        started.append(
-            start_metrics_server(
-                store,
-                port=config.metrics_port,
-                host=config.metrics_host,
-                refresh_seconds=config.metrics_refresh_seconds,
-                bot=status,
-            )
-        )
-    # ---- END OF BACKGROUND SERVICES ----------------------------------------------------------------
 
 
 def _stop_all(started: list[Any]) -> None:
@@ -102,17 +76,9 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     return serve(config, stdin, stdout)
 
 
-def register(subparsers: Any) -> None:
-    """`bugtracker bot`: the same process as `python -m bot`."""
-    parser = subparsers.add_parser(
-        "bot", help="run the Slack bot (Socket Mode), or the console without tokens"
-    )
-    parser.set_defaults(handler=lambda _args, config: serve(config))
-
-
 def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     try:
-        store = build_store(config)
+        store = bootstrap.build_store(config)
         # check, not init: on AWS the table is Terraform's and the bot's role may not create tables
         # (the SQLite store creates its schema on first use either way).
         store.check()
@@ -130,7 +96,7 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
             return run_slack(config, store, status)
         status.mode = "console"
         log.info("mode: console (no Slack tokens set); store: %s; %s", store.description, SWITCH_TO_SLACK)
-        from bot.console import run_console
+        from bot.slack.console import run_console
 
         return run_console(
             store, stdin or sys.stdin, stdout or sys.stdout, store_description=store.description
@@ -141,15 +107,13 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
 
 def run_slack(config: Config, store: BugStore, status: BotStatus) -> int:
     """Connect over Socket Mode and serve until SIGTERM / SIGINT."""
-    from bot.app import build_app, start_socket_mode
+    from bot.slack.socket_mode import start_socket_mode
 
     assert config.slack is not None
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    from bot.bootstrap import build_slack_client
-
-    app, intake = build_app(config.slack, store, build_slack_client(config.slack))
+    app, intake = bootstrap.build_slack_app(config.slack, store)
     handler = start_socket_mode(app, config.slack, intake)
     status.handler = handler
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage.errors import InvalidTicketId, LinkRefused, TicketNotFound
-from tests.builders import slack_record, zendesk_record
+from tests.support.builders import slack_record, zendesk_record
 
 
 def test_link_moves_records_and_show_follows_the_alias(store):

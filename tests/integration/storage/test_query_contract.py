@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage.errors import BugTrackerError
-from tests.builders import shortcut_record, slack_record, zendesk_record
+from tests.support.builders import shortcut_record, slack_record, zendesk_record
 
 
 def _all_pages(fetch, limit):

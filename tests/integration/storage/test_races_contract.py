@@ -9,7 +9,7 @@ import pytest
 
 from storage.errors import LinkRefused, TicketNotFound
 from storage.sqlite import SqliteStore
-from tests.builders import slack_record, zendesk_record
+from tests.support.builders import slack_record, zendesk_record
 
 
 class Killed(BaseException):

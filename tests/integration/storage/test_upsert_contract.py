@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from storage.store import UpsertOutcome
-from tests.builders import shortcut_record, slack_record, zendesk_record
+from tests.support.builders import shortcut_record, slack_record, zendesk_record
 
 
 def test_insert_then_identical_copy_changes_nothing(store):

@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 from prometheus_client.exposition import generate_latest
 
-from bot import telemetry
-from bot.metrics import BugCountsCollector
+from bot.metrics import registry
+from bot.metrics.bug_counts import BugCountsCollector
 from storage.sqlite import SqliteStore
-
-GRAFANA = Path(__file__).resolve().parents[3] / "grafana"
-DASHBOARD = GRAFANA / "dashboards" / "bugtracker.json"
-PROMETHEUS_TYPE = "prometheus"
-INFINITY_TYPE = "yesoreyeram-infinity-datasource"
-
-
-def load_dashboard() -> dict:
-    return json.loads(DASHBOARD.read_text())
-
-
-def all_panels(dashboard: dict) -> list[dict]:
-    panels = []
-    for panel in dashboard["panels"]:
-        panels.append(panel)
-        panels.extend(panel.get("panels", []))  # panels inside collapsed rows
-    return panels
-
-
-def data_panels(dashboard: dict) -> list[dict]:
-    return [panel for panel in all_panels(dashboard) if panel["type"] != "row"]
+from tests.support.grafana_dashboard import (
+    GRAFANA,
+    INFINITY_TYPE,
+    PROMETHEUS_TYPE,
+    all_panels,
+    data_panels,
+    load_dashboard,
+)
 
 
 def provisioned_datasources() -> dict[str, str]:
@@ -110,7 +95,7 @@ def test_every_metric_the_dashboard_names_is_exposed(tmp_path) -> None:
 
     class Both:
         def collect(self):
-            yield from telemetry.REGISTRY.collect()
+            yield from registry.REGISTRY.collect()
             yield from collector.collect()
 
     text = generate_latest(Both()).decode()

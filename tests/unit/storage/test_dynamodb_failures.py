@@ -10,7 +10,7 @@ from storage import dynamodb_batches
 from storage.dynamodb import DynamoDBStore
 from storage.dynamodb_items import serialize
 from storage.errors import StoreError, StoreUnavailable
-from tests.builders import zendesk_record
+from tests.support.builders import zendesk_record
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from terraform_hcl import parse_terraform, read_terraform_sources
+
+from tests.support.terraform_hcl import parse_terraform, read_terraform_sources
 
 
 @pytest.fixture(scope="session")

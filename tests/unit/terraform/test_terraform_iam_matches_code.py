@@ -7,9 +7,9 @@ from pathlib import Path
 
 import botocore.session
 from botocore import xform_name
-from terraform_hcl import find_block
 
 from storage.schema import REQUIRED_IAM_ACTIONS
+from tests.support.terraform_hcl import find_block
 
 POLICY = ("data", "aws_iam_policy_document", "bot_table_access")
 TABLE_ARN = "${aws_dynamodb_table.bugtracker.arn}"

@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 import pytest
-from terraform_hcl import find_block, parse_terraform, variable_default
 
 from storage.schema import DEFAULT_TABLE_NAME, create_table_request
+from tests.support.terraform_hcl import find_block, parse_terraform, variable_default
 
 TABLE = ("resource", "aws_dynamodb_table", "bugtracker")
 

@@ -1,0 +1,62 @@
+"""`bugtracker metrics`: serve /metrics, /healthz and the drill-down API without Slack.
+
+For a deployment where the bot runs elsewhere (or not at all): the bug counts come from the same store,
+so Grafana shows the same numbers; the bot-health and sync-health series stay with the processes that
+update them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from bot.bootstrap import build_store
+from bot.cli.exit_codes import EXIT_OK
+from bot.config import Config
+from bot.metrics.server import start_metrics_server
+
+DEFAULT_PORT = 9464  # prometheus-client's conventional exporter port; METRICS_PORT or --port override it
+
+
+def _serve(args: argparse.Namespace, config: Config, stop: threading.Event | None = None) -> int:
+    store = build_store(config)
+    store.check()  # StoreUnavailable here is a one-line error and exit 3 (bot/cli/), not a dead server
+    port = args.port if args.port is not None else (config.metrics_port or DEFAULT_PORT)
+    host = args.host or config.metrics_host
+    refresh = args.refresh if args.refresh is not None else config.metrics_refresh_seconds
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    server = start_metrics_server(store, port=port, host=host, refresh_seconds=refresh)
+    print(f"serving http://{host}:{server.port}/metrics (Ctrl-C to stop)", flush=True)
+    try:
+        stop.wait()
+    finally:
+        server.shutdown()
+    return EXIT_OK
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port (0-65535; 0 picks a free one)")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of seconds")
+    return int(text)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "metrics", help="serve Prometheus metrics, /healthz and the drill-down API (no Slack)"
+    )
+    parser.add_argument(
+        "--port", type=_port, help=f"port (default METRICS_PORT, else {DEFAULT_PORT}; 0: any)"
+    )
+    parser.add_argument("--host", help="address to bind (default METRICS_HOST, else 127.0.0.1)")
+    parser.add_argument("--refresh", type=_positive, help="seconds between bug count refreshes (default 60)")
+    parser.set_defaults(handler=_serve)

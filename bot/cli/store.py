@@ -1,0 +1,110 @@
+"""The PM's store commands: show, link, unlink, list, unlinked, stats, init."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+
+from bot import services
+from bot.bootstrap import build_store
+from bot.cli.exit_codes import EXIT_OK
+from bot.config import Config
+from bot.text import format_counts, format_link, format_page, format_view
+
+Handler = Callable[[argparse.Namespace, Config], int]
+
+
+def _emit(args: argparse.Namespace, value: object, text: str) -> None:
+    if args.json:
+        print(json.dumps(asdict(value) if hasattr(value, "__dataclass_fields__") else value, indent=2))
+    else:
+        print(text)
+
+
+def _show(args: argparse.Namespace, config: Config) -> int:
+    view = services.show_ticket(build_store(config), args.ticket_id, include_deleted=args.include_deleted)
+    _emit(args, view, format_view(view))
+    return EXIT_OK
+
+
+def _link(args: argparse.Namespace, config: Config) -> int:
+    result = services.link_tickets(build_store(config), args.source_id, args.target_id, args.actor)
+    _emit(args, result, format_link("link", result))
+    return EXIT_OK
+
+
+def _unlink(args: argparse.Namespace, config: Config) -> int:
+    result = services.unlink_ticket(build_store(config), args.ticket_id, args.actor)
+    _emit(args, result, format_link("unlink", result))
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace, config: Config) -> int:
+    chosen = [(kind, getattr(args, kind)) for kind in services.LIST_KINDS if getattr(args, kind)]
+    if len(chosen) != 1:
+        raise services.UsageError("list takes exactly one of --priority, --state, --source")
+    request = services.normalize_list_request(*chosen[0], since=args.since, until=args.until)
+    page = services.list_bugs(build_store(config), request, cursor=args.cursor, limit=args.limit)
+    _emit(args, page, format_page(page))
+    return EXIT_OK
+
+
+def _unlinked(args: argparse.Namespace, config: Config) -> int:
+    page = services.unlinked_reports(build_store(config), cursor=args.cursor, limit=args.limit)
+    _emit(args, page, format_page(page))
+    return EXIT_OK
+
+
+def _stats(args: argparse.Namespace, config: Config) -> int:
+    counts = services.stats(build_store(config))
+    _emit(args, counts, format_counts(counts))
+    return EXIT_OK
+
+
+def _init(args: argparse.Namespace, config: Config) -> int:
+    if config.store.dynamodb_table and not config.store.dynamodb_endpoint:
+        raise services.UsageError(
+            "init creates the table only on a local endpoint (set AWS_ENDPOINT_URL_DYNAMODB);"
+            " on AWS the table is managed by terraform/"
+        )
+    store = build_store(config)
+    store.init()
+    _emit(args, {"store": store.description, "ready": True}, f"ready: {store.description}")
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    show = sub.add_parser("show", help="every record under a ticket id (following links)")
+    show.add_argument("ticket_id", help="ZD-<digits>, SC-<digits> or SL-<slack ts>")
+    show.add_argument("--include-deleted", action="store_true", help="also show records deleted upstream")
+    show.set_defaults(handler=_show)
+
+    link = sub.add_parser("link", help="move a report's records under another ticket id")
+    link.add_argument("source_id")
+    link.add_argument("target_id")
+    link.add_argument("--actor", default="cli", help="who is linking (kept in the audit trail)")
+    link.set_defaults(handler=_link)
+
+    unlink = sub.add_parser("unlink", help="undo a link: records go back under their own id")
+    unlink.add_argument("ticket_id")
+    unlink.add_argument("--actor", default="cli")
+    unlink.set_defaults(handler=_unlink)
+
+    listing = sub.add_parser("list", help="bugs by priority, state or source, newest first")
+    listing.add_argument("--priority", help="Critical, High, Medium, Low (or urgent/normal, P0-P3)")
+    listing.add_argument("--state", help="a state name: new, open, solved, In Progress, ...")
+    listing.add_argument("--source", help="slack, zendesk or shortcut")
+    for parser in (listing, sub.add_parser("unlinked", help="Slack reports not linked to a ticket yet")):
+        parser.add_argument("--limit", type=int, default=services.PAGE_SIZE, help="rows per page")
+        parser.add_argument("--cursor", help="the next-page cursor a previous page printed")
+    listing.add_argument("--since", help="created on or after this date (YYYY-MM-DD)")
+    listing.add_argument("--until", help="created on or before this date (YYYY-MM-DD)")
+    listing.set_defaults(handler=_list)
+    sub.choices["unlinked"].set_defaults(handler=_unlinked)
+
+    sub.add_parser("stats", help="counts by priority, state and source").set_defaults(handler=_stats)
+    sub.add_parser("init", help="create the table (local endpoint) or the SQLite schema").set_defaults(
+        handler=_init
+    )

@@ -1,0 +1,63 @@
+"""Console transport (like Hubot's shell adapter): a line is a message posted in the bug channel, a line
+starting with `/bug` is the command. The same intake and command services as Slack, on the same store.
+"""
+
+from __future__ import annotations
+
+import getpass
+import time
+from typing import TextIO
+
+from bot.metrics.registry import EVENTS_HANDLED
+from bot.slack.blocks import build_intake_reply
+from bot.slack.intake import Intake
+from bot.slack.slash import dispatch
+from storage.store import BugStore
+
+CONSOLE_CHANNEL = "CCONSOLE"
+BANNER = (
+    "Console mode on {store}.\n"
+    "Type a bug report as you would post it in the bug channel (tags: ticketId=ZD-123 priority=High),\n"
+    "or a command: /bug help. Ctrl-D or /quit leaves. To use Slack instead, set SLACK_BOT_TOKEN,\n"
+    "SLACK_APP_TOKEN and SLACK_CHANNEL_ID (README: 'Create the Slack app')."
+)
+
+
+class Console:
+    def __init__(self, store: BugStore, user: str | None = None) -> None:
+        self.store = store
+        self.user = user or f"console:{getpass.getuser()}"
+        self.intake = Intake(store)
+        self._last_ts = 0.0
+
+    def _next_ts(self) -> str:
+        """A Slack-like ts (seconds.micro), strictly increasing so two quick lines never collide."""
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
+
+    def handle(self, line: str) -> str | None:
+        line = line.strip()
+        if not line:
+            return None
+        if line.split()[0].lower() == "/bug":
+            EVENTS_HANDLED.labels("command").inc()
+            return dispatch(self.store, line, self.user).text
+        message = {"type": "message", "user": self.user, "text": line, "ts": self._next_ts()}
+        result = self.intake.ingest_message(message, CONSOLE_CHANNEL)
+        EVENTS_HANDLED.labels(result.kind).inc()
+        return f"bot (in thread): {build_intake_reply(result).text}"
+
+
+def run_console(store: BugStore, stdin: TextIO, stdout: TextIO, store_description: str = "") -> int:
+    console = Console(store)
+    print(BANNER.format(store=store_description or store.description), file=stdout, flush=True)
+    interactive = stdin.isatty()
+    while True:
+        if interactive:
+            print("> ", end="", file=stdout, flush=True)
+        line = stdin.readline()
+        if not line or line.strip() in ("/quit", "/exit"):
+            return 0
+        answer = console.handle(line)
+        if answer:
+            print(answer, file=stdout, flush=True)

@@ -1,0 +1,63 @@
+"""Scheduled pulls inside the bot process: APScheduler runs each configured source every
+SYNC_INTERVAL_SECONDS in a background thread, the first run right after start-up.
+
+A run that fails is logged (run_sync logs expected failures; APScheduler logs anything else with its
+traceback) and the job simply runs again at the next interval: the bot keeps answering Slack meanwhile.
+One job per source, never two instances of it at once in this process; the store lease keeps other
+processes out.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from adapters.pull import SyncSource
+from bot.config import Config
+from bot.sync.runner import run_sync
+from storage.store import BugStore
+
+log = logging.getLogger(__name__)
+
+
+class SyncScheduler:
+    def __init__(self, scheduler: BackgroundScheduler, sources: list[SyncSource]) -> None:
+        self.scheduler = scheduler
+        self.sources = sources
+
+    def shutdown(self) -> None:
+        # Do not wait for a pull in progress: its lease expires and the next run resumes from its cursor.
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+
+def start_scheduler(
+    config: Config, store: BugStore, sources: list[SyncSource], first_run_delay: float = 0.0
+) -> SyncScheduler:
+    interval = config.sync.interval_seconds
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval},
+    )
+    first_run = datetime.fromtimestamp(datetime.now(UTC).timestamp() + first_run_delay, UTC)
+    for source in sources:
+        scheduler.add_job(
+            _run,
+            "interval",
+            seconds=interval,
+            args=[store, source, config.sync.lease_seconds],
+            id=f"sync:{source.name}",
+            name=f"sync {source.name}",
+            next_run_time=first_run,
+        )
+    scheduler.start()
+    if sources:
+        log.info("sync scheduled every %ss: %s", interval, ", ".join(source.name for source in sources))
+    return SyncScheduler(scheduler, sources)
+
+
+def _run(store: BugStore, source: SyncSource, lease_seconds: float) -> Any:
+    return run_sync(store, source, lease_ttl=lease_seconds)

@@ -1,0 +1,77 @@
+"""`bugtracker metrics` as a real process: serves /metrics and /healthz, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from storage.sqlite import SqliteStore
+from tests.support.metrics_known_store import fill
+from tests.support.metrics_scrape import scrape
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _environment(db_path: Path) -> dict[str, str]:
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "ZENDESK_", "SHORTCUT_", "DYNAMODB_", "METRICS_"))
+    }
+    return {**environ, "BUGTRACKER_DB": str(db_path), "PYTHONPATH": str(ROOT)}
+
+
+def test_metrics_command_serves_the_store_counts(tmp_path) -> None:
+    store = fill(SqliteStore(tmp_path / "bugs.db"))
+    expected_total = store.counts().total
+    store.close()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "metrics", "--port", "0", "--refresh", "1"],
+        cwd=tmp_path,
+        env=_environment(tmp_path / "bugs.db"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        port = int(re.search(r"127\.0\.0\.1:(\d+)/metrics", line).group(1))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+            assert json.loads(response.read())["status"] == "ok"
+        samples = {}
+        for _ in range(50):
+            samples = scrape(f"http://127.0.0.1:{port}/metrics")
+            if "bugtracker_bugs" in samples:
+                break
+        assert samples["bugtracker_bugs"] == {(): expected_total}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_metrics_command_with_an_unusable_store_is_one_line_and_exit_3(tmp_path) -> None:
+    (tmp_path / "a-directory").mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "metrics", "--port", "0"],
+        cwd=tmp_path,
+        env=_environment(tmp_path / "a-directory"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "a-directory" in errors[0], result.stderr

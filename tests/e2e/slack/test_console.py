@@ -1,0 +1,65 @@
+"""Console mode driven as a user would: lines fed to `python -m bot`'s stdin with no Slack tokens."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run_console(db_path, lines):
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DYNAMODB_"))}
+    env["BUGTRACKER_DB"] = str(db_path)
+    return subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, input="\n".join(lines) + "\n",
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_post_show_link_show_again(tmp_path):
+    db_path = tmp_path / "bugs.db"
+    first = run_console(db_path, ["Search returns nothing priority=p1"])
+    assert first.returncode == 0, first.stderr
+    assert (
+        "mode: console" in first.stderr and "SLACK_BOT_TOKEN" in first.stderr and str(db_path) in first.stderr
+    )
+    slack_id = re.search(r"Stored as \*(SL-[0-9.]+)\*, priority \*High\*", first.stdout).group(1)
+
+    second = run_console(
+        db_path,
+        [f"/bug show {slack_id}", f"/bug link {slack_id} ZD-4242", f"/bug show {slack_id}", "/bug nonsense"],
+    )
+    out = second.stdout
+    assert out.count("Search returns nothing") == 2
+    assert f"linked {slack_id} -> ZD-4242; moved 1 record(s)" in out
+    assert f"{slack_id} was linked: {slack_id} -> ZD-4242" in out
+    assert "I do not know `nonsense`" in out and "Usage:" in out and "Traceback" not in second.stderr
+
+
+def test_a_taken_metrics_port_is_one_line_not_a_traceback(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DYNAMODB_"))}
+        env.update(BUGTRACKER_DB=str(tmp_path / "bugs.db"), METRICS_PORT=str(port), LOG_LEVEL="WARNING")
+        result = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            cwd=ROOT,
+            env=env,
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and str(port) in errors[0]

@@ -1,0 +1,166 @@
+"""The `bugtracker` command as a PM runs it: a real process, on SQLite and on moto's server over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from storage.sqlite import SqliteStore
+from tests.support.builders import slack_record, zendesk_record
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def sqlite_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DYNAMODB_", "SLACK_", "AWS_ENDPOINT"))}
+    env["BUGTRACKER_DB"] = str(tmp_path / "bugs.db")
+    env["LOG_LEVEL"] = "WARNING"
+    store = SqliteStore(env["BUGTRACKER_DB"])
+    store.upsert_many(
+        [slack_record(1, priority="High", priority_raw="high"), zendesk_record(5), zendesk_record(6)]
+    )
+    store.close()
+    return env
+
+
+def test_show_link_show_unlink_as_a_pm_would(sqlite_env):
+    sl = slack_record(1).home_id
+    shown = run(sqlite_env, "show", sl)
+    assert shown.returncode == 0, shown.stderr
+    assert "checkout button broken" in shown.stdout
+    linked = run(sqlite_env, "link", sl, "zd-5", "--actor", "pm-ann")
+    assert linked.returncode == 0, linked.stderr
+    assert f"linked {sl} -> ZD-5; moved 1 record(s): slack#" in linked.stdout
+    again = run(sqlite_env, "show", sl)
+    assert f"{sl} was linked: {sl} -> ZD-5" in again.stdout
+    assert "pm-ann linked" in again.stdout and "zendesk" in again.stdout
+    as_json = json.loads(run(sqlite_env, "--json", "show", "ZD-5").stdout)
+    assert {r["source_system"] for r in as_json["records"]} == {"slack", "zendesk"}
+    undone = run(sqlite_env, "unlink", sl)
+    assert undone.returncode == 0 and "unlinked" in undone.stdout
+    assert json.loads(run(sqlite_env, "--json", "show", sl).stdout)["ticket_id"] == sl
+
+
+def test_lists_and_stats(sqlite_env):
+    rows = json.loads(run(sqlite_env, "--json", "list", "--priority", "p1").stdout)["records"]
+    assert sorted(r["record_id"] for r in rows) == sorted(["5", "6", slack_record(1).record_id])
+    page = run(sqlite_env, "list", "--source", "zendesk", "--limit", "1")
+    assert "more: --cursor " in page.stdout
+    cursor = page.stdout.split("--cursor ")[1].strip()
+    second = json.loads(
+        run(sqlite_env, "--json", "list", "--source", "zendesk", "--limit", "1", "--cursor", cursor).stdout
+    )
+    assert [r["record_id"] for r in second["records"]] == ["5"] and second["next_cursor"] is None
+    unlinked = json.loads(run(sqlite_env, "--json", "unlinked").stdout)["records"]
+    assert [r["source_system"] for r in unlinked] == ["slack"]
+    stats = json.loads(run(sqlite_env, "--json", "stats").stdout)
+    assert stats["by_source"] == {"slack": 1, "zendesk": 2} and stats["slack_unlinked"] == 1
+    assert "priority" in run(sqlite_env, "stats").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("show", "JIRA-9"), 1, "'JIRA-9' is not a ticket id; use ZD-<digits>"),
+        (("show", "ZD-404"), 1, "nothing is stored under ZD-404"),
+        (("link", "ZD-5", "ZD-5"), 1, "cannot link ZD-5 to itself"),
+        (("unlink", "ZD-5"), 1, "ZD-5 is not linked"),
+        (("list",), 2, "exactly one of --priority, --state, --source"),
+        (("list", "--priority", "asap"), 1, "'asap' is not a priority"),
+        (("list", "--source", "jira"), 2, "unknown source 'jira'"),
+        (("list", "--state", "open", "--since", "yesterday"), 2, "--since needs a date"),
+        (("list", "--source", "slack", "--cursor", "garbage!"), 1, "cursor"),
+    ],
+)
+def test_wrong_input_is_one_line_and_a_meaningful_exit_code(sqlite_env, args, code, message):
+    result = run(sqlite_env, *args)
+    assert result.returncode == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_variable_or_missing_subcommand(sqlite_env):
+    bad = run({**sqlite_env, "SYNC_INTERVAL_SECONDS": "soon"}, "stats")
+    assert bad.returncode == 3 and "SYNC_INTERVAL_SECONDS is malformed" in bad.stderr
+    assert run(sqlite_env).returncode == 2
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_database_is_one_readable_line(sqlite_env):
+    env = {
+        **sqlite_env,
+        "DYNAMODB_TABLE": "BugTracker",
+        "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{_closed_port()}",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    result = run(env, "show", "ZD-1")
+    assert result.returncode == 3
+    assert result.stderr.strip().startswith("error: cannot reach DynamoDB")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("dropped", "message"),
+    [
+        (("AWS_REGION", "AWS_DEFAULT_REGION"), "error: no AWS region set: set AWS_REGION"),
+        (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "error: no AWS credentials found"),
+    ],
+)
+def test_missing_aws_settings_are_one_readable_line(sqlite_env, tmp_path, dropped, message):
+    env = {k: v for k, v in sqlite_env.items() if k not in dropped}
+    env.update(DYNAMODB_TABLE="BugTracker", AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{_closed_port()}")
+    env.update(
+        AWS_MAX_ATTEMPTS="1",
+        HOME=str(tmp_path),
+        AWS_CONFIG_FILE="/nonexistent",
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+    )
+    result = run(env, "stats")
+    assert result.returncode == 3
+    assert result.stderr.strip() == message or result.stderr.strip().startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_init_refuses_to_create_the_table_on_aws(sqlite_env):
+    result = run({**sqlite_env, "DYNAMODB_TABLE": "BugTracker"}, "init")
+    assert result.returncode == 2 and "terraform" in result.stderr
+
+
+def test_the_same_commands_on_dynamodb_over_http(sqlite_env, moto_endpoint_env):
+    env = {**moto_endpoint_env, "LOG_LEVEL": "INFO"}
+    env.pop("BUGTRACKER_DB", None)
+    created = run(env, "init")
+    assert created.returncode == 0, created.stderr
+    assert f"DynamoDB table '{env['DYNAMODB_TABLE']}' at {env['AWS_ENDPOINT_URL_DYNAMODB']}" in created.stderr
+    import boto3
+
+    from storage.dynamodb import DynamoDBStore
+
+    store = DynamoDBStore(boto3.client("dynamodb"), env["DYNAMODB_TABLE"])
+    store.upsert_many([slack_record(1), zendesk_record(5)])
+    sl = slack_record(1).home_id
+    assert run(env, "link", sl, "ZD-5").returncode == 0
+    view = json.loads(run(env, "--json", "show", sl).stdout)
+    assert view["ticket_id"] == "ZD-5" and len(view["records"]) == 2
+    assert json.loads(run(env, "--json", "stats").stdout)["slack_linked"] == 1

@@ -1,0 +1,165 @@
+"""The sync runner over a real store (SQLite) and the fakes over HTTP: counts, change-only writes,
+checkpoints, auto-links, leases and metrics."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from adapters.pull import PulledPage, PullStats, UpstreamError
+from bot.metrics import registry
+from bot.sync.runner import run_sync
+from tests.fakes.shortcut import FakeShortcut, shortcut_pull
+from tests.fakes.zendesk import FakeZendesk, zendesk_pull
+
+
+@pytest.fixture
+def store(sqlite_store):
+    """The runner's unit tests use the embedded store; tests/integration/bot/sync runs both stores."""
+    return sqlite_store
+
+
+@pytest.fixture
+def zendesk(monkeypatch):
+    with FakeZendesk() as fake:
+        fake.add_tickets(23)
+        yield fake, zendesk_pull(fake, monkeypatch, per_page=10)
+
+
+@pytest.fixture
+def shortcut():
+    with FakeShortcut() as fake:
+        yield fake
+
+
+def _metric(name, **labels):
+    return registry.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_backfill_then_resync_writes_only_what_changed(store, zendesk):
+    fake, pull = zendesk
+    first = run_sync(store, pull)
+    assert (first.fetched, first.inserted, first.updated, first.unchanged, first.failed) == (23, 23, 0, 0, 0)
+    assert first.error is None and first.requests == 3
+    saved = store.get_meta("sync:zendesk")
+    idle = run_sync(store, pull)
+    assert fake.requests[-1][2]["cursor"] == [saved["cursor"]]
+    assert (idle.fetched, idle.inserted, idle.updated, idle.requests) == (0, 0, 0, 1)
+    fake.touch(5, status="solved")
+    fake.touch(6)  # a new updated_at, nothing else: the record still changes (updated_at is stored)
+    changed = run_sync(store, pull)
+    assert (changed.fetched, changed.updated, changed.inserted) == (2, 2, 0)
+    assert store.get_record("zendesk", "5").state == "solved"
+
+
+def test_checkpoint_is_saved_after_each_page_so_a_failure_resumes(store, zendesk):
+    fake, pull = zendesk
+    original = pull._page
+    seen = []
+
+    def fail_after_two_pages(page_json, start_time):
+        seen.append(1)
+        if len(seen) == 3:
+            raise UpstreamError("Zendesk went away")
+        return original(page_json, start_time)
+
+    pull._page = fail_after_two_pages
+    failed = run_sync(store, pull)
+    assert failed.error == "Zendesk went away" and failed.inserted == 20
+    saved = store.get_meta("sync:zendesk")
+    pull._page = original
+    resumed = run_sync(store, pull)
+    assert fake.requests[-1][2]["cursor"] == [saved["cursor"]]
+    assert (resumed.fetched, resumed.inserted) == (3, 3)
+    assert len(store.list_records(source="zendesk", limit=100).records) == 23
+
+
+def test_failed_run_updates_failure_metrics_and_keeps_last_success(store, zendesk):
+    fake, pull = zendesk
+    run_sync(store, pull)
+    success = _metric("bugtracker_sync_last_success_timestamp_seconds", source="zendesk")
+    failures = _metric("bugtracker_sync_failures_total", source="zendesk")
+    fake.inject(503, times=20)
+    summary = run_sync(store, pull)
+    assert summary.error and "HTTP 503" in summary.error
+    assert _metric("bugtracker_sync_failures_total", source="zendesk") == failures + 1
+    assert _metric("bugtracker_sync_last_success_timestamp_seconds", source="zendesk") == success
+    assert store.acquire_lease("sync:zendesk", "someone-else", 10)  # released even after a failure
+
+
+def test_records_metrics_count_outcomes(store, zendesk):
+    _, pull = zendesk
+    before = _metric("bugtracker_sync_records_total", source="zendesk", outcome="inserted")
+    run_sync(store, pull)
+    assert _metric("bugtracker_sync_records_total", source="zendesk", outcome="inserted") == before + 23
+    assert _metric("bugtracker_sync_duration_seconds", source="zendesk") > 0
+
+
+def test_a_held_lease_means_skip(store, zendesk, caplog):
+    fake, pull = zendesk
+    assert store.acquire_lease("sync:zendesk", "other-process", 60)
+    with caplog.at_level(logging.INFO):
+        summary = run_sync(store, pull)
+    assert summary.skipped and "skipped" in summary.line()
+    assert fake.requests == [] and store.get_meta("sync:zendesk") is None
+
+
+def test_unmappable_items_count_as_failed_and_the_rest_is_stored(store, zendesk, caplog):
+    fake, pull = zendesk
+    fake.tickets[7]["created_at"] = None
+    with caplog.at_level(logging.WARNING):
+        summary = run_sync(store, pull)
+    assert (summary.fetched, summary.inserted, summary.failed) == (23, 22, 1)
+    assert "Zendesk ticket 7: created_at is missing" in caplog.text
+
+
+def test_stories_naming_a_zendesk_ticket_are_linked_to_it(store, shortcut, monkeypatch):
+    with FakeZendesk() as zd:
+        zd.add_tickets(3)
+        run_sync(store, zendesk_pull(zd, monkeypatch))
+    shortcut.add_story(
+        10,
+        external_links=[
+            "https://acme.zendesk.com/agent/tickets/3",
+            "https://acme.zendesk.com/agent/tickets/2",
+        ],
+    )
+    shortcut.add_story(11)
+    summary = run_sync(store, shortcut_pull(shortcut))
+    assert (summary.inserted, summary.linked) == (2, 1)
+    assert store.resolve("SC-10") == ("SC-10", "ZD-2")
+    view = store.show("ZD-2")
+    assert {r.source_record for r in view.records} == {"zendesk#2", "shortcut#10"}
+    story = next(r for r in view.records if r.source_system == "shortcut")
+    assert story.attributes["zendesk_ticket_ids"] == [2, 3]
+    assert store.resolve("SC-11") == ("SC-11",)
+    # a person's unlink holds while the story does not change
+    store.unlink("SC-10", actor="pm")
+    again = run_sync(store, shortcut_pull(shortcut), full=True)
+    assert again.linked == 0 and store.resolve("SC-10") == ("SC-10",)
+
+
+class _FlakyLinkSource:
+    name, meta_key = "shortcut", "sync:shortcut"
+    stats = PullStats()
+
+    def __init__(self, record):
+        self.record = record
+
+    def pull(self, saved, full=False):
+        yield PulledPage(
+            records=[self.record], links={"SC-1": "SC-1"}, checkpoint={"watermark": "2025-01-01"}
+        )
+
+
+def test_a_refused_auto_link_is_logged_and_the_run_goes_on(store, caplog):
+    from adapters.shortcut import story_to_record
+    from tests.fakes.shortcut import STATES
+
+    record = story_to_record(FakeShortcut().add_story(1), {s: {"name": n, "type": t} for s, n, t in STATES})
+    with caplog.at_level(logging.WARNING):
+        summary = run_sync(store, _FlakyLinkSource(record))
+    assert summary.error is None and summary.inserted == 1 and summary.linked == 0
+    assert "could not link SC-1" in caplog.text
+    assert store.get_meta("sync:shortcut") == {"watermark": "2025-01-01"}
