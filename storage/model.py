@@ -166,9 +166,6 @@ class BugRecord:
     def location(self) -> str:
         return self.ticket_id or self.home_id
 
-    def at(self, ticket_id: str) -> BugRecord:
-        return replace(self, ticket_id=ticket_id)
-
     def same_content(self, other: BugRecord) -> bool:
         """True when both copies say the same thing, wherever they live."""
         return replace(self, ticket_id=None) == replace(other, ticket_id=None)

@@ -1,7 +1,7 @@
 """The store's interface (the port) and the values it returns.
 
 Two implementations: `storage.dynamodb.DynamoDBStore` (the product's table) and `storage.sqlite.SqliteStore`
-(the embedded default). Both pass the one contract suite in tests/contract/.
+(the embedded default). Both pass the one contract suite, tests/integration/storage/ (run on both).
 
 Placement rule shared by both: a record lives under `resolve(record.home_id)`, where `resolve` follows
 aliases written by `link` (SL-1 -> ZD-5 -> ZD-7 resolves to ZD-7).

@@ -47,7 +47,7 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
     summaries: list[SyncSummary] = []
     for source in sources:
         backfill = args.full or store.get_meta(source.meta_key) is None
-        bar = _progress_bar(source.name) if backfill else None
+        bar = _ProgressBar(source.name) if backfill else None
         try:
             summary = run_sync(
                 store,
@@ -68,7 +68,7 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
     return EXIT_REFUSED if any(summary.error for summary in summaries) else EXIT_OK
 
 
-class _progress_bar:  # noqa: N801 (reads as a function at the call site)
+class _ProgressBar:
     """tqdm over the records fetched; the total appears once the API tells it (Shortcut's search does)."""
 
     def __init__(self, name: str) -> None:

@@ -67,7 +67,7 @@ class Health:
 
 
 class _Exposition:
-    """The process's metric objects (bot/registry.py) plus the bug counts, as one scrape."""
+    """The process's metric objects (bot/metrics/registry.py) plus the bug counts, as one scrape."""
 
     def __init__(self, collector: BugCountsCollector) -> None:
         self.collector = collector
@@ -80,7 +80,7 @@ class _Exposition:
 class _Handler(BaseHTTPRequestHandler):
     server: MetricsServer
 
-    def do_GET(self) -> None:  # noqa: N802 (the name http.server dispatches to)
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         try:
@@ -117,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (signature from the base class)
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
 
