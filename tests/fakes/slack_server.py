@@ -22,6 +22,7 @@ from websockets.sync.server import ServerConnection, serve
 
 WORKSPACE_URL = "https://fake-workspace.slack.com/"
 BOT_USER_ID = "U0BOT"
+POLL_INTERVAL = 0.02  # seconds between serve_forever's shutdown checks: stop() is quick
 
 
 class FakeSlack:
@@ -40,7 +41,9 @@ class FakeSlack:
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._http_handler())
         self._ws = serve(self._on_socket, "127.0.0.1", 0, ping_interval=None)
         self._threads = [
-            threading.Thread(target=self._http.serve_forever, daemon=True),
+            threading.Thread(
+                target=self._http.serve_forever, kwargs={"poll_interval": POLL_INTERVAL}, daemon=True
+            ),
             threading.Thread(target=self._ws.serve_forever, daemon=True),
         ]
 
