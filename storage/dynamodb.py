@@ -159,10 +159,11 @@ class DynamoDBStore(BatchMixin, BugStore):
     def _update(self, record: BugRecord, location: str, stored: dict[str, Any]) -> UpsertResult:
         outcome = rules.compare(items.to_record(stored), record)
         if outcome is UpsertOutcome.UPDATED:
+            condition, values = items.unchanged_since_read(stored)
             self.put(
                 items.record_item(record, location),
-                "attribute_not_exists(movedTo) AND updatedAt = :seen",
-                **{":seen": stored["updatedAt"]},
+                f"attribute_not_exists(movedTo) AND {condition}",
+                **values,
             )
         return UpsertResult(outcome, location)
 
@@ -377,17 +378,14 @@ class DynamoDBStore(BatchMixin, BugStore):
         raise ConcurrentUpdate(f"records under {location} kept changing while they were moved; run it again")
 
     def _move_actions(self, item: dict[str, Any], source: str, destination: str) -> list[dict]:
-        sort, home, seen = item[SORT_KEY], item["homeId"], item["updatedAt"]
+        sort, home = item[SORT_KEY], item["homeId"]
+        unchanged, seen = items.unchanged_since_read(item)
         stub_to = {PARTITION_KEY: home, SORT_KEY: sort, "movedTo": destination}
         actions = []
         if home == source:
-            actions.append(
-                self.put_action(
-                    stub_to, "updatedAt = :seen AND attribute_not_exists(movedTo)", **{":seen": seen}
-                )
-            )
+            actions.append(self.put_action(stub_to, f"{unchanged} AND attribute_not_exists(movedTo)", **seen))
         else:
-            actions.append(self.delete_action(source, sort, "updatedAt = :seen", **{":seen": seen}))
+            actions.append(self.delete_action(source, sort, unchanged, **seen))
         moved_item = {**item, PARTITION_KEY: destination}
         if home == destination:
             actions.append(self.put_action(moved_item, "movedTo = :from", **{":from": source}))

@@ -41,6 +41,7 @@ _CORE = {
     "stateType": "state_type",
     "url": "url",
     "deleted": "deleted",
+    "sourceVersion": "source_version",
 }
 _DERIVED = {SORT_KEY, "homeId"}
 
@@ -102,6 +103,16 @@ def record_item(record: BugRecord, ticket_id: str) -> dict[str, Any]:
     item["homeId"] = record.home_id
     item["deleted"] = record.deleted
     return item
+
+
+def unchanged_since_read(stored: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The condition (and its values) that a record item is still the copy we read: its updatedAt and
+    its sourceVersion (a Zendesk system update moves only the version)."""
+    values: dict[str, Any] = {":seen": stored["updatedAt"]}
+    if "sourceVersion" in stored:
+        values[":version"] = stored["sourceVersion"]
+        return "updatedAt = :seen AND sourceVersion = :version", values
+    return "updatedAt = :seen AND attribute_not_exists(sourceVersion)", values
 
 
 def is_record(item: dict[str, Any]) -> bool:

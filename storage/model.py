@@ -14,7 +14,8 @@ PREFIX_BY_SOURCE = {"zendesk": "ZD", "shortcut": "SC", "slack": "SL"}
 SOURCE_BY_PREFIX = {prefix: source for source, prefix in PREFIX_BY_SOURCE.items()}
 
 PRIORITIES = ("Critical", "High", "Medium", "Low")
-STATE_TYPES = ("unstarted", "started", "done")
+# Shortcut's four workflow state types; Zendesk statuses map onto them (ZENDESK_STATE_TYPES).
+STATE_TYPES = ("backlog", "unstarted", "started", "done")
 
 ACCEPTED_ID_FORMS = (
     "ZD-<digits> (Zendesk), SC-<digits> (Shortcut), SL-<slack ts> e.g. SL-1732712345.123456 (Slack)"
@@ -59,14 +60,29 @@ ZENDESK_STATE_TYPES = {
 
 
 def parse_ticket_id(text: str) -> str:
-    """Return the canonical form of a ticket id (upper-case prefix) or raise InvalidTicketId."""
+    """Return the canonical form of a ticket id or raise InvalidTicketId.
+
+    Canonical: upper-case prefix, and for Zendesk / Shortcut the number without leading zeros
+    (`zd-0042` -> `ZD-42`), the form the sources' own ids take; a Slack ts is kept as written.
+    """
     candidate = (text or "").strip()
     match = _TICKET_ID.match(candidate)
     if not match:
         shown = candidate if len(candidate) <= 60 else candidate[:57] + "..."
         raise InvalidTicketId(f"'{shown}' is not a ticket id; use {ACCEPTED_ID_FORMS}")
     prefix, number = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+    if match.group(1):
+        number = str(int(number))
     return f"{prefix.upper()}-{number}"
+
+
+def is_canonical_ticket_id(text: str) -> bool:
+    """True when text is a ticket id in its canonical form (stored data written before ids were
+    canonicalised may hold `ZD-0042`; `bugtracker init` moves such records under `ZD-42`)."""
+    try:
+        return parse_ticket_id(text) == text
+    except InvalidTicketId:
+        return False
 
 
 def source_of(ticket_id: str) -> str:
@@ -144,6 +160,9 @@ class BugRecord:
     deleted: bool = False
     attributes: dict[str, Any] = field(default_factory=dict)
     ticket_id: str | None = None
+    # What newer-wins compares when the source has a better clock than updated_at (Zendesk's
+    # generated_timestamp moves on system updates too); a stored timestamp, or None to compare updated_at.
+    source_version: str | None = None
 
     def __post_init__(self) -> None:
         if self.source_system not in SOURCES:
@@ -165,6 +184,11 @@ class BugRecord:
     @property
     def location(self) -> str:
         return self.ticket_id or self.home_id
+
+    @property
+    def version(self) -> str:
+        """The value newer-wins compares: source_version when the source gives one, else updated_at."""
+        return self.source_version or self.updated_at
 
     def same_content(self, other: BugRecord) -> bool:
         """True when both copies say the same thing, wherever they live."""

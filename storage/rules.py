@@ -26,10 +26,14 @@ def resolve_chain(ticket_id: str, target_of: AliasLookup) -> tuple[str, ...]:
 
 
 def compare(stored: BugRecord, incoming: BugRecord) -> UpsertOutcome:
-    """Newer-wins: only a strictly newer copy that says something different replaces the stored one."""
+    """Newer-wins: only a strictly newer copy that says something different replaces the stored one.
+
+    "Newer" is judged by `version`: the source's own version (Zendesk's generated_timestamp) when the record
+    carries one, else updated_at. A copy with a newer version but the same content changes nothing.
+    """
     if stored.same_content(incoming):
         return UpsertOutcome.UNCHANGED
-    if incoming.updated_at > stored.updated_at:
+    if incoming.version > stored.version:
         return UpsertOutcome.UPDATED
     return UpsertOutcome.STALE
 

@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS records (
     state_type TEXT,
     url TEXT,
     deleted INTEGER NOT NULL DEFAULT 0,
-    attributes TEXT NOT NULL
+    attributes TEXT NOT NULL,
+    source_version TEXT
 );
 CREATE INDEX IF NOT EXISTS records_by_ticket ON records (ticket_id);
 CREATE INDEX IF NOT EXISTS records_by_priority ON records (priority, created_at);
@@ -67,14 +68,21 @@ CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, e
 # Inserts a record, or replaces the stored copy of the same source record (the primary key).
 _WRITE_RECORD = (
     "INSERT OR REPLACE INTO records (source_record, ticket_id, home_id, source_system, record_id, created_at,"
-    " updated_at, title, priority, priority_raw, state, state_type, url, deleted, attributes)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " updated_at, title, priority, priority_raw, state, state_type, url, deleted, attributes, source_version)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 _COLUMNS = (
     "source_record, ticket_id, source_system, record_id, created_at, updated_at, title, priority,"
-    " priority_raw, state, state_type, url, deleted, attributes"
+    " priority_raw, state, state_type, url, deleted, attributes, source_version"
 )
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    """A file created before a column existed gets it (CREATE TABLE IF NOT EXISTS leaves it alone)."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(records)")}
+    if "source_version" not in columns:
+        connection.execute("ALTER TABLE records ADD COLUMN source_version TEXT")
 
 
 class SqliteStore(BugStore):
@@ -95,6 +103,7 @@ class SqliteStore(BugStore):
                 )
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.executescript(_SCHEMA)
+                _add_missing_columns(connection)
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot open the SQLite store at {self.path}: {exc}") from exc
             connection.row_factory = sqlite3.Row
@@ -152,13 +161,16 @@ class SqliteStore(BugStore):
             record.url,
             int(record.deleted),
             json.dumps(record.attributes, sort_keys=True),
+            record.source_version,
         )
 
     @staticmethod
     def _record(row: sqlite3.Row) -> BugRecord:
         """A record from a row of _COLUMNS, or of fewer columns (counts read the summary ones only)."""
         present = set(row.keys())
-        optional = {name: row[name] for name in ("title", "priority_raw", "url") if name in present}
+        optional = {
+            name: row[name] for name in ("title", "priority_raw", "url", "source_version") if name in present
+        }
         return BugRecord(
             source_system=row["source_system"],
             record_id=row["record_id"],

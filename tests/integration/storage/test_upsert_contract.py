@@ -36,6 +36,48 @@ def test_same_timestamp_different_content_is_not_taken(store):
     assert store.get_record("zendesk", "1").state == "open"
 
 
+def _version(seconds: int) -> str:
+    from storage.model import timestamp_from_epoch
+    from tests.support.builders import BASE_EPOCH
+
+    return timestamp_from_epoch(BASE_EPOCH + seconds)
+
+
+def test_a_newer_source_version_wins_though_updated_at_did_not_move(store):
+    # A Zendesk system update: same updated_at, new generated_timestamp (source_version), new status.
+    store.upsert(zendesk_record(1, status="new", source_version=_version(10)))
+    system_update = zendesk_record(1, status="solved", source_version=_version(20))
+    assert store.upsert(system_update).outcome is UpsertOutcome.UPDATED
+    stored = store.get_record("zendesk", "1")
+    assert (stored.state, stored.source_version) == ("solved", _version(20))
+    older = zendesk_record(1, updated=15, status="open", source_version=_version(15))
+    assert store.upsert(older).outcome is UpsertOutcome.STALE
+    assert (
+        store.upsert_many([older, zendesk_record(1, status="closed", source_version=_version(30))])[1].outcome
+        is UpsertOutcome.UPDATED
+    )
+    assert store.get_record("zendesk", "1").state == "closed"
+
+
+def test_a_record_stored_without_a_version_is_compared_by_updated_at(store):
+    store.upsert(zendesk_record(1, status="new"))  # stored before versions existed
+    newer = zendesk_record(1, status="open", source_version=_version(1 + 5))
+    assert store.upsert(newer).outcome is UpsertOutcome.UPDATED
+    same_time = zendesk_record(1, status="hold", source_version=_version(1 + 5))
+    assert store.upsert(same_time).outcome is UpsertOutcome.STALE
+
+
+def test_a_versioned_record_moves_with_a_link_and_keeps_its_version(store):
+    store.upsert(zendesk_record(7, source_version=_version(50)))
+    store.upsert(zendesk_record(8))
+    store.link("ZD-7", "ZD-8", "ann")
+    moved = store.get_record("zendesk", "7")
+    assert (moved.ticket_id, moved.source_version) == ("ZD-8", _version(50))
+    update = zendesk_record(7, status="solved", source_version=_version(60))
+    assert store.upsert(update).outcome is UpsertOutcome.UPDATED
+    assert store.get_record("zendesk", "7").state == "solved"
+
+
 def test_attributes_round_trip_with_nested_values(store):
     record = zendesk_record(
         7, attributes={"subject": "Crash", "tags": ["ios", "p1"], "requester": {"name": "Ann", "n": 2.5}}

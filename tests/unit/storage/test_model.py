@@ -6,8 +6,10 @@ from hypothesis import strategies as st
 
 from storage.errors import InvalidPriority, InvalidTicketId
 from storage.model import (
+    STATE_TYPES,
     BugRecord,
     format_timestamp,
+    is_canonical_ticket_id,
     normalize_priority,
     normalize_timestamp,
     parse_ticket_id,
@@ -24,6 +26,11 @@ from storage.model import (
         ("zd-12345", "ZD-12345"),
         (" Sc-56789 ", "SC-56789"),
         ("sl-1732712345.123456", "SL-1732712345.123456"),
+        ("ZD-0042", "ZD-42"),
+        ("zd-00001", "ZD-1"),
+        ("SC-007", "SC-7"),
+        ("ZD-000", "ZD-0"),
+        ("SL-0732712345.123456", "SL-0732712345.123456"),  # a Slack ts is kept as written
     ],
 )
 def test_ticket_ids_are_canonicalised(text, canonical):
@@ -119,3 +126,25 @@ def test_format_timestamp_treats_naive_times_as_utc():
     from datetime import datetime
 
     assert format_timestamp(datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05.000000Z"
+
+
+def test_canonical_ids_are_recognised():
+    assert is_canonical_ticket_id("ZD-42")
+    assert not is_canonical_ticket_id("ZD-0042")
+    assert not is_canonical_ticket_id("zd-42")
+    assert not is_canonical_ticket_id("#meta")
+
+
+def test_the_four_shortcut_state_types_are_the_vocabulary():
+    assert STATE_TYPES == ("backlog", "unstarted", "started", "done")
+    record = BugRecord("shortcut", "1", "2026-01-01", "2026-01-01", state_type="backlog")
+    assert record.state_type == "backlog"
+
+
+def test_version_is_the_source_version_when_given_else_updated_at():
+    plain = BugRecord("zendesk", "1", "2026-01-01T00:00:00.000000Z", "2026-01-02T00:00:00.000000Z")
+    assert plain.version == plain.updated_at
+    versioned = BugRecord(
+        "zendesk", "1", plain.created_at, plain.updated_at, source_version="2026-01-03T00:00:00.000000Z"
+    )
+    assert versioned.version == "2026-01-03T00:00:00.000000Z"

@@ -1,0 +1,33 @@
+"""A SQLite file written by an older version (no source_version column) keeps working."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from storage.sqlite import SqliteStore
+from storage.store import UpsertOutcome
+from tests.support.builders import zendesk_record
+
+_OLD_RECORDS = """
+CREATE TABLE records (
+    source_record TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, home_id TEXT NOT NULL,
+    source_system TEXT NOT NULL, record_id TEXT NOT NULL, created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL, title TEXT NOT NULL, priority TEXT, priority_raw TEXT, state TEXT,
+    state_type TEXT, url TEXT, deleted INTEGER NOT NULL DEFAULT 0, attributes TEXT NOT NULL
+);
+INSERT INTO records VALUES ('zendesk#1', 'ZD-1', 'ZD-1', 'zendesk', '1', '2025-11-28T00:00:01.000000Z',
+    '2025-11-28T00:00:01.000000Z', 'Ticket 1', 'High', 'high', 'new', 'unstarted', NULL, 0, '{}');
+"""
+
+
+def test_an_old_file_gets_the_version_column_and_its_records_stay(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(_OLD_RECORDS)
+    store = SqliteStore(path)
+    stored = store.get_record("zendesk", "1")
+    assert (stored.state, stored.source_version) == ("new", None)
+    update = zendesk_record(1, status="solved", source_version="2099-01-01T00:00:00.000000Z")
+    assert store.upsert(update).outcome is UpsertOutcome.UPDATED
+    store.close()
+    assert SqliteStore(path).get_record("zendesk", "1").source_version == "2099-01-01T00:00:00.000000Z"
