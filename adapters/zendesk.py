@@ -1,8 +1,10 @@
 """Zendesk ticket (the incremental export's JSON) -> BugRecord.
 
-The export's page carries tickets as plain JSON plus the sideloaded `users`; mapping from that JSON (rather
-than zenpy's Ticket objects, whose `requester` property fetches the user with one request per ticket) keeps
-it to one request per page. A ticket that cannot be mapped raises UnmappableRecord with a one-line reason;
+The export's page carries tickets as plain JSON plus, on the first page, the sideloaded `users`; mapping from
+that JSON (rather than zenpy's Ticket objects, whose `requester` property fetches the user with one request
+per ticket) keeps it to one request per page, plus one `users/show_many` per 100 users the sideload lacks
+(adapters/zendesk_pull.py). Newer-wins compares `generated_timestamp` (source_version), not updated_at.
+A ticket that cannot be mapped raises UnmappableRecord with a one-line reason;
 oddities that still leave a usable record (an unknown priority or status) are kept and logged.
 """
 
@@ -14,7 +16,7 @@ from typing import Any
 
 from adapters.pull import item_id, item_times
 from storage.errors import BugTrackerError
-from storage.model import ZENDESK_STATE_TYPES, BugRecord, normalize_priority
+from storage.model import ZENDESK_STATE_TYPES, BugRecord, normalize_priority, timestamp_from_epoch
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,25 @@ def _priority(raw: Any, ticket_id: Any) -> str | None:
         return None
 
 
+def generated_version(ticket: Mapping[str, Any]) -> str | None:
+    """The export's `generated_timestamp` (unix seconds) as a stored timestamp: what newer-wins compares.
+
+    It moves on every change, system updates included (a trigger setting the status moves it and not
+    updated_at); absent or unusable, the record is compared by updated_at.
+    """
+    value = ticket.get("generated_timestamp")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return timestamp_from_epoch(value)
+
+
+def user_ids(ticket: Any) -> set[int]:
+    """The requester and assignee ids a ticket names (the users a page needs names for)."""
+    if not isinstance(ticket, Mapping):
+        return set()
+    return {value for name in ("requester_id", "assignee_id") if isinstance(value := ticket.get(name), int)}
+
+
 def ticket_to_record(ticket: Any, users: Mapping[int, dict[str, Any]], subdomain: str) -> BugRecord:
     """Map one exported ticket; raise UnmappableRecord when it has no id or no usable timestamps."""
     ticket_id = item_id(ticket, "Zendesk export item")
@@ -81,4 +102,5 @@ def ticket_to_record(ticket: Any, users: Mapping[int, dict[str, Any]], subdomain
         url=agent_url(subdomain, ticket_id),
         deleted=status == "deleted",
         attributes=attributes,
+        source_version=generated_version(ticket),
     )

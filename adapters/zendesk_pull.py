@@ -4,6 +4,11 @@ zenpy follows `after_url` and sleeps on 429 + Retry-After (bounded by `ratelimit
 it retries 5xx and connection errors with backoff (urllib3 Retry). We drive the generator page by page
 because the sync saves the export cursor after each page's records are written: an interrupted run resumes
 from the last saved page.
+
+Zendesk's `after_url` carries only the cursor (and zenpy drops `per_page` when resuming from one), so pages
+after the first come without the sideloaded users: requester and assignee names missing from a page are
+looked up with `users/show_many` (100 ids a request), cached for the run.
+The export is admin-only: a 403 stops the run with one line saying ZENDESK_EMAIL must be an admin.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ import requests
 
 from adapters.http_session import retrying_session
 from adapters.pull import PulledPage, PullStats, UnmappableRecord, UpstreamError
-from adapters.zendesk import index_users, ticket_to_record
+from adapters.zendesk import index_users, ticket_to_record, user_ids
 
 log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 1000  # the export's largest page
 DEFAULT_RATELIMIT_BUDGET = 300  # seconds a run may spend waiting on 429s before it stops
+SHOW_MANY_LIMIT = 100  # ids per users/show_many request (Zendesk's limit)
+ADMIN_HINT = "the Zendesk incremental export needs an admin's API token: ZENDESK_EMAIL must be an admin"
 
 
 def build_zendesk_client(config: Any, backoff_factor: float = 1.0, timeout: float = 60.0) -> Any:
@@ -35,7 +42,7 @@ def build_zendesk_client(config: Any, backoff_factor: float = 1.0, timeout: floa
         token=config.api_token,
         session=retrying_session(backoff_factor=backoff_factor),
         timeout=timeout,
-        disable_cache=True,  # users come from each page's sideload; nothing to cache between pages
+        disable_cache=True,  # ZendeskPull keeps its own per-run cache of the few user fields it needs
     )
 
 
@@ -61,6 +68,7 @@ class ZendeskPull:
         self.per_page = per_page
         self.ratelimit_budget = ratelimit_budget
         self.stats = PullStats()
+        self._users: dict[int, dict[str, Any]] = {}  # this run's users: sideloaded or looked up
         client.tickets.session.hooks["response"].append(self._count_request)
 
     def _count_request(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -69,6 +77,7 @@ class ZendeskPull:
     def pull(self, saved: dict[str, Any] | None, full: bool = False) -> Iterator[PulledPage]:
         """Pages from the saved cursor (or from SYNC_START on the first run or with full=True)."""
         self.stats = PullStats()
+        self._users = {}
         api = self.client.tickets
         api.ratelimit_budget = self.ratelimit_budget  # zenpy spends this in place: a fresh budget per run
         try:
@@ -96,11 +105,13 @@ class ZendeskPull:
         tickets = page_json.get("tickets")
         if not isinstance(tickets, list):
             raise UpstreamError("Zendesk's export page has no ticket list; the run stops at the saved cursor")
-        users = index_users(page_json.get("users"))
+        self._users.update(index_users(page_json.get("users")))
+        needed = set().union(*(user_ids(ticket) for ticket in tickets))
+        self._look_up_users(sorted(needed - set(self._users)))
         page = PulledPage(records=[])
         for ticket in tickets:
             try:
-                page.records.append(ticket_to_record(ticket, users, self.subdomain))
+                page.records.append(ticket_to_record(ticket, self._users, self.subdomain))
             except UnmappableRecord as exc:
                 page.failures.append(str(exc))
         cursor = page_json.get("after_cursor")
@@ -108,7 +119,18 @@ class ZendeskPull:
             page.checkpoint = {"cursor": cursor, "start_time": start_time}
         return page
 
-    def _call(self, fetch: Callable[[], Any]) -> Any:
+    def _look_up_users(self, missing: list[int]) -> None:
+        """Names and emails of users the sideload did not bring: users/show_many, 100 ids a request. An id
+        Zendesk does not return (a deleted user) is cached as id-only, so it is not asked for again."""
+        for start in range(0, len(missing), SHOW_MANY_LIMIT):
+            chunk = missing[start : start + SHOW_MANY_LIMIT]
+            found = self._call(lambda chunk=chunk: list(self.client.users(ids=chunk)), "users/show_many")
+            for user in found:
+                self._users[user.id] = {"id": user.id, "name": user.name, "email": user.email}
+            for user_id in chunk:
+                self._users.setdefault(user_id, {"id": user_id, "name": None, "email": None})
+
+    def _call(self, fetch: Callable[[], Any], what: str = "the incremental export") -> Any:
         """Run one zenpy call; turn its failures into one UpstreamError line (no URL params, no secrets)."""
         from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
 
@@ -121,8 +143,10 @@ class ZendeskPull:
             ) from None
         except (APIException, requests.HTTPError) as exc:
             status = getattr(getattr(exc, "response", None), "status_code", "?")
-            hint = " (check ZENDESK_EMAIL / ZENDESK_API_TOKEN)" if status in (401, 403) else ""
-            raise UpstreamError(f"Zendesk answered HTTP {status} to the incremental export{hint}") from exc
+            if status == 403:
+                raise UpstreamError(f"Zendesk answered HTTP 403 to {what}: {ADMIN_HINT}") from exc
+            hint = " (check ZENDESK_EMAIL / ZENDESK_API_TOKEN)" if status == 401 else ""
+            raise UpstreamError(f"Zendesk answered HTTP {status} to {what}{hint}") from exc
         except requests.RequestException as exc:
             raise UpstreamError(f"Zendesk cannot be reached: {type(exc).__name__}") from exc
         except ZenpyException as exc:

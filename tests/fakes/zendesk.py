@@ -1,9 +1,15 @@
 """A local fake Zendesk: the cursor-based incremental ticket export in the real wire shape.
 
-GET /api/v2/incremental/tickets/cursor.json?start_time=<unix>|cursor=<c>&include=users&per_page=<n>
-answers {tickets, users, after_url, after_cursor, before_url, before_cursor, end_of_stream}, ordered by
-(updated_at, id), with `after_url` pointing back at this server (zenpy follows it as given). Basic auth
-`<email>/token:<token>` is checked. Faults (429 + Retry-After, 5xx) are injected with `inject()`.
+GET /api/v2/incremental/tickets/cursor.json?start_time=<unix>|cursor=<c>[&include=users][&per_page=<n>]
+answers {tickets, users?, after_url, after_cursor, before_url, before_cursor, end_of_stream}, ordered by
+(generated_timestamp, id) as Zendesk orders it. `after_url` is what Zendesk returns: this server's own URL
+with `?cursor=<after_cursor>` and nothing else, so a client following it gets the default page size and no
+sideloaded users on page 2+ (zenpy also drops per_page when resuming from a cursor). Every ticket carries
+`generated_timestamp`; `touch()` moves it with `updated_at` (a change that makes a ticket event),
+`system_update()` moves only `generated_timestamp` (a trigger / automation changing the status).
+GET /api/v2/users/show_many.json?ids=1,2 (at most 100 ids) answers {users, next_page, previous_page, count}.
+Basic auth `<email>/token:<token>` is checked; `admin=False` makes the export answer 403 as Zendesk does for
+an agent's token. Faults (429 + Retry-After, 5xx) are injected with `inject()`.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from urllib.parse import urlencode
 from tests.fakes.json_http import JsonServer
 
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
+SHOW_MANY_PATH = "/api/v2/users/show_many.json"
+SHOW_MANY_LIMIT = 100  # ids per show_many request
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 PRIORITIES = ("urgent", "high", "normal", "low", None)
 BASE_EPOCH = 1_735_689_600  # 2025-01-01T00:00:00Z
@@ -45,6 +53,7 @@ class FakeZendesk(JsonServer):
         self._clock = BASE_EPOCH
         self._clock_lock = threading.Lock()
         self.pages_served = 0
+        self.admin = True  # False: the token is an agent's, and the export answers 403
 
     # -- data --------------------------------------------------------------------------------------
     def _tick(self) -> int:
@@ -126,6 +135,13 @@ class FakeZendesk(JsonServer):
             epoch = self._clock
         self.tickets[ticket_id].update(fields, updated_at=iso(epoch), generated_timestamp=epoch)
 
+    def system_update(self, ticket_id: int, **fields: Any) -> None:
+        """A change that makes no ticket event (a trigger, an automation): only generated_timestamp moves."""
+        with self._clock_lock:
+            self._clock = max(self._clock + 1, int(time.time()))
+            epoch = self._clock
+        self.tickets[ticket_id].update(fields, generated_timestamp=epoch)
+
     # -- the export --------------------------------------------------------------------------------
     def route(
         self, method: str, path: str, query: dict[str, list[str]], headers: Any
@@ -133,8 +149,13 @@ class FakeZendesk(JsonServer):
         expected = "Basic " + base64.b64encode(f"{self.email}/token:{self.token}".encode()).decode()
         if headers.get("Authorization") != expected:
             return 401, {"error": "Couldn't authenticate you"}, {}
+        if method == "GET" and path == SHOW_MANY_PATH:
+            return self._show_many(query)
         if method != "GET" or path != EXPORT_PATH:
             return 404, {"error": "InvalidEndpoint", "description": "Not found"}, {}
+        if not self.admin:
+            description = "You do not have access to this page. Please contact the account owner."
+            return 403, {"error": "Forbidden", "description": description}, {}
         per_page = min(int(query.get("per_page", ["1000"])[0]), 1000)
         if "cursor" in query:
             after = _decode(query["cursor"][0])
@@ -149,12 +170,10 @@ class FakeZendesk(JsonServer):
             self.pages_served += 1
         last = (page[-1]["generated_timestamp"], page[-1]["id"]) if page else after
         cursor = _encode(last)
-        params = {"cursor": cursor, "per_page": per_page}
-        if "include" in query:
-            params["include"] = query["include"][0]
         body = {
             "tickets": page,
-            "after_url": f"{self.base_url}{EXPORT_PATH}?{urlencode(params)}",
+            # As Zendesk returns it: the cursor only (no per_page, no include).
+            "after_url": f"{self.base_url}{EXPORT_PATH}?{urlencode({'cursor': cursor})}",
             "after_cursor": cursor,
             "before_url": None,
             "before_cursor": None,
@@ -166,6 +185,16 @@ class FakeZendesk(JsonServer):
                 self.users[user_id] for user_id in sorted(wanted - {None}) if user_id in self.users
             ]
         return 200, body, {}
+
+    def _show_many(self, query: dict[str, list[str]]) -> tuple[int, Any, dict]:
+        try:
+            ids = [int(text) for text in query.get("ids", [""])[0].split(",") if text]
+        except ValueError:
+            return 400, {"error": "InvalidValue", "description": "ids must be integers"}, {}
+        if len(ids) > SHOW_MANY_LIMIT:
+            return 400, {"error": "TooManyValues", "description": "at most 100 ids"}, {}
+        users = [self.users[user_id] for user_id in ids if user_id in self.users]  # unknown ids: left out
+        return 200, {"users": users, "next_page": None, "previous_page": None, "count": len(users)}, {}
 
 
 def point_zenpy_at(fake: FakeZendesk, monkeypatch: Any) -> None:

@@ -87,3 +87,19 @@ def test_unusable_items_are_reported_not_crashed(item):
     with pytest.raises(UnmappableRecord) as raised:
         ticket_to_record(item, USERS, "acme")
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("generated", "version"),
+    [
+        (1_764_300_000, "2025-11-28T03:20:00.000000Z"),
+        (None, None),  # absent: compared by updated_at
+        ("1764300000", None),
+        (True, None),
+        (0, None),
+    ],
+)
+def test_generated_timestamp_is_the_records_version(generated, version):
+    record = ticket_to_record(_ticket(generated_timestamp=generated), USERS, "acme")
+    assert record.source_version == version
+    assert record.version == (version or record.updated_at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.pull import UpstreamError
-from tests.fakes.zendesk import EXPORT_PATH, FakeZendesk, zendesk_pull
+from tests.fakes.zendesk import EXPORT_PATH, SHOW_MANY_PATH, FakeZendesk, zendesk_pull
 
 
 @pytest.fixture
@@ -22,16 +22,80 @@ def test_pages_follow_after_url_and_carry_the_cursor(fake, monkeypatch):
     fake.add_tickets(25)
     pull = zendesk_pull(fake, monkeypatch, per_page=10)
     pages = list(pull.pull(None))
-    assert [len(page.records) for page in pages] == [10, 10, 5]
+    # Zendesk's after_url carries only the cursor: page 2 comes at the default size (1000), unsideloaded.
+    assert [len(page.records) for page in pages] == [10, 15]
     assert _ids(pages) == list(range(1, 26))
     assert all(page.checkpoint["cursor"] for page in pages)
     assert pages[0].checkpoint["cursor"] != pages[1].checkpoint["cursor"]
-    assert pull.stats.requests == 3 == fake.count(EXPORT_PATH)
-    first_query = fake.requests[0][2]
+    assert fake.count(EXPORT_PATH) == 2
+    first_query, second_query = (query for _, path, query in fake.requests if path == EXPORT_PATH)
     assert first_query["start_time"] == ["0"] and first_query["include"] == ["users"]
-    # requester / assignee come from the sideload: no request per ticket
+    assert second_query == {"cursor": [pages[0].checkpoint["cursor"]]}
+    # requester / assignee come from the sideload on page 1: no request per ticket
     assert pages[0].records[0].attributes["requester"]["email"].endswith("@example.com")
-    assert {path for _, path, _ in fake.requests} == {EXPORT_PATH}
+
+
+def test_names_survive_pages_without_the_sideload(fake, monkeypatch):
+    fake.add_tickets(25)
+    pull = zendesk_pull(fake, monkeypatch, per_page=10)
+    pages = list(pull.pull(None))
+    for record in pages[1].records:
+        ticket = fake.tickets[int(record.record_id)]
+        requester, assignee = record.attributes["requester"], record.attributes["assignee"]
+        assert requester == {
+            "id": ticket["requester_id"],
+            "name": f"User {ticket['requester_id']}",
+            "email": f"user{ticket['requester_id']}@example.com",
+        }
+        assert assignee["name"] == f"User {ticket['assignee_id']}"
+    # one show_many for the users page 1 did not bring; the ones it did are cached for the run
+    assert fake.count(SHOW_MANY_PATH) == 1
+    asked = {int(i) for _, path, q in fake.requests if path == SHOW_MANY_PATH for i in q["ids"][0].split(",")}
+    page_one_users = {u for n in range(1, 11) for u in (1000 + n % 50, 2000 + n % 7)}
+    assert asked and not asked & page_one_users
+    assert pull.stats.requests == 3
+
+
+def test_user_lookups_are_bounded_to_100_ids_a_request_and_unknown_users_keep_their_id(fake, monkeypatch):
+    for n in range(1, 251):
+        fake.add_user(10_000 + n)
+        fake.add_ticket(n, requester_id=10_000 + n, assignee_id=None)
+    fake.add_ticket(251, requester_id=99_999, assignee_id=None)  # a deleted user: show_many leaves it out
+    pull = zendesk_pull(fake, monkeypatch, per_page=1)  # page 2 (250 tickets) comes without the sideload
+    records = {r.record_id: r for page in pull.pull(None) for r in page.records}
+    assert len(records) == 251
+    assert records["1"].attributes["requester"]["name"] == "User 10001"  # the sideload of page 1
+    assert records["200"].attributes["requester"]["name"] == "User 10200"
+    assert records["251"].attributes["requester"] == {"id": 99_999, "name": None, "email": None}
+    sizes = [len(q["ids"][0].split(",")) for _, path, q in fake.requests if path == SHOW_MANY_PATH]
+    assert sizes == [100, 100, 50]
+    assert pull.stats.requests == 2 + 3
+
+
+def test_a_system_update_moves_only_generated_timestamp_and_the_record_carries_it(fake, monkeypatch):
+    fake.add_tickets(3)
+    pull = zendesk_pull(fake, monkeypatch)
+    pages = list(pull.pull(None))
+    before = {r.record_id: r for r in pages[0].records}["2"]
+    fake.system_update(2, status="solved")
+    (record,) = [r for page in pull.pull(pages[-1].checkpoint) for r in page.records]
+    assert (record.record_id, record.state, record.state_type) == ("2", "solved", "done")
+    assert record.updated_at == before.updated_at
+    assert record.source_version > before.source_version
+    assert record.version > before.version
+
+
+def test_an_agents_token_gets_the_admin_hint_in_one_line(fake, monkeypatch):
+    fake.add_tickets(1)
+    fake.admin = False
+    with pytest.raises(UpstreamError) as raised:
+        list(zendesk_pull(fake, monkeypatch).pull(None))
+    message = str(raised.value)
+    assert message == (
+        "Zendesk answered HTTP 403 to the incremental export: the Zendesk incremental export needs an"
+        " admin's API token: ZENDESK_EMAIL must be an admin"
+    )
+    assert "\n" not in message and fake.token not in message
 
 
 def test_resumes_from_the_saved_cursor_with_only_what_changed(fake, monkeypatch):

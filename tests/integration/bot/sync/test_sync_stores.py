@@ -73,3 +73,25 @@ def test_backfill_then_change_only_resyncs(store, fakes, write_calls):
             sorted(write_calls[before:]).count("PutItem") <= 6
             and "BatchWriteItem" not in write_calls[before:]
         )
+
+
+def test_a_system_update_moving_only_generated_timestamp_reaches_the_store(store, fakes, write_calls):
+    zendesk, _shortcut, zd_pull, _sc_pull = fakes
+    run_sync(store, zd_pull)
+    before = store.get_record("zendesk", "12")
+    zendesk.system_update(12, status="solved")  # a trigger solved it: updated_at does not move
+    zendesk.system_update(13, status="deleted")
+    zendesk.system_update(14, priority="urgent")
+    assert zendesk.tickets[12]["updated_at"] < "2026"  # still the creation-era updated_at
+    summary = run_sync(store, zd_pull)
+    assert (summary.updated, summary.unchanged, summary.stale, summary.error) == (3, 0, 0, None)
+    solved = store.get_record("zendesk", "12")
+    assert (solved.state, solved.state_type, solved.updated_at) == ("solved", "done", before.updated_at)
+    assert solved.source_version > before.source_version
+    assert store.get_record("zendesk", "13").deleted
+    assert store.get_record("zendesk", "14").priority == "Critical"
+    assert [r.source_record for r in store.show("ZD-13").records] == []  # deleted: hidden by default
+    # the next run sees nothing new and writes nothing
+    before_writes = len(write_calls)
+    assert run_sync(store, zd_pull).updated == 0
+    assert write_calls[before_writes:] == []

@@ -41,7 +41,7 @@ def test_backfill_then_resync_writes_only_what_changed(store, zendesk):
     fake, pull = zendesk
     first = run_sync(store, pull)
     assert (first.fetched, first.inserted, first.updated, first.unchanged, first.failed) == (23, 23, 0, 0, 0)
-    assert first.error is None and first.requests == 3
+    assert first.error is None and first.requests == 3  # 2 export pages + 1 users/show_many for page 2
     saved = store.get_meta("sync:zendesk")
     idle = run_sync(store, pull)
     assert fake.requests[-1][2]["cursor"] == [saved["cursor"]]
@@ -58,20 +58,21 @@ def test_checkpoint_is_saved_after_each_page_so_a_failure_resumes(store, zendesk
     original = pull._page
     seen = []
 
-    def fail_after_two_pages(page_json, start_time):
+    def fail_after_one_page(page_json, start_time):
         seen.append(1)
-        if len(seen) == 3:
+        if len(seen) == 2:
             raise UpstreamError("Zendesk went away")
         return original(page_json, start_time)
 
-    pull._page = fail_after_two_pages
+    # per_page=10 applies to the first page only (after_url carries just the cursor): pages of 10 and 13
+    pull._page = fail_after_one_page
     failed = run_sync(store, pull)
-    assert failed.error == "Zendesk went away" and failed.inserted == 20
+    assert failed.error == "Zendesk went away" and failed.inserted == 10
     saved = store.get_meta("sync:zendesk")
     pull._page = original
     resumed = run_sync(store, pull)
     assert fake.requests[-1][2]["cursor"] == [saved["cursor"]]
-    assert (resumed.fetched, resumed.inserted) == (3, 3)
+    assert (resumed.fetched, resumed.inserted) == (13, 13)
     assert len(store.list_records(source="zendesk", limit=100).records) == 23
 
 
