@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from adapters.pull import SyncSource
     from bot.metrics.server import BotStatusLike, MetricsServer
     from bot.slack.intake import Intake
+    from bot.suggest.service import Suggester
     from bot.sync.scheduler import SyncScheduler
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,18 @@ def build_store(config: Config, dynamodb_client: Any | None = None) -> BugStore:
         store = SqliteStore(config.store.sqlite_path)
     log.info("store: %s", store.description)
     return store
+
+
+def build_suggester(store: BugStore) -> tuple[BugStore, Suggester]:
+    """The suggestion index, loaded once from the store, and the store wrapped so that every write keeps it
+    current (storage/observed.py). Hand the returned store to everything that writes."""
+    from bot.suggest.service import Suggester
+    from storage.observed import ObservedStore
+
+    suggester = Suggester()
+    observed = ObservedStore(store, suggester.records_written)
+    suggester.load(observed)
+    return observed, suggester
 
 
 def build_slack_client(config: SlackConfig) -> WebClient:

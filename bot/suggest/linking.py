@@ -1,0 +1,65 @@
+"""Linking a report from a suggestion (button, modal): the same permission rule as `/bug link` plus the
+checks a person needs before the store's own (stale buttons, unknown ids), each with a message for them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from storage.errors import BugTrackerError, LinkRefused, TicketNotFound
+from storage.model import BugRecord, parse_ticket_id, source_of
+from storage.store import BugStore, LinkResult
+
+MayLink = Callable[[str], bool]
+
+
+class LinkDenied(BugTrackerError):
+    """The person may not link this report."""
+
+
+class StaleSuggestion(BugTrackerError):
+    """The report moved since the suggestion was made (linked elsewhere, deleted)."""
+
+
+def report_of(store: BugStore, report_id: str) -> BugRecord:
+    report_id = parse_ticket_id(report_id)
+    if source_of(report_id) != "slack":
+        raise TicketNotFound(f"{report_id} is not a Slack report")
+    record = store.get_record("slack", report_id.split("-", 1)[1])
+    if record is None:
+        raise StaleSuggestion(f"{report_id} is not stored any more; nothing changed")
+    return record
+
+
+def check_may_link(report: BugRecord, user: str, may_link: MayLink) -> None:
+    """`BUG_LINKERS` (or everyone when unset), and the report's author always."""
+    if user != report.attributes.get("author") and not may_link(user):
+        raise LinkDenied(
+            f"<@{user}> may not link reports (BUG_LINKERS); the report's author or a linker can link it"
+        )
+
+
+def check_target(store: BugStore, report: BugRecord, text: str) -> str:
+    """A ticket id as typed in the modal: its canonical form, or an error saying what is wrong with it."""
+    target = parse_ticket_id(text)
+    if target == report.home_id:
+        raise LinkRefused(f"{target} is this report itself; give the ticket to link it to")
+    try:
+        store.show(target)
+    except TicketNotFound:
+        raise TicketNotFound(
+            f"{target} is not known here yet (never synced, or a typo); check the id, or link it later"
+        ) from None
+    return target
+
+
+def link_report(store: BugStore, report_id: str, target_id: str, user: str, may_link: MayLink) -> LinkResult:
+    """Link a report to a suggested (or typed) ticket. Stale: the report already lives under another one."""
+    report = report_of(store, report_id)
+    check_may_link(report, user, may_link)
+    target = parse_ticket_id(target_id)
+    if report.deleted:
+        raise StaleSuggestion(f"{report.home_id} was deleted; nothing changed")
+    here = report.location
+    if here != report.home_id and here != store.resolve(target)[-1]:
+        raise StaleSuggestion(f"{report.home_id} is already linked to {here}; nothing changed")
+    return store.link(report.home_id, target, user)

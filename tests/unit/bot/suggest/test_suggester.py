@@ -1,0 +1,143 @@
+"""Suggested links: the index loads once, follows every write through the store hook, finds look-alikes."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from bot.suggest.index import TitleIndex
+from bot.suggest.matching import words_of
+from bot.suggest.service import Suggester
+from storage.errors import LinkRefused
+from storage.model import now_timestamp
+from storage.observed import ObservedStore
+from storage.store import BugStore
+from tests.support.builders import shortcut_record, slack_record, zendesk_record
+
+
+class CountingStore(ObservedStore):
+    """Counts the reads that page the table, to prove a suggestion reads nothing."""
+
+    def __init__(self, store, observer):
+        super().__init__(store, observer)
+        self.pages = 0
+
+    def list_records(self, **filters):
+        self.pages += 1
+        return super().list_records(**filters)
+
+
+def recent_report(n: int, text: str):
+    now = now_timestamp()
+    return slack_record(n, text=text, created_at=now, updated_at=now)
+
+
+@pytest.fixture
+def suggester():
+    return Suggester(TitleIndex(background=False))
+
+
+@pytest.fixture
+def observed(sqlite_store, suggester):
+    sqlite_store.upsert(zendesk_record(101, title="iOS app crashes when opening the shopping cart"))
+    sqlite_store.upsert(zendesk_record(102, title="Invoice PDF shows wrong VAT amount", status="solved"))
+    sqlite_store.upsert(zendesk_record(103, title="Export to CSV times out for large reports"))
+    sqlite_store.upsert(shortcut_record(7, title="Cart view controller crash on nil discount (iOS)"))
+    store = CountingStore(sqlite_store, suggester.records_written)
+    assert suggester.load(store) == 3  # the solved ticket is not a candidate
+    return store
+
+
+def ids(suggestions):
+    return [s.ticket_id for s in suggestions]
+
+
+def test_words_drop_markup_tags_and_filler():
+    words = words_of(
+        "<@U0ALICE> reports: Export to CSV times out https://x.test/a priority=High ticketId=ZD-1"
+    )
+    assert words == ["export", "csv", "time"]
+    assert words_of("<https://evil.test|the cart> crashes &amp; burns") == ["cart", "crash", "burn"]
+
+
+def test_a_report_like_an_open_ticket_gets_it_and_reads_no_table(observed, suggester):
+    pages_after_load = observed.pages
+    report = recent_report(1, "the iOS app crashes as soon as you open the cart")
+    observed.upsert(report)
+    found = suggester.suggest_for(observed.get_record("slack", report.record_id))
+    assert ids(found) == ["ZD-101"]
+    assert 0 < found[0].score <= 1.0001
+    # for anyone else, the new report is a possible duplicate too
+    assert set(ids(suggester.suggest_text("iOS cart crash"))) == {"ZD-101", "SC-7", report.home_id}
+    assert suggester.suggest_text("invoice has the wrong VAT amount") == []  # ZD-102 is solved
+    assert observed.pages == pages_after_load
+
+
+def test_writes_keep_the_index_current(observed, suggester):
+    observed.upsert(zendesk_record(104, title="Dark mode makes table text unreadable"))
+    assert ids(suggester.suggest_text("table text unreadable in dark mode")) == ["ZD-104"]
+    observed.upsert(
+        zendesk_record(104, updated=5, title="Dark mode makes table text unreadable", status="closed")
+    )
+    assert suggester.suggest_text("table text unreadable in dark mode") == []
+    observed.upsert_many([zendesk_record(105, title="Webhook deliveries failing with timeout")])
+    assert ids(suggester.suggest_text("webhook deliveries keep failing")) == ["ZD-105"]
+
+
+def test_a_linked_story_is_suggested_as_its_ticket_once(observed, suggester):
+    observed.link("SC-7", "ZD-101", "ann")
+    found = suggester.suggest_text("iOS cart crash")
+    assert ids(found) == ["ZD-101"]  # both records live under ZD-101: one suggestion
+    observed.unlink("SC-7", "ann")
+    assert set(ids(suggester.suggest_text("iOS cart crash"))) == {"ZD-101", "SC-7"}
+
+
+def test_recent_unlinked_reports_are_possible_duplicates_until_linked(observed, suggester):
+    first = recent_report(1, "Zapier integration disconnected for several customers")
+    observed.upsert(first)
+    second = recent_report(2, "Zapier integration got disconnected for a few customers")
+    observed.upsert(second)
+    assert ids(suggester.suggest_for(observed.get_record("slack", second.record_id))) == [first.home_id]
+    observed.link(first.home_id, "ZD-103", "ann")  # linked: no longer a duplicate candidate of its own
+    assert suggester.suggest_for(observed.get_record("slack", second.record_id)) == []
+    linked = observed.get_record("slack", first.record_id)
+    assert suggester.suggest_for(linked) == []  # a linked report gets no suggestions
+
+
+def test_old_reports_are_not_suggested(observed, suggester):
+    old = slack_record(3, text="Zapier integration disconnected for several customers")  # 2025
+    observed.upsert(old)
+    assert suggester.suggest_text("Zapier integration disconnected") == []
+
+
+def test_the_background_rebuild_makes_new_titles_searchable(sqlite_store):
+    suggester = Suggester(TitleIndex())
+    store = ObservedStore(sqlite_store, suggester.records_written)
+    suggester.load(store)
+    store.upsert(zendesk_record(201, title="Calendar sync duplicates Google events"))
+    suggester.index.flush()
+    assert ids(suggester.suggest_text("google calendar sync duplicates events")) == ["ZD-201"]
+
+
+def test_an_observer_failure_never_loses_the_write(sqlite_store):
+    def broken(records):
+        raise RuntimeError("boom")
+
+    store = ObservedStore(sqlite_store, broken)
+    store.upsert(zendesk_record(301))
+    assert sqlite_store.get_record("zendesk", "301") is not None
+
+
+def test_the_observed_store_overrides_every_method_of_the_port():
+    """A method added to BugStore with a default body would otherwise bypass the inner store's own."""
+    port = {name for name, _ in inspect.getmembers(BugStore, inspect.isfunction) if not name.startswith("_")}
+    missing = {name for name in port if ObservedStore.__dict__.get(name) is None}
+    assert missing == set()
+
+
+def test_a_refused_tagged_report_is_still_indexed(observed, suggester):
+    report = recent_report(4, "Zapier trigger fires twice for draft invoices")
+    with pytest.raises(LinkRefused):  # a report cannot be linked to itself; it is stored all the same
+        observed.upsert_linked(report, report.home_id, "ann")
+    assert ids(suggester.suggest_text("zapier trigger fires twice")) == [report.home_id]
