@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) -m bench.sync_backfill --tickets 2000 --stories 1000 --memory-sizes 2000
 	$(PY) -m bench.slack_intake --messages 500
 	$(PY) -m bench.metrics_refresh 10000
+	$(PY) -m bench.suggestions --records 2000 --queries 500
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache bugtracker.db
