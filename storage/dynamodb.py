@@ -1,19 +1,19 @@
-"""The product's store: one DynamoDB table (storage/schema.py), boto3 client injected.
+"""The product's store: one DynamoDB table (storage/schema.py), boto3 client injected; the primitives of
+storage/primitives.py over it (the semantics are the port's, in storage/store.py).
 
-How the semantics hold on a table whose keys cannot change (see storage/dynamodb_items.py for the items):
-- A record away from home leaves a stub at home pointing to where it lives, so an upsert of a known record
-  never needs the alias chain: read home, follow the stub, write with `updatedAt = :seen`.
-- A link writes its alias first (state moving), then moves records in transactions (each record's old
-  place, new place and home stub change together), then marks the alias linked. A record is never in two
-  places or none; a killed link is finished by running it again; new records follow the alias at once.
+How those semantics hold on a table whose keys cannot change (items: storage/dynamodb_items.py):
+- A record away from home leaves a stub at home pointing to where it lives, so reading a known record never
+  needs the alias chain: read home, follow the stub. Writes are conditional on what was read.
+- A commit is one TransactWriteItems: a record's move changes its old place, new place and home stub
+  together; a link's alias (state moving) and the `#incoming#` marker at its destination are written with
+  the alias-graph version bump, and the last batch of moves marks the alias linked.
+- Records move in transactions of up to `records_per_transaction` (30: 3 actions each, plus the version
+  check and the bookkeeping that rides in the last one, within DynamoDB's 100).
 """
 
 from __future__ import annotations
 
-import functools
-import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -21,21 +21,30 @@ from botocore.exceptions import BotoCoreError, ClientError
 from storage import dynamodb_items as items
 from storage import rules
 from storage.dynamodb_batches import BatchMixin
-from storage.errors import ConcurrentUpdate, LinkRefused
-from storage.model import SOURCES, BugRecord, now_timestamp, parse_ticket_id, range_bounds
+from storage.errors import ConditionFailed
+from storage.model import SOURCES, BugRecord, range_bounds
 from storage.paging import decode_cursor, encode_cursor
-from storage.schema import PARTITION_KEY, SORT_KEY, create_table_request
-from storage.store import (
-    BugStore,
-    Counts,
-    LinkResult,
-    Page,
-    TicketView,
-    UpsertOutcome,
-    UpsertResult,
+from storage.primitives import (
+    MOVING,
+    UNLINKING,
+    AddAlias,
+    Alias,
+    BumpGraph,
+    ChangeAlias,
+    CheckGraph,
+    InsertRecord,
+    Lease,
+    MoveRecord,
+    Partition,
+    PutLease,
+    RemoveLease,
+    ReplaceRecord,
+    Write,
+    WriteAudit,
 )
+from storage.schema import PARTITION_KEY, SORT_KEY, create_table_request
+from storage.store import BugStore, Counts, Page
 
-MAX_TRIES = 8
 RECORDS_PER_TRANSACTION = 30  # a move takes up to 3 actions per record; a transaction holds 100
 INDEX_BY_FILTER = {"priority": "priority-index", "state": "state-index", "sourceSystem": "source-index"}
 
@@ -79,6 +88,10 @@ class DynamoDBStore(BatchMixin, BugStore):
             body["ConditionExpression"] = condition
         if values:
             body["ExpressionAttributeValues"] = items.serialize(values)
+        expressions = f"{condition or ''} {body.get('UpdateExpression', '')}"
+        names = {alias: name for alias, name in _NAMES.items() if alias in expressions}
+        if names:
+            body["ExpressionAttributeNames"] = names
         return {kind: body}
 
     def put_action(self, item: dict[str, Any], condition: str | None = None, **values: Any) -> dict:
@@ -122,271 +135,160 @@ class DynamoDBStore(BatchMixin, BugStore):
     def check(self) -> None:
         self.call("describe_table", TableName=self.table)
 
-    # -- aliases -------------------------------------------------------------------------------
-    def alias_target(self, ticket_id: str) -> str | None:
-        alias = self.get(ticket_id, items.ALIAS)
-        return alias["targetId"] if alias else None
-
-    def resolved_home(self, ticket_id: str) -> str:
-        return rules.resolve_chain(ticket_id, self.alias_target)[-1]
-
-    def resolve(self, ticket_id: str) -> tuple[str, ...]:
-        return rules.resolve_chain(parse_ticket_id(ticket_id), self.alias_target)
-
-    # -- upsert --------------------------------------------------------------------------------
-    def upsert(self, record: BugRecord) -> UpsertResult:
-        for _ in range(MAX_TRIES):
-            try:
-                return self._upsert_once(record, self.get(record.home_id, record.source_record))
-            except items.ConditionFailed:
-                continue  # another writer or a link moved it meanwhile: read again
-        raise ConcurrentUpdate(f"{record.source_record} kept changing while we wrote it; try again")
-
-    def locate(self, record: BugRecord, at_home: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        if "movedTo" not in at_home:
-            return record.home_id, at_home
-        stored = self.get(at_home["movedTo"], record.source_record)
-        if stored is None:
-            raise items.ConditionFailed("moved while reading")
-        return at_home["movedTo"], stored
-
-    def _upsert_once(self, record: BugRecord, at_home: dict[str, Any] | None) -> UpsertResult:
-        if at_home is None:
-            return self._insert(record)
-        location, stored = self.locate(record, at_home)
-        return self._update(record, location, stored)
-
-    def _update(self, record: BugRecord, location: str, stored: dict[str, Any]) -> UpsertResult:
-        outcome = rules.compare(items.to_record(stored), record)
-        if outcome is UpsertOutcome.UPDATED:
-            condition, values = items.unchanged_since_read(stored)
-            self.put(
-                items.record_item(record, location),
-                f"attribute_not_exists(movedTo) AND {condition}",
-                **values,
-            )
-        return UpsertResult(outcome, location)
-
-    def _insert(self, record: BugRecord) -> UpsertResult:
-        chain = rules.resolve_chain(record.home_id, self.alias_target)
-        location = chain[-1]
-        actions = [
-            self.put_action(items.record_item(record, location), "attribute_not_exists(ticketId)"),
-            self.check_action(location, items.ALIAS, "attribute_not_exists(ticketId)"),
-        ]
-        if location != record.home_id:
-            stub = {PARTITION_KEY: record.home_id, SORT_KEY: record.source_record, "movedTo": location}
-            actions.append(self.put_action(stub, "attribute_not_exists(ticketId)"))
-        # The chain must still hold when we write, or the record would land under a stale id.
-        for hop, following in zip(chain, chain[1:], strict=False):
-            actions.append(self.check_action(hop, items.ALIAS, "targetId = :next", **{":next": following}))
-        self.transact(actions)
-        return UpsertResult(UpsertOutcome.INSERTED, location)
-
-    def upsert_linked(self, record: BugRecord, target_id: str, actor: str) -> tuple[UpsertResult, LinkResult]:
-        """A new record whose home id is not linked yet: record, home stub, alias and audit in one
-        transaction, so it lives under the target from the start. Anything else: upsert, then link."""
-        target_id = parse_ticket_id(target_id)
-        home, sort = record.home_id, record.source_record
-        if home != target_id and self.get(home, sort) is None and self.get(home, items.ALIAS) is None:
-            chain = rules.resolve_chain(target_id, self.alias_target)
-            if home not in chain:
-                try:
-                    return self._insert_linked(record, target_id, chain, actor)
-                except items.ConditionFailed:
-                    pass  # another writer got there first: the general path below sorts it out
-        return super().upsert_linked(record, target_id, actor)
-
-    def _insert_linked(
-        self, record: BugRecord, target_id: str, chain: tuple[str, ...], actor: str
-    ) -> tuple[UpsertResult, LinkResult]:
-        home, sort, destination, now = record.home_id, record.source_record, chain[-1], now_timestamp()
-        alias = {
-            PARTITION_KEY: home,
-            SORT_KEY: items.ALIAS,
-            "targetId": target_id,
-            "destination": destination,
-        }
-        alias.update(state="linked", actor=actor, at=now)
-        actions = [
-            self.put_action(alias, "attribute_not_exists(ticketId)"),
-            self.put_action(
-                {PARTITION_KEY: home, SORT_KEY: sort, "movedTo": destination},
-                "attribute_not_exists(ticketId)",
+    # -- primitives: reads -----------------------------------------------------------------------
+    def read_partition(self, ticket_id: str) -> Partition:
+        found = self.partition(ticket_id)
+        alias = _find(found, items.ALIAS)
+        return Partition(
+            ticket_id,
+            tuple(items.to_record(item) for item in found if items.is_record(item)),
+            items.to_alias(alias) if alias is not None else None,
+            tuple(items.to_audit(item) for item in found if item[SORT_KEY].startswith(items.AUDIT)),
+            tuple(
+                item[SORT_KEY][len(items.INCOMING) :]
+                for item in found
+                if item[SORT_KEY].startswith(items.INCOMING)
             ),
-            self.put_action(items.record_item(record, destination), "attribute_not_exists(ticketId)"),
-            self.check_action(destination, items.ALIAS, "attribute_not_exists(ticketId)"),
-            *self._audit_actions({home, destination}, "link", home, target_id, actor, now, 1),
-        ]
-        for hop, following in zip(chain, chain[1:], strict=False):
-            actions.append(self.check_action(hop, items.ALIAS, "targetId = :next", **{":next": following}))
-        self.transact(actions)
-        return UpsertResult(UpsertOutcome.INSERTED, destination), LinkResult(
-            home, target_id, destination, (sort,)
         )
 
-    def get_record(self, source_system: str, record_id: str) -> BugRecord | None:
+    def read_alias(self, ticket_id: str) -> Alias | None:
+        item = self.get(ticket_id, items.ALIAS)
+        return items.to_alias(item) if item is not None else None
+
+    def read_aliases(self, ticket_ids: Iterable[str]) -> dict[str, Alias | None]:
+        wanted = list(dict.fromkeys(ticket_ids))
+        found = self.batch_get([(ticket_id, items.ALIAS) for ticket_id in wanted])
+        return {
+            ticket_id: items.to_alias(found[(ticket_id, items.ALIAS)])
+            if (ticket_id, items.ALIAS) in found
+            else None
+            for ticket_id in wanted
+        }
+
+    def alias_target(self, ticket_id: str) -> str | None:
+        """Where an active alias of ticket_id leads (None: not linked)."""
+        alias = self.read_alias(ticket_id)
+        return alias.target_id if alias is not None and alias.active else None
+
+    def read_record(self, source_system: str, record_id: str) -> BugRecord | None:
+        """Read home; a stub there says where the record lives now (a record away from home leaves one)."""
         probe = BugRecord(source_system, record_id, "", "")
-        for _ in range(MAX_TRIES):
-            at_home = self.get(probe.home_id, probe.source_record)
-            if at_home is None:
-                return None
-            try:
-                return items.to_record(self.locate(probe, at_home)[1])
-            except items.ConditionFailed:
-                continue  # moved between our two reads: read again
-        raise ConcurrentUpdate(f"{probe.source_record} kept moving while we read it; try again")
+        at_home = self.get(probe.home_id, probe.source_record)
+        if at_home is None:
+            return None
+        if "movedTo" not in at_home:
+            return items.to_record(at_home)
+        stored = self.get(at_home["movedTo"], probe.source_record)
+        if stored is None:
+            raise ConditionFailed("moved while reading")
+        return items.to_record(stored)
 
-    # -- link / unlink -------------------------------------------------------------------------
-    def link(self, source_id: str, target_id: str, actor: str) -> LinkResult:
-        source_id, target_id = parse_ticket_id(source_id), parse_ticket_id(target_id)
-        if source_id == target_id:
-            raise LinkRefused(f"cannot link {source_id} to itself")
-        for _ in range(MAX_TRIES):
-            alias = self.get(source_id, items.ALIAS)
-            if alias is not None:
-                rules.check_relink(source_id, target_id, alias["targetId"])
-                if alias["state"] == "linked":
-                    return LinkResult(source_id, target_id, self.resolve(target_id)[-1], (), already=True)
-                return self._finish_link(source_id, target_id, alias["destination"], actor)
-            chain = rules.resolve_chain(target_id, self.alias_target)
-            has_records = any(items.is_record(item) for item in self.partition(source_id))
-            rules.check_link(source_id, target_id, chain, has_records)
-            destination = chain[-1]
-            alias_item = {
-                PARTITION_KEY: source_id,
-                SORT_KEY: items.ALIAS,
-                "targetId": target_id,
-                "destination": destination,
-                "state": "moving",
-                "actor": actor,
-                "at": now_timestamp(),
-            }
-            marker = {PARTITION_KEY: destination, SORT_KEY: items.INCOMING + source_id, "actor": actor}
-            actions = [
-                self.put_action(alias_item, "attribute_not_exists(ticketId)"),
-                self.put_action(marker),
-                self.check_action(destination, items.ALIAS, "attribute_not_exists(ticketId)"),
-            ]
-            for hop, following in zip(chain, chain[1:], strict=False):
-                actions.append(
-                    self.check_action(hop, items.ALIAS, "targetId = :next", **{":next": following})
-                )
-            try:
-                self.transact(actions)
-            except items.ConditionFailed:
-                continue  # a link of one of these ids happened meanwhile: look again
-            return self._finish_link(source_id, target_id, destination, actor)
-        raise ConcurrentUpdate(f"{source_id} and {target_id} kept changing; try the link again")
+    def read_graph_version(self) -> int:
+        item = self.get(items.META_PARTITION, items.GRAPH_VERSION)
+        return int(item["version"]) if item else 0
 
-    def _finish_link(self, source_id: str, target_id: str, destination: str, actor: str) -> LinkResult:
-        def finish(moved: int) -> list[dict]:
-            alias_linked = {
-                "Key": items.key(source_id, items.ALIAS),
-                "UpdateExpression": "SET #s = :linked",
-                "ExpressionAttributeNames": {"#s": "state"},
-            }
-            return [
-                self._action("Update", alias_linked, None, {":linked": "linked"}),
-                self.delete_action(destination, items.INCOMING + source_id),
-                *self._audit_actions(
-                    {source_id, destination}, "link", source_id, target_id, actor, now_timestamp(), moved
-                ),
-            ]
+    def read_lease(self, name: str) -> Lease | None:
+        item = self.get(items.LEASE_PARTITION, name)
+        return Lease(name, item["holder"], float(item["expiresAt"])) if item else None
 
-        moved = self.move_records(source_id, lambda _home: destination, finish)
-        return LinkResult(source_id, target_id, destination, tuple(moved))
+    # -- primitives: the one write -----------------------------------------------------------------
+    def commit(self, writes: list[Write]) -> None:
+        """One TransactWriteItems, or the single conditional call when the writes make one action."""
+        actions = [action for write in writes for action in self._actions(write)]
+        if len(actions) == 1 and "ConditionCheck" not in actions[0]:
+            ((kind, body),) = actions[0].items()
+            operation = {"Put": "put_item", "Delete": "delete_item", "Update": "update_item"}[kind]
+            self.call(operation, **body)
+        elif actions:
+            self.transact(actions)
 
-    def unlink(self, ticket_id: str, actor: str) -> LinkResult:
-        ticket_id = parse_ticket_id(ticket_id)
-        alias = self.get(ticket_id, items.ALIAS)
-        target = rules.check_unlink(ticket_id, alias["targetId"] if alias else None)
-        if alias["state"] == "moving":
-            self._finish_link(ticket_id, target, alias["destination"], alias["actor"])
-        location = rules.resolve_chain(target, self.alias_target)[-1]
-
-        @functools.cache  # one lookup per alias, however many records share it
-        def without_this_alias(candidate: str) -> str | None:
-            return None if candidate == ticket_id else self.alias_target(candidate)
-
-        def new_home(home: str) -> str:
-            return rules.resolve_chain(home, without_this_alias)[-1]
-
-        now = now_timestamp()
-        # The alias goes first: from then on new records of ticket_id stay home, and moved ones follow stubs.
-        self.transact(
-            [
-                self.delete_action(ticket_id, items.ALIAS, "targetId = :t", **{":t": target}),
-                *self._audit_actions({ticket_id, location}, "unlink", ticket_id, target, actor, now, 0),
-            ]
-        )
-        moved = self.move_records(location, new_home)
-        return LinkResult(ticket_id, target, location, tuple(moved))
-
-    def _audit_actions(
-        self, ticket_ids: set[str], action: str, from_id: str, to_id: str, actor: str, at: str, moved: int
-    ) -> list[dict]:
-        event = f"{items.AUDIT}{at}#{uuid.uuid4().hex[:12]}"
-        return [
-            self.put_action(
-                {
-                    PARTITION_KEY: ticket_id,
-                    SORT_KEY: event,
-                    "action": action,
-                    "fromId": from_id,
-                    "toId": to_id,
-                    "actor": actor,
-                    "at": at,
-                    "moved": moved,
+    def _actions(self, write: Write) -> list[dict]:
+        match write:
+            case InsertRecord(record=record, location=location, via=via):
+                actions = [
+                    self.put_action(items.record_item(record, location), "attribute_not_exists(ticketId)"),
+                    self.check_action(location, items.ALIAS, _NO_ACTIVE_ALIAS, **{":unlinking": UNLINKING}),
+                ]
+                if location != record.home_id:
+                    stub = {
+                        PARTITION_KEY: record.home_id,
+                        SORT_KEY: record.source_record,
+                        "movedTo": location,
+                    }
+                    actions.append(self.put_action(stub, "attribute_not_exists(ticketId)"))
+                # The chain must still hold when we write, or the record would land under a stale id.
+                for hop, following in zip(via, via[1:], strict=False):
+                    values = {":next": following, ":unlinking": UNLINKING}
+                    actions.append(self.check_action(hop, items.ALIAS, _LEADS_TO, **values))
+                return actions
+            case ReplaceRecord(record=record, seen=seen):
+                location = seen.location
+                unchanged, values = items.unchanged_since_read(items.record_item(seen, location))
+                condition = f"attribute_not_exists(movedTo) AND {unchanged}"
+                return [self.put_action(items.record_item(record, location), condition, **values)]
+            case MoveRecord(record=record, source=source, destination=destination):
+                return self._move_actions(record, source, destination)
+            case AddAlias(alias=alias):
+                actions = [self.put_action(items.alias_item(alias), "attribute_not_exists(ticketId)")]
+                if alias.state == MOVING:
+                    marker = {
+                        PARTITION_KEY: alias.destination,
+                        SORT_KEY: items.INCOMING + alias.source_id,
+                        "actor": alias.actor,
+                    }
+                    actions.append(self.put_action(marker))
+                return actions
+            case ChangeAlias(alias=alias, to_state=to_state):
+                values = {":t": alias.target_id, ":was": alias.state}
+                condition = "targetId = :t AND #s = :was"
+                key = items.key(alias.source_id, items.ALIAS)
+                if to_state is None:
+                    actions = [self._action("Delete", {"Key": key}, condition, values)]
+                else:
+                    body = {"Key": key, "UpdateExpression": "SET #s = :new"}
+                    actions = [self._action("Update", body, condition, {**values, ":new": to_state})]
+                if alias.state == MOVING and to_state != MOVING:
+                    actions.append(self.delete_action(alias.destination, items.INCOMING + alias.source_id))
+                return actions
+            case WriteAudit(ticket_ids=ticket_ids, entry=entry, event_id=event_id):
+                return [
+                    self.put_action(items.audit_item(ticket_id, entry, event_id)) for ticket_id in ticket_ids
+                ]
+            case CheckGraph(version=version):
+                condition, values = _version_is(version)
+                return [self.check_action(items.META_PARTITION, items.GRAPH_VERSION, condition, **values)]
+            case BumpGraph(version=version):
+                condition, values = _version_is(version)
+                body = {
+                    "Key": items.key(items.META_PARTITION, items.GRAPH_VERSION),
+                    "UpdateExpression": "SET #v = :bumped",
                 }
-            )
-            for ticket_id in sorted(ticket_ids)
-        ]
+                return [self._action("Update", body, condition, {**values, ":bumped": version + 1})]
+            case PutLease(lease=lease, seen=seen):
+                item = {
+                    PARTITION_KEY: items.LEASE_PARTITION,
+                    SORT_KEY: lease.name,
+                    "holder": lease.owner,
+                    "expiresAt": lease.expires_at,
+                }
+                condition, values = _lease_is(seen)
+                return [self.put_action(item, condition, **values)]
+            case RemoveLease(seen=seen):
+                condition, values = _lease_is(seen)
+                return [self.delete_action(items.LEASE_PARTITION, seen.name, condition, **values)]
+        raise TypeError(f"not a store write: {write!r}")
 
-    def move_records(
-        self,
-        location: str,
-        destination_of: Callable[[str], str],
-        finish: Callable[[int], list[dict]] | None = None,
-    ) -> list[str]:
-        """Move each record under location to destination_of(its home), in transactions, until none is left
-        to move. A transaction that loses a race with an upsert is read again and retried. `finish(moved)`
-        gives bookkeeping actions that ride in the last transaction (one transaction fewer per link)."""
-        moved: list[str] = []
-        for _ in range(MAX_TRIES * 4):
-            pending = [
-                (item, destination_of(item["homeId"]))
-                for item in self.partition(location)
-                if items.is_record(item)
-            ]
-            pending = [(item, destination) for item, destination in pending if destination != location]
-            size = self.records_per_transaction
-            chunks = [pending[start : start + size] for start in range(0, len(pending), size)] or [[]]
-            for number, chunk in enumerate(chunks):
-                actions = [a for item, to in chunk for a in self._move_actions(item, location, to)]
-                last = number == len(chunks) - 1
-                if last and finish is not None:
-                    actions += finish(len(moved) + len(chunk))
-                try:
-                    if actions:
-                        self.transact(actions)
-                except items.ConditionFailed:
-                    break
-                moved.extend(item[SORT_KEY] for item, _ in chunk)
-                if last:
-                    return moved
-        raise ConcurrentUpdate(f"records under {location} kept changing while they were moved; run it again")
-
-    def _move_actions(self, item: dict[str, Any], source: str, destination: str) -> list[dict]:
-        sort, home = item[SORT_KEY], item["homeId"]
-        unchanged, seen = items.unchanged_since_read(item)
+    def _move_actions(self, record: BugRecord, source: str, destination: str) -> list[dict]:
+        """The record's old place, new place and home stub change together, if the record is as read."""
+        sort, home = record.source_record, record.home_id
+        unchanged, seen = items.unchanged_since_read(items.record_item(record, source))
         stub_to = {PARTITION_KEY: home, SORT_KEY: sort, "movedTo": destination}
         actions = []
         if home == source:
             actions.append(self.put_action(stub_to, f"{unchanged} AND attribute_not_exists(movedTo)", **seen))
         else:
             actions.append(self.delete_action(source, sort, unchanged, **seen))
-        moved_item = {**item, PARTITION_KEY: destination}
+        moved_item = items.record_item(record, destination)
         if home == destination:
             actions.append(self.put_action(moved_item, "movedTo = :from", **{":from": source}))
         else:
@@ -395,27 +297,7 @@ class DynamoDBStore(BatchMixin, BugStore):
             actions.append(self.put_action(stub_to, "movedTo = :from", **{":from": source}))
         return actions
 
-    # -- reads ---------------------------------------------------------------------------------
-    def show(self, ticket_id: str, include_deleted: bool = False) -> TicketView:
-        requested = parse_ticket_id(ticket_id)
-        chain = [requested]
-        partition = self.partition(requested)
-        audit = [items.to_audit(item) for item in partition if item[SORT_KEY].startswith(items.AUDIT)]
-        alias = _find(partition, items.ALIAS)
-        while alias is not None and len(chain) <= rules.MAX_CHAIN and alias["targetId"] not in chain:
-            chain.append(alias["targetId"])
-            partition = self.partition(chain[-1])
-            alias = _find(partition, items.ALIAS)
-        if len(chain) > 1:
-            audit += [items.to_audit(item) for item in partition if item[SORT_KEY].startswith(items.AUDIT)]
-        records = [items.to_record(item) for item in partition if items.is_record(item)]
-        incoming = [item for item in partition if item[SORT_KEY].startswith(items.INCOMING)]
-        for marker in incoming:  # a link still moving records in: show them where they are now
-            source = marker[SORT_KEY][len(items.INCOMING) :]
-            records += [items.to_record(item) for item in self.partition(source) if items.is_record(item)]
-        view_audit = rules.unique_audit(audit)
-        return rules.build_view(requested, tuple(chain), records, view_audit, include_deleted, bool(incoming))
-
+    # -- index queries -----------------------------------------------------------------------------
     def list_records(
         self,
         *,
@@ -518,36 +400,24 @@ class DynamoDBStore(BatchMixin, BugStore):
     def put_meta(self, key: str, value: dict[str, Any]) -> None:
         self.put({PARTITION_KEY: items.META_PARTITION, SORT_KEY: key, "value": value})
 
-    def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
-        now = time.time()
-        lease = {
-            PARTITION_KEY: items.LEASE_PARTITION,
-            SORT_KEY: name,
-            "holder": owner,
-            "expiresAt": now + ttl_seconds,
-        }
-        try:
-            self.put(
-                lease,
-                "attribute_not_exists(ticketId) OR expiresAt < :now OR holder = :me",
-                **{":now": now, ":me": owner},
-            )
-        except items.ConditionFailed:
-            return False
-        return True
-
-    def release_lease(self, name: str, owner: str) -> None:
-        try:
-            self.call(
-                "delete_item",
-                TableName=self.table,
-                Key=items.key(items.LEASE_PARTITION, name),
-                ConditionExpression="holder = :me",
-                ExpressionAttributeValues=items.serialize({":me": owner}),
-            )
-        except items.ConditionFailed:
-            pass  # someone else holds it now (ours expired): nothing of ours to give up
-
 
 def _find(partition: list[dict[str, Any]], sort: str) -> dict[str, Any] | None:
     return next((item for item in partition if item[SORT_KEY] == sort), None)
+
+
+_NAMES = {"#s": "state", "#v": "version"}  # reserved words, or may become one
+# An alias item that resolving does not follow: none, or one being unlinked.
+_NO_ACTIVE_ALIAS = "attribute_not_exists(ticketId) OR #s = :unlinking"
+_LEADS_TO = "targetId = :next AND #s <> :unlinking"
+
+
+def _version_is(version: int) -> tuple[str, dict[str, Any]]:
+    if version == 0:
+        return "attribute_not_exists(#v)", {}
+    return "#v = :version", {":version": version}
+
+
+def _lease_is(seen: Lease | None) -> tuple[str, dict[str, Any]]:
+    if seen is None:
+        return "attribute_not_exists(ticketId)", {}
+    return "holder = :holder AND expiresAt = :expires", {":holder": seen.owner, ":expires": seen.expires_at}

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from storage import dynamodb_items as items
-from storage.errors import StoreError
+from storage.errors import ConditionFailed, StoreError
 from storage.model import BugRecord
 from storage.schema import PARTITION_KEY, SORT_KEY
-from storage.store import UpsertOutcome, UpsertResult
+from storage.values import UpsertOutcome, UpsertResult
 
 GET_BATCH = 100
 WRITE_BATCH = 25
@@ -29,7 +29,7 @@ def backoff(round_number: int) -> None:
 
 
 class BatchMixin:
-    """Mixed into DynamoDBStore; uses its call/get/upsert plumbing."""
+    """Mixed into DynamoDBStore; uses its call plumbing and the port's upsert / _update_stored / _settle."""
 
     table: str
 
@@ -113,8 +113,8 @@ class BatchMixin:
                 results[position] = self.upsert(record)  # moved while we read: the careful path
                 continue
             try:
-                results[position] = self._update(record, location, stored)
-            except items.ConditionFailed:
+                results[position] = self._update_stored(record, items.to_record(stored))
+            except ConditionFailed:
                 results[position] = self.upsert(record)
         self.batch_put([items.record_item(records[p], records[p].home_id) for p in fresh])
         for position in fresh:
@@ -131,8 +131,8 @@ class BatchMixin:
         late = self.batch_get([(record.home_id, items.ALIAS) for record in written])
         for record, position in zip(written, positions, strict=True):
             if (record.home_id, items.ALIAS) in late:
-                self.move_records(record.home_id, self.resolved_home)
-                results[position] = UpsertResult(UpsertOutcome.INSERTED, self.resolved_home(record.home_id))
+                self._settle(record.home_id)
+                results[position] = UpsertResult(UpsertOutcome.INSERTED, self.resolve(record.home_id)[-1])
 
 
 def _home_key(record: BugRecord) -> tuple[str, str]:

@@ -1,7 +1,8 @@
 """Items of the DynamoDB table: records <-> items, the table's own bookkeeping items, error mapping.
 
 Besides one item per source record, a partition can hold:
-- `#alias`               the ticket id was linked: {targetId, state: moving|linked, actor, at}
+- `#alias`               the ticket id was linked: {targetId, destination, state: moving|linked|unlinking,
+                         actor, at}
 - `#incoming#<source>`   a link into this ticket is still moving records from <source>
 - `#audit#<at>#<uuid>`   one link/unlink event (kept under both ids the event touched)
 - a stub                 {movedTo}: the record whose home is this id lives under movedTo now
@@ -17,15 +18,17 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from storage.errors import StoreError, StoreUnavailable
+from storage.errors import ConditionFailed, StoreError, StoreUnavailable
 from storage.model import BugRecord
+from storage.primitives import Alias
 from storage.schema import PARTITION_KEY, SORT_KEY
-from storage.store import AuditEntry
+from storage.values import AuditEntry
 
 ALIAS = "#alias"
 INCOMING = "#incoming#"
 AUDIT = "#audit#"
 META_PARTITION = "#meta"
+GRAPH_VERSION = "#graph-version"  # under META_PARTITION: {version}, bumped by every change of the aliases
 LEASE_PARTITION = "#lease"
 
 _CORE = {
@@ -56,10 +59,6 @@ UNAVAILABLE_CODES = {
     "ExpiredTokenException",
     "MissingAuthenticationTokenException",
 }
-
-
-class ConditionFailed(Exception):
-    """A conditional write or transaction lost a race; the caller re-reads and tries again."""
 
 
 def serialize(values: dict[str, Any]) -> dict[str, Any]:
@@ -136,6 +135,42 @@ def to_audit(item: dict[str, Any]) -> AuditEntry:
         at=item["at"],
         moved=int(item["moved"]),
     )
+
+
+def to_alias(item: dict[str, Any]) -> Alias:
+    return Alias(
+        source_id=item[PARTITION_KEY],
+        target_id=item["targetId"],
+        state=item["state"],
+        actor=item.get("actor", ""),
+        at=item.get("at", ""),
+        destination=item.get("destination", item["targetId"]),
+    )
+
+
+def alias_item(alias: Alias) -> dict[str, Any]:
+    return {
+        PARTITION_KEY: alias.source_id,
+        SORT_KEY: ALIAS,
+        "targetId": alias.target_id,
+        "destination": alias.destination,
+        "state": alias.state,
+        "actor": alias.actor,
+        "at": alias.at,
+    }
+
+
+def audit_item(ticket_id: str, entry: AuditEntry, event_id: str) -> dict[str, Any]:
+    return {
+        PARTITION_KEY: ticket_id,
+        SORT_KEY: f"{AUDIT}{event_id}",
+        "action": entry.action,
+        "fromId": entry.from_id,
+        "toId": entry.to_id,
+        "actor": entry.actor,
+        "at": entry.at,
+        "moved": entry.moved,
+    }
 
 
 def map_client_error(operation: str, exc: ClientError, table_name: str) -> Exception:

@@ -31,3 +31,8 @@ class StoreError(BugTrackerError):
 
 class ConcurrentUpdate(StoreError):
     """Another writer kept changing the same records; the operation gave up after several tries."""
+
+
+class ConditionFailed(Exception):
+    """A store's conditional write lost a race. Internal: the orchestration in storage/store.py reads again
+    and retries, or turns it into a BugTrackerError; it never leaves the store."""

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 
 from storage.errors import BugTrackerError, LinkRefused, TicketNotFound
 from storage.model import PRIORITIES, SOURCES, BugRecord
-from storage.store import AuditEntry, TicketView, UpsertOutcome
+from storage.primitives import Lease
+from storage.values import AuditEntry, TicketView, UpsertOutcome
 
 AliasLookup = Callable[[str], str | None]
 
@@ -94,4 +95,11 @@ def build_view(
     if not every and not audit and len(chain) == 1:
         raise TicketNotFound(f"nothing is stored under {requested}")
     shown = tuple(record for record in every if include_deleted or not record.deleted)
-    return TicketView(requested, chain[-1], chain, shown, audit, link_in_progress)
+    hidden = len(every) - len(shown)
+    return TicketView(requested, chain[-1], chain, shown, audit, link_in_progress, hidden)
+
+
+def lease_takeable(held: Lease | None, owner: str, now: float) -> bool:
+    """The one lease rule: free when nobody holds it, when owner holds it (a renewal), or when it has
+    expired; a lease is valid up to, not including, its expiry (at expires_at == now it can be taken)."""
+    return held is None or held.owner == owner or held.expires_at <= now

@@ -1,7 +1,9 @@
-"""The embedded default store: one SQLite file, the same semantics as the DynamoDB table.
+"""The embedded default store: one SQLite file, the primitives of storage/primitives.py over it.
 
-A record's key is its source record (`zendesk#12345`); moving it under another ticket id is an UPDATE of
-`ticket_id` inside one transaction, so links are atomic here without the DynamoDB store's stubs.
+The semantics (link, unlink, show, upserts, leases) are the port's, in storage/store.py. Each operation runs
+in one serialised transaction (`transaction()`: BEGIN IMMEDIATE, across threads and processes), and each
+commit is a savepoint inside it, so a link here is atomic, and a record's move is an UPDATE of `ticket_id`
+(the key is the source record, `zendesk#12345`): no stubs are needed.
 """
 
 from __future__ import annotations
@@ -9,26 +11,33 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from storage import rules
-from storage.errors import LinkRefused, StoreUnavailable
-from storage.model import BugRecord, now_timestamp, parse_ticket_id, range_bounds
+from storage.errors import ConditionFailed, StoreUnavailable
+from storage.model import BugRecord, range_bounds
 from storage.paging import decode_cursor, encode_cursor
-from storage.store import (
-    AuditEntry,
-    BugStore,
-    Counts,
-    LinkResult,
-    Page,
-    TicketView,
-    UpsertOutcome,
-    UpsertResult,
+from storage.primitives import (
+    MOVING,
+    AddAlias,
+    Alias,
+    BumpGraph,
+    ChangeAlias,
+    CheckGraph,
+    InsertRecord,
+    Lease,
+    MoveRecord,
+    Partition,
+    PutLease,
+    RemoveLease,
+    ReplaceRecord,
+    Write,
+    WriteAudit,
 )
+from storage.store import AuditEntry, BugStore, Counts, Page
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -54,7 +63,8 @@ CREATE INDEX IF NOT EXISTS records_by_priority ON records (priority, created_at)
 CREATE INDEX IF NOT EXISTS records_by_state ON records (state, created_at);
 CREATE INDEX IF NOT EXISTS records_by_source ON records (source_system, created_at);
 CREATE TABLE IF NOT EXISTS aliases (
-    source_id TEXT PRIMARY KEY, target_id TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL
+    source_id TEXT PRIMARY KEY, target_id TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'linked', destination TEXT
 );
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, ticket_id TEXT NOT NULL, action TEXT NOT NULL,
@@ -65,24 +75,32 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL);
 """
 
-# Inserts a record, or replaces the stored copy of the same source record (the primary key).
-_WRITE_RECORD = (
-    "INSERT OR REPLACE INTO records (source_record, ticket_id, home_id, source_system, record_id, created_at,"
+# Columns added after the first release, added to older files when they are opened (CREATE TABLE IF NOT
+# EXISTS leaves an existing table alone).
+_ADDED_COLUMNS = {
+    "records": (("source_version", "TEXT"),),
+    "aliases": (("state", "TEXT NOT NULL DEFAULT 'linked'"), ("destination", "TEXT")),
+}
+
+# A new record (nothing written, rowcount 0, when the source record is stored already).
+_INSERT_RECORD = (
+    "INSERT OR IGNORE INTO records (source_record, ticket_id, home_id, source_system, record_id, created_at,"
     " updated_at, title, priority, priority_raw, state, state_type, url, deleted, attributes, source_version)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# A newer copy where the record lives, if it is still the copy that was read.
+_REPLACE_RECORD = (
+    "UPDATE records SET ticket_id = ?, home_id = ?, source_system = ?, record_id = ?, created_at = ?,"
+    " updated_at = ?, title = ?, priority = ?, priority_raw = ?, state = ?, state_type = ?, url = ?,"
+    " deleted = ?, attributes = ?, source_version = ?"
+    " WHERE source_record = ? AND ticket_id = ? AND updated_at = ? AND source_version IS ?"
+)
+_ALIAS_COLUMNS = "source_id, target_id, state, actor, at, destination"
 
 _COLUMNS = (
     "source_record, ticket_id, source_system, record_id, created_at, updated_at, title, priority,"
     " priority_raw, state, state_type, url, deleted, attributes, source_version"
 )
-
-
-def _add_missing_columns(connection: sqlite3.Connection) -> None:
-    """A file created before a column existed gets it (CREATE TABLE IF NOT EXISTS leaves it alone)."""
-    columns = {row[1] for row in connection.execute("PRAGMA table_info(records)")}
-    if "source_version" not in columns:
-        connection.execute("ALTER TABLE records ADD COLUMN source_version TEXT")
 
 
 class SqliteStore(BugStore):
@@ -185,160 +203,178 @@ class SqliteStore(BugStore):
             **optional,
         )
 
-    def _aliases(self, connection: sqlite3.Connection) -> rules.AliasLookup:
-        def target_of(ticket_id: str) -> str | None:
-            row = connection.execute(
-                "SELECT target_id FROM aliases WHERE source_id = ?", (ticket_id,)
-            ).fetchone()
-            return row[0] if row else None
-
-        return target_of
-
-    # -- writes ----------------------------------------------------------------------------------
-    def upsert(self, record: BugRecord) -> UpsertResult:
-        with self._write() as connection:
-            return self._upsert_in(connection, record)
-
-    def upsert_linked(self, record: BugRecord, target_id: str, actor: str) -> tuple[UpsertResult, LinkResult]:
-        """One transaction: a new record is stored under the target from the start; a refused link still
-        keeps the record (the refusal is raised after the commit)."""
-        target_id = parse_ticket_id(target_id)
-        refusal = None
-        with self._write() as connection:
-            result = self._upsert_in(connection, record)
-            try:
-                link = self._link_in(connection, record.home_id, target_id, actor)
-            except LinkRefused as exc:
-                refusal = exc
-        if refusal is not None:
-            raise refusal
-        return UpsertResult(result.outcome, link.resolved_target), link
-
-    def _upsert_in(self, connection: sqlite3.Connection, record: BugRecord) -> UpsertResult:
-        row = connection.execute(
-            f"SELECT {_COLUMNS} FROM records WHERE source_record = ?", (record.source_record,)
-        ).fetchone()
+    def _alias(self, row: sqlite3.Row | None) -> Alias | None:
         if row is None:
-            location = rules.resolve_chain(record.home_id, self._aliases(connection))[-1]
-            connection.execute(_WRITE_RECORD, self._row_values(record, location))
-            return UpsertResult(UpsertOutcome.INSERTED, location)
-        stored = self._record(row)
-        outcome = rules.compare(stored, record)
-        if outcome is UpsertOutcome.UPDATED:
-            connection.execute(_WRITE_RECORD, self._row_values(record, stored.location))
-        return UpsertResult(outcome, stored.location)
+            return None
+        return Alias(
+            row["source_id"], row["target_id"], row["state"], row["actor"], row["at"], row["destination"]
+        )
 
-    def get_record(self, source_system: str, record_id: str) -> BugRecord | None:
+    # -- primitives: reads -----------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[Any]:
+        return self._transaction()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """The whole operation in one serialised transaction (nested calls join the open one)."""
+        with self._lock:
+            if self._conn().in_transaction:
+                yield
+                return
+            with self._write():
+                yield
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction: every read of one show sees the same committed state (WAL snapshot)."""
+        with self._lock:
+            connection = self._conn()
+            if connection.in_transaction:
+                yield
+                return
+            connection.execute("BEGIN")
+            try:
+                yield
+            finally:
+                connection.execute("COMMIT")
+
+    def read_partition(self, ticket_id: str) -> Partition:
+        with self.snapshot():
+            rows = self._read(
+                f"SELECT {_COLUMNS} FROM records WHERE ticket_id = ? ORDER BY source_record", (ticket_id,)
+            )
+            audit_rows = self._read(
+                "SELECT action, from_id, to_id, actor, at, moved FROM audit WHERE ticket_id = ?"
+                " ORDER BY at, seq",
+                (ticket_id,),
+            )
+            incoming = self._read(
+                "SELECT source_id FROM aliases WHERE destination = ? AND state = ? ORDER BY source_id",
+                (ticket_id, MOVING),
+            )
+            alias = self.read_alias(ticket_id)
+        return Partition(
+            ticket_id,
+            tuple(self._record(row) for row in rows),
+            alias,
+            tuple(AuditEntry(*row) for row in audit_rows),
+            tuple(row[0] for row in incoming),
+        )
+
+    def read_alias(self, ticket_id: str) -> Alias | None:
+        rows = self._read(f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE source_id = ?", (ticket_id,))
+        return self._alias(rows[0]) if rows else None
+
+    def read_record(self, source_system: str, record_id: str) -> BugRecord | None:
         rows = self._read(
             f"SELECT {_COLUMNS} FROM records WHERE source_record = ?", (f"{source_system}#{record_id}",)
         )
         return self._record(rows[0]) if rows else None
 
-    def resolve(self, ticket_id: str) -> tuple[str, ...]:
-        ticket_id = parse_ticket_id(ticket_id)
-        with self._lock:
-            return rules.resolve_chain(ticket_id, self._aliases(self._conn()))
+    def read_graph_version(self) -> int:
+        return 0  # every operation is one serialised transaction: the graph cannot change under it
 
-    def link(self, source_id: str, target_id: str, actor: str) -> LinkResult:
-        source_id, target_id = parse_ticket_id(source_id), parse_ticket_id(target_id)
-        with self._write() as connection:
-            return self._link_in(connection, source_id, target_id, actor)
+    def read_lease(self, name: str) -> Lease | None:
+        rows = self._read("SELECT owner, expires_at FROM leases WHERE name = ?", (name,))
+        return Lease(name, rows[0][0], rows[0][1]) if rows else None
 
-    def _link_in(
-        self, connection: sqlite3.Connection, source_id: str, target_id: str, actor: str
-    ) -> LinkResult:
-        aliases = self._aliases(connection)
-        existing = aliases(source_id)
-        chain = rules.resolve_chain(target_id, aliases)
-        if existing is not None:
-            rules.check_relink(source_id, target_id, existing)
-            return LinkResult(source_id, target_id, chain[-1], (), already=True)
-        has_records = connection.execute(
-            "SELECT 1 FROM records WHERE ticket_id = ? LIMIT 1", (source_id,)
-        ).fetchone()
-        rules.check_link(source_id, target_id, chain, has_records is not None)
-        destination = chain[-1]
-        moved = tuple(
-            row[0]
-            for row in connection.execute(
-                "SELECT source_record FROM records WHERE ticket_id = ? ORDER BY source_record",
-                (source_id,),
-            )
-        )
-        connection.execute("UPDATE records SET ticket_id = ? WHERE ticket_id = ?", (destination, source_id))
-        now = now_timestamp()
-        connection.execute(
-            "INSERT INTO aliases (source_id, target_id, actor, at) VALUES (?, ?, ?, ?)",
-            (source_id, target_id, actor, now),
-        )
-        self._audit(
-            connection, {source_id, destination}, "link", source_id, target_id, actor, now, len(moved)
-        )
-        return LinkResult(source_id, target_id, destination, moved)
+    # -- primitives: the one write ---------------------------------------------------------------
+    def commit(self, writes: list[Write]) -> None:
+        """Every write or none: a savepoint inside the operation's transaction (its own one if none)."""
+        with self._transaction():
+            connection = self._conn()
+            connection.execute("SAVEPOINT writes")
+            try:
+                for write in writes:
+                    self._apply(connection, write)
+            except BaseException:
+                connection.execute("ROLLBACK TO writes")
+                connection.execute("RELEASE writes")
+                raise
+            connection.execute("RELEASE writes")
 
-    def unlink(self, ticket_id: str, actor: str) -> LinkResult:
-        ticket_id = parse_ticket_id(ticket_id)
-        with self._write() as connection:
-            aliases = self._aliases(connection)
-            target = rules.check_unlink(ticket_id, aliases(ticket_id))
-            location = rules.resolve_chain(target, aliases)[-1]
-            connection.execute("DELETE FROM aliases WHERE source_id = ?", (ticket_id,))
-            moved = []
-            rows = connection.execute(
-                "SELECT source_record, home_id FROM records WHERE ticket_id = ? ORDER BY source_record",
-                (location,),
-            ).fetchall()
-            for source_record, home in rows:
-                new_location = rules.resolve_chain(home, aliases)[-1]
-                if new_location != location:
-                    connection.execute(
-                        "UPDATE records SET ticket_id = ? WHERE source_record = ?",
-                        (new_location, source_record),
+    def _apply(self, connection: sqlite3.Connection, write: Write) -> None:
+        match write:
+            case InsertRecord(record=record, location=location):
+                _expect(_changed(connection, _INSERT_RECORD, self._row_values(record, location)))
+            case ReplaceRecord(record=record, seen=seen):
+                values = self._row_values(record, seen.location)[1:]
+                unchanged = (record.source_record, seen.location, seen.updated_at, seen.source_version)
+                _expect(_changed(connection, _REPLACE_RECORD, (*values, *unchanged)))
+            case MoveRecord(record=record, source=source, destination=destination):
+                _expect(
+                    _changed(
+                        connection,
+                        "UPDATE records SET ticket_id = ? WHERE source_record = ? AND ticket_id = ?"
+                        " AND updated_at = ? AND source_version IS ?",
+                        (destination, record.source_record, source, record.updated_at, record.source_version),
                     )
-                    moved.append(source_record)
-            now = now_timestamp()
-            self._audit(
-                connection, {ticket_id, location}, "unlink", ticket_id, target, actor, now, len(moved)
-            )
-            return LinkResult(ticket_id, target, location, tuple(moved))
+                )
+            case AddAlias(alias=alias):
+                _expect(
+                    _changed(
+                        connection,
+                        "INSERT OR IGNORE INTO aliases (source_id, target_id, state, actor, at, destination)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (
+                            alias.source_id,
+                            alias.target_id,
+                            alias.state,
+                            alias.actor,
+                            alias.at,
+                            alias.destination,
+                        ),
+                    )
+                )
+            case ChangeAlias(alias=alias, to_state=None):
+                _expect(
+                    _changed(
+                        connection,
+                        "DELETE FROM aliases WHERE source_id = ? AND target_id = ? AND state = ?",
+                        (alias.source_id, alias.target_id, alias.state),
+                    )
+                )
+            case ChangeAlias(alias=alias, to_state=state):
+                _expect(
+                    _changed(
+                        connection,
+                        "UPDATE aliases SET state = ? WHERE source_id = ? AND target_id = ? AND state = ?",
+                        (state, alias.source_id, alias.target_id, alias.state),
+                    )
+                )
+            case WriteAudit(ticket_ids=ticket_ids, entry=entry):
+                self._audit(connection, ticket_ids, entry)
+            case CheckGraph() | BumpGraph():
+                pass  # the operation's one transaction already excludes every other writer
+            case PutLease(lease=lease, seen=seen):
+                self._check_lease(connection, lease.name, seen)
+                connection.execute(
+                    "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT(name)"
+                    " DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
+                    (lease.name, lease.owner, lease.expires_at),
+                )
+            case RemoveLease(seen=seen):
+                self._check_lease(connection, seen.name, seen)
+                connection.execute("DELETE FROM leases WHERE name = ?", (seen.name,))
+            case _:
+                raise TypeError(f"not a store write: {write!r}")
 
     @staticmethod
-    def _audit(
-        connection: sqlite3.Connection,
-        ticket_ids: set[str],
-        action: str,
-        from_id: str,
-        to_id: str,
-        actor: str,
-        at: str,
-        moved: int,
-    ) -> None:
-        for ticket_id in sorted(ticket_ids):
+    def _check_lease(connection: sqlite3.Connection, name: str, seen: Lease | None) -> None:
+        row = connection.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+        now = Lease(name, row[0], row[1]) if row else None
+        _expect(now == seen)
+
+    @staticmethod
+    def _audit(connection: sqlite3.Connection, ticket_ids: tuple[str, ...], entry: AuditEntry) -> None:
+        for ticket_id in ticket_ids:
             connection.execute(
                 "INSERT INTO audit (ticket_id, action, from_id, to_id, actor, at, moved)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (ticket_id, action, from_id, to_id, actor, at, moved),
+                (ticket_id, entry.action, entry.from_id, entry.to_id, entry.actor, entry.at, entry.moved),
             )
 
-    # -- reads -----------------------------------------------------------------------------------
-    def show(self, ticket_id: str, include_deleted: bool = False) -> TicketView:
-        requested = parse_ticket_id(ticket_id)
-        with self._lock:
-            connection = self._conn()
-            chain = rules.resolve_chain(requested, self._aliases(connection))
-            location = chain[-1]
-            rows = connection.execute(
-                f"SELECT {_COLUMNS} FROM records WHERE ticket_id = ? ORDER BY source_record", (location,)
-            ).fetchall()
-            audit_rows = connection.execute(
-                "SELECT action, from_id, to_id, actor, at, moved FROM audit WHERE ticket_id IN (?, ?)"
-                " ORDER BY at, seq",
-                (requested, location),
-            ).fetchall()
-        records = [self._record(row) for row in rows]
-        audit = rules.unique_audit(AuditEntry(*row) for row in audit_rows)
-        return rules.build_view(requested, chain, records, audit, include_deleted)
-
+    # -- index queries ---------------------------------------------------------------------------
     def list_records(
         self,
         *,
@@ -427,21 +463,19 @@ class SqliteStore(BugStore):
                 (key, json.dumps(value, sort_keys=True)),
             )
 
-    def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
-        now = time.time()
-        with self._write() as connection:
-            row = connection.execute(
-                "SELECT owner, expires_at FROM leases WHERE name = ?", (name,)
-            ).fetchone()
-            if row is not None and row[0] != owner and row[1] > now:
-                return False
-            connection.execute(
-                "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE"
-                " SET owner = excluded.owner, expires_at = excluded.expires_at",
-                (name, owner, now + ttl_seconds),
-            )
-            return True
 
-    def release_lease(self, name: str, owner: str) -> None:
-        with self._write() as connection:
-            connection.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        for name, definition in columns:
+            if name not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+
+
+def _changed(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> int:
+    return connection.execute(sql, params).rowcount
+
+
+def _expect(condition: bool | int) -> None:
+    if not condition:
+        raise ConditionFailed("a condition of the commit no longer holds")
