@@ -10,11 +10,13 @@ is logged and never fails the write: the record is stored either way.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
 from storage.model import BugRecord
+from storage.primitives import Alias, Lease, Partition, Write
 from storage.store import BugStore, Counts, LinkResult, Page, TicketView, UpsertOutcome, UpsertResult
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,34 @@ class ObservedStore(BugStore):
         return result
 
     # -- everything else, delegated ------------------------------------------------------------
+    # The primitives: the port's shared semantics run on the inner store (its methods above are called).
+    def transaction(self) -> AbstractContextManager[Any]:
+        return self.inner.transaction()
+
+    def snapshot(self) -> AbstractContextManager[Any]:
+        return self.inner.snapshot()
+
+    def read_partition(self, ticket_id: str) -> Partition:
+        return self.inner.read_partition(ticket_id)
+
+    def read_alias(self, ticket_id: str) -> Alias | None:
+        return self.inner.read_alias(ticket_id)
+
+    def read_aliases(self, ticket_ids: Iterable[str]) -> dict[str, Alias | None]:
+        return self.inner.read_aliases(ticket_ids)
+
+    def read_record(self, source_system: str, record_id: str) -> BugRecord | None:
+        return self.inner.read_record(source_system, record_id)
+
+    def read_graph_version(self) -> int:
+        return self.inner.read_graph_version()
+
+    def read_lease(self, name: str) -> Lease | None:
+        return self.inner.read_lease(name)
+
+    def commit(self, writes: list[Write]) -> None:
+        self.inner.commit(writes)
+
     def init(self) -> None:
         self.inner.init()
 
@@ -101,6 +131,18 @@ class ObservedStore(BugStore):
 
     def show(self, ticket_id: str, include_deleted: bool = False) -> TicketView:
         return self.inner.show(ticket_id, include_deleted=include_deleted)
+
+    def get_bug_by_ticket_id(self, ticket_id: str, include_deleted: bool = False) -> TicketView:
+        return self.inner.get_bug_by_ticket_id(ticket_id, include_deleted=include_deleted)
+
+    def get_bugs_by_priority(self, priority: str, **dates: str) -> Iterator[BugRecord]:
+        return self.inner.get_bugs_by_priority(priority, **dates)
+
+    def get_bugs_by_state(self, state: str, **dates: str) -> Iterator[BugRecord]:
+        return self.inner.get_bugs_by_state(state, **dates)
+
+    def get_bugs_by_source(self, source: str, **dates: str) -> Iterator[BugRecord]:
+        return self.inner.get_bugs_by_source(source, **dates)
 
     def list_records(self, **filters: Any) -> Page:
         return self.inner.list_records(**filters)
