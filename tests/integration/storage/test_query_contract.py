@@ -123,3 +123,20 @@ def test_a_lease_has_one_holder_until_it_expires_or_is_released(store):
     assert store.acquire_lease("sync:zendesk", "cli-2", ttl_seconds=60)
     assert store.acquire_lease("sync:shortcut", "bot-1", ttl_seconds=-1)  # already expired
     assert store.acquire_lease("sync:shortcut", "cli-2", ttl_seconds=60)
+
+
+def test_a_lease_can_be_taken_at_the_instant_it_expires_not_before(store):
+    """One expiry rule on both stores: a lease is valid up to, not including, its expiry time."""
+    store.clock = lambda: 1_000.0
+    assert store.acquire_lease("sync:zendesk", "bot-1", ttl_seconds=60)  # expires at 1060
+    store.clock = lambda: 1_059.999
+    assert not store.acquire_lease("sync:zendesk", "cli-2", ttl_seconds=60)
+    store.clock = lambda: 1_060.0
+    assert store.acquire_lease("sync:zendesk", "cli-2", ttl_seconds=60)
+    assert not store.acquire_lease("sync:zendesk", "bot-1", ttl_seconds=60)  # cli-2 holds it until 1120
+    store.release_lease("sync:zendesk", "bot-1")  # no longer the holder: no effect
+    assert not store.acquire_lease("sync:zendesk", "bot-1", ttl_seconds=60)
+    store.clock = lambda: 1_120.0
+    store.release_lease("sync:zendesk", "cli-2")  # expired, still its own: given up all the same
+    assert store.acquire_lease("sync:zendesk", "bot-1", ttl_seconds=0)  # expires at once...
+    assert store.acquire_lease("sync:zendesk", "cli-2", ttl_seconds=60)  # ...so taken at the same instant

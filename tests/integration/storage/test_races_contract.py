@@ -201,3 +201,164 @@ def test_a_link_landing_between_a_batch_read_and_its_write_leaves_nothing_behind
         "zendesk#5",
     ]
     assert store.get_record("zendesk", "5").ticket_id == "ZD-7"
+
+
+def _run_all(*jobs):
+    """Run the jobs at once; every exception they raise, whatever its type (a leak fails the test)."""
+    raised, barrier = [], threading.Barrier(len(jobs))
+
+    def run(job):
+        barrier.wait()
+        try:
+            job()
+        except BaseException as exc:  # collected, and asserted on by the test
+            raised.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a racing call never returned"
+    return raised
+
+
+def _assert_each_record_once_where_it_resolves(store, records):
+    """The placement rule: every record is stored once, under the end of its home id's alias chain."""
+    for record in records:
+        stored = store.get_record(record.source_system, record.record_id)
+        where = store.resolve(record.home_id)[-1]
+        assert stored.ticket_id == where, (record.source_record, stored.ticket_id, where)
+        shown = [r.source_record for r in store.show(where, include_deleted=True).records]
+        assert shown.count(record.source_record) == 1, (record.source_record, where, shown)
+
+
+@pytest.mark.parametrize("round_number", range(3))
+def test_two_unlinks_racing_one_wins_the_other_is_told_it_is_not_linked(store, round_number):
+    reports = [slack_record(n) for n in range(1, 4)]
+    store.upsert_many([*reports, zendesk_record(5)])
+    store.link("ZD-5", "ZD-7", actor="U1")  # ZD-5's records (and every report) end under ZD-7 via ZD-5
+    for report in reports:
+        store.link(report.home_id, "ZD-5", actor="U1")
+    raised = _run_all(lambda: store.unlink("ZD-5", actor="U1"), lambda: store.unlink("ZD-5", actor="U2"))
+    assert len(raised) == 1 and isinstance(raised[0], LinkRefused), raised
+    assert "not linked" in str(raised[0])
+    assert store.resolve("ZD-5") == ("ZD-5",)
+    assert {r.source_record for r in store.show("ZD-5").records} == {
+        "zendesk#5",
+        *(r.source_record for r in reports),
+    }
+    _assert_each_record_once_where_it_resolves(store, [*reports, zendesk_record(5)])
+    assert [e.action for e in store.show("ZD-5").audit] == ["link", "unlink"]  # one unlink was done
+
+
+def test_an_unlink_losing_its_race_is_a_refusal_not_an_internal_error(dynamodb_store, monkeypatch):
+    """The race above made deterministic on DynamoDB: the other unlink lands between this one's read and
+    its write (SQLite unlinks in one serialised transaction: no window). It used to leak ConditionFailed."""
+    store = dynamodb_store
+    store.upsert(slack_record(1))
+    sl = slack_record(1).home_id
+    store.link(sl, "ZD-5", actor="U1")
+    real_commit, fired = store.commit, []
+
+    def other_unlink_first(writes):
+        if not fired:
+            fired.append(True)
+            store.unlink(sl, actor="U2")
+        real_commit(writes)
+
+    monkeypatch.setattr(store, "commit", other_unlink_first)
+    with pytest.raises(LinkRefused, match="not linked"):
+        store.unlink(sl, actor="U1")
+    monkeypatch.undo()
+    assert fired
+    assert store.show(sl).records[0].ticket_id == sl
+    assert [(e.action, e.actor) for e in store.show(sl).audit] == [("link", "U1"), ("unlink", "U2")]
+
+
+@pytest.mark.parametrize("round_number", range(3))
+def test_an_unlink_racing_a_link_of_its_target_keeps_every_record_where_it_resolves(store, round_number):
+    """SL-1 -> ZD-5; at once: unlink SL-1 (its report goes home) and link ZD-5 -> ZD-7 (ZD-5's go on)."""
+    report = slack_record(1)
+    store.upsert_many([report, zendesk_record(5), zendesk_record(7)])
+    store.link(report.home_id, "ZD-5", actor="U1")
+    raised = _run_all(
+        lambda: store.unlink(report.home_id, actor="U1"), lambda: store.link("ZD-5", "ZD-7", actor="U2")
+    )
+    assert raised == []
+    assert store.resolve(report.home_id) == (report.home_id,)
+    assert store.resolve("ZD-5") == ("ZD-5", "ZD-7")
+    assert [r.source_record for r in store.show(report.home_id).records] == [report.source_record]
+    assert {r.source_record for r in store.show("ZD-7").records} == {"zendesk#5", "zendesk#7"}
+    _assert_each_record_once_where_it_resolves(store, [report, zendesk_record(5), zendesk_record(7)])
+
+
+@pytest.mark.parametrize("round_number", range(3))
+def test_an_unlink_racing_a_relink_of_the_same_id_ends_in_one_consistent_place(store, round_number):
+    """SL-1 -> ZD-5; at once: unlink SL-1 and link SL-1 -> ZD-6. The link is refused (still linked) or
+    runs after the unlink; either way the report is stored once, where its id resolves."""
+    report = slack_record(1)
+    store.upsert_many([report, zendesk_record(5), zendesk_record(6)])
+    store.link(report.home_id, "ZD-5", actor="U1")
+    raised = _run_all(
+        lambda: store.unlink(report.home_id, actor="U1"), lambda: store.link(report.home_id, "ZD-6", "U2")
+    )
+    assert all(isinstance(exc, LinkRefused) for exc in raised), raised
+    assert len(raised) <= 1
+    expected_chain = (report.home_id,) if raised else (report.home_id, "ZD-6")
+    assert store.resolve(report.home_id) == expected_chain
+    _assert_each_record_once_where_it_resolves(store, [report, zendesk_record(5), zendesk_record(6)])
+    assert [r.source_record for r in store.show("ZD-5").records] == ["zendesk#5"]
+
+
+@pytest.mark.parametrize("round_number", range(3))
+def test_an_unlink_racing_a_link_into_the_unlinked_id(store, round_number):
+    """ZD-1 -> ZD-2; at once: unlink ZD-1 and link SL-1 -> ZD-1 (whose records are on their way back)."""
+    report = slack_record(1)
+    store.upsert_many([report, zendesk_record(1), zendesk_record(2)])
+    store.link("ZD-1", "ZD-2", actor="U1")
+    raised = _run_all(
+        lambda: store.unlink("ZD-1", actor="U1"), lambda: store.link(report.home_id, "ZD-1", actor="U2")
+    )
+    assert raised == []
+    assert store.resolve("ZD-1") == ("ZD-1",)
+    assert store.resolve(report.home_id) == (report.home_id, "ZD-1")
+    assert {r.source_record for r in store.show("ZD-1").records} == {"zendesk#1", report.source_record}
+    _assert_each_record_once_where_it_resolves(store, [report, zendesk_record(1), zendesk_record(2)])
+
+
+@pytest.mark.parametrize("writes_before_death", [0, 1, 2])
+def test_an_interrupted_unlink_is_completed_by_running_it_again(store, monkeypatch, writes_before_death):
+    store.records_per_transaction = 3  # DynamoDB: 5 records move back in two transactions
+    reports = [slack_record(n) for n in range(1, 5)]
+    store.upsert_many([*reports, zendesk_record(1)])
+    for report in reports:
+        store.link(report.home_id, "ZD-1", actor="U1")
+    store.link("ZD-1", "ZD-2", actor="U1")
+
+    _kill_after(monkeypatch, store, writes_before_death)
+    try:
+        store.unlink("ZD-1", actor="U1")
+        died = False
+    except Killed:
+        died = True
+    monkeypatch.undo()
+    # SQLite unlinks in one transaction; DynamoDB here in three (alias unlinking, two batches of moves, the
+    # second one also removing the alias)
+    assert died == (writes_before_death < (1 if isinstance(store, SqliteStore) else 3))
+    # whatever was done so far: every record exactly once, in one of the two places
+    places = {store.show(ticket_id).ticket_id for ticket_id in ("ZD-1", "ZD-2")}
+    seen = _everything(store, *places)
+    assert set(seen) == {r.source_record for r in [*reports, zendesk_record(1)]} and set(seen.values()) == {1}
+
+    if died:
+        result = store.unlink("ZD-1", actor="U1")
+        assert result.resolved_target == "ZD-2"
+    else:
+        with pytest.raises(LinkRefused, match="not linked"):
+            store.unlink("ZD-1", actor="U1")
+    assert store.resolve("ZD-1") == ("ZD-1",)
+    assert len(store.show("ZD-1").records) == 5
+    assert store.show("ZD-2").records == ()
+    _assert_each_record_once_where_it_resolves(store, [*reports, zendesk_record(1)])
+    assert [e.action for e in store.show("ZD-1").audit][-1] == "unlink"
