@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 _ZENDESK_TICKET = re.compile(
     r"^https?://[^/\s]+\.zendesk\.com/(?:agent/|api/v2/)?tickets/([0-9]{1,19})\b", re.I
 )
+# The story's page as Shortcut gives it; anything else is not shown as a link (bot/slack/mrkdwn.py).
+_APP_URL = re.compile(r"^https://app\.shortcut\.com/[A-Za-z0-9._~/%-]+$")
 _PRIORITY_PREFIX = re.compile(r"^(?:priority|prio|severity)\s*[:=/ -]\s*", re.I)
 
 WorkflowStates = Mapping[int, Mapping[str, str]]  # state id -> {"name", "type"}
@@ -36,6 +38,15 @@ def zendesk_ticket_ids(external_links: Any) -> list[int]:
         if match:
             found.add(int(match.group(1)))
     return sorted(found)
+
+
+def story_url(app_url: Any) -> str | None:
+    """The story's page, only when it is a plain https://app.shortcut.com/... URL (the bot links to it)."""
+    if isinstance(app_url, str) and _APP_URL.match(app_url):
+        return app_url
+    if app_url is not None:
+        log.warning("Shortcut story: app_url %r is not a Shortcut page; kept no link", str(app_url)[:200])
+    return None
 
 
 def _as_priority(text: Any) -> str | None:
@@ -92,6 +103,6 @@ def story_to_record(story: Any, states: WorkflowStates) -> BugRecord:
         priority_raw=priority_raw,
         state=state.get("name"),
         state_type=state_type,
-        url=story.get("app_url") if isinstance(story.get("app_url"), str) else None,
+        url=story_url(story.get("app_url")),
         attributes=attributes,
     )

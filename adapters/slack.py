@@ -7,7 +7,6 @@ problem and the raw text is kept.
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +25,45 @@ _TAG = re.compile(
     re.IGNORECASE,
 )
 _TRAILING = ".,;:!?)]}>'\"`*_~"
+# Slack's wire text: `<…>` is markup (a person's literal `<` arrives as `&lt;`), and three entities.
+_WIRE_TOKEN = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
+_WIRE_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+_ENTITY = re.compile(r"&(amp|lt|gt);")
 # Subtypes that are a person posting: everything else (joins, topic changes, bot posts...) is noise.
 _PERSON_SUBTYPES = (None, "thread_broadcast", "file_share")
+
+
+def unescape(text: str) -> str:
+    """Slack's three entities back to characters, in one pass (`&amp;lt;` -> `&lt;`, as typed)."""
+    return _ENTITY.sub(lambda match: _WIRE_ENTITIES[match[1]], text)
+
+
+def _readable_span(inner: str) -> str:
+    """One `<…>` span of Slack's wire text as a person reads it, with no markup left in it."""
+    target, _, label = inner.partition("|")
+    if target.startswith("!"):  # <!channel>, <!here|here>, <!subteam^S1|@team>, <!date^…|fallback>
+        if label:
+            return label if label.startswith("@") or target.startswith("!date") else f"@{label}"
+        return "@" + target[1:].split("^", 1)[-1]
+    if target.startswith("@"):  # <@U123> or <@U123|name>
+        return f"@{label}" if label else target
+    if target.startswith("#"):  # <#C123> or <#C123|general>
+        return f"#{label}" if label else target
+    url = target.removeprefix("mailto:")
+    if label and label not in (target, url):
+        return f"{label} ({url})"  # a disguised link shows where it really goes
+    return url
+
+
+def plain_from_slack(text: str | None) -> str:
+    """A Slack message's wire text as a person reads it, as plain text: mentions become inert words
+    (`<!channel>` -> `@channel`), links show their URL (`<https://x|label>` -> `label (https://x)`), entities
+    are decoded. For display and titles only: the stored text stays as Slack sent it."""
+    if not text:
+        return ""
+    return _WIRE_TOKEN.sub(
+        lambda match: _WIRE_ENTITIES[match[2]] if match[2] else _readable_span(unescape(match[1])), text
+    )
 
 
 @dataclass(frozen=True)
@@ -45,7 +81,7 @@ def parse_tags(text: str | None) -> Tags:
     ids: list[str] = []
     priorities: list[tuple[str, str]] = []
     problems: list[str] = []
-    for match in _TAG.finditer(html.unescape(text or "")):
+    for match in _TAG.finditer(unescape(text or "")):
         key = "ticketId" if match["key"].lower().startswith("ticket") else "priority"
         value = match["value"].rstrip(_TRAILING)
         raw.append((key, value))
@@ -78,7 +114,7 @@ def _one(what: str, values: list[str], problems: list[str]) -> str | None:
 
 def title_of(text: str | None) -> str:
     """First non-empty line, tags removed, at most TITLE_LIMIT characters."""
-    for line in html.unescape(text or "").splitlines():
+    for line in plain_from_slack(text).splitlines():
         line = " ".join(_TAG.sub("", line).split()).strip(" -:")
         if line:
             return line if len(line) <= TITLE_LIMIT else line[: TITLE_LIMIT - 1] + "…"

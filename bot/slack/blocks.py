@@ -1,7 +1,9 @@
 """Block Kit builders: pure functions from the services' values to a Reply (blocks + plain text).
 
 The plain text is what the console prints and what Slack shows in notifications; the blocks are what
-Slack renders. Nothing here calls Slack or the store.
+Slack renders. Nothing here calls Slack or the store. Every outside string (titles, states, raw priorities,
+actors, problems quoting what someone typed) goes into mrkdwn through bot/slack/mrkdwn.py's `escape()`;
+links are made only around the record URLs the adapters built. `Reply.payload()` is what a transport posts.
 """
 
 from __future__ import annotations
@@ -11,34 +13,42 @@ from typing import Any
 
 from adapters.slack import ACCEPTED_TAGS
 from bot.slack.intake import IntakeResult
+from bot.slack.mrkdwn import (
+    MAX_BLOCKS,
+    Block,
+    bold,
+    button,
+    context,
+    escape,
+    fit_blocks,
+    header,
+    link,
+    message_text,
+    section,
+    truncate_plain,
+)
 from bot.text import format_counts, format_link, format_page, format_view, short_time
 from storage.model import PRIORITIES, SOURCES
 from storage.store import Counts, LinkResult, Page, TicketView
 
-MAX_BLOCKS = 50  # Slack's limit per message
+__all__ = ["MAX_BLOCKS", "Block", "Reply", "section", "context"]
+
 SYSTEM_NAMES = {"slack": "Slack", "zendesk": "Zendesk", "shortcut": "Shortcut"}
 NEXT_PAGE_ACTION = "bug_next_page"
-
-Block = dict[str, Any]
+MAX_PROBLEMS_SHOWN = 3  # a thread reply names at most this many tag problems
+PROBLEM_LIMIT = 300  # characters of one problem line
+TITLE_SHOWN = 300  # characters of a record's title in a section
 
 
 @dataclass(frozen=True)
 class Reply:
-    text: str
+    text: str  # plain text (may carry *bold* / `code` marks, never markup): the console prints it
     blocks: list[Block] = field(default_factory=list)
     public: bool = False  # in_channel instead of ephemeral
 
-
-def section(markdown: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown[:3000]}}
-
-
-def context(markdown: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": markdown[:3000]}]}
-
-
-def _link(url: str | None, label: str) -> str:
-    return f"<{url}|{label}>" if url else label
+    def payload(self) -> dict[str, Any]:
+        """What a transport sends to Slack: the text escaped and bounded, at most 50 blocks."""
+        return {"text": message_text(self.text), "blocks": fit_blocks(self.blocks)}
 
 
 def build_intake_reply(result: IntakeResult) -> Reply:
@@ -54,18 +64,25 @@ def build_intake_reply(result: IntakeResult) -> Reply:
         lines.append(f"Stored as {where}, {priority}.")
         if result.ticket_id == result.home_id:
             lines.append(f"To link it: reply `ticketId=ZD-12345` or `/bug link {result.home_id} ZD-12345`.")
-    for problem in result.problems:
-        lines.append(f"Could not read: {problem}")
+    for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
+        lines.append(f"Could not read: {truncate_plain(problem, PROBLEM_LIMIT)}")
+    if len(result.problems) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"…and {len(result.problems) - MAX_PROBLEMS_SHOWN} more problem(s) with the tags.")
     if result.problems:
         lines.append(f"Tags I accept: {ACCEPTED_TAGS}.")
     text = "\n".join(lines)
-    return Reply(text=text, blocks=[section(text)] if text else [])
+    return Reply(text=text, blocks=[section(escape(text))] if text else [])
+
+
+def _record_line(record: Any) -> str:
+    title = truncate_plain(record.title or "", TITLE_SHOWN)
+    return escape(title)
 
 
 def build_show_blocks(view: TicketView) -> list[Block]:
-    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": view.ticket_id}}]
+    blocks: list[Block] = [header(view.ticket_id)]
     if view.was_linked:
-        blocks.append(context(f"{view.requested_id} was linked: {' → '.join(view.alias_chain)}"))
+        blocks.append(context(escape(f"{view.requested_id} was linked: {' → '.join(view.alias_chain)}")))
     if view.link_in_progress:
         blocks.append(context("a link into this ticket is still moving records; run the link again"))
     if not view.records:
@@ -73,20 +90,21 @@ def build_show_blocks(view: TicketView) -> list[Block]:
     room = MAX_BLOCKS - len(blocks) - 2
     for record in view.records[:room]:
         system = SYSTEM_NAMES[record.source_system]
+        priority = truncate_plain(record.priority or record.priority_raw or "-", 60)
         facts = [
-            _link(record.url, f"{system} {record.home_id}"),
-            f"status *{record.state or '-'}*",
-            f"priority *{record.priority or record.priority_raw or '-'}*",
+            link(record.url, f"{system} {record.home_id}"),
+            f"status {bold(truncate_plain(record.state or '-', 100))}",
+            f"priority {bold(priority)}",
             f"created {short_time(record.created_at)}",
             f"updated {short_time(record.updated_at)}",
         ]
         deleted = " _(deleted upstream)_" if record.deleted else ""
-        blocks.append(section(" · ".join(facts) + deleted + f"\n{record.title}"))
+        blocks.append(section(" · ".join(facts) + deleted + f"\n{_record_line(record)}"))
     if len(view.records) > room:
         blocks.append(context(f"{len(view.records) - room} more record(s) not shown"))
     if view.audit:
         history = "\n".join(
-            f"{short_time(entry.at)} {entry.actor} {entry.action}ed {entry.from_id} → {entry.to_id}"
+            escape(f"{short_time(entry.at)} {entry.actor} {entry.action}ed {entry.from_id} → {entry.to_id}")
             for entry in view.audit[-10:]
         )
         blocks.append(context(history))
@@ -99,29 +117,27 @@ def build_show_reply(view: TicketView, public: bool = False) -> Reply:
 
 def build_link_reply(action: str, result: LinkResult) -> Reply:
     text = format_link(action, result)
-    return Reply(text=text, blocks=[section(text)])
+    return Reply(text=text, blocks=[section(escape(text))])
 
 
 def build_page_blocks(title: str, page: Page, next_command: str | None) -> list[Block]:
-    blocks: list[Block] = [section(f"*{title}*")]
+    blocks: list[Block] = [section(bold(title))]
     if not page.records:
         blocks.append(section("_no bugs match_"))
     for record in page.records[: MAX_BLOCKS - 3]:
-        blocks.append(
-            section(
-                f"*{record.ticket_id}* · {SYSTEM_NAMES[record.source_system]} · "
-                f"{record.priority or '-'} · {record.state or '-'} · {short_time(record.created_at)}\n"
-                f"{_link(record.url, record.title or '(no title)')}"
-            )
+        facts = " · ".join(
+            [
+                bold(record.ticket_id),
+                SYSTEM_NAMES[record.source_system],
+                escape(record.priority or "-"),
+                escape(truncate_plain(record.state or "-", 100)),
+                short_time(record.created_at),
+            ]
         )
+        label = truncate_plain(record.title or "(no title)", TITLE_SHOWN)
+        blocks.append(section(f"{facts}\n{link(record.url, label)}"))
     if page.next_cursor and next_command:
-        button = {
-            "type": "button",
-            "action_id": NEXT_PAGE_ACTION,
-            "text": {"type": "plain_text", "text": "Next page"},
-            "value": next_command[:2000],
-        }
-        blocks.append({"type": "actions", "elements": [button]})
+        blocks.append({"type": "actions", "elements": [button(NEXT_PAGE_ACTION, "Next page", next_command)]})
     return blocks
 
 
@@ -145,4 +161,5 @@ def build_stats_reply(counts: Counts) -> Reply:
 
 
 def build_text_reply(text: str) -> Reply:
-    return Reply(text=text, blocks=[section(text)])
+    """Plain text (usage, an error quoting what someone typed) as one escaped section."""
+    return Reply(text=text, blocks=[section(escape(text))])

@@ -11,6 +11,7 @@ from typing import TextIO
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.blocks import build_intake_reply
 from bot.slack.intake import Intake
+from bot.slack.mrkdwn import printable
 from bot.slack.slash import dispatch
 from storage.store import BugStore
 
@@ -41,11 +42,11 @@ class Console:
             return None
         if line.split()[0].lower() == "/bug":
             EVENTS_HANDLED.labels("command").inc()
-            return dispatch(self.store, line, self.user).text
+            return printable(dispatch(self.store, line, self.user).text)
         message = {"type": "message", "user": self.user, "text": line, "ts": self._next_ts()}
         result = self.intake.ingest_message(message, CONSOLE_CHANNEL)
         EVENTS_HANDLED.labels(result.kind).inc()
-        return f"bot (in thread): {build_intake_reply(result).text}"
+        return f"bot (in thread): {printable(build_intake_reply(result).text)}"
 
 
 def run_console(store: BugStore, stdin: TextIO, stdout: TextIO, store_description: str = "") -> int:

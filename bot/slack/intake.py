@@ -134,7 +134,7 @@ class Intake:
             if user == parent.attributes.get("author") or self.may_link(user):
                 linked = self._link(parent.home_id, tags.ticket_id, user, problems)
             else:
-                problems.append(f"<@{user}> may not link reports (BUG_LINKERS); ask someone who may")
+                problems.append(f"{user} may not link reports (BUG_LINKERS); ask someone who may")
         answer = bool(linked) or (bool(problems) and outcome is not None)
         # a link made here moved the report: look its place up again
         return self._result("reply", parent, outcome, linked, problems, answer, None if linked else location)

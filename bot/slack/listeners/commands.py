@@ -28,8 +28,4 @@ def register(app: App, store: BugStore, may_link: Callable[[str], bool]) -> None
 
 
 def send(respond: Any, reply: Reply) -> None:
-    respond(
-        text=reply.text[:3000],
-        blocks=reply.blocks,
-        response_type="in_channel" if reply.public else "ephemeral",
-    )
+    respond(**reply.payload(), response_type="in_channel" if reply.public else "ephemeral")

@@ -48,4 +48,4 @@ def post_reply(client: WebClient, channel: str, result: IntakeResult) -> None:
     reply = build_intake_reply(result)
     if reply.text:
         thread_ts = result.home_id.split("-", 1)[1]
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks)
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **reply.payload())

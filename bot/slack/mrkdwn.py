@@ -1,0 +1,149 @@
+"""Outside text is data, never markup: the escaping, link and truncation helpers every renderer uses.
+
+Slack's mrkdwn gives `&`, `<` and `>` a meaning: `<!channel>` pings a channel, `<url|label>` makes a link that
+shows only its label. Text the bot did not write (a Slack message, a Zendesk subject a customer typed, a
+Shortcut story name, a tag value, an error quoting what someone typed) therefore goes out only through
+`escape()`, and the only link markup the bot writes is `link()` around a URL it built itself.
+
+- `escape(plain)` -> mrkdwn that shows exactly that text (no ping, no link).
+- Reading Slack's wire text is the adapter's job: `adapters.slack.plain_from_slack(wire)` gives what a person
+  reads (`<!channel>` -> `@channel`, `<url|label>` -> `label (url)`, entities decoded); the stored text stays
+  as Slack sent it, and what is shown of it goes through `escape()` like any other outside string.
+- `link(url, label)` -> `<url|label>` for an http(s) URL, the label escaped; a URL that could break out of
+  the markup is refused (the escaped label alone).
+- `truncate(mrkdwn, limit)` never cuts inside an entity (`&amp;`) or a `<…>` span; `truncate_plain` for text.
+- `section` / `context` / `header` / `button` build Block Kit objects bounded to Slack's limits (3,000 chars a
+  text object, 150 a header, 75 a button label); `fit_blocks` keeps a message to 50 blocks; `message_text`
+  turns a plain fallback text into bounded, escaped mrkdwn for the `text` field of a post.
+
+Every mrkdwn text object is sent with `verbatim: true`, so Slack does not "helpfully" turn plain words such as
+`@here` or `#general` into mentions or links either.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+SECTION_LIMIT = 3000  # a text object (section text, context element)
+HEADER_LIMIT = 150  # a header's plain_text
+BUTTON_TEXT_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+MAX_BLOCKS = 50  # blocks in one message
+MESSAGE_TEXT_LIMIT = 40_000  # Slack truncates a message's `text` beyond this
+FALLBACK_TEXT_LIMIT = 3000  # our `text` beside blocks: the notification / screen-reader fallback
+ELLIPSIS = "…"
+
+Block = dict[str, Any]
+
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_SAFE_URL = re.compile(r"^https?://[^\s<>|\"'`]+$", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: object) -> str:
+    """Plain text -> mrkdwn showing exactly that text: `&`, `<`, `>` become `&amp;`, `&lt;`, `&gt;`."""
+    value = "" if text is None else str(text)
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def printable(text: object) -> str:
+    """Plain text for a terminal: control characters (ANSI escapes, bidi overrides) dropped."""
+    return _CONTROL.sub("", "" if text is None else str(text))
+
+
+def is_safe_url(url: str | None) -> bool:
+    return bool(url) and _SAFE_URL.match(url) is not None  # type: ignore[arg-type]
+
+
+def link(url: str | None, label: object) -> str:
+    """`<url|label>` for a URL the bot built (http/https only); otherwise the escaped label alone."""
+    shown = escape(label) or escape(url)
+    if not is_safe_url(url):
+        return shown
+    return f"<{escape(url)}|{shown}>"
+
+
+def bold(text: object) -> str:
+    """`*text*`, escaped; nothing at all for empty text (Slack shows a bare `**` literally)."""
+    value = escape(text)
+    return f"*{value}*" if value else ""
+
+
+def code(text: object) -> str:
+    value = escape(text).replace("`", "'")
+    return f"`{value}`" if value else ""
+
+
+def _safe_cut(text: str, cut: int) -> int:
+    """The largest position <= cut that is not inside an entity or a `<…>` span of `text`."""
+    opening = text.rfind("<", 0, cut)
+    if opening != -1 and text.find(">", opening, cut) == -1:
+        cut = opening  # inside <…>: cut before it
+    ampersand = text.rfind("&", max(0, cut - 4), cut)
+    if ampersand != -1:
+        entity = _ENTITY.match(text, ampersand)
+        if entity and entity.end() > cut:
+            cut = ampersand  # inside &amp; / &lt; / &gt;: cut before it
+    return cut
+
+
+def truncate(mrkdwn: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
+    """At most `limit` characters of mrkdwn, ending with `ellipsis` when shortened; never cuts markup."""
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    room = max(0, limit - len(ellipsis))
+    return mrkdwn[: _safe_cut(mrkdwn, room)] + ellipsis
+
+
+def truncate_plain(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
+    """At most `limit` characters of plain text, ending with `ellipsis` when shortened."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(ellipsis))] + ellipsis
+
+
+def mrkdwn_text(mrkdwn: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
+    """A mrkdwn text object (never empty: Slack refuses an empty text)."""
+    return {"type": "mrkdwn", "text": truncate(mrkdwn, limit) or " ", "verbatim": True}
+
+
+def plain_text(text: object, limit: int) -> dict[str, Any]:
+    value = truncate_plain(" ".join(printable(text).split()), limit)
+    return {"type": "plain_text", "text": value or " "}
+
+
+def section(mrkdwn: str) -> Block:
+    """A section of already-escaped mrkdwn (build it with escape(), link(), bold())."""
+    return {"type": "section", "text": mrkdwn_text(mrkdwn)}
+
+
+def context(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn_text(mrkdwn)]}
+
+
+def header(text: object) -> Block:
+    """A header of plain text (no escaping needed: plain_text is never markup)."""
+    return {"type": "header", "text": plain_text(text, HEADER_LIMIT)}
+
+
+def button(action_id: str, text: str, value: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": plain_text(text, BUTTON_TEXT_LIMIT),
+        "value": value[:BUTTON_VALUE_LIMIT],
+    }
+
+
+def fit_blocks(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Block]:
+    """At most `limit` blocks: beyond it the last kept block says how many were left out."""
+    if len(blocks) <= limit:
+        return blocks
+    left_out = len(blocks) - (limit - 1)
+    return [*blocks[: limit - 1], context(f"{left_out} more block(s) not shown")]
+
+
+def message_text(plain: str, limit: int = FALLBACK_TEXT_LIMIT) -> str:
+    """A post's `text` from plain text: escaped, bounded, never empty."""
+    return truncate(escape(printable(plain)), min(limit, MESSAGE_TEXT_LIMIT)) or " "
