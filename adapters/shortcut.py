@@ -1,21 +1,25 @@
 """Shortcut story (search API JSON) -> BugRecord, and the Zendesk tickets a story links to.
 
-Priority: Shortcut has no priority field of its own. We take the first value of the story's custom fields
-(the built-in "Priority" field has values like High / Medium / Low / Highest) that reads as a priority,
-else the first label that does (e.g. "P1", "urgent", "priority:high"); otherwise None. Archived stories
-stay live records with `attributes.archived` (Shortcut hides them; it does not delete them).
+Priority: the value of the story's custom field whose `canonical_name` is `priority` (the built-in Priority
+field: Highest / High / Medium / Low). A story's custom fields carry only ids, so the caller passes the ids
+of the priority field(s), read once from GET /custom-fields; a Severity or team field never counts. Without a
+priority field value, the first label that reads as a priority (e.g. "P1", "urgent", "priority:high");
+otherwise None.
+State: the workflow state's name and its type (backlog / unstarted / started / done). An archived story is
+recorded with state `archived` and type `done` (its workflow state stays in `attributes.workflow_state`):
+counted as done, left out of lists unless asked for with `--state archived`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from adapters.pull import item_id, item_times
 from storage.errors import BugTrackerError
-from storage.model import STATE_TYPES, BugRecord, normalize_priority
+from storage.model import ARCHIVED_STATE, STATE_TYPES, BugRecord, normalize_priority
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +62,17 @@ def _as_priority(text: Any) -> str | None:
         return None
 
 
-def story_priority(story: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """(normalized priority, the raw text it came from) or (None, None)."""
+def story_priority(
+    story: Mapping[str, Any], priority_fields: Collection[str] = ()
+) -> tuple[str | None, str | None]:
+    """(normalized priority, the raw text it came from) or (None, None).
+
+    `priority_fields`: ids of the custom fields whose canonical_name is "priority".
+    """
     candidates = [
-        field.get("value") for field in story.get("custom_fields") or [] if isinstance(field, Mapping)
+        field.get("value")
+        for field in story.get("custom_fields") or []
+        if isinstance(field, Mapping) and field.get("field_id") in priority_fields
     ]
     candidates += [label.get("name") for label in story.get("labels") or [] if isinstance(label, Mapping)]
     for raw in candidates:
@@ -71,14 +82,26 @@ def story_priority(story: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def story_to_record(story: Any, states: WorkflowStates) -> BugRecord:
+def custom_field_ids(story: Any) -> set[str]:
+    """The ids of the custom fields a story carries (to notice a field the cache does not know)."""
+    if not isinstance(story, Mapping):
+        return set()
+    fields = story.get("custom_fields") or []
+    return {f["field_id"] for f in fields if isinstance(f, Mapping) and isinstance(f.get("field_id"), str)}
+
+
+def story_to_record(story: Any, states: WorkflowStates, priority_fields: Collection[str] = ()) -> BugRecord:
     """Map one story; raise UnmappableRecord when it has no id or no creation time."""
     story_id = item_id(story, "Shortcut search result")
     # updated_at is nullable in the spec: a story never updated is as new as its creation.
     created_at, updated_at = item_times(story, f"Shortcut story {story_id}")
     state = states.get(story.get("workflow_state_id")) or {}
+    state_name = state.get("name")
     state_type = state.get("type") if state.get("type") in STATE_TYPES else None
-    priority, priority_raw = story_priority(story)
+    archived = story.get("archived") is True
+    if archived:
+        state_name, state_type = ARCHIVED_STATE, "done"
+    priority, priority_raw = story_priority(story, priority_fields)
     name = story.get("name") if isinstance(story.get("name"), str) else ""
     links = [link for link in story.get("external_links") or [] if isinstance(link, str)]
     attributes: dict[str, Any] = {
@@ -91,7 +114,8 @@ def story_to_record(story: Any, states: WorkflowStates) -> BugRecord:
             str(label.get("name")) for label in story.get("labels") or [] if isinstance(label, Mapping)
         ),
         "owner_ids": list(story.get("owner_ids") or []),
-        "archived": bool(story.get("archived")),
+        "archived": archived,
+        "workflow_state": state.get("name"),
     }
     return BugRecord(
         source_system="shortcut",
@@ -101,7 +125,7 @@ def story_to_record(story: Any, states: WorkflowStates) -> BugRecord:
         title=name,
         priority=priority,
         priority_raw=priority_raw,
-        state=state.get("name"),
+        state=state_name,
         state_type=state_type,
         url=story_url(story.get("app_url")),
         attributes=attributes,

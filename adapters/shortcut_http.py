@@ -64,8 +64,9 @@ class ShortcutHttp:
             self._wait(self._sent[0] + 60 - now, "self-throttle")
         self._sent.append(self.clock())
 
-    def get_json(self, url: str, params: dict[str, Any] | None) -> Any:
-        """GET one resource; 429s are waited out, other failures raise UpstreamError (no token, no query)."""
+    def get_json(self, url: str, params: dict[str, Any] | None, *, missing_ok: bool = False) -> Any:
+        """GET one resource; 429s are waited out, other failures raise UpstreamError (no token, no query).
+        With missing_ok, a 404 answers None (a deleted story)."""
         path = url.split("?", 1)[0].removeprefix(self.api_url)
         attempt = 0
         while True:
@@ -83,6 +84,8 @@ class ShortcutHttp:
                 raise UpstreamError(
                     f"Shortcut refused the token (HTTP {response.status_code}); check SHORTCUT_API_TOKEN"
                 )
+            if response.status_code == 404 and missing_ok:
+                return None
             if response.status_code >= 400:
                 raise UpstreamError(f"Shortcut answered HTTP {response.status_code} to {path}")
             try:

@@ -4,6 +4,12 @@ The search API filters by day (`updated:YYYY-MM-DD..*`), pages by a `next` path 
 serves only the first 1000 matches of a query. So a pull walks date windows oldest first: a window with more
 than 1000 matches is split in two (its first page is kept; duplicates are dropped by id + updated_at), and
 the watermark saved after each finished window is that window's last day (the next query overlaps it).
+
+Workflow states (GET /workflows: id -> name and one of the four types) and custom fields (GET /custom-fields:
+id -> canonical_name, to find the Priority field) are cached, in memory and in the checkpoint, and listed
+again only when a story names one the cache does not know (at most once a run each).
+`recheck()` reads given stories one by one (GET /stories/{id}) for the sync's bounded check of stories
+search cannot report: deleted ones (404) and archived ones.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from adapters.pull import PulledPage, UnmappableRecord
-from adapters.shortcut import story_to_record, zendesk_ticket_ids
+from adapters.shortcut import custom_field_ids, story_to_record, zendesk_ticket_ids
 from adapters.shortcut_http import ShortcutHttp
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,8 @@ class ShortcutPull:
         self.start = start
         self.page_size = page_size
         self.states: dict[int, dict[str, str]] = {}
+        self.custom_fields: dict[str, str] | None = None  # field id -> canonical_name ("" when none)
+        self._fields_refreshed = False  # listed in this run already
 
     @property
     def stats(self) -> Any:
@@ -47,6 +55,9 @@ class ShortcutPull:
         saved = saved or {}
         if not self.states and saved.get("workflow_states"):
             self.states = {int(key): value for key, value in saved["workflow_states"].items()}
+        if self.custom_fields is None and isinstance(saved.get("custom_fields"), dict):
+            self.custom_fields = dict(saved["custom_fields"])
+        self._fields_refreshed = False
         today = datetime.now(UTC).date()
         low = self.start
         if saved.get("watermark") and not full:
@@ -67,9 +78,7 @@ class ShortcutPull:
             else:
                 # The whole window is stored: the next run starts from its last day.
                 watermark = (window_high or today).isoformat()
-                yield PulledPage(
-                    records=[], checkpoint={"watermark": watermark, "workflow_states": self._saved_states()}
-                )
+                yield PulledPage(records=[], checkpoint=self._checkpoint(watermark))
 
     def _window(
         self, low: date | None, high: date | None, seen: dict[int, str], today: date
@@ -109,10 +118,12 @@ class ShortcutPull:
         )
         if unknown:
             self.refresh_states()
+        self._know_fields(set().union(*(custom_field_ids(story) for story in stories)))
+        priority_fields = self.priority_fields()
         page = PulledPage(records=[])
         for story in stories:
             try:
-                record = story_to_record(story, self.states)
+                record = story_to_record(story, self.states, priority_fields)
             except UnmappableRecord as exc:
                 page.failures.append(str(exc))
                 continue
@@ -125,6 +136,23 @@ class ShortcutPull:
                 page.links[record.home_id] = f"ZD-{ticket_ids[0]}"  # lowest id: a deterministic choice
         return page
 
+    def recheck(self, story_ids: list[str]) -> tuple[PulledPage, list[str]]:
+        """Read each story with GET /stories/{id}: (a page of their current records, the ids that 404).
+
+        Search never returns deleted stories (and archived ones only when asked), so the sync rechecks
+        stored stories a few at a time; the self-throttle keeps these reads under the rate limit.
+        """
+        stories, gone = [], []
+        for story_id in story_ids:
+            story = self.http.get_json(f"{self.http.api_url}/stories/{int(story_id)}", None, missing_ok=True)
+            if story is None:
+                gone.append(story_id)
+            else:
+                stories.append(story)
+        page = self._page(stories, {})
+        page.links = {}  # a recheck only refreshes what is stored; auto-links come from the search
+        return page, gone
+
     def refresh_states(self) -> None:
         """Reload workflow states: {state id: {"name", "type"}} from GET /workflows."""
         workflows = self.http.get_json(f"{self.http.api_url}/workflows", None)
@@ -135,8 +163,34 @@ class ShortcutPull:
                     states[state["id"]] = {"name": str(state.get("name")), "type": str(state.get("type"))}
         self.states = states
 
-    def _saved_states(self) -> dict[str, dict[str, str]]:
-        return {str(key): value for key, value in self.states.items()}
+    def _know_fields(self, field_ids: set[str]) -> None:
+        """List the custom fields when stories name one the cache does not know (once a run at most)."""
+        known = self.custom_fields or {}
+        if field_ids - set(known) and not self._fields_refreshed:
+            self.refresh_custom_fields()
+
+    def refresh_custom_fields(self) -> None:
+        """Reload {field id: canonical_name} from GET /custom-fields."""
+        fields = self.http.get_json(f"{self.http.api_url}/custom-fields", None)
+        self.custom_fields = {
+            field["id"]: str(field.get("canonical_name") or "")
+            for field in (fields if isinstance(fields, list) else [])
+            if isinstance(field, dict) and isinstance(field.get("id"), str)
+        }
+        self._fields_refreshed = True
+
+    def priority_fields(self) -> frozenset[str]:
+        """Ids of the custom fields whose canonical_name is priority (Shortcut's built-in Priority)."""
+        return frozenset(key for key, name in (self.custom_fields or {}).items() if name == "priority")
+
+    def _checkpoint(self, watermark: str) -> dict[str, Any]:
+        checkpoint: dict[str, Any] = {
+            "watermark": watermark,
+            "workflow_states": {str(key): value for key, value in self.states.items()},
+        }
+        if self.custom_fields is not None:
+            checkpoint["custom_fields"] = dict(self.custom_fields)
+        return checkpoint
 
 
 def _halves(low: date, high: date) -> list[tuple[date, date]]:

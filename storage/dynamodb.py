@@ -22,7 +22,7 @@ from storage import dynamodb_items as items
 from storage import rules
 from storage.dynamodb_batches import BatchMixin
 from storage.errors import ConditionFailed
-from storage.model import SOURCES, BugRecord, range_bounds
+from storage.model import ARCHIVED_STATE, SOURCES, BugRecord, range_bounds
 from storage.paging import decode_cursor, encode_cursor
 from storage.primitives import (
     MOVING,
@@ -314,7 +314,10 @@ class DynamoDBStore(BatchMixin, BugStore):
         wanted = {name: value for name, value in wanted.items() if value is not None}
         key_name = next(iter(wanted))
         filters = {name: value for name, value in wanted.items() if name != key_name}
-        return self.index_page(key_name, wanted[key_name], filters, since, until, limit, cursor)
+        hide_archived = state != ARCHIVED_STATE  # archived stories are listed only when asked for by state
+        return self.index_page(
+            key_name, wanted[key_name], filters, since, until, limit, cursor, hide_archived=hide_archived
+        )
 
     def unlinked_slack(self, *, limit: int = 50, cursor: str | None = None) -> Page:
         rules.check_limit(limit)
@@ -330,6 +333,7 @@ class DynamoDBStore(BatchMixin, BugStore):
         limit: int,
         cursor: str | None,
         unlinked_only: bool = False,
+        hide_archived: bool = False,
     ) -> Page:
         low, high = range_bounds(since, until)
         names = {"#k": key_name, "#deleted": "deleted"}
@@ -341,6 +345,9 @@ class DynamoDBStore(BatchMixin, BugStore):
         if unlinked_only:
             names["#home"] = "homeId"
             conditions.append("ticketId = #home")
+        if hide_archived:
+            names["#state"], values[":archived"] = "state", ARCHIVED_STATE
+            conditions.append("(attribute_not_exists(#state) OR #state <> :archived)")
         request = {
             "TableName": self.table,
             "IndexName": INDEX_BY_FILTER[key_name],

@@ -16,6 +16,8 @@ SOURCE_BY_PREFIX = {prefix: source for source, prefix in PREFIX_BY_SOURCE.items(
 PRIORITIES = ("Critical", "High", "Medium", "Low")
 # Shortcut's four workflow state types; Zendesk statuses map onto them (ZENDESK_STATE_TYPES).
 STATE_TYPES = ("backlog", "unstarted", "started", "done")
+# The state of an archived Shortcut story: counted as done, left out of lists unless asked for by state.
+ARCHIVED_STATE = "archived"
 
 ACCEPTED_ID_FORMS = (
     "ZD-<digits> (Zendesk), SC-<digits> (Shortcut), SL-<slack ts> e.g. SL-1732712345.123456 (Slack)"

@@ -18,7 +18,7 @@ from typing import Any
 
 from storage import rules
 from storage.errors import ConditionFailed, StoreUnavailable
-from storage.model import BugRecord, range_bounds
+from storage.model import ARCHIVED_STATE, BugRecord, range_bounds
 from storage.paging import decode_cursor, encode_cursor
 from storage.primitives import (
     MOVING,
@@ -388,6 +388,8 @@ class SqliteStore(BugStore):
     ) -> Page:
         rules.check_list_filters(priority, state, source, limit)
         conditions, params = ["deleted = 0"], []
+        if state != ARCHIVED_STATE:  # archived stories are listed only when asked for by state
+            conditions.append(f"(state IS NULL OR state != '{ARCHIVED_STATE}')")
         for column, value in (("priority", priority), ("state", state), ("source_system", source)):
             if value is not None:
                 conditions.append(f"{column} = ?")

@@ -17,6 +17,7 @@ from typing import Any
 from adapters.pull import PulledPage, SyncSource
 from bot.metrics import registry
 from bot.sync.lease import LEASE_TTL_SECONDS, HeldLease, default_owner
+from bot.sync.recheck import run_recheck
 from storage.errors import BugTrackerError
 from storage.store import BugStore, UpsertOutcome
 
@@ -35,6 +36,8 @@ class SyncSummary:
     stale: int = 0  # older than the stored copy: nothing written
     failed: int = 0
     linked: int = 0
+    rechecked: int = 0  # stored records asked about one by one (the bounded recheck)
+    gone: int = 0  # of those, deleted upstream: marked deleted
     requests: int = 0
     rate_limit_wait: float = 0.0
     seconds: float = 0.0
@@ -50,6 +53,8 @@ class SyncSummary:
         )
         if self.linked:
             text += f", linked {self.linked}"
+        if self.rechecked:
+            text += f", rechecked {self.rechecked} ({self.gone} deleted upstream)"
         text += f" ({self.requests} requests, {self.seconds:.1f}s)"
         return text + (f"; stopped: {self.error}" if self.error else "")
 
@@ -87,6 +92,11 @@ def run_sync(
                 saved = page.checkpoint
             if progress:
                 progress(page, summary)
+        lease.check()
+        recheck = run_recheck(store, source)
+        if recheck is not None:
+            summary.rechecked, summary.gone = recheck.checked, recheck.gone
+            summary.updated += recheck.gone + recheck.updated
     except BugTrackerError as exc:
         summary.error = str(exc)
         log.error("sync %s stopped: %s", source.name, exc)

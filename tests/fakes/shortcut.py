@@ -1,5 +1,9 @@
 """A local fake Shortcut REST API v3: story search with day-granular `updated:` ranges, `next` paging
-(250 a page at most, 1000 results per query), workflows, the Shortcut-Token header, injected 429s / 5xx.
+(250 a page at most, 1000 results per query), workflows (the four state types, backlog included), custom
+fields (a Severity field listed before the built-in Priority field, and a team field without a canonical
+name), GET /stories/{id} (404 once a story is deleted), the Shortcut-Token header, injected 429s / 5xx.
+Not kinder than Shortcut: search never returns deleted stories, nor archived ones unless the query says
+`is:archived`.
 
 Payloads follow the Story / StorySlim / StorySearchResults / Workflow definitions of the swagger file
 (tests/unit/adapters/test_shortcut_fake_schema.py checks them against it).
@@ -25,6 +29,16 @@ STATES = (
     (500000005, "Done", "done"),
 )
 WORKFLOW_ID = 500000000
+BACKLOG_STATE = (500000006, "Icebox", "backlog")  # in the workflow; stories get it only when asked
+SEVERITY_FIELD_ID = "5f0c0000-0000-4000-8000-00000000a002"
+PRIORITY_FIELD_ID = "5f0c0000-0000-4000-8000-00000000a001"
+TEAM_FIELD_ID = "5f0c0000-0000-4000-8000-00000000a003"
+# (id, name, canonical_name or None, values): Severity comes first, as it may in a real workspace
+CUSTOM_FIELDS = (
+    (SEVERITY_FIELD_ID, "Severity", "severity", ("Critical", "High", "Medium", "Low")),
+    (PRIORITY_FIELD_ID, "Priority", "priority", ("Highest", "High", "Medium", "Low")),
+    (TEAM_FIELD_ID, "Team", None, ("High Street", "Low Latency")),
+)
 
 
 def iso(moment: datetime) -> str:
@@ -49,13 +63,53 @@ def _state(state_id: int, name: str, kind: str, position: int) -> dict[str, Any]
     }
 
 
+def _value_id(field_id: str, value: str) -> str:
+    return f"{field_id[:-4]}{sum(map(ord, value)) % 10000:04d}"
+
+
+def field_value(field_id: str, value: str) -> dict[str, str]:
+    """A story's custom field value as the API gives it (StoryCustomField: ids and the value only)."""
+    return {"field_id": field_id, "value_id": _value_id(field_id, value), "value": value}
+
+
+def _custom_field(position: int, field_id: str, name: str, canonical: str | None, values: tuple) -> dict:
+    field = {
+        "entity_type": "custom-field",
+        "name": name,
+        "updated_at": iso(BASE),
+        "id": field_id,
+        "field_type": "enum",
+        "position": position,
+        "enabled": True,
+        "created_at": iso(BASE),
+        "values": [
+            {
+                "id": _value_id(field_id, value),
+                "value": value,
+                "position": number,
+                "color_key": None,
+                "entity_type": "custom-field-enum-value",
+                "enabled": True,
+            }
+            for number, value in enumerate(values)
+        ],
+    }
+    if canonical:
+        field["canonical_name"] = canonical
+    return field
+
+
 class FakeShortcut(JsonServer):
     def __init__(self, token: str = "sc-test-token", max_results: int = 1000) -> None:
         super().__init__()
         self.token = token
         self.max_results = max_results
         self.stories: dict[int, dict[str, Any]] = {}
-        self.states = [_state(sid, name, kind, n) for n, (sid, name, kind) in enumerate(STATES)]
+        self.states = [
+            _state(sid, name, kind, n) for n, (sid, name, kind) in enumerate((BACKLOG_STATE, *STATES))
+        ]
+        self.custom_fields = [_custom_field(n, *field) for n, field in enumerate(CUSTOM_FIELDS)]
+        self.deleted: set[int] = set()
         self._clock = BASE
         self._clock_lock = threading.Lock()
 
@@ -136,6 +190,12 @@ class FakeShortcut(JsonServer):
             moment = self._clock
         self.stories[story_id].update(fields, updated_at=iso(moment))
 
+    def delete(self, story_id: int) -> None:
+        """Delete a story upstream: gone from search, 404 on GET /stories/{id}."""
+        with self.lock:
+            self.stories.pop(story_id)
+            self.deleted.add(story_id)
+
     # -- the API -----------------------------------------------------------------------------------
     def route(
         self, method: str, path: str, query: dict[str, list[str]], headers: Any
@@ -146,6 +206,14 @@ class FakeShortcut(JsonServer):
             return 200, [self._workflow()], {}
         if method == "GET" and path == f"{API}/search/stories":
             return self._search(query)
+        if method == "GET" and path == f"{API}/custom-fields":
+            return 200, list(self.custom_fields), {}
+        if method == "GET" and path.startswith(f"{API}/stories/"):
+            story_id = path.removeprefix(f"{API}/stories/")
+            with self.lock:
+                story = self.stories.get(int(story_id)) if story_id.isdigit() else None
+                if story is not None:
+                    return 200, _full_story(story), {}
         return 404, {"message": "Resource does not exist"}, {}
 
     def _workflow(self) -> dict[str, Any]:
@@ -164,7 +232,7 @@ class FakeShortcut(JsonServer):
         }
 
     def _matches(self, text: str) -> list[dict[str, Any]]:
-        kinds, low, high = None, "0000", "9999"
+        kinds, low, high, archived = None, "0000", "9999", False
 
         def moment(story: dict[str, Any]) -> str:
             return story["updated_at"] or story["created_at"]
@@ -173,6 +241,8 @@ class FakeShortcut(JsonServer):
             name, _, value = token.partition(":")
             if name == "type":
                 kinds = value
+            elif token == "is:archived":
+                archived = True
             elif name == "updated":
                 start, _, end = value.partition("..")
                 low = start if start != "*" else low
@@ -181,7 +251,9 @@ class FakeShortcut(JsonServer):
             return [
                 dict(story)
                 for _, story in sorted(self.stories.items())
-                if (kinds is None or story["story_type"] == kinds) and low <= moment(story) < high
+                if (kinds is None or story["story_type"] == kinds)
+                and low <= moment(story) < high
+                and story["archived"] is archived
             ]
 
     def _search(self, query: dict[str, list[str]]) -> tuple[int, Any, dict]:
@@ -210,6 +282,24 @@ class FakeShortcut(JsonServer):
                 params["detail"] = query["detail"][0]
             next_path = f"{API}/search/stories?{urlencode(params)}"
         return 200, {"data": page, "next": next_path, "total": len(matches)}, {}
+
+
+def _full_story(story: dict[str, Any]) -> dict[str, Any]:
+    """GET /stories/{id} answers a Story: the slim fields plus what search's slim detail leaves out."""
+    full = dict(story)
+    full.update(
+        description="",
+        branches=[],
+        comments=[],
+        commits=[],
+        files=[],
+        linked_files=[],
+        pull_requests=[],
+        tasks=[],
+    )
+    for name in ("comment_ids", "file_ids", "linked_file_ids", "task_ids", "num_tasks_completed"):
+        full.pop(name, None)
+    return full
 
 
 def shortcut_pull(fake: FakeShortcut, query: str = "type:bug", **http_options: Any) -> Any:

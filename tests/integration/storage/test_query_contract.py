@@ -140,3 +140,22 @@ def test_a_lease_can_be_taken_at_the_instant_it_expires_not_before(store):
     store.release_lease("sync:zendesk", "cli-2")  # expired, still its own: given up all the same
     assert store.acquire_lease("sync:zendesk", "bot-1", ttl_seconds=0)  # expires at once...
     assert store.acquire_lease("sync:zendesk", "cli-2", ttl_seconds=60)  # ...so taken at the same instant
+
+
+def test_archived_and_backlog_stories(store):
+    store.upsert_many(
+        [
+            shortcut_record(1, state="Icebox", state_type="backlog", priority="High"),
+            shortcut_record(2, state="archived", state_type="done", priority="High"),
+            shortcut_record(3, state="In Progress", state_type="started", priority="High"),
+        ]
+    )
+    # archived: left out of default lists, listed when asked for by state, counted as done
+    assert [r.record_id for r in store.list_records(priority="High").records] == ["3", "1"]
+    assert [r.record_id for r in store.list_records(source="shortcut").records] == ["3", "1"]
+    assert [r.record_id for r in store.list_records(state="archived").records] == ["2"]
+    assert [r.record_id for r in store.list_records(state="Icebox").records] == ["1"]
+    counts = store.counts()
+    assert counts.by_state_type == {"backlog": 1, "done": 1, "started": 1}
+    assert counts.open_by_source == {"shortcut": 2}  # backlog is open, archived is not
+    assert len(store.show("SC-2").records) == 1  # shown by id as any record

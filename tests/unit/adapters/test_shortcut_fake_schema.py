@@ -1,10 +1,12 @@
 """The fake Shortcut speaks the real wire format: its JSON validates against the swagger definitions
-(StorySearchResults, StorySearchResult, StorySlim, Workflow) in shared/reference/shortcut.swagger.json."""
+(StorySearchResults, StorySearchResult, StorySlim, Workflow, CustomField, Story) in
+shared/reference/shortcut.swagger.json."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -12,9 +14,12 @@ import pytest
 import requests
 from jsonschema import Draft4Validator, FormatChecker
 
-from tests.fakes.shortcut import FakeShortcut
+from tests.fakes.shortcut import BACKLOG_STATE, PRIORITY_FIELD_ID, FakeShortcut, field_value
 
-SWAGGER = Path(__file__).resolve().parents[4] / "shared" / "reference" / "shortcut.swagger.json"
+SWAGGER = Path(
+    os.environ.get("SHORTCUT_SWAGGER")
+    or Path(__file__).resolve().parents[4] / "shared" / "reference" / "shortcut.swagger.json"
+)
 
 
 def _nullable(node):
@@ -96,3 +101,17 @@ def test_the_validator_catches_a_wrong_shape(validator_for):
     del broken["app_url"]
     errors = _errors(validator_for("StorySlim"), broken)
     assert len(errors) == 3, errors
+
+
+def test_custom_fields_and_a_full_story_match_the_schema(validator_for):
+    with FakeShortcut() as fake:
+        fake.add_story(5, custom_fields=[field_value(PRIORITY_FIELD_ID, "High")], archived=True)
+        headers = {"Shortcut-Token": fake.token}
+        fields = requests.get(f"{fake.api_url}/custom-fields", headers=headers, timeout=5).json()
+        story = requests.get(f"{fake.api_url}/stories/5", headers=headers, timeout=5).json()
+        workflows = requests.get(f"{fake.api_url}/workflows", headers=headers, timeout=5).json()
+    assert [field.get("canonical_name") for field in fields] == ["severity", "priority", None]
+    for field in fields:
+        assert _errors(validator_for("CustomField"), field) == []
+    assert _errors(validator_for("Story"), story) == []
+    assert BACKLOG_STATE[2] in {state["type"] for state in workflows[0]["states"]}

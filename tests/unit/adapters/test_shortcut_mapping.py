@@ -32,17 +32,43 @@ def test_unknown_state_maps_without_a_state():
     assert record.state is None and record.state_type is None
 
 
+PRIORITY_FIELD = "5f0c0000-0000-4000-8000-00000000a001"
+SEVERITY_FIELD = "5f0c0000-0000-4000-8000-00000000a002"
+
+
+def _value(field_id, value):
+    return {"field_id": field_id, "value_id": f"{field_id[:-4]}b{value[:3].lower()}", "value": value}
+
+
 @pytest.mark.parametrize(
     ("custom_fields", "labels", "expected"),
     [
-        ([{"field_id": "f", "value_id": "v", "value": "Highest"}], [], ("Critical", "Highest")),
-        ([{"field_id": "f", "value_id": "v", "value": "Web"}], [{"name": "P1"}], ("High", "P1")),
+        ([_value(PRIORITY_FIELD, "Highest")], [], ("Critical", "Highest")),
+        ([_value(PRIORITY_FIELD, "Web")], [{"name": "P1"}], ("High", "P1")),
         ([], [{"name": "frontend"}, {"name": "priority:low"}], ("Low", "priority:low")),
         ([], [{"name": "frontend"}], (None, None)),
+        # a Severity field first, with a value that reads as a priority: never taken
+        ([_value(SEVERITY_FIELD, "Critical"), _value(PRIORITY_FIELD, "Low")], [], ("Low", "Low")),
+        ([_value(SEVERITY_FIELD, "High")], [], (None, None)),
     ],
 )
-def test_priority_from_custom_field_then_label(custom_fields, labels, expected):
-    assert story_priority({"custom_fields": custom_fields, "labels": labels}) == expected
+def test_priority_from_the_canonical_priority_field_then_label(custom_fields, labels, expected):
+    story = {"custom_fields": custom_fields, "labels": labels}
+    assert story_priority(story, {PRIORITY_FIELD}) == expected
+
+
+def test_without_known_priority_fields_no_custom_field_counts():
+    assert story_priority({"custom_fields": [_value(PRIORITY_FIELD, "High")]}) == (None, None)
+
+
+def test_backlog_and_archived_states():
+    states = {**STATE_MAP, 600000009: {"name": "Icebox", "type": "backlog"}}
+    backlog = story_to_record(_story(workflow_state_id=600000009), states)
+    assert (backlog.state, backlog.state_type) == ("Icebox", "backlog")
+    archived = story_to_record(_story(workflow_state_id=500000003, archived=True), states)
+    assert (archived.state, archived.state_type) == ("archived", "done")
+    assert archived.attributes["archived"] is True
+    assert archived.attributes["workflow_state"] == "In Development"
 
 
 def test_zendesk_links_are_found_lowest_first():

@@ -8,7 +8,15 @@ import pytest
 
 from adapters.pull import UpstreamError
 from adapters.shortcut_http import ShortcutHttp
-from tests.fakes.shortcut import FakeShortcut, shortcut_pull
+from tests.fakes.shortcut import (
+    BACKLOG_STATE,
+    PRIORITY_FIELD_ID,
+    SEVERITY_FIELD_ID,
+    TEAM_FIELD_ID,
+    FakeShortcut,
+    field_value,
+    shortcut_pull,
+)
 
 SEARCH = "/api/v3/search/stories"
 
@@ -143,3 +151,56 @@ def test_self_throttle_keeps_under_the_per_minute_limit():
         now[0] += 1
     http._throttle()  # the 4th within a minute waits for the first to age out
     assert waits == [57.0] and http.stats.rate_limit_wait == 57.0
+
+
+def test_priority_comes_from_the_canonical_priority_field_listed_once(fake):
+    severity_first = [
+        field_value(SEVERITY_FIELD_ID, "Critical"),
+        field_value(TEAM_FIELD_ID, "High Street"),
+        field_value(PRIORITY_FIELD_ID, "Low"),
+    ]
+    fake.add_story(1, custom_fields=severity_first)
+    fake.add_story(2, custom_fields=[field_value(SEVERITY_FIELD_ID, "High")])
+    fake.add_story(3)
+    pull = shortcut_pull(fake)
+    pages = list(pull.pull(None))
+    records = {r.record_id: r for page in pages for r in page.records}
+    assert (records["1"].priority, records["1"].priority_raw) == ("Low", "Low")
+    assert records["2"].priority is None  # a Severity value is never taken for the priority
+    assert fake.count("/custom-fields") == 1
+    # cached in the checkpoint: a fresh process resuming from it does not list them again
+    fake.touch(1)
+    fresh = shortcut_pull(fake)
+    again = [r for page in fresh.pull(pages[-1].checkpoint) for r in page.records]
+    assert [r.priority for r in again if r.record_id == "1"] == ["Low"]
+    assert fake.count("/custom-fields") == 1
+    # a field the cache does not know: listed again, once
+    fake.custom_fields.append(dict(fake.custom_fields[1], id="5f0c0000-0000-4000-8000-00000000a009"))
+    fake.add_story(4, custom_fields=[field_value("5f0c0000-0000-4000-8000-00000000a009", "High")])
+    fake.touch(4)
+    newer = [r for page in fresh.pull(pages[-1].checkpoint) for r in page.records]
+    assert [r.priority for r in newer if r.record_id == "4"] == ["High"]
+    assert fake.count("/custom-fields") == 2
+
+
+def test_backlog_stories_get_the_backlog_type_and_archived_ones_are_not_searched(fake):
+    fake.add_story(1, workflow_state_id=BACKLOG_STATE[0])
+    fake.add_story(2, archived=True)
+    pull = shortcut_pull(fake)
+    records = {r.record_id: r for page in pull.pull(None) for r in page.records}
+    assert (records["1"].state, records["1"].state_type) == ("Icebox", "backlog")
+    assert "2" not in records  # search leaves archived stories out: the recheck finds them
+
+
+def test_recheck_reads_each_story_and_reports_the_deleted(fake):
+    for story_id in (1, 2, 3):
+        fake.add_story(story_id, workflow_state_id=500000003)
+    fake.touch(2, archived=True)
+    fake.delete(3)
+    pull = shortcut_pull(fake)
+    page, gone = pull.recheck(["1", "2", "3"])
+    assert gone == ["3"]
+    records = {r.record_id: r for r in page.records}
+    assert (records["2"].state, records["2"].state_type) == ("archived", "done")
+    assert records["1"].state == "In Development"
+    assert fake.count("/api/v3/stories/") == 3 and pull.stats.requests == 4  # + /workflows
