@@ -1,7 +1,10 @@
-"""Configuration: read from the environment (and `.env`) in this one place, validated here.
+"""Configuration: read from the environment in this one place, validated here.
 
-A missing or malformed variable raises ConfigError with one line that names the variable and the form it
-should have. Secrets are kept out of repr() so that logging a config never prints them.
+`load_config()` reads only the mapping it is given (os.environ by default), never a `.env` file: the entry
+points (`python -m bot`, `bugtracker`) call `load_env_file()` first, so that a developer's `.env` steers the
+programs they run and never a test. A missing or malformed variable raises ConfigError with one line that
+names the variable and the form it should have. Secrets are kept out of repr() so that logging a config
+never prints them, and `Config.secret_values()` hands them to the log redaction (bot/logging_setup.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from storage.errors import BugTrackerError
 
@@ -26,6 +30,8 @@ class StoreConfig:
     aws_region: str | None  # AWS_REGION or AWS_DEFAULT_REGION (boto3 itself reads only the latter)
     sqlite_path: str
     aws_max_attempts: int
+    # AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (boto3 reads them itself): kept only to redact them from logs
+    aws_secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -68,9 +74,21 @@ class Config:
     shortcut: ShortcutConfig | None
     sync: SyncConfig
     metrics_port: int | None
-    log_level: str
+    log_level: str | None  # None: the entry point's default (INFO for the bot, WARNING for a CLI command)
     metrics_host: str = "127.0.0.1"  # the drill-down API shows bug titles: 0.0.0.0 only on purpose
     metrics_refresh_seconds: int = 60  # how often bug counts are re-read from the store
+    log_wire: bool = False  # LOG_WIRE: the HTTP libraries' DEBUG lines too (redacted), when LOG_LEVEL=DEBUG
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret this process was given, for the log redaction to replace wherever it appears."""
+        values = list(self.store.aws_secrets)
+        if self.slack is not None:
+            values += [self.slack.bot_token, self.slack.app_token]
+        if self.zendesk is not None:
+            values.append(self.zendesk.api_token)
+        if self.shortcut is not None:
+            values.append(self.shortcut.api_token)
+        return tuple(value for value in values if value)
 
 
 _CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -142,14 +160,18 @@ class _Reader:
         return bool(present)
 
 
-def load_config(environ: Mapping[str, str] | None = None) -> Config:
-    """Read the configuration; with no mapping given, from os.environ after loading `.env`."""
-    if environ is None:
-        from dotenv import load_dotenv
+def load_env_file(directory: str | os.PathLike[str] | None = None) -> bool:
+    """For the entry points only: put the variables of `.env` in the current directory (or `directory`) into
+    os.environ; a variable already set in the environment wins. Returns whether there was a file."""
+    from dotenv import load_dotenv
 
-        load_dotenv(override=False)
-        environ = os.environ
-    read = _Reader(environ)
+    path = Path(directory if directory is not None else os.getcwd()) / ".env"
+    return path.is_file() and load_dotenv(path, override=False)
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Read the configuration from `environ` (default os.environ). Never reads `.env`: see load_env_file."""
+    read = _Reader(os.environ if environ is None else environ)
     store = StoreConfig(
         dynamodb_table=read.matching(
             "DYNAMODB_TABLE", _TABLE, "a DynamoDB table name (3-255 of letters, digits, _ . -)"
@@ -158,6 +180,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         aws_region=read.text("AWS_REGION") or read.text("AWS_DEFAULT_REGION"),
         sqlite_path=read.text("BUGTRACKER_DB", "./bugtracker.db"),
         aws_max_attempts=read.integer("AWS_MAX_ATTEMPTS", 8, 1, 20),
+        aws_secrets=tuple(
+            value
+            for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+            if (value := read.text(name))
+        ),
     )
     return Config(
         store=store,
@@ -174,8 +201,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             "LOG_LEVEL",
             re.compile(r"^(DEBUG|INFO|WARNING|ERROR)$"),
             "one of " + ", ".join(_LOG_LEVELS),
-            "INFO",
         ),
+        log_wire=read.flag("LOG_WIRE", False),
     )
 
 

@@ -14,7 +14,8 @@ import threading
 from typing import Any, TextIO
 
 from bot import bootstrap
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, load_env_file
+from bot.logging_setup import configure_for
 from storage.errors import BugTrackerError
 from storage.store import BugStore
 
@@ -66,14 +67,16 @@ def _stop_all(started: list[Any]) -> None:
                 log.exception("could not stop %r", service)
 
 
-def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def main() -> int:
+    """`python -m bot`: `.env` of the current directory, then the configuration, logging, and serve()."""
+    load_env_file()
     try:
         config = load_config()
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return serve(config, stdin, stdout)
+    configure_for(config, default_level="INFO")
+    return serve(config)
 
 
 def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:

@@ -8,8 +8,17 @@ from collections.abc import Iterator
 import pytest
 
 from storage.sqlite import SqliteStore
+from tests.support.processes import child_env, is_product_variable
 
 TABLE = "BugTracker"
+
+
+@pytest.fixture(autouse=True)
+def _no_product_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No SLACK_* / DYNAMODB_TABLE / LOG_LEVEL … from the developer's shell steers a test: each test sets
+    what it needs. (Nothing reads `.env` here either: only the entry points' main() do, in their cwd.)"""
+    for name in [name for name in os.environ if is_product_variable(name)]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture(autouse=True)
@@ -93,10 +102,11 @@ def moto_server() -> Iterator[str]:
 
 @pytest.fixture
 def moto_endpoint_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Environment for a child process (or boto3 here) to use moto's server, with a table of its own."""
+    """Environment for a child process (tests/support/processes.py) to use moto's server, with a table of
+    its own; boto3 in this process uses it too."""
     import uuid
 
     table = f"bugs-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_server)
     monkeypatch.setenv("DYNAMODB_TABLE", table)
-    return {**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": moto_server, "DYNAMODB_TABLE": table}
+    return child_env(AWS_ENDPOINT_URL_DYNAMODB=moto_server, DYNAMODB_TABLE=table)

@@ -8,7 +8,6 @@ refused, not found, a sync source stopped on an error); 2 the command line itsel
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -18,25 +17,53 @@ from bot.cli import metrics as metrics_command
 from bot.cli import store as store_commands
 from bot.cli import sync as sync_command
 from bot.cli.exit_codes import EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, load_config, load_env_file
+from bot.logging_setup import configure_for
 from storage.errors import BugTrackerError, StoreUnavailable
+
+
+def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--json", action="store_true", default=default, help="machine-readable output")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="log at INFO (libraries included) on stderr; LOG_LEVEL=DEBUG for more",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bugtracker", description="Unified BugTracker: one store for every bug."
     )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_global_options(parser, default=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Each area adds its own subcommands, one register(sub) call each.
     store_commands.register(sub)
     metrics_command.register(sub)
     bot_command.register(sub)
     sync_command.register(sub)
+    # --json and --verbose also after the subcommand (`bugtracker show ZD-1 --json`, as gh and aws take them).
+    # SUPPRESS: a subcommand leaves the option alone when it is not given there, so that one given before the
+    # subcommand is not reset by the subcommand's default.
+    for command in sub.choices.values():
+        _add_global_options(command, default=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `bugtracker` command (and `python -m bot.cli`): `.env` of the current directory, then execute()."""
+    load_env_file()
+    return execute(argv)
+
+
+def execute(argv: Sequence[str] | None = None) -> int:
+    """Run one command line on the configuration in os.environ (no `.env`); return the exit code.
+
+    Logging: LOG_LEVEL if set; else INFO with --verbose or for the long-running commands (bot, metrics),
+    WARNING for the rest, so that a one-shot command prints its answer or one error line, not library chatter.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -44,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         config = load_config()
-        logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        quiet = "INFO" if args.verbose or getattr(args, "long_running", False) else "WARNING"
+        configure_for(config, default_level=quiet)
         return args.handler(args, config)
     except (ConfigError, StoreUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -11,4 +11,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bot", help="run the Slack bot (Socket Mode), or the console without tokens"
     )
-    parser.set_defaults(handler=lambda _args, config: run.serve(config))
+    parser.set_defaults(handler=lambda _args, config: run.serve(config), long_running=True)

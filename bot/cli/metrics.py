@@ -59,4 +59,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--host", help="address to bind (default METRICS_HOST, else 127.0.0.1)")
     parser.add_argument("--refresh", type=_positive, help="seconds between bug count refreshes (default 60)")
-    parser.set_defaults(handler=_serve)
+    parser.set_defaults(handler=_serve, long_running=True)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -16,31 +13,28 @@ import pytest
 from storage.sqlite import SqliteStore
 from tests.support.metrics_known_store import fill
 from tests.support.metrics_scrape import scrape
+from tests.support.processes import child_env, run_entry_point, start_entry_point
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def _environment(db_path: Path) -> dict[str, str]:
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "ZENDESK_", "SHORTCUT_", "DYNAMODB_", "METRICS_"))
-    }
-    return {**environ, "BUGTRACKER_DB": str(db_path), "PYTHONPATH": str(ROOT)}
+    return child_env(BUGTRACKER_DB=str(db_path))
 
 
 def test_metrics_command_serves_the_store_counts(tmp_path) -> None:
     store = fill(SqliteStore(tmp_path / "bugs.db"))
     expected_total = store.counts().total
     store.close()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "metrics", "--port", "0", "--refresh", "1"],
+    process = start_entry_point(
+        "bot.cli",
+        "metrics",
+        "--port",
+        "0",
+        "--refresh",
+        "1",
         cwd=tmp_path,
         env=_environment(tmp_path / "bugs.db"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     try:
         line = process.stdout.readline()
@@ -63,12 +57,13 @@ def test_metrics_command_serves_the_store_counts(tmp_path) -> None:
 
 def test_metrics_command_with_an_unusable_store_is_one_line_and_exit_3(tmp_path) -> None:
     (tmp_path / "a-directory").mkdir()
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "metrics", "--port", "0"],
+    result = run_entry_point(
+        "bot.cli",
+        "metrics",
+        "--port",
+        "0",
         cwd=tmp_path,
         env=_environment(tmp_path / "a-directory"),
-        capture_output=True,
-        text=True,
         timeout=30,
     )
     assert result.returncode == 3

@@ -1,24 +1,22 @@
 """Console mode driven as a user would: lines fed to `python -m bot`'s stdin with no Slack tokens."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.support.processes import child_env, run_entry_point
+
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def run_console(db_path, lines):
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DYNAMODB_"))}
-    env["BUGTRACKER_DB"] = str(db_path)
-    return subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, input="\n".join(lines) + "\n",
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    return run_entry_point(
+        "bot",
+        cwd=db_path.parent,
+        env=child_env(BUGTRACKER_DB=str(db_path)),
+        input="\n".join(lines) + "\n",
+        timeout=60,
+    )
 
 
 def test_post_show_link_show_again(tmp_path):
@@ -48,17 +46,8 @@ def test_a_taken_metrics_port_is_one_line_not_a_traceback(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DYNAMODB_"))}
-        env.update(BUGTRACKER_DB=str(tmp_path / "bugs.db"), METRICS_PORT=str(port), LOG_LEVEL="WARNING")
-        result = subprocess.run(
-            [sys.executable, "-m", "bot"],
-            cwd=ROOT,
-            env=env,
-            input="",
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        env = child_env(BUGTRACKER_DB=str(tmp_path / "bugs.db"), METRICS_PORT=str(port), LOG_LEVEL="WARNING")
+        result = run_entry_point("bot", cwd=tmp_path, env=env, input="", timeout=60)
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]

@@ -1,33 +1,26 @@
 """The bot as a process, with the real SocketModeHandler, against the local fake Slack."""
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
+from tests.support.processes import child_env, start_entry_point
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[3]
 CHANNEL = "C0BUGS"
 
 
 def start_bot(fake, db_path):
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_APP_TOKEN": "xapp-test-token"}
-    env.update(SLACK_CHANNEL_ID=CHANNEL, SLACK_API_URL=fake.api_url, BUGTRACKER_DB=str(db_path))
-    for name in ("DYNAMODB_TABLE", "METRICS_PORT", "ZENDESK_SUBDOMAIN", "SHORTCUT_API_TOKEN"):
-        env.pop(name, None)
-    bot = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    env = child_env(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_APP_TOKEN="xapp-test-token",
+        SLACK_CHANNEL_ID=CHANNEL,
+        SLACK_API_URL=fake.api_url,
+        BUGTRACKER_DB=str(db_path),
     )
+    bot = start_entry_point("bot", cwd=db_path.parent, env=env, stderr=subprocess.STDOUT)
     seen = fake.connected_total
     fake.wait_for(lambda: fake.connected_total > seen and fake.connections, timeout=20)
     return bot

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, load_config, load_env_file
 
 SLACK = {
     "SLACK_BOT_TOKEN": "xoxb-test-token",
@@ -58,3 +60,61 @@ def test_a_bad_variable_is_one_line_naming_it_and_its_form(environ, message):
     assert message in text
     assert "\n" not in text
     assert "secret-value" not in text and "xapp-wrong" not in text
+
+
+HOSTILE_ENV_FILE = """\
+SLACK_BOT_TOKEN=xoxb-from-a-developers-env-file
+SLACK_APP_TOKEN=xapp-from-a-developers-env-file
+SLACK_CHANNEL_ID=C0REALCHANNEL
+DYNAMODB_TABLE=DevelopersTable
+AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:9
+LOG_LEVEL=DEBUG
+"""
+
+
+def test_load_config_never_reads_a_dotenv_file(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text(HOSTILE_ENV_FILE)
+    monkeypatch.chdir(tmp_path)
+    config = load_config()
+    assert config.slack is None and config.store.dynamodb_table is None and config.log_level is None
+    assert "SLACK_BOT_TOKEN" not in os.environ and "DYNAMODB_TABLE" not in os.environ
+
+
+def test_load_env_file_reads_the_current_directory_and_the_environment_wins(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # what the file sets goes away with the test
+    (tmp_path / ".env").write_text(HOSTILE_ENV_FILE)
+    monkeypatch.chdir(tmp_path)
+    os.environ.update(DYNAMODB_TABLE="FromTheShell", LOG_LEVEL="WARNING")
+    assert load_env_file() is True
+    config = load_config()
+    assert config.slack.channel_ids == ("C0REALCHANNEL",)
+    assert config.store.dynamodb_table == "FromTheShell" and config.log_level == "WARNING"
+    assert load_env_file(tmp_path / "no-such-directory") is False
+
+
+def test_log_level_unset_is_the_entry_points_choice_and_log_wire_is_off_by_default():
+    config = load_config({})
+    assert config.log_level is None and config.log_wire is False
+    assert load_config({"LOG_WIRE": "1", "LOG_LEVEL": "DEBUG"}).log_wire is True
+
+
+def test_secret_values_lists_every_secret_given_and_repr_shows_none():
+    environ = {
+        **SLACK,
+        "ZENDESK_SUBDOMAIN": "acme",
+        "ZENDESK_EMAIL": "bot@example.com",
+        "ZENDESK_API_TOKEN": "zd-secret-value",
+        "SHORTCUT_API_TOKEN": "sc-secret-value",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret-value",
+        "AWS_SESSION_TOKEN": "aws-session-value",
+    }
+    config = load_config(environ)
+    assert set(config.secret_values()) == {
+        "xoxb-test-token",
+        "xapp-test-token",
+        "zd-secret-value",
+        "sc-secret-value",
+        "aws-secret-value",
+        "aws-session-value",
+    }
+    assert not any(secret in repr(config) for secret in config.secret_values())

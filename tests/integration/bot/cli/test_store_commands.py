@@ -3,33 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 
 import pytest
 
 from storage.sqlite import SqliteStore
 from tests.support.builders import slack_record, zendesk_record
+from tests.support.processes import child_env, run_entry_point
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+@pytest.fixture
+def cli(tmp_path):
+    """Runs `python -m bot.cli ARGS` with exactly the given environment, in the test's own directory."""
+
+    def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+        return run_entry_point("bot.cli", *args, cwd=tmp_path, env=env)
+
+    return run
 
 
 @pytest.fixture
 def sqlite_env(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DYNAMODB_", "SLACK_", "AWS_ENDPOINT"))}
-    env["BUGTRACKER_DB"] = str(tmp_path / "bugs.db")
-    env["LOG_LEVEL"] = "WARNING"
+    env = child_env(BUGTRACKER_DB=str(tmp_path / "bugs.db"))
     store = SqliteStore(env["BUGTRACKER_DB"])
     store.upsert_many(
         [slack_record(1, priority="High", priority_raw="high"), zendesk_record(5), zendesk_record(6)]
@@ -38,39 +34,39 @@ def sqlite_env(tmp_path):
     return env
 
 
-def test_show_link_show_unlink_as_a_pm_would(sqlite_env):
+def test_show_link_show_unlink_as_a_pm_would(cli, sqlite_env):
     sl = slack_record(1).home_id
-    shown = run(sqlite_env, "show", sl)
+    shown = cli(sqlite_env, "show", sl)
     assert shown.returncode == 0, shown.stderr
     assert "checkout button broken" in shown.stdout
-    linked = run(sqlite_env, "link", sl, "zd-5", "--actor", "pm-ann")
+    linked = cli(sqlite_env, "link", sl, "zd-5", "--actor", "pm-ann")
     assert linked.returncode == 0, linked.stderr
     assert f"linked {sl} -> ZD-5; moved 1 record(s): slack#" in linked.stdout
-    again = run(sqlite_env, "show", sl)
+    again = cli(sqlite_env, "show", sl)
     assert f"{sl} was linked: {sl} -> ZD-5" in again.stdout
     assert "pm-ann linked" in again.stdout and "zendesk" in again.stdout
-    as_json = json.loads(run(sqlite_env, "--json", "show", "ZD-5").stdout)
+    as_json = json.loads(cli(sqlite_env, "--json", "show", "ZD-5").stdout)
     assert {r["source_system"] for r in as_json["records"]} == {"slack", "zendesk"}
-    undone = run(sqlite_env, "unlink", sl)
+    undone = cli(sqlite_env, "unlink", sl)
     assert undone.returncode == 0 and "unlinked" in undone.stdout
-    assert json.loads(run(sqlite_env, "--json", "show", sl).stdout)["ticket_id"] == sl
+    assert json.loads(cli(sqlite_env, "--json", "show", sl).stdout)["ticket_id"] == sl
 
 
-def test_lists_and_stats(sqlite_env):
-    rows = json.loads(run(sqlite_env, "--json", "list", "--priority", "p1").stdout)["records"]
+def test_lists_and_stats(cli, sqlite_env):
+    rows = json.loads(cli(sqlite_env, "--json", "list", "--priority", "p1").stdout)["records"]
     assert sorted(r["record_id"] for r in rows) == sorted(["5", "6", slack_record(1).record_id])
-    page = run(sqlite_env, "list", "--source", "zendesk", "--limit", "1")
+    page = cli(sqlite_env, "list", "--source", "zendesk", "--limit", "1")
     assert "more: --cursor " in page.stdout
     cursor = page.stdout.split("--cursor ")[1].strip()
     second = json.loads(
-        run(sqlite_env, "--json", "list", "--source", "zendesk", "--limit", "1", "--cursor", cursor).stdout
+        cli(sqlite_env, "--json", "list", "--source", "zendesk", "--limit", "1", "--cursor", cursor).stdout
     )
     assert [r["record_id"] for r in second["records"]] == ["5"] and second["next_cursor"] is None
-    unlinked = json.loads(run(sqlite_env, "--json", "unlinked").stdout)["records"]
+    unlinked = json.loads(cli(sqlite_env, "--json", "unlinked").stdout)["records"]
     assert [r["source_system"] for r in unlinked] == ["slack"]
-    stats = json.loads(run(sqlite_env, "--json", "stats").stdout)
+    stats = json.loads(cli(sqlite_env, "--json", "stats").stdout)
     assert stats["by_source"] == {"slack": 1, "zendesk": 2} and stats["slack_unlinked"] == 1
-    assert "priority" in run(sqlite_env, "stats").stdout
+    assert "priority" in cli(sqlite_env, "stats").stdout
 
 
 @pytest.mark.parametrize(
@@ -87,18 +83,18 @@ def test_lists_and_stats(sqlite_env):
         (("list", "--source", "slack", "--cursor", "garbage!"), 1, "cursor"),
     ],
 )
-def test_wrong_input_is_one_line_and_a_meaningful_exit_code(sqlite_env, args, code, message):
-    result = run(sqlite_env, *args)
+def test_wrong_input_is_one_line_and_a_meaningful_exit_code(cli, sqlite_env, args, code, message):
+    result = cli(sqlite_env, *args)
     assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_a_bad_variable_or_missing_subcommand(sqlite_env):
-    bad = run({**sqlite_env, "SYNC_INTERVAL_SECONDS": "soon"}, "stats")
+def test_a_bad_variable_or_missing_subcommand(cli, sqlite_env):
+    bad = cli({**sqlite_env, "SYNC_INTERVAL_SECONDS": "soon"}, "stats")
     assert bad.returncode == 3 and "SYNC_INTERVAL_SECONDS is malformed" in bad.stderr
-    assert run(sqlite_env).returncode == 2
+    assert cli(sqlite_env).returncode == 2
 
 
 def _closed_port() -> int:
@@ -107,14 +103,14 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_an_unreachable_database_is_one_readable_line(sqlite_env):
+def test_an_unreachable_database_is_one_readable_line(cli, sqlite_env):
     env = {
         **sqlite_env,
         "DYNAMODB_TABLE": "BugTracker",
         "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{_closed_port()}",
         "AWS_MAX_ATTEMPTS": "1",
     }
-    result = run(env, "show", "ZD-1")
+    result = cli(env, "show", "ZD-1")
     assert result.returncode == 3
     assert result.stderr.strip().startswith("error: cannot reach DynamoDB")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -127,7 +123,7 @@ def test_an_unreachable_database_is_one_readable_line(sqlite_env):
         (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "error: no AWS credentials found"),
     ],
 )
-def test_missing_aws_settings_are_one_readable_line(sqlite_env, tmp_path, dropped, message):
+def test_missing_aws_settings_are_one_readable_line(cli, sqlite_env, tmp_path, dropped, message):
     env = {k: v for k, v in sqlite_env.items() if k not in dropped}
     env.update(DYNAMODB_TABLE="BugTracker", AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{_closed_port()}")
     env.update(
@@ -136,21 +132,20 @@ def test_missing_aws_settings_are_one_readable_line(sqlite_env, tmp_path, droppe
         AWS_CONFIG_FILE="/nonexistent",
         AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
     )
-    result = run(env, "stats")
+    result = cli(env, "stats")
     assert result.returncode == 3
     assert result.stderr.strip() == message or result.stderr.strip().startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_init_refuses_to_create_the_table_on_aws(sqlite_env):
-    result = run({**sqlite_env, "DYNAMODB_TABLE": "BugTracker"}, "init")
+def test_init_refuses_to_create_the_table_on_aws(cli, sqlite_env):
+    result = cli({**sqlite_env, "DYNAMODB_TABLE": "BugTracker"}, "init")
     assert result.returncode == 2 and "terraform" in result.stderr
 
 
-def test_the_same_commands_on_dynamodb_over_http(sqlite_env, moto_endpoint_env):
+def test_the_same_commands_on_dynamodb_over_http(cli, sqlite_env, moto_endpoint_env):
     env = {**moto_endpoint_env, "LOG_LEVEL": "INFO"}
-    env.pop("BUGTRACKER_DB", None)
-    created = run(env, "init")
+    created = cli(env, "init")
     assert created.returncode == 0, created.stderr
     assert f"DynamoDB table '{env['DYNAMODB_TABLE']}' at {env['AWS_ENDPOINT_URL_DYNAMODB']}" in created.stderr
     import boto3
@@ -160,7 +155,7 @@ def test_the_same_commands_on_dynamodb_over_http(sqlite_env, moto_endpoint_env):
     store = DynamoDBStore(boto3.client("dynamodb"), env["DYNAMODB_TABLE"])
     store.upsert_many([slack_record(1), zendesk_record(5)])
     sl = slack_record(1).home_id
-    assert run(env, "link", sl, "ZD-5").returncode == 0
-    view = json.loads(run(env, "--json", "show", sl).stdout)
+    assert cli(env, "link", sl, "ZD-5").returncode == 0
+    view = json.loads(cli(env, "--json", "show", sl).stdout)
     assert view["ticket_id"] == "ZD-5" and len(view["records"]) == 2
-    assert json.loads(run(env, "--json", "stats").stdout)["slack_linked"] == 1
+    assert json.loads(cli(env, "--json", "stats").stdout)["slack_linked"] == 1

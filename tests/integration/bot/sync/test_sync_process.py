@@ -4,10 +4,8 @@ kill -9 mid-backfill then rerun -> every ticket exactly once; two concurrent run
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,9 +13,9 @@ import pytest
 
 from storage.sqlite import SqliteStore
 from tests.fakes.zendesk import EXPORT_PATH, FakeZendesk
+from tests.support.processes import child_env, run_entry_point, start_entry_point
 
 pytestmark = pytest.mark.slow
-BUGTRACKER = str(Path(sys.executable).with_name("bugtracker"))
 TICKETS = 2500  # three export pages (1000, 1000, 500)
 
 
@@ -28,12 +26,7 @@ def fake():
 
 
 def _env(fake: FakeZendesk, db: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DYNAMODB", "SLACK", "SHORTCUT"))
-    }
-    env.update(
+    return child_env(
         ZENDESK_SUBDOMAIN=fake.subdomain,
         ZENDESK_EMAIL=fake.email,
         ZENDESK_API_TOKEN=fake.token,
@@ -41,27 +34,22 @@ def _env(fake: FakeZendesk, db: Path) -> dict[str, str]:
         ZENPY_FORCE_NETLOC=fake.netloc,
         BUGTRACKER_DB=str(db),
         SYNC_LEASE_SECONDS="3",
-        LOG_LEVEL="WARNING",
     )
-    return env
 
 
 def _sync(env, cwd, *args) -> subprocess.Popen:
-    return subprocess.Popen(
-        [BUGTRACKER, "--json", "sync", "--source", "zendesk", *args],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_entry_point("bugtracker", "--json", "sync", "--source", "zendesk", *args, cwd=cwd, env=env)
 
 
 def _zendesk_ids(db: Path) -> list[int]:
     store = SqliteStore(db)
     try:
-        rows = store._read("SELECT record_id FROM records WHERE source_system = 'zendesk'")
-        return sorted(int(row[0]) for row in rows)
+        ids, cursor = [], None
+        while True:
+            page = store.list_records(source="zendesk", limit=500, cursor=cursor)
+            ids += [int(record.record_id) for record in page.records]
+            if (cursor := page.next_cursor) is None:
+                return sorted(ids)
     finally:
         store.close()
 
@@ -121,13 +109,9 @@ def test_two_concurrent_runs_one_pulls_one_skips(fake, tmp_path):
 def test_sync_command_prints_a_summary_and_a_second_run_is_idle(fake, tmp_path):
     fake.add_tickets(200)
     env = _env(fake, tmp_path / "bugs.db")
-    done = subprocess.run(
-        [BUGTRACKER, "sync"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
-    )
+    done = run_entry_point("bugtracker", "sync", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert "zendesk: fetched 200, inserted 200, updated 0, unchanged 0, failed 0" in done.stdout
-    again = subprocess.run(
-        [BUGTRACKER, "sync"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
-    )
+    again = run_entry_point("bugtracker", "sync", cwd=tmp_path, env=env)
     assert "zendesk: fetched 0, inserted 0, updated 0, unchanged 0, failed 0 (1 requests" in again.stdout
     assert fake.token not in done.stdout + done.stderr + again.stdout + again.stderr

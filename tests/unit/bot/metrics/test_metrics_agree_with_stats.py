@@ -59,9 +59,7 @@ def test_metrics_equal_store_counts(sqlite_store, metrics) -> None:
 
 def test_bugtracker_stats_json_shows_the_metrics_numbers(sqlite_store, metrics, monkeypatch, capsys) -> None:
     monkeypatch.setenv("BUGTRACKER_DB", sqlite_store.path)
-    for name in ("DYNAMODB_TABLE", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CHANNEL_ID"):
-        monkeypatch.delenv(name, raising=False)
-    assert cli.main(["--json", "stats"]) == 0
+    assert cli.execute(["--json", "stats"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert stats["total"] == metrics["bugtracker_bugs"][()]
     assert stats["deleted"] == metrics["bugtracker_bugs_deleted"][()]
