@@ -131,8 +131,10 @@ def build_metrics_server(config: Config, store: BugStore, bot: BotStatusLike) ->
     )
 
 
-def build_slack_app(config: SlackConfig, store: BugStore) -> tuple[App, Intake]:
+def build_slack_app(
+    config: SlackConfig, store: BugStore, suggester: Suggester | None = None
+) -> tuple[App, Intake]:
     """The Bolt app with its listeners, on a WebClient built here."""
     from bot.slack.app import build_app
 
-    return build_app(config, store, build_slack_client(config))
+    return build_app(config, store, build_slack_client(config), suggester)

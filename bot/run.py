@@ -11,13 +11,16 @@ import logging
 import signal
 import sys
 import threading
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import bootstrap
 from bot.config import Config, ConfigError, load_config, load_env_file
 from bot.logging_setup import configure_for
 from storage.errors import BugTrackerError
 from storage.store import BugStore
+
+if TYPE_CHECKING:
+    from bot.suggest.service import Suggester
 
 log = logging.getLogger("bot")
 
@@ -85,6 +88,8 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
         # check, not init: on AWS the table is Terraform's and the bot's role may not create tables
         # (the SQLite store creates its schema on first use either way).
         store.check()
+        # every write from here on (intake, sync, links) keeps the suggestion index current
+        store, suggester = bootstrap.build_suggester(store)
         status = BotStatus()
         started = start_background_services(config, store, status)
     except BugTrackerError as exc:
@@ -96,19 +101,23 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
             log.info(
                 "mode: Slack Socket Mode, channels %s; store: %s", config.slack.channel_ids, store.description
             )
-            return run_slack(config, store, status)
+            return run_slack(config, store, status, suggester)
         status.mode = "console"
         log.info("mode: console (no Slack tokens set); store: %s; %s", store.description, SWITCH_TO_SLACK)
         from bot.slack.console import run_console
 
         return run_console(
-            store, stdin or sys.stdin, stdout or sys.stdout, store_description=store.description
+            store,
+            stdin or sys.stdin,
+            stdout or sys.stdout,
+            store_description=store.description,
+            suggester=suggester,
         )
     finally:
         _stop_all(started)
 
 
-def run_slack(config: Config, store: BugStore, status: BotStatus) -> int:
+def run_slack(config: Config, store: BugStore, status: BotStatus, suggester: Suggester | None = None) -> int:
     """Connect over Socket Mode and serve until SIGTERM / SIGINT."""
     from bot.slack.socket_mode import start_socket_mode
 
@@ -116,8 +125,8 @@ def run_slack(config: Config, store: BugStore, status: BotStatus) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    app, intake = bootstrap.build_slack_app(config.slack, store)
-    handler = start_socket_mode(app, config.slack, intake)
+    app, intake = bootstrap.build_slack_app(config.slack, store, suggester)
+    handler = start_socket_mode(app, config.slack, intake, suggester)
     status.handler = handler
     try:
         stop.wait()

@@ -15,8 +15,11 @@ from bot.config import SlackConfig
 from bot.metrics.registry import ERRORS
 from bot.slack.intake import Intake
 from bot.slack.listeners import commands as command_listeners
+from bot.slack.listeners import link_modal as link_modal_listeners
 from bot.slack.listeners import messages as message_listeners
+from bot.slack.listeners import suggestions as suggestion_listeners
 from bot.slack.permissions import LinkerCheck
+from bot.suggest.service import Suggester
 from storage.store import BugStore
 
 log = logging.getLogger(__name__)
@@ -26,7 +29,9 @@ ERROR_LINE = (
 )
 
 
-def build_app(config: SlackConfig, store: BugStore, client: WebClient) -> tuple[App, Intake]:
+def build_app(
+    config: SlackConfig, store: BugStore, client: WebClient, suggester: Suggester | None = None
+) -> tuple[App, Intake]:
     app = App(client=client, logger=logging.getLogger("bot.slack"))
     identity = client.auth_test()
     intake = Intake(
@@ -35,13 +40,17 @@ def build_app(config: SlackConfig, store: BugStore, client: WebClient) -> tuple[
         may_link=LinkerCheck(client, config.linkers),
         thread_replies=config.thread_replies,
     )
-    register_listeners(app, store, intake, config)
+    register_listeners(app, store, intake, config, suggester)
     return app, intake
 
 
-def register_listeners(app: App, store: BugStore, intake: Intake, config: SlackConfig) -> None:
-    message_listeners.register(app, intake, config.channel_ids)
+def register_listeners(
+    app: App, store: BugStore, intake: Intake, config: SlackConfig, suggester: Suggester | None = None
+) -> None:
+    message_listeners.register(app, intake, config.channel_ids, suggester)
     command_listeners.register(app, store, intake.may_link)
+    suggestion_listeners.register(app, store, intake.may_link)
+    link_modal_listeners.register(app, intake, config.channel_ids, intake.may_link, suggester)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:

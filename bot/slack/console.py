@@ -13,6 +13,8 @@ from bot.slack.blocks import build_intake_reply
 from bot.slack.intake import Intake
 from bot.slack.mrkdwn import printable
 from bot.slack.slash import dispatch
+from bot.slack.suggestion_blocks import suggestion_text
+from bot.suggest.service import Suggester
 from storage.store import BugStore
 
 CONSOLE_CHANNEL = "CCONSOLE"
@@ -25,8 +27,9 @@ BANNER = (
 
 
 class Console:
-    def __init__(self, store: BugStore, user: str | None = None) -> None:
+    def __init__(self, store: BugStore, user: str | None = None, suggester: Suggester | None = None) -> None:
         self.store = store
+        self.suggester = suggester
         self.user = user or f"console:{getpass.getuser()}"
         self.intake = Intake(store)
         self._last_ts = 0.0
@@ -46,11 +49,22 @@ class Console:
         message = {"type": "message", "user": self.user, "text": line, "ts": self._next_ts()}
         result = self.intake.ingest_message(message, CONSOLE_CHANNEL)
         EVENTS_HANDLED.labels(result.kind).inc()
-        return f"bot (in thread): {printable(build_intake_reply(result).text)}"
+        answer = f"bot (in thread): {printable(build_intake_reply(result).text)}"
+        if self.suggester is not None and result.ticket_id == result.home_id:
+            suggestions = self.suggester.suggest_for_id(result.home_id)
+            if suggestions:  # the buttons of Slack, as the commands to type
+                answer += "\n" + printable(suggestion_text(result.home_id, suggestions))
+        return answer
 
 
-def run_console(store: BugStore, stdin: TextIO, stdout: TextIO, store_description: str = "") -> int:
-    console = Console(store)
+def run_console(
+    store: BugStore,
+    stdin: TextIO,
+    stdout: TextIO,
+    store_description: str = "",
+    suggester: Suggester | None = None,
+) -> int:
+    console = Console(store, suggester=suggester)
     print(BANNER.format(store=store_description or store.description), file=stdout, flush=True)
     interactive = stdin.isatty()
     while True:

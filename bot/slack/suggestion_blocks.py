@@ -1,15 +1,25 @@
 """Block Kit for suggested links: the suggestions under a report's thread reply, what the reply becomes once
-someone picks one, and the "Link to ticket…" modal. Pure functions; outside text (titles) is escaped and
-bounded to Slack's limits; plain_text where a person's words are shown as they are."""
+someone picks one, and the "Link to ticket…" modal. Pure functions; every outside string (titles, states)
+goes through bot/slack/mrkdwn.py (escaped, bounded to Slack's limits, links only around our record URLs)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from bot.slack.mrkdwn import (
+    Block,
+    bold,
+    button,
+    context,
+    escape,
+    link,
+    mrkdwn_text,
+    plain_text,
+    printable,
+    truncate_plain,
+)
 from bot.suggest.service import Suggestion
-
-Block = dict[str, Any]
 
 LINK_ACTION_PREFIX = "suggest_link_"  # + position: action ids are unique within a message
 NONE_ACTION = "suggest_none"
@@ -20,70 +30,47 @@ CHOICE_BLOCK, CHOICE_ACTION = "suggested", "choice"
 TICKET_BLOCK, TICKET_ACTION = "ticket", "ticket_id"
 SYSTEM_NAMES = {"slack": "Slack report", "zendesk": "Zendesk", "shortcut": "Shortcut"}
 TITLE_SHOWN = 150
+TEXT_HEAD = "Possibly the same bug as:"
 PLAIN_LIMIT = 75  # button texts and option texts
 
 
-def escape(text: str) -> str:
-    """mrkdwn: `&`, `<`, `>` as entities, so outside text can neither ping nor make a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _plain(text: str, limit: int = PLAIN_LIMIT) -> Block:
-    return {"type": "plain_text", "text": _clip(text, limit) or " ", "emoji": False}
+    return plain_text(text, limit)
 
 
 def _describe(suggestion: Suggestion) -> str:
-    title = escape(_clip(suggestion.title or "(no title)", TITLE_SHOWN))
-    shown = f"<{suggestion.url}|{title}>" if suggestion.url else title
+    title = truncate_plain(suggestion.title or "(no title)", TITLE_SHOWN)
     facts = [SYSTEM_NAMES.get(suggestion.source_system, suggestion.source_system)]
     if suggestion.state:
-        facts.append(escape(_clip(suggestion.state, 40)))
+        facts.append(truncate_plain(suggestion.state, 40))
     if suggestion.record_id != suggestion.ticket_id:
         facts.append(f"{suggestion.record_id}, linked to {suggestion.ticket_id}")
-    return f"*{suggestion.ticket_id}* {shown}\n_{' · '.join(facts)}_"
+    return f"{bold(suggestion.ticket_id)} {link(suggestion.url, title)}\n_{escape(' · '.join(facts))}_"
 
 
 def suggestion_blocks(report_id: str, suggestions: list[Suggestion]) -> list[Block]:
     """Up to 3 suggestions, each with its "Link to …" button, and "None of these"."""
     if not suggestions:
         return []
-    blocks: list[Block] = [
-        {
-            "type": "context",
-            "block_id": f"{BLOCK_PREFIX}-head",
-            "elements": [{"type": "mrkdwn", "text": "*Possibly the same bug as:*"}],
-        }
-    ]
+    blocks: list[Block] = [{**context(bold(TEXT_HEAD)), "block_id": f"{BLOCK_PREFIX}-head"}]
     for position, suggestion in enumerate(suggestions[:3]):
         blocks.append(
             {
                 "type": "section",
                 "block_id": f"{BLOCK_PREFIX}-{position}",
-                "text": {"type": "mrkdwn", "text": _describe(suggestion)[:3000]},
-                "accessory": {
-                    "type": "button",
-                    "action_id": f"{LINK_ACTION_PREFIX}{position}",
-                    "text": _plain(f"Link to {suggestion.ticket_id}"),
-                    "value": f"{report_id} {suggestion.ticket_id}",
-                },
+                "text": mrkdwn_text(_describe(suggestion)),
+                "accessory": button(
+                    f"{LINK_ACTION_PREFIX}{position}",
+                    f"Link to {suggestion.ticket_id}",
+                    f"{report_id} {suggestion.ticket_id}",
+                ),
             }
         )
     blocks.append(
         {
             "type": "actions",
             "block_id": f"{BLOCK_PREFIX}-actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": NONE_ACTION,
-                    "text": _plain("None of these"),
-                    "value": report_id,
-                }
-            ],
+            "elements": [button(NONE_ACTION, "None of these", report_id)],
         }
     )
     return blocks
@@ -93,12 +80,13 @@ def suggestion_text(report_id: str, suggestions: list[Suggestion]) -> str:
     """The same suggestions as plain text, with the command to type (the console; notifications)."""
     if not suggestions:
         return ""
-    lines = ["Possibly the same bug as:"]
+    lines = [TEXT_HEAD]
     for suggestion in suggestions[:3]:
         system = SYSTEM_NAMES.get(suggestion.source_system, suggestion.source_system)
         state = f", {suggestion.state}" if suggestion.state else ""
         lines.append(
-            f"  {suggestion.ticket_id} {_clip(suggestion.title, TITLE_SHOWN)} ({system}{state})"
+            f"  {suggestion.ticket_id} {truncate_plain(printable(suggestion.title), TITLE_SHOWN)}"
+            f" ({system}{state})"
             f"  ->  /bug link {report_id} {suggestion.ticket_id}"
         )
     return "\n".join(lines)
@@ -107,15 +95,27 @@ def suggestion_text(report_id: str, suggestions: list[Suggestion]) -> str:
 def without_suggestions(blocks: list[Block], note: str) -> list[Block]:
     """A reply's blocks with the suggestions taken out and one line saying what happened instead."""
     kept = [block for block in blocks or [] if not str(block.get("block_id", "")).startswith(BLOCK_PREFIX)]
-    return [*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": note[:3000]}]}][:50]
+    return [*kept, context(note)][:50]
+
+
+def text_without_suggestions(text: str, note: str) -> str:
+    """A reply's plain text with the suggestion lines taken out and the note added."""
+    kept = (text or "").split(f"\n{TEXT_HEAD}")[0]
+    return f"{kept}\n{note}"[:3000]
+
+
+def _mention(user: str) -> str:
+    """A mention of the Slack user id Slack itself gave us (U…/W…); anything else is shown escaped."""
+    return f"<@{user}>" if user[:1] in "UW" and user.isalnum() else escape(user)
 
 
 def linked_note(user: str, report_id: str, target: str) -> str:
-    return f"<@{user}> linked {report_id} to *{target}*."
+    """mrkdwn: who linked the report to what."""
+    return f"{_mention(user)} linked {escape(report_id)} to {bold(target)}."
 
 
 def dismissed_note(user: str) -> str:
-    return f"<@{user}> marked the suggestions as none of these."
+    return f"{_mention(user)} marked the suggestions as none of these."
 
 
 def link_modal(
@@ -125,10 +125,9 @@ def link_modal(
     blocks: list[Block] = [
         {
             "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": f"*{report_id}*\n{escape(_clip(title or '(no text)', TITLE_SHOWN))}",
-            },
+            "text": mrkdwn_text(
+                f"{bold(report_id)}\n{escape(truncate_plain(title or '(no text)', TITLE_SHOWN))}"
+            ),
         }
     ]
     if suggestions:

@@ -6,9 +6,10 @@ Shortcut stories (state type not done, not deleted) and Slack reports still unde
 duplicates; only recent ones are suggested, see `Suggester`).
 
 bm25s has no incremental insert, so the entries (a dict) change at once and the BM25 matrix is rebuilt from
-memory in a background thread, coalescing bursts (a sync page is one rebuild). Until a rebuild lands, a
-query masks out entries that closed, moved or were deleted and takes each entry's place from the live dict;
-a brand-new title becomes searchable with the next rebuild (about 0.1 s at 10,000 records).
+memory in a background thread, coalescing bursts (a sync page is one rebuild, about 0.1 s at 10,000
+records). Until a rebuild lands, a query skips entries that closed, moved or were deleted, takes each
+entry's place from the live dict, and scores the entries added or retitled since the build one by one with
+the same BM25 formula and corpus statistics: a report is searchable the moment it is stored.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from storage.model import BugRecord
 log = logging.getLogger(__name__)
 
 K1, B = 1.5, 0.75  # bm25s' defaults (Lucene's BM25)
+MAX_PENDING_SCORED = 2_000  # beyond this many unbuilt entries (a big sync page), wait for the rebuild
 
 
 @dataclass(frozen=True)
@@ -57,30 +59,45 @@ def is_candidate(record: BugRecord) -> bool:
     return record.state_type != "done"
 
 
-class _Built:
-    """One immutable BM25 matrix over a snapshot of the entries, with what normalising a score needs."""
+class _Stats:
+    """Corpus statistics BM25 needs (size, average length, document frequencies), and the score itself
+    (Lucene's BM25, as bm25s computes it) for a document outside the matrix."""
 
-    def __init__(self, entries: list[Entry]) -> None:
-        self.keys = [entry.key for entry in entries]
-        self.titles = {entry.key: entry.title for entry in entries}
-        corpus = [words_of(entry.title) or [""] for entry in entries]
-        self.retriever = bm25s.BM25(k1=K1, b=B)
-        self.retriever.index(corpus, show_progress=False)
+    def __init__(self, corpus: list[list[str]]) -> None:
         self.size = len(corpus)
         self.avg_length = sum(len(words) for words in corpus) / max(self.size, 1)
         self.document_frequency = Counter(word for words in corpus for word in set(words))
 
     def idf(self, word: str) -> float:
-        found = self.document_frequency.get(word, 0)
-        return math.log(1 + (self.size - found + 0.5) / (found + 0.5))
+        """Lucene's idf; a word no title has counts as the rarest one (df 1), so that in a small index the
+        words of a report that no ticket uses do not outweigh the ones it shares."""
+        found = max(self.document_frequency.get(word, 0), 1)
+        return math.log(1 + (max(self.size, found) - found + 0.5) / (found + 0.5))
+
+    def _term(self, word: str, count: int, length: int) -> float:
+        length_norm = K1 * (1 - B + B * length / max(self.avg_length, 1e-9))
+        return self.idf(word) * count * (K1 + 1) / (count + length_norm)
+
+    def score(self, query: list[str], document: list[str]) -> float:
+        counts = Counter(document)
+        return sum(self._term(word, counts[word], len(document)) for word in query if word in counts)
 
     def best_possible(self, words: list[str]) -> float:
         """The score of a document that is exactly the query: the scale that turns a score into 0..1."""
-        length_norm = K1 * (1 - B + B * len(words) / max(self.avg_length, 1e-9))
-        counts = Counter(words)
-        return sum(
-            self.idf(word) * count * (K1 + 1) / (count + length_norm) for word, count in counts.items()
-        )
+        return sum(self._term(word, count, len(words)) for word, count in Counter(words).items())
+
+
+class _Built:
+    """One immutable BM25 matrix over a snapshot of the entries."""
+
+    def __init__(self, entries: list[Entry], version: int) -> None:
+        self.version = version  # the change counter the snapshot was taken at
+        self.keys = [entry.key for entry in entries]
+        self.titles = {entry.key: entry.title for entry in entries}
+        corpus = [words_of(entry.title) or [""] for entry in entries]
+        self.stats = _Stats(corpus)
+        self.retriever = bm25s.BM25(k1=K1, b=B)
+        self.retriever.index(corpus, show_progress=False)
 
 
 class TitleIndex:
@@ -88,6 +105,9 @@ class TitleIndex:
         self._entries: dict[str, Entry] = {}
         self._lock = threading.Lock()
         self._built: _Built | None = None
+        self._version = 0  # counts changes
+        # entries added or retitled since the matrix was built: scored one by one until the next rebuild
+        self._pending: dict[str, tuple[int, Entry, list[str]]] = {}
         self._dirty = threading.Event()
         self._idle = threading.Event()
         self._idle.set()
@@ -112,10 +132,15 @@ class TitleIndex:
                         state=record.state,
                         url=record.url,
                     )
-                    if self._entries.get(key) != entry:
+                    before = self._entries.get(key)
+                    if before != entry:
                         self._entries[key] = entry
+                        self._version += 1
+                        if before is None or before.title != entry.title:
+                            self._pending[key] = (self._version, entry, words_of(entry.title))
                         changed = True
                 elif self._entries.pop(key, None) is not None:
+                    self._pending.pop(key, None)
                     changed = True
         if changed:
             self._schedule()
@@ -130,8 +155,11 @@ class TitleIndex:
         """Rebuild the BM25 matrix from the entries now (the background thread calls this)."""
         self._dirty.clear()
         with self._lock:
-            entries = list(self._entries.values())
-        self._built = _Built(entries) if entries else None
+            entries, version = list(self._entries.values()), self._version
+        built = _Built(entries, version) if entries else None
+        with self._lock:
+            self._built = built
+            self._pending = {key: item for key, item in self._pending.items() if item[0] > version}
 
     def flush(self, timeout: float = 10.0) -> None:
         """Make every applied change searchable before returning (start-up, tests, benchmarks)."""
@@ -167,23 +195,36 @@ class TitleIndex:
     ) -> list[Hit]:
         """The best entries for `text`, at most one per ticket (location), best first, score >= min_score;
         `accept` leaves entries out (the report itself, where it lives, old Slack reports)."""
-        built = self._built
+        with self._lock:
+            built, pending = self._built, list(self._pending.values())
         words = words_of(text)
-        known = [word for word in words if word in built.retriever.vocab_dict] if built else []
-        if not known:
+        if not words:
             return []
-        scores = built.retriever.get_scores(known)
-        scale = built.best_possible(words)
-        order = np.argsort(-scores)
+        # nothing built yet: the pending entries are the whole corpus
+        stats = built.stats if built is not None else _Stats([document for _, _, document in pending])
+        scale = stats.best_possible(words) or 1.0
+        scored: list[tuple[float, Entry | None, str]] = []  # (score, pending entry or None, key)
+        known = [word for word in words if word in built.retriever.vocab_dict] if built else []
+        if known:
+            scores = built.retriever.get_scores(known)
+            for position in np.argsort(-scores)[: max(limit * 10, 50)]:
+                score = float(scores[position]) / scale
+                if score < min_score:
+                    break
+                scored.append((score, None, built.keys[position]))
+        if len(pending) <= MAX_PENDING_SCORED:
+            for _, entry, document in pending:
+                score = stats.score(words, document) / scale
+                if score >= min_score:
+                    scored.append((score, entry, entry.key))
+        scored.sort(key=lambda item: -item[0])
         hits: dict[str, Hit] = {}
-        for position in order[: max(limit * 10, 50)]:
-            score = float(scores[position]) / scale
-            if score < min_score:
-                break
-            key = built.keys[position]
+        for score, pending_entry, key in scored:
             entry = self._entries.get(key)
-            if entry is None or entry.title != built.titles[key]:  # closed, moved away, deleted, retitled
+            if entry is None:  # closed, moved away, deleted
                 continue
+            if pending_entry is None and entry.title != built.titles.get(key):
+                continue  # retitled since the build: its pending copy is scored instead
             if accept is not None and not accept(entry):
                 continue
             if entry.location not in hits:

@@ -62,10 +62,12 @@ class Suggester:
         self.limit = limit
         self.min_score = min_score
         self.duplicate_days = duplicate_days
+        self.store: BugStore | None = None  # the (observed) store it loaded from
 
     def load(self, store: BugStore) -> int:
         """Read the open records' titles once (start-up), from the store's source index; returns the count."""
         started = time.monotonic()
+        self.store = store
         since = self._duplicate_cutoff()
         for source, since_at in (("zendesk", None), ("shortcut", None), ("slack", since)):
             cursor = None
@@ -88,6 +90,13 @@ class Suggester:
         if report.location != report.home_id:
             return []
         return self.suggest_text(report.title, exclude=report.home_id)
+
+    def suggest_for_id(self, report_id: str) -> list[Suggestion]:
+        """`suggest_for` the stored Slack report `SL-<ts>` (one read of that record)."""
+        if self.store is None or not report_id.startswith("SL-"):
+            return []
+        report = self.store.get_record("slack", report_id.removeprefix("SL-"))
+        return self.suggest_for(report) if report is not None and not report.deleted else []
 
     def suggest_text(self, text: str, exclude: str | None = None) -> list[Suggestion]:
         cutoff = self._duplicate_cutoff()

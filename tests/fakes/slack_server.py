@@ -2,8 +2,12 @@
 
 Speaks the real wire format so that the real WebClient and the real SocketModeHandler talk to it:
 `apps.connections.open` hands out this server's ws:// URL, every connection gets a `hello`, envelopes
-(`events_api`, `slash_commands`) are pushed and their acks recorded; `response_url` POSTs land in
-`responses`, `chat.postMessage` calls in `posts`.
+(`events_api`, `slash_commands`, `interactive`: block_actions, message_action, view_submission) are pushed
+and their acks recorded; `response_url` POSTs land in `responses`, `chat.postMessage` calls in `posts`,
+`chat.update` in `updates`, `chat.postEphemeral` in `ephemerals`, `views.open` in `views`.
+
+Not kinder than Slack: `views.open` needs a trigger_id this fake handed out less than 3 s ago, `chat.update`
+needs a message the bot posted, and blocks over Slack's limits are refused with `invalid_blocks`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ class FakeSlack:
         self.acks: dict[str, dict[str, Any]] = {}  # envelope_id -> ack
         self.calls: list[str] = []  # Web API method names, in order
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> top-level messages
+        self.updates: list[dict[str, Any]] = []  # chat.update arguments
+        self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral arguments
+        self.views: list[dict[str, Any]] = []  # views.open arguments, "view" decoded
+        self.bot_messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> what the bot posted
+        self._triggers: dict[str, float] = {}  # trigger_id -> when it was handed out
         self.groups = groups or {}
         self.connections: list[ServerConnection] = []
         self.connected_total = 0
@@ -163,6 +172,91 @@ class FakeSlack:
         )
         return envelope_id
 
+    # -- interactivity (Socket Mode "interactive" envelopes) ------------------------------------------
+    def _trigger(self) -> str:
+        trigger = f"{next(self._ids)}.{int(time.time())}.fake{next(self._ids)}"
+        self._triggers[trigger] = time.monotonic()
+        return trigger
+
+    def _interactive(self, payload: dict[str, Any]) -> str:
+        envelope_id = f"env-{next(self._ids)}"
+        payload = {
+            "token": "fake",
+            "team": {"id": "T0FAKE", "domain": "fake-workspace"},
+            "api_app_id": "A0FAKE",
+            "is_enterprise_install": False,
+            "enterprise": None,
+            **payload,
+        }
+        if payload["type"] != "view_submission":
+            payload["response_url"] = f"{self.api_url.removesuffix('/api/')}/respond/{envelope_id}"
+        envelope = {"envelope_id": envelope_id, "payload": payload, "type": "interactive"}
+        self._send({**envelope, "accepts_response_payload": payload["type"] == "view_submission"})
+        return envelope_id
+
+    @staticmethod
+    def _user(user: str) -> dict[str, Any]:
+        return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0FAKE"}
+
+    def push_block_action(self, channel: str, message: dict[str, Any], action_id: str, user: str) -> str:
+        """A person presses the button `action_id` in `message` (as the bot posted it)."""
+        for block in message.get("blocks") or []:
+            elements = [block.get("accessory")] if block.get("accessory") else block.get("elements") or []
+            for element in elements:
+                if element and element.get("action_id") == action_id:
+                    action = {**element, "block_id": block.get("block_id"), "action_ts": self.next_ts()}
+                    break
+            else:
+                continue
+            break
+        else:
+            raise AssertionError(f"no element {action_id!r} in the message")
+        return self._interactive(
+            {
+                "type": "block_actions",
+                "user": self._user(user),
+                "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
+                              "is_ephemeral": False, "thread_ts": message.get("thread_ts")},
+                "trigger_id": self._trigger(),
+                "channel": {"id": channel, "name": "bugs"},
+                "message": {**message, "type": "message"},
+                "state": {"values": {}},
+                "actions": [action],
+            }
+        )  # fmt: skip
+
+    def push_message_action(self, channel: str, message: dict[str, Any], callback_id: str, user: str) -> str:
+        """A person picks the message shortcut `callback_id` on `message`."""
+        return self._interactive(
+            {
+                "type": "message_action",
+                "callback_id": callback_id,
+                "trigger_id": self._trigger(),
+                "action_ts": self.next_ts(),
+                "user": self._user(user),
+                "channel": {"id": channel, "name": "bugs"},
+                "message_ts": message["ts"],
+                "message": {"type": "message", **message},
+            }
+        )
+
+    def push_view_submission(self, opened: dict[str, Any], values: dict[str, Any], user: str) -> str:
+        """A person submits the modal `opened` (an entry of `views`) with `values` as Slack's state.values."""
+        view = {**opened["view"], "id": opened["view_id"], "team_id": "T0FAKE", "state": {"values": values},
+                "hash": f"hash-{next(self._ids)}"}  # fmt: skip
+        return self._interactive(
+            {"type": "view_submission", "user": self._user(user), "trigger_id": self._trigger(),
+             "view": view, "response_urls": []}
+        )  # fmt: skip
+
+    def thread_of(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """The bot's messages in a thread, as they are now (after chat.update)."""
+        return [
+            m
+            for (c, _), m in sorted(self.bot_messages.items())
+            if c == channel and m.get("thread_ts") == thread_ts
+        ]
+
     def response_to(self, envelope_id: str) -> dict[str, Any] | None:
         return next((r for r in self.responses if r["_path"].endswith(f"/{envelope_id}")), None)
 
@@ -203,10 +297,17 @@ class FakeSlack:
                     "user_id": BOT_USER_ID, "bot_id": "B0BOT"}  # fmt: skip
         if method == "apps.connections.open":
             return {"ok": True, "url": self.ws_url}
+        if method in ("chat.postMessage", "chat.update", "views.open") and (problem := _block_problem(args)):
+            return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
         if method == "chat.postMessage":
             ts = self.next_ts()
             with self._changed:
                 self.posts.append(args)
+                self.bot_messages[(args.get("channel"), ts)] = {
+                    "type": "message", "user": BOT_USER_ID, "bot_id": "B0BOT", "ts": ts,
+                    "thread_ts": args.get("thread_ts"), "text": args.get("text"),
+                    "blocks": _decoded(args, "blocks"),
+                }  # fmt: skip
                 self._changed.notify_all()
             return {
                 "ok": True,
@@ -214,6 +315,38 @@ class FakeSlack:
                 "ts": ts,
                 "message": {"text": args.get("text")},
             }
+        if method == "chat.update":
+            key = (args.get("channel"), args.get("ts"))
+            with self._changed:
+                if key not in self.bot_messages:
+                    return {"ok": False, "error": "message_not_found"}
+                self.updates.append(args)
+                self.bot_messages[key].update(text=args.get("text"), blocks=_decoded(args, "blocks"))
+                self._changed.notify_all()
+            return {"ok": True, "channel": key[0], "ts": key[1], "text": args.get("text")}
+        if method == "chat.postEphemeral":
+            with self._changed:
+                self.ephemerals.append(args)
+                self._changed.notify_all()
+            return {"ok": True, "message_ts": self.next_ts()}
+        if method == "views.open":
+            issued = self._triggers.pop(args.get("trigger_id"), None)
+            if issued is None:
+                return {"ok": False, "error": "invalid_trigger_id"}
+            if time.monotonic() - issued > 3:
+                return {"ok": False, "error": "expired_trigger_id"}
+            view = _decoded(args, "view") or {}
+            if len(view.get("blocks") or []) > 100 or len((view.get("title") or {}).get("text", "")) > 24:
+                return {"ok": False, "error": "invalid_arguments"}
+            view_id = f"V{next(self._ids):08d}"
+            with self._changed:
+                self.views.append({**args, "view": view, "view_id": view_id})
+                self._changed.notify_all()
+            return {"ok": True, "view": {**view, "id": view_id}}
+        if method == "conversations.replies":
+            channel, ts = args.get("channel"), args.get("ts")
+            parent = [m for m in self.history.get(channel, []) if m["ts"] == ts]
+            return {"ok": True, "messages": parent + self.thread_of(channel, ts), "has_more": False}
         if method == "conversations.history":
             oldest = float(args.get("oldest") or 0)
             found = [m for m in self.history.get(args.get("channel"), []) if float(m["ts"]) > oldest]
@@ -260,3 +393,36 @@ class FakeSlack:
                 pass
 
         return Handler
+
+
+def _decoded(args: dict[str, Any], name: str) -> Any:
+    value = args.get(name)
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _block_problem(args: dict[str, Any]) -> str | None:
+    """The first way the blocks break Slack's documented limits, or None."""
+    blocks = _decoded(args, "blocks") or (_decoded(args, "view") or {}).get("blocks") or []
+    if len(blocks) > (100 if "view" in args else 50):
+        return "too many blocks"
+    action_ids: set[str] = set()
+    for block in blocks:
+        text = (block.get("text") or {}).get("text") or ""
+        if block.get("type") == "section" and len(text) > 3000:
+            return "section text over 3000"
+        elements = (
+            list(block.get("elements") or []) + [block.get("accessory") or {}] + [block.get("element") or {}]
+        )
+        for element in elements:
+            button = element if element.get("type") == "button" else None
+            if button and (len(button["text"]["text"]) > 75 or len(button.get("value") or "") > 2000):
+                return "button text over 75 or value over 2000"
+            action_id = element.get("action_id")
+            if action_id:
+                if action_id in action_ids or len(action_id) > 255:
+                    return f"action_id {action_id} repeated or too long"
+                action_ids.add(action_id)
+            for option in element.get("options") or []:
+                if len(option["text"]["text"]) > 75:
+                    return "option text over 75"
+    return None

@@ -9,11 +9,13 @@ from slack_sdk import WebClient
 
 from adapters import slack
 from bot.metrics.registry import EVENTS_HANDLED
-from bot.slack.blocks import build_intake_reply
+from bot.slack.blocks import Reply, build_intake_reply
 from bot.slack.intake import Intake, IntakeResult
+from bot.slack.suggestion_blocks import suggestion_blocks, suggestion_text
+from bot.suggest.service import Suggester
 
 
-def register(app: App, intake: Intake, channels: tuple[str, ...]) -> None:
+def register(app: App, intake: Intake, channels: tuple[str, ...], suggester: Suggester | None = None) -> None:
     # One listener for every message subtype: app.message() would not see edits and deletes.
     @app.event("message")
     def on_message(event: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -23,7 +25,7 @@ def register(app: App, intake: Intake, channels: tuple[str, ...]) -> None:
         result = route(intake, event, channel, context.get("bot_user_id"))
         if result is not None:
             EVENTS_HANDLED.labels(result.kind).inc()
-            post_reply(client, channel, result)
+            post_reply(client, channel, result, suggester)
 
 
 def route(
@@ -41,11 +43,20 @@ def route(
     return intake.ingest_message(event, channel)
 
 
-def post_reply(client: WebClient, channel: str, result: IntakeResult) -> None:
-    """Answer in the report's thread, only when the event earned an answer (see bot/slack/intake.py)."""
+def post_reply(
+    client: WebClient, channel: str, result: IntakeResult, suggester: Suggester | None = None
+) -> None:
+    """Answer in the report's thread, only when the event earned an answer (see bot/slack/intake.py).
+    A new report still under its own id also gets the tickets it resembles, each with a link button."""
     if not result.reply:
         return
     reply = build_intake_reply(result)
-    if reply.text:
+    text, blocks = reply.text, list(reply.blocks)
+    if suggester is not None and result.kind == "message" and result.ticket_id == result.home_id:
+        suggestions = suggester.suggest_for_id(result.home_id)
+        if suggestions:
+            text = f"{text}\n{suggestion_text(result.home_id, suggestions)}"
+            blocks += suggestion_blocks(result.home_id, suggestions)
+    if text:
         thread_ts = result.home_id.split("-", 1)[1]
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **reply.payload())
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **Reply(text, blocks).payload())

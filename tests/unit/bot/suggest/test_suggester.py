@@ -120,6 +120,19 @@ def test_the_background_rebuild_makes_new_titles_searchable(sqlite_store):
     assert ids(suggester.suggest_text("google calendar sync duplicates events")) == ["ZD-201"]
 
 
+def test_a_new_title_is_searchable_before_the_rebuild(sqlite_store):
+    index = TitleIndex()
+    index.apply([zendesk_record(n, title=f"Billing page shows old plan {n}") for n in range(1, 30)])
+    index.flush()
+    index.apply([zendesk_record(99, title="Webhook deliveries failing with timeout")])  # no flush
+    hits = index.search("webhook deliveries keep failing", limit=3, min_score=0.2)
+    assert [hit.entry.home_id for hit in hits] == ["ZD-99"]
+    index.flush()
+    assert [h.entry.home_id for h in index.search("webhook deliveries failing", limit=3, min_score=0.2)] == [
+        "ZD-99"
+    ]
+
+
 def test_an_observer_failure_never_loses_the_write(sqlite_store):
     def broken(records):
         raise RuntimeError("boom")

@@ -1,0 +1,137 @@
+"""The "Link to ticket…" message shortcut and its modal.
+
+The shortcut (on any message in a bug channel) stores the report first when it never was, checks that the
+person may link it, and opens the modal (views.open) with the top suggestions and a free ticket-id input.
+On submit, the id is checked before the modal closes (a bad or unknown id is an error in the modal, via
+response_action "errors"); then the report is linked and its thread reply updated (or one is posted).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from adapters import slack
+from bot.metrics.registry import EVENTS_HANDLED
+from bot.slack.intake import Intake
+from bot.slack.suggestion_blocks import (
+    MODAL_CALLBACK,
+    SHORTCUT_CALLBACK,
+    TICKET_BLOCK,
+    link_modal,
+    linked_note,
+    modal_choice,
+    text_without_suggestions,
+    without_suggestions,
+)
+from bot.suggest.linking import check_may_link, check_target, link_report, report_of
+from bot.suggest.service import Suggester
+from storage.errors import BugTrackerError, LinkRefused
+from storage.model import BugRecord
+
+log = logging.getLogger(__name__)
+
+
+def register(
+    app: App,
+    intake: Intake,
+    channels: tuple[str, ...],
+    may_link: Callable[[str], bool],
+    suggester: Suggester | None = None,
+) -> None:
+    store = intake.store
+
+    @app.shortcut(SHORTCUT_CALLBACK)
+    def on_shortcut(ack: Any, shortcut: dict[str, Any], client: WebClient, respond: Any) -> None:
+        ack()
+        EVENTS_HANDLED.labels("shortcut").inc()
+        user, channel = shortcut["user"]["id"], (shortcut.get("channel") or {}).get("id")
+        if channel not in channels:
+            respond(text="Link to ticket works on messages in the bug channel.", response_type="ephemeral")
+            return
+        try:
+            report = stored_report(intake, shortcut.get("message") or {}, channel)
+            check_may_link(report, user, may_link)
+            if report.location != report.home_id:
+                raise LinkRefused(
+                    f"{report.home_id} is already linked to {report.location}; "
+                    f"`/bug unlink {report.home_id}` first to link it elsewhere"
+                )
+        except BugTrackerError as exc:
+            respond(text=str(exc)[:3000], response_type="ephemeral")
+            return
+        suggestions = suggester.suggest_for(report) if suggester is not None else []
+        client.views_open(
+            trigger_id=shortcut["trigger_id"],
+            view=link_modal(report.home_id, report.title, suggestions, channel),
+        )
+
+    @app.view(MODAL_CALLBACK)
+    def on_submit(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any
+    ) -> None:
+        user = body["user"]["id"]
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        typed, picked = modal_choice(view)
+        try:  # checked before the modal closes: what is wrong shows in the modal
+            report = report_of(store, metadata.get("report") or "")
+            check_may_link(report, user, may_link)
+            if not (typed or picked):
+                raise LinkRefused("pick a suggested ticket or type a ticket id")
+            target = check_target(store, report, typed or picked or "")
+        except BugTrackerError as exc:
+            ack(response_action="errors", errors={TICKET_BLOCK: str(exc)[:150]})
+            return
+        ack()
+        EVENTS_HANDLED.labels("shortcut").inc()
+        channel = metadata.get("channel") or report.attributes.get("channel")
+        try:
+            result = link_report(store, report.home_id, target, user, may_link)
+        except BugTrackerError as exc:  # changed between the check and now (a race): say so
+            client.chat_postEphemeral(channel=channel, user=user, text=f"Not linked: {exc}"[:3000])
+            return
+        note = linked_note(user, report.home_id, result.resolved_target)
+        update_thread(client, channel, report.record_id, note, context.get("bot_user_id"))
+
+
+def stored_report(intake: Intake, message: dict[str, Any], channel: str) -> BugRecord:
+    """The report the shortcut was used on, stored first when it never was. On a thread reply: its report."""
+    if slack.is_thread_reply(message):
+        parent = intake.store.get_record("slack", message["thread_ts"])
+        if parent is None:
+            raise LinkRefused("use Link to ticket on the first message of the thread (the report)")
+        return parent
+    stored = intake.store.get_record("slack", message.get("ts") or "")
+    if stored is not None:
+        return stored
+    if not slack.is_person_message(message):
+        raise LinkRefused("Link to ticket works on a person's message, not on a bot's")
+    intake.ingest_message(message, channel)
+    stored = intake.store.get_record("slack", message["ts"])
+    assert stored is not None  # ingest stores it or raises
+    return stored
+
+
+def update_thread(
+    client: WebClient, channel: str, report_ts: str, note: str, bot_user_id: str | None
+) -> None:
+    """Change the bot's reply in the report's thread to say who linked what, or post one."""
+    replies = client.conversations_replies(channel=channel, ts=report_ts, limit=20).get("messages") or []
+    ours = next(
+        (m for m in replies if m.get("ts") != report_ts and m.get("user") == bot_user_id and bot_user_id),
+        None,
+    )
+    if ours is None:
+        client.chat_postMessage(channel=channel, thread_ts=report_ts, text=note)
+        return
+    client.chat_update(
+        channel=channel,
+        ts=ours["ts"],
+        text=text_without_suggestions(ours.get("text") or "", note),
+        blocks=without_suggestions(ours.get("blocks") or [], note),
+    )

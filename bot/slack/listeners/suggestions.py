@@ -1,0 +1,77 @@
+"""The buttons under a report's thread reply: "Link to ZD-…" and "None of these". Thin: ack at once, check
+and link through bot/suggest/linking.py, then change the reply (chat.update) to say who did what."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.metrics.registry import EVENTS_HANDLED
+from bot.slack.suggestion_blocks import (
+    LINK_ACTION_PREFIX,
+    NONE_ACTION,
+    dismissed_note,
+    linked_note,
+    text_without_suggestions,
+    without_suggestions,
+)
+from bot.suggest.linking import StaleSuggestion, check_may_link, link_report, report_of
+from storage.errors import BugTrackerError
+from storage.store import BugStore
+
+
+def register(app: App, store: BugStore, may_link: Callable[[str], bool]) -> None:
+    @app.action(re.compile(rf"^{LINK_ACTION_PREFIX}\d+$"))
+    def on_link(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any
+    ) -> None:
+        ack()  # within Slack's 3 s; the link and the update come after
+        EVENTS_HANDLED.labels("suggestion").inc()
+        user = body["user"]["id"]
+        report_id, _, target = (action.get("value") or "").partition(" ")
+        try:
+            result = link_report(store, report_id, target, user, may_link)
+        except StaleSuggestion as exc:
+            tell(respond, str(exc))
+            update_reply(client, body, f"{exc}")  # the buttons are stale for everyone: take them away
+            return
+        except BugTrackerError as exc:
+            tell(respond, f"Not linked: {exc}")
+            return
+        if result.already:  # pressed twice, or linked there another way meanwhile
+            tell(respond, f"{report_id} is already linked to {result.resolved_target}; nothing changed")
+            return
+        update_reply(client, body, linked_note(user, report_id, result.resolved_target))
+
+    @app.action(NONE_ACTION)
+    def on_none(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any
+    ) -> None:
+        ack()
+        EVENTS_HANDLED.labels("suggestion").inc()
+        user = body["user"]["id"]
+        try:
+            check_may_link(report_of(store, action.get("value") or ""), user, may_link)
+        except BugTrackerError as exc:
+            tell(respond, f"Suggestions kept: {exc}")
+            return
+        update_reply(client, body, dismissed_note(user))
+
+
+def tell(respond: Any, text: str) -> None:
+    """One line only the person who pressed sees."""
+    respond(text=text[:3000], response_type="ephemeral", replace_original=False)
+
+
+def update_reply(client: WebClient, body: dict[str, Any], note: str) -> None:
+    message = body.get("message") or {}
+    client.chat_update(
+        channel=body["channel"]["id"],
+        ts=message["ts"],
+        text=text_without_suggestions(message.get("text") or "", note),
+        blocks=without_suggestions(message.get("blocks") or [], note),
+    )

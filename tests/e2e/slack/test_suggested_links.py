@@ -1,0 +1,193 @@
+"""Suggested links and the "Link to ticket…" shortcut, end to end: the bot as a process with the real
+SocketModeHandler against the local fake Slack, which pushes block_actions, message_action and
+view_submission envelopes and serves chat.update, views.open and conversations.replies."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.slack.suggestion_blocks import NONE_ACTION, SHORTCUT_CALLBACK, TICKET_ACTION, TICKET_BLOCK
+from storage.model import now_timestamp
+from storage.sqlite import SqliteStore
+from tests.fakes.slack_server import FakeSlack
+from tests.support.builders import shortcut_record, zendesk_record
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[3]
+CHANNEL = "C0BUGS"
+AUTHOR, LINKER, OUTSIDER = "U0ALICE", "U0LINKER", "U0MALLORY"
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    store = SqliteStore(tmp_path / "bugs.db")
+    store.init()
+    now = now_timestamp()
+    store.upsert(zendesk_record(41002, title="iOS app crashes when opening the shopping cart"))
+    store.upsert(zendesk_record(41005, title="Export to CSV times out for large reports"))
+    store.upsert(zendesk_record(41003, title="Invoice PDF shows wrong VAT amount", status="solved"))
+    store.upsert(shortcut_record(7104, title="CSV export: stream rows instead of building in memory"))
+    store.upsert(zendesk_record(41030, title="Slow page load on the orders list", created_at=now))
+    store.close()
+    return tmp_path / "bugs.db"
+
+
+@pytest.fixture
+def bot(db_path):
+    with FakeSlack() as fake:
+        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_APP_TOKEN": "xapp-test-token"}
+        env.update(SLACK_CHANNEL_ID=CHANNEL, SLACK_API_URL=fake.api_url, BUGTRACKER_DB=str(db_path))
+        env.update(BUG_LINKERS=LINKER)
+        for name in ("DYNAMODB_TABLE", "METRICS_PORT", "ZENDESK_SUBDOMAIN", "SHORTCUT_API_TOKEN"):
+            env.pop(name, None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        try:
+            fake.wait_for(lambda: fake.connections, timeout=20)
+            yield fake, SqliteStore(db_path)
+        finally:
+            process.terminate()
+            output, _ = process.communicate(timeout=20)
+            assert "xoxb-test-token" not in output
+            assert "unexpected error" not in output and "Failed to run listener" not in output, output
+
+
+def reply_to(fake, message):
+    """The bot's reply in the message's thread as it is now (a copy: later updates do not change it)."""
+    return copy.deepcopy(fake.wait_for(lambda: fake.thread_of(CHANNEL, message["ts"]))[0])
+
+
+def buttons(reply):
+    found = {}
+    for block in reply.get("blocks") or []:
+        for element in [block.get("accessory")] + list(block.get("elements") or []):
+            if element and element.get("type") == "button":
+                found[element["text"]["text"]] = element["action_id"]
+    return found
+
+
+def ephemeral(fake, envelope):
+    """The one-line answer only the person sees (for a button: as a new message, the reply stays)."""
+    answer = fake.wait_for(lambda: fake.response_to(envelope))
+    assert answer["response_type"] == "ephemeral"
+    assert answer.get("replace_original", False) is False
+    return answer["text"]
+
+
+def test_a_report_like_an_open_ticket_gets_buttons_and_a_linker_links_it(bot):
+    fake, store = bot
+    message, _ = fake.post(CHANNEL, "the iOS app crashes as soon as you open the cart priority=High", AUTHOR)
+    reply = reply_to(fake, message)
+    assert "Link to ZD-41002" in buttons(reply) and "None of these" in buttons(reply)
+    assert f"/bug link SL-{message['ts']} ZD-41002" in reply["text"]  # notification text: the command
+
+    refused = fake.push_block_action(CHANNEL, reply, buttons(reply)["Link to ZD-41002"], OUTSIDER)
+    assert "may not link" in ephemeral(fake, refused)
+    assert store.get_record("slack", message["ts"]).ticket_id == f"SL-{message['ts']}"
+
+    pressed = fake.push_block_action(CHANNEL, reply, buttons(reply)["Link to ZD-41002"], LINKER)
+    fake.wait_for(lambda: pressed in fake.acks)
+    fake.wait_for(lambda: fake.updates)
+    assert store.get_record("slack", message["ts"]).ticket_id == "ZD-41002"
+    updated = reply_to(fake, message)
+    assert buttons(updated) == {}
+    assert f"<@{LINKER}> linked SL-{message['ts']} to *ZD-41002*" in str(updated["blocks"])
+    assert "Stored as" in updated["text"] and "/bug link" not in updated["text"].split("\n")[-1]
+
+    # the same (now stale) buttons pressed again: a clear answer, nothing changes
+    stale = fake.push_block_action(CHANNEL, reply, buttons(reply)["Link to ZD-41002"], LINKER)
+    assert f"SL-{message['ts']} is already linked to ZD-41002" in ephemeral(fake, stale)
+    assert store.get_record("slack", message["ts"]).ticket_id == "ZD-41002"
+
+
+def test_none_of_these_removes_the_suggestions_and_a_stale_button_says_so(bot):
+    fake, store = bot
+    message, _ = fake.post(CHANNEL, "CSV export of the big sales report times out", AUTHOR)
+    reply = reply_to(fake, message)
+    assert "Link to ZD-41005" in buttons(reply)
+
+    refused = fake.push_block_action(CHANNEL, reply, NONE_ACTION, OUTSIDER)
+    assert "may not link" in ephemeral(fake, refused)
+
+    fake.push_block_action(CHANNEL, reply, NONE_ACTION, AUTHOR)  # the author may, without BUG_LINKERS
+    fake.wait_for(lambda: fake.updates)
+    updated = reply_to(fake, message)
+    assert buttons(updated) == {} and "none of these" in str(updated["blocks"])
+    assert store.get_record("slack", message["ts"]).ticket_id == f"SL-{message['ts']}"
+
+    store.link(f"SL-{message['ts']}", "ZD-41030", "U0SOMEONE")  # linked elsewhere meanwhile
+    stale = fake.push_block_action(CHANNEL, reply, buttons(reply)["Link to ZD-41005"], LINKER)
+    assert "already linked to ZD-41030" in ephemeral(fake, stale)
+    assert store.get_record("slack", message["ts"]).ticket_id == "ZD-41030"
+
+
+def test_an_unrelated_report_gets_no_suggestions(bot):
+    fake, _ = bot
+    message, _ = fake.post(CHANNEL, "Favicon missing on the status page", AUTHOR)
+    reply = reply_to(fake, message)
+    assert buttons(reply) == {} and "Possibly" not in reply["text"]
+
+
+def test_the_shortcut_links_a_message_never_stored_and_checks_the_id(bot):
+    fake, store = bot
+    message = fake.message(
+        CHANNEL, "Export to CSV times out on large reports", AUTHOR
+    )  # no event: not stored
+    assert store.get_record("slack", message["ts"]) is None
+
+    refused = fake.push_message_action(CHANNEL, message, SHORTCUT_CALLBACK, OUTSIDER)
+    assert "may not link" in ephemeral(fake, refused) and fake.views == []
+    stored = store.get_record("slack", message["ts"])  # stored first, even when the person may not link
+    assert stored is not None and stored.ticket_id == f"SL-{message['ts']}"
+
+    fake.push_message_action(CHANNEL, message, SHORTCUT_CALLBACK, LINKER)
+    opened = fake.wait_for(lambda: fake.views)[0]
+    choices = [b for b in opened["view"]["blocks"] if b.get("block_id") == "suggested"]
+    assert "ZD-41005" in [option["value"] for option in choices[0]["element"]["options"]]
+
+    def submit(typed, user=LINKER):
+        values = {TICKET_BLOCK: {TICKET_ACTION: {"type": "plain_text_input", "value": typed}}}
+        envelope = fake.push_view_submission(opened, values, user)
+        return fake.wait_for(lambda: fake.acks.get(envelope))
+
+    bad = submit("JIRA-9")["payload"]
+    assert bad["response_action"] == "errors" and "not a ticket id" in bad["errors"][TICKET_BLOCK]
+    unknown = submit("ZD-999999")["payload"]
+    assert "ZD-999999 is not known here" in unknown["errors"][TICKET_BLOCK]
+    outsider = submit("ZD-41005", user=OUTSIDER)["payload"]
+    assert "may not link" in outsider["errors"][TICKET_BLOCK]
+    assert store.get_record("slack", message["ts"]).ticket_id == f"SL-{message['ts']}"
+
+    closed = submit("zd-41005")
+    assert not (closed.get("payload") or {}).get("errors")  # the modal closes
+    fake.wait_for(lambda: store.get_record("slack", message["ts"]).ticket_id == "ZD-41005")
+    note = fake.wait_for(lambda: fake.thread_of(CHANNEL, message["ts"]))[0]
+    assert f"<@{LINKER}> linked SL-{message['ts']} to *ZD-41005*" in note["text"]
+
+
+def test_the_shortcut_on_a_report_with_suggestions_updates_its_reply(bot):
+    fake, store = bot
+    message, _ = fake.post(CHANNEL, "iOS app crashes when I open the shopping cart", AUTHOR)
+    reply = reply_to(fake, message)
+    assert "Link to ZD-41002" in buttons(reply)
+
+    fake.push_message_action(CHANNEL, message, SHORTCUT_CALLBACK, AUTHOR)  # the author may link
+    opened = fake.wait_for(lambda: fake.views)[0]
+    values = {"suggested": {"choice": {"type": "radio_buttons", "selected_option": {"value": "ZD-41002"}}}}
+    fake.push_view_submission(opened, values, AUTHOR)
+    fake.wait_for(lambda: fake.updates)
+    assert store.get_record("slack", message["ts"]).ticket_id == "ZD-41002"
+    updated = reply_to(fake, message)
+    assert buttons(updated) == {} and f"<@{AUTHOR}> linked" in updated["text"]
+    assert len(fake.thread_of(CHANNEL, message["ts"])) == 1  # updated, not a second reply
+
+    again = fake.push_message_action(CHANNEL, message, SHORTCUT_CALLBACK, LINKER)
+    assert "already linked to ZD-41002" in ephemeral(fake, again)
