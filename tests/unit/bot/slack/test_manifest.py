@@ -1,0 +1,22 @@
+"""manifest.yml declares what the code listens to: the message shortcut and interactivity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.slack.suggestion_blocks import SHORTCUT_CALLBACK
+
+MANIFEST = Path(__file__).resolve().parents[4] / "manifest.yml"
+
+
+def test_the_link_to_ticket_shortcut_is_declared():
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    shortcuts = manifest["features"]["shortcuts"]
+    assert {"name": "Link to ticket…", "type": "message", "callback_id": SHORTCUT_CALLBACK}.items() <= (
+        shortcuts[0].items()
+    )
+    assert len(shortcuts[0]["description"]) <= 150
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
