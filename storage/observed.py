@@ -162,8 +162,13 @@ class ObservedStore(BugStore):
     def put_meta(self, key: str, value: dict[str, Any]) -> None:
         self.inner.put_meta(key, value)
 
-    def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
-        return self.inner.acquire_lease(name, owner, ttl_seconds)
+    def acquire_lease(
+        self, name: str, owner: str, ttl_seconds: float, *, take_over: str | None = None
+    ) -> bool:
+        return self.inner.acquire_lease(name, owner, ttl_seconds, take_over=take_over)
+
+    def lease_holder(self, name: str) -> Lease | None:
+        return self.inner.lease_holder(name)
 
     def release_lease(self, name: str, owner: str) -> None:
         self.inner.release_lease(name, owner)

@@ -99,7 +99,13 @@ def build_view(
     return TicketView(requested, chain[-1], chain, shown, audit, link_in_progress, hidden)
 
 
-def lease_takeable(held: Lease | None, owner: str, now: float) -> bool:
+def lease_takeable(held: Lease | None, owner: str, now: float, take_over: str | None = None) -> bool:
     """The one lease rule: free when nobody holds it, when owner holds it (a renewal), or when it has
-    expired; a lease is valid up to, not including, its expiry (at expires_at == now it can be taken)."""
-    return held is None or held.owner == owner or held.expires_at <= now
+    expired; a lease is valid up to, not including, its expiry (at expires_at == now it can be taken).
+    `take_over`: the caller knows this holder is dead (a process gone on this host) and may replace it."""
+    return (
+        held is None
+        or held.owner == owner
+        or held.expires_at <= now
+        or (take_over is not None and held.owner == take_over)
+    )

@@ -472,13 +472,16 @@ class BugStore(ABC):
                 return
 
     # -- leases ---------------------------------------------------------------------------------------
-    def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
-        """Take or renew the lease `name` for owner; False when another owner holds an unexpired one."""
+    def acquire_lease(
+        self, name: str, owner: str, ttl_seconds: float, *, take_over: str | None = None
+    ) -> bool:
+        """Take or renew the lease `name` for owner; False when another owner holds an unexpired one.
+        `take_over`: a holder known to be dead (its process is gone) whose lease may be taken at once."""
         with self.transaction():
             for _ in range(MAX_TRIES):
                 now = self.clock()
                 held = self.read_lease(name)
-                if not rules.lease_takeable(held, owner, now):
+                if not rules.lease_takeable(held, owner, now, take_over):
                     return False
                 try:
                     self.commit([PutLease(Lease(name, owner, now + ttl_seconds), held)])
@@ -486,6 +489,11 @@ class BugStore(ABC):
                     continue  # taken, renewed or released meanwhile: look again
                 return True
         return False
+
+    def lease_holder(self, name: str) -> Lease | None:
+        """Who holds the lease `name` and until when (None: nobody, or an expired lease)."""
+        held = self.read_lease(name)
+        return held if held is not None and held.expires_at > self.clock() else None
 
     def release_lease(self, name: str, owner: str) -> None:
         """Give the lease up if owner holds it."""

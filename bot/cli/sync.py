@@ -1,4 +1,6 @@
-"""`bugtracker sync [--source zendesk|shortcut|all] [--full]`: pull once (cron, a one-off job, a backfill).
+"""`bugtracker sync [--source zendesk|shortcut|all] [--full] [--wait]`: pull once (cron, a one-off job, a
+backfill). When another runner holds a source's lease the line names it and when its lease frees; `--wait`
+waits for it instead.
 
 A backfill (no saved cursor yet, or --full) shows a progress bar on a terminal; every run ends with one
 summary line per source: fetched / inserted / updated / unchanged / failed.
@@ -14,6 +16,7 @@ from typing import Any
 from bot.bootstrap import SOURCE_NAMES, build_source, build_store
 from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from bot.config import Config
+from bot.sync.lease import frees_at, holder_name
 from bot.sync.runner import SyncSummary, run_sync
 
 
@@ -28,6 +31,11 @@ def register(subparsers: Any) -> None:
         "--full",
         action="store_true",
         help="ignore the saved cursor and pull again from SYNC_START (or all history)",
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another sync of a source is running, wait for it to finish instead of skipping",
     )
     parser.set_defaults(handler=run_sync_command)
 
@@ -55,6 +63,8 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
                 full=args.full,
                 lease_ttl=config.sync.lease_seconds,
                 progress=bar.update if bar else None,
+                wait=getattr(args, "wait", False),
+                waiting=_waiting_line(source.name),
             )
         finally:
             if bar:
@@ -66,6 +76,18 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
         for summary in summaries:
             print(summary.line())
     return EXIT_REFUSED if any(summary.error for summary in summaries) else EXIT_OK
+
+
+def _waiting_line(name: str) -> Any:
+    def say(lease: Any) -> None:
+        print(
+            f"{name}: waiting for the sync held by {holder_name(lease.owner)}"
+            f" (its lease frees at {frees_at(lease)} unless renewed)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return say
 
 
 class _ProgressBar:

@@ -16,9 +16,10 @@ from typing import Any
 
 from adapters.pull import PulledPage, SyncSource
 from bot.metrics import registry
-from bot.sync.lease import LEASE_TTL_SECONDS, HeldLease, default_owner
+from bot.sync.lease import LEASE_TTL_SECONDS, HeldLease, default_owner, frees_at, holder_name, take_lease
 from bot.sync.recheck import run_recheck
 from storage.errors import BugTrackerError
+from storage.primitives import Lease
 from storage.store import BugStore, UpsertOutcome
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,17 @@ class SyncSummary:
     rate_limit_wait: float = 0.0
     seconds: float = 0.0
     skipped: bool = False  # another runner holds the lease
+    holder: str | None = None  # when skipped: who holds it (host:pid)
+    lease_frees_at: str | None = None  # when skipped: when its lease expires unless renewed (HH:MM:SS UTC)
     error: str | None = None
 
     def line(self) -> str:
         if self.skipped:
-            return f"{self.source}: skipped, another sync of {self.source} is running"
+            held = f" ({self.holder}; its lease frees at {self.lease_frees_at} unless renewed)"
+            return (
+                f"{self.source}: skipped, another sync of {self.source} is running"
+                f"{held if self.holder else ''}; --wait waits for it"
+            )
         text = (
             f"{self.source}: fetched {self.fetched}, inserted {self.inserted}, updated {self.updated},"
             f" unchanged {self.unchanged + self.stale}, failed {self.failed}"
@@ -73,13 +80,34 @@ def run_sync(
     owner: str | None = None,
     lease_ttl: float = LEASE_TTL_SECONDS,
     progress: ProgressHook | None = None,
+    wait: bool = False,
+    waiting: Callable[[Lease], None] | None = None,
+    poll_seconds: float = 1.0,
 ) -> SyncSummary:
-    """Pull one source once. Expected failures end the run with `summary.error` set (and are logged)."""
+    """Pull one source once. Expected failures end the run with `summary.error` set (and are logged).
+
+    When another runner holds the lease: skipped (the summary names the holder), or with `wait` the run
+    polls until it can take it (`waiting(lease)` is told once who it waits for)."""
     summary = SyncSummary(source.name)
     lease_name, owner = f"sync:{source.name}", owner or default_owner()
-    if not store.acquire_lease(lease_name, owner, lease_ttl):
-        log.info("sync %s skipped: another runner holds the lease", source.name)
-        return SyncSummary(source.name, skipped=True)
+    told = False
+    while True:
+        taken, held = take_lease(store, lease_name, owner, lease_ttl)
+        if taken:
+            break
+        if not wait:
+            log.debug("sync %s skipped: the lease is held by %s", source.name, held and held.owner)
+            return SyncSummary(
+                source.name,
+                skipped=True,
+                holder=holder_name(held.owner) if held else None,
+                lease_frees_at=frees_at(held) if held else None,
+            )
+        if held is not None and waiting and not told:
+            waiting(held)
+            told = True
+        left = held.expires_at - time.time() if held is not None else poll_seconds
+        time.sleep(min(poll_seconds, max(0.05, left)))
     lease = HeldLease(store, lease_name, owner, lease_ttl).start()
     started = time.monotonic()
     try:

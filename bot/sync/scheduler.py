@@ -43,12 +43,13 @@ def start_scheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval},
     )
     first_run = datetime.fromtimestamp(datetime.now(UTC).timestamp() + first_run_delay, UTC)
+    held_by: dict[str, str | None] = {}
     for source in sources:
         scheduler.add_job(
             _run,
             "interval",
             seconds=interval,
-            args=[store, source, config.sync.lease_seconds],
+            args=[store, source, config.sync.lease_seconds, held_by],
             id=f"sync:{source.name}",
             name=f"sync {source.name}",
             next_run_time=first_run,
@@ -59,5 +60,13 @@ def start_scheduler(
     return SyncScheduler(scheduler, sources)
 
 
-def _run(store: BugStore, source: SyncSource, lease_seconds: float) -> Any:
-    return run_sync(store, source, lease_ttl=lease_seconds)
+def _run(store: BugStore, source: SyncSource, lease_seconds: float, held_by: dict[str, str | None]) -> Any:
+    """One scheduled pull. A lease held elsewhere (a `bugtracker sync`, another bot) is said at INFO once
+    per holder, not at every interval; the next run that pulls says nothing about it."""
+    summary = run_sync(store, source, lease_ttl=lease_seconds)
+    if not summary.skipped:
+        held_by.pop(source.name, None)
+    elif source.name not in held_by or held_by[source.name] != summary.holder:
+        held_by[source.name] = summary.holder  # the holder last reported, while runs are skipped
+        log.info("sync %s; scheduled runs skip quietly until it is free", summary.line())
+    return summary

@@ -1,5 +1,6 @@
 """`bugtracker sync` as real processes against the fake Zendesk over HTTP and one SQLite store:
-kill -9 mid-backfill then rerun -> every ticket exactly once; two concurrent runs -> one pulls, one skips."""
+kill -9 mid-backfill then an immediate rerun -> every ticket exactly once; two concurrent runs -> one pulls,
+one skips naming the other; with --wait the second waits and then runs."""
 
 from __future__ import annotations
 
@@ -71,15 +72,14 @@ def test_kill_9_mid_backfill_then_rerun_stores_every_ticket_exactly_once(fake, t
     assert stored_before == list(range(1, len(stored_before) + 1))  # whole pages, in export order
 
     fake.delay = 0
-    blocked = _sync(env, tmp_path)  # the dead process's lease has not expired yet
-    out, _ = blocked.communicate(timeout=60)
-    assert json.loads(out)[0]["skipped"] is True
-    time.sleep(3.2)
+    # At once: the dead process's lease has not expired, but its holder ran here and is gone.
     requests_before = len(fake.requests)
     rerun = _sync(env, tmp_path)
     out, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err
     summary = json.loads(out)[0]
+    assert summary["skipped"] is False
+    assert f":{victim.pid}: that process is gone" in err  # the take-over is logged (a warning)
     assert (
         "cursor" in fake.requests[-(fake.count(EXPORT_PATH) - requests_before)][2]
     )  # resumed, not restarted
@@ -101,9 +101,31 @@ def test_two_concurrent_runs_one_pulls_one_skips(fake, tmp_path):
     summaries = [json.loads(out)[0] for out, _ in outputs]
     assert sorted(summary["skipped"] for summary in summaries) == [False, True]
     puller = next(summary for summary in summaries if not summary["skipped"])
+    skipper = next(summary for summary in summaries if summary["skipped"])
+    pids = {first.pid, second.pid}
+    assert skipper["holder"].rsplit(":", 1)[1] in {str(pid) for pid in pids}
     assert puller["inserted"] == TICKETS
     assert fake.count(EXPORT_PATH) == 3
     assert _zendesk_ids(db) == list(range(1, TICKETS + 1))
+
+
+def test_wait_waits_for_the_running_sync_then_runs(fake, tmp_path):
+    fake.add_tickets(TICKETS)
+    db = tmp_path / "bugs.db"
+    env = _env(fake, db)
+    SqliteStore(db).init()
+    fake.delay = 0.3
+    first = _sync(env, tmp_path)
+    deadline = time.monotonic() + 30
+    while fake.pages_served < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    waiter = _sync(env, tmp_path, "--wait")
+    (out1, err1), (out2, err2) = first.communicate(timeout=120), waiter.communicate(timeout=120)
+    assert (first.returncode, waiter.returncode) == (0, 0), (err1, err2)
+    pulled, waited = json.loads(out1)[0], json.loads(out2)[0]
+    assert pulled["inserted"] == TICKETS and not pulled["skipped"]
+    assert not waited["skipped"] and waited["inserted"] == 0  # it ran after the first had stored all
+    assert "zendesk: waiting for the sync held by " in err2 and f":{first.pid} (its lease frees at" in err2
 
 
 def test_sync_command_prints_a_summary_and_a_second_run_is_idle(fake, tmp_path):
