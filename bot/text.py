@@ -26,13 +26,27 @@ def short_time(timestamp: str | None) -> str:
     return "" if not timestamp else f"{timestamp[:10]} {timestamp[11:16]}"
 
 
-def format_view(view: TicketView) -> str:
+CLI_SHOW_DELETED = "add --include-deleted"
+
+
+def deleted_note(hidden: int, how: str = CLI_SHOW_DELETED) -> str:
+    """What a view leaves out: `1 record deleted upstream; add --include-deleted to see it`."""
+    records, them = ("1 record", "it") if hidden == 1 else (f"{hidden} records", "them")
+    return f"{records} deleted upstream; {how} to see {them}"
+
+
+def format_view(view: TicketView, show_deleted: str = CLI_SHOW_DELETED) -> str:
+    """`show_deleted`: how the reader asks for the deleted records the view leaves out."""
     lines = []
     if view.was_linked:
         lines.append(f"{view.requested_id} was linked: {' -> '.join(view.alias_chain)}")
     if view.link_in_progress:
         lines.append("a link into this ticket is still moving records; run the link again to finish it")
-    lines.append(f"{view.ticket_id}: {len(view.records)} record(s)")
+    counted = f"{len(view.records)} record(s)"
+    if view.hidden_deleted:
+        note = deleted_note(view.hidden_deleted, show_deleted)
+        counted = f"{counted}, and {note}" if view.records else note
+    lines.append(f"{view.ticket_id}: {counted}")
     if view.records:
         rows = [
             (

@@ -27,7 +27,7 @@ from bot.slack.mrkdwn import (
     section,
     truncate_plain,
 )
-from bot.text import format_counts, format_link, format_page, format_view, short_time
+from bot.text import deleted_note, format_counts, format_link, format_page, format_view, short_time
 from storage.model import PRIORITIES, SOURCES
 from storage.store import Counts, LinkResult, Page, TicketView
 
@@ -85,7 +85,10 @@ def build_show_blocks(view: TicketView) -> list[Block]:
         blocks.append(context(escape(f"{view.requested_id} was linked: {' → '.join(view.alias_chain)}")))
     if view.link_in_progress:
         blocks.append(context("a link into this ticket is still moving records; run the link again"))
-    if not view.records:
+    if view.hidden_deleted:
+        how = f"{SLACK_SHOW_DELETED} (`/bug show {view.requested_id} deleted`)"
+        blocks.append(section(f"_{deleted_note(view.hidden_deleted, how)}_"))
+    elif not view.records:
         blocks.append(section("_no records under this ticket yet_"))
     room = MAX_BLOCKS - len(blocks) - 2
     for record in view.records[:room]:
@@ -111,8 +114,11 @@ def build_show_blocks(view: TicketView) -> list[Block]:
     return blocks
 
 
+SLACK_SHOW_DELETED = "add `deleted`"
+
+
 def build_show_reply(view: TicketView, public: bool = False) -> Reply:
-    return Reply(text=format_view(view), blocks=build_show_blocks(view), public=public)
+    return Reply(text=format_view(view, SLACK_SHOW_DELETED), blocks=build_show_blocks(view), public=public)
 
 
 def build_link_reply(action: str, result: LinkResult) -> Reply:

@@ -17,7 +17,8 @@ from storage.errors import BugTrackerError
 from storage.store import BugStore
 
 USAGE = """Usage:
-`/bug show ID [public]` — every record under a ticket (ZD-123, SC-45, SL-<ts>); `public`: post in channel
+`/bug show ID [deleted] [public]` — every record under a ticket (ZD-123, SC-45, SL-<ts>); `deleted`: also
+those deleted upstream; `public`: post in channel
 `/bug link SOURCE TARGET` — move SOURCE's records under TARGET (e.g. `/bug link SL-1732712345.123456 ZD-123`)
 `/bug unlink ID` — undo a link
 `/bug list priority|state|source VALUE` — e.g. `/bug list priority High`, `/bug list source zendesk`
@@ -47,6 +48,7 @@ class Command:
     args: tuple[str, ...] = ()
     public: bool = False
     cursor: str | None = None  # next page of list / unlinked
+    include_deleted: bool = False  # show: records deleted upstream too
 
 
 def parse_command(text: str | None) -> Command:
@@ -65,9 +67,10 @@ def parse_command(text: str | None) -> Command:
         raise CommandUsageError(f"I do not know `{name[:40]}`.")
     if cursor is not None and name not in ("list", "unlinked"):
         raise CommandUsageError(f"`{name}` has no pages.")
-    public = False
-    if name == "show" and len(args) == 2 and args[1].lower() == "public":
-        public, args = True, args[:1]
+    public = include_deleted = False
+    options = {word.lower() for word in args[1:]}
+    if name == "show" and options and options <= {"public", "deleted"} and len(args) <= 3:
+        public, include_deleted, args = "public" in options, "deleted" in options, args[:1]
     if name == "list":
         if len(args) < 2:
             raise CommandUsageError("`list` needs what to list by and a value, e.g. `list priority High`.")
@@ -75,7 +78,7 @@ def parse_command(text: str | None) -> Command:
     low, high = _ARITY[name]
     if not low <= len(args) <= high:
         raise CommandUsageError(f"`{name}` takes {low if low == high else f'{low}-{high}'} argument(s).")
-    return Command(name, tuple(args), public=public, cursor=cursor)
+    return Command(name, tuple(args), public=public, cursor=cursor, include_deleted=include_deleted)
 
 
 def dispatch(
@@ -101,7 +104,8 @@ def _run(store: BugStore, command: Command, user: str, may_link: Callable[[str],
     if name == "help":
         return blocks.build_text_reply(USAGE)
     if name == "show":
-        return blocks.build_show_reply(services.show_ticket(store, args[0]), public=command.public)
+        view = services.show_ticket(store, args[0], include_deleted=command.include_deleted)
+        return blocks.build_show_reply(view, public=command.public)
     if name in ("link", "unlink"):
         if not may_link(user):
             return blocks.build_text_reply(

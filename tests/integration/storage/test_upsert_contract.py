@@ -138,3 +138,14 @@ def test_new_record_of_an_aliased_id_lands_under_the_end_of_the_chain(store):
     assert view.alias_chain == ("ZD-5", "ZD-9")
     assert {r.source_record for r in view.records} == {"zendesk#5", report.source_record}
     assert store.show(report.home_id).alias_chain == (report.home_id, "ZD-5", "ZD-9")
+
+
+def test_a_view_counts_the_deleted_records_it_leaves_out(store):
+    store.upsert_many([zendesk_record(3, status="deleted"), slack_record(1), slack_record(2)])
+    store.link(slack_record(1).home_id, "ZD-3", actor="U1")
+    view = store.show("ZD-3")
+    assert ([r.source_record for r in view.records], view.hidden_deleted) == (
+        [slack_record(1).source_record],
+        1,
+    )
+    assert store.show("ZD-3", include_deleted=True).hidden_deleted == 0

@@ -52,6 +52,20 @@ def test_show_link_show_unlink_as_a_pm_would(cli, sqlite_env):
     assert json.loads(cli(sqlite_env, "--json", "show", sl).stdout)["ticket_id"] == sl
 
 
+def test_show_of_a_ticket_deleted_upstream_says_so_and_how_to_see_it(cli, sqlite_env):
+    store = SqliteStore(sqlite_env["BUGTRACKER_DB"])
+    store.upsert(zendesk_record(6, updated=10, status="deleted"))
+    store.close()
+    shown = cli(sqlite_env, "show", "ZD-6")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[0] == "ZD-6: 1 record deleted upstream; add --include-deleted to see it"
+    assert "0 record(s)" not in shown.stdout
+    everything = cli(sqlite_env, "show", "ZD-6", "--include-deleted")
+    assert everything.stdout.splitlines()[0] == "ZD-6: 1 record(s)"
+    assert "[deleted] Ticket 6" in everything.stdout
+    assert json.loads(cli(sqlite_env, "--json", "show", "ZD-6").stdout)["hidden_deleted"] == 1
+
+
 def test_lists_and_stats(cli, sqlite_env):
     rows = json.loads(cli(sqlite_env, "--json", "list", "--priority", "p1").stdout)["records"]
     assert sorted(r["record_id"] for r in rows) == sorted(["5", "6", slack_record(1).record_id])

@@ -48,3 +48,12 @@ def test_intake_reply_says_where_priority_and_how_to_link():
     assert (
         "linked from SL-1.1" in linked.text and "bad priority" in linked.text and "ticketId=" in linked.text
     )
+
+
+def test_show_blocks_of_live_and_hidden_deleted_records_say_how_many_are_left_out():
+    view = TicketView(
+        "ZD-1", "ZD-1", ("ZD-1",), (record("zendesk", "1", title="Live"),), (), hidden_deleted=2
+    )
+    text = str(build_show_blocks(view))
+    assert "2 records deleted upstream; add `deleted` (`/bug show ZD-1 deleted`) to see them" in text
+    assert "Live" in text

@@ -15,6 +15,8 @@ TS = "1732712345.000100"
     [
         ("show ZD-1", Command("show", ("ZD-1",))),
         ("  SHOW `zd-1` public", Command("show", ("zd-1",), public=True)),
+        ("show ZD-1 deleted", Command("show", ("ZD-1",), include_deleted=True)),
+        ("show ZD-1 Deleted public", Command("show", ("ZD-1",), public=True, include_deleted=True)),
         ("/bug link SL-1.1 ZD-2", Command("link", ("SL-1.1", "ZD-2"))),
         ("list state In Progress", Command("list", ("state", "In Progress"))),
         ("list priority High next ab_c-", Command("list", ("priority", "High"), cursor="ab_c-")),
@@ -25,7 +27,9 @@ def test_parse(text, command):
     assert parse_command(text) == command
 
 
-@pytest.mark.parametrize("text", ["frob", "show", "link ZD-1", "unlink", "list priority", "stats now"])
+@pytest.mark.parametrize(
+    "text", ["frob", "show", "link ZD-1", "unlink", "list priority", "stats now", "show ZD-1 deleted later"]
+)
 def test_malformed_commands_raise_usage(text):
     with pytest.raises(CommandUsageError):
         parse_command(text)
@@ -38,6 +42,20 @@ def test_show_link_show_again(sqlite_store):
     assert f"slack#{TS}" in linked.text and "ZD-9" in linked.text
     again = dispatch(sqlite_store, f"show SL-{TS}", "U1")
     assert f"SL-{TS} was linked" in again.text and again.blocks[0]["text"]["text"] == "ZD-9"
+
+
+def test_show_of_a_ticket_deleted_upstream_says_so_and_how_to_see_it(sqlite_store):
+    from tests.support.builders import zendesk_record
+
+    sqlite_store.upsert(zendesk_record(3, status="deleted"))
+    hidden = dispatch(sqlite_store, "show ZD-3", "U1")
+    assert "ZD-3: 1 record deleted upstream; add `deleted` to see it" in hidden.text
+    shown_blocks = " ".join(str(block) for block in hidden.blocks)
+    assert "1 record deleted upstream; add `deleted` (`/bug show ZD-3 deleted`) to see it" in shown_blocks
+    assert "no records" not in shown_blocks and "0 record(s)" not in hidden.text
+    everything = dispatch(sqlite_store, "show zd-3 deleted", "U1")
+    assert "Ticket 3" in everything.text and "deleted upstream" in str(everything.blocks)
+    assert "to see it" not in everything.text
 
 
 def test_linkers_are_enforced(sqlite_store):

@@ -1,0 +1,34 @@
+"""Plain-text renderers: what a view shows and what it leaves out."""
+
+from bot.text import format_view
+from storage.model import BugRecord
+from storage.store import TicketView
+
+
+def _record(record_id: str, deleted: bool = False) -> BugRecord:
+    return BugRecord(
+        "zendesk",
+        record_id,
+        "2026-11-01T10:00:00.000000Z",
+        "2026-11-02T10:00:00.000000Z",
+        title=f"Ticket {record_id}",
+        deleted=deleted,
+    )
+
+
+def test_a_view_whose_records_are_all_deleted_says_so_instead_of_zero_records():
+    text = format_view(TicketView("ZD-1", "ZD-1", ("ZD-1",), (), (), hidden_deleted=1))
+    assert text == "ZD-1: 1 record deleted upstream; add --include-deleted to see it"
+
+
+def test_hidden_deleted_records_are_counted_next_to_the_live_ones():
+    text = format_view(TicketView("ZD-1", "ZD-1", ("ZD-1",), (_record("1"),), (), hidden_deleted=3))
+    assert text.splitlines()[0] == (
+        "ZD-1: 1 record(s), and 3 records deleted upstream; add --include-deleted to see them"
+    )
+
+
+def test_a_view_with_nothing_hidden_reads_as_before():
+    assert format_view(TicketView("ZD-1", "ZD-1", ("ZD-1",), (), ())) == "ZD-1: 0 record(s)"
+    shown = format_view(TicketView("ZD-1", "ZD-1", ("ZD-1",), (_record("1", deleted=True),), ()))
+    assert shown.splitlines()[0] == "ZD-1: 1 record(s)" and "[deleted] Ticket 1" in shown
