@@ -39,12 +39,13 @@ def suggester():
 
 
 @pytest.fixture
-def observed(sqlite_store, suggester):
-    sqlite_store.upsert(zendesk_record(101, title="iOS app crashes when opening the shopping cart"))
-    sqlite_store.upsert(zendesk_record(102, title="Invoice PDF shows wrong VAT amount", status="solved"))
-    sqlite_store.upsert(zendesk_record(103, title="Export to CSV times out for large reports"))
-    sqlite_store.upsert(shortcut_record(7, title="Cart view controller crash on nil discount (iOS)"))
-    store = CountingStore(sqlite_store, suggester.records_written)
+def observed(store, suggester):
+    """On both stores (SQLite, DynamoDB on moto): the hook follows what link/unlink report as moved."""
+    store.upsert(zendesk_record(101, title="iOS app crashes when opening the shopping cart"))
+    store.upsert(zendesk_record(102, title="Invoice PDF shows wrong VAT amount", status="solved"))
+    store.upsert(zendesk_record(103, title="Export to CSV times out for large reports"))
+    store.upsert(shortcut_record(7, title="Cart view controller crash on nil discount (iOS)"))
+    store = CountingStore(store, suggester.records_written)
     assert suggester.load(store) == 3  # the solved ticket is not a candidate
     return store
 
