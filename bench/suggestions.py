@@ -283,7 +283,30 @@ def main(argv: list[str] | None = None) -> int:
             f"a sync page of 1000 records: {applied * 1000:.1f} ms in the writer's thread, searchable "
             f"{(time.perf_counter() - started) * 1000:.0f} ms later (background rebuild)"
         )
+    print(f"\nloading the index at start from the embedded store: {load_from_store(args.records)}")
     return 0
+
+
+def load_from_store(size: int) -> str:
+    """`Suggester.load` from a SQLite store holding `size` open and as many closed tickets."""
+    import tempfile
+    from dataclasses import replace
+
+    from storage.sqlite import SqliteStore
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = SqliteStore(Path(folder) / "bench.db")
+        store.init()
+        open_ones = distractors(size)
+        closed = [
+            replace(r, record_id=f"1{r.record_id}", state="closed", state_type="done") for r in open_ones
+        ]
+        store.upsert_many(open_ones + closed)
+        started = time.perf_counter()
+        loaded = Suggester().load(store)
+        seconds = time.perf_counter() - started
+        store.close()
+    return f"{loaded} open of {2 * size} records in {seconds:.2f} s"
 
 
 if __name__ == "__main__":
