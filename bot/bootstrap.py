@@ -2,14 +2,16 @@
 and Bolt app, the Zendesk / Shortcut pull sources, the sync scheduler and the metrics server.
 
 Nothing is built at import time, and nothing below this module imports it: the entry points (`bot/run.py`,
-`bot/cli/`) call it and hand what it built to the code that uses it; tests pass their own in."""
+`bot/cli/`) call it and hand what it built to the code that uses it; tests pass their own in. Scripts call
+`open_store()`."""
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
-from bot.config import Config, SlackConfig
+from bot.config import Config, SlackConfig, load_config, load_env_file
 from storage.store import BugStore
 
 if TYPE_CHECKING:
@@ -72,6 +74,20 @@ def build_suggester(store: BugStore) -> tuple[BugStore, Suggester]:
     observed = ObservedStore(store, suggester.records_written)
     suggester.load(observed)
     return observed, suggester
+
+
+def open_store(directory: str | os.PathLike[str] | None = None) -> BugStore:
+    """For scripts and notebooks: the store the bot and `bugtracker` use, opened from the same configuration.
+
+    Like the entry points (and the only place besides them), it reads `.env` of the current directory (or of
+    `directory`); variables already set in the environment win. DYNAMODB_TABLE set: the DynamoDB table, else
+    the embedded SQLite file (BUGTRACKER_DB). Raises ConfigError / StoreUnavailable (BugTrackerErrors, one
+    readable line each) when the configuration is wrong or the store cannot be reached.
+    """
+    load_env_file(directory)
+    store = build_store(load_config())
+    store.check()
+    return store
 
 
 def build_slack_client(config: SlackConfig) -> WebClient:
