@@ -86,6 +86,11 @@ class JsonServer:
                     Fault(status, headers, body if body is not None else {"error": "injected"})
                 )
 
+    def clear_faults(self) -> None:
+        """Forget the injected faults not served yet."""
+        with self.lock:
+            self.faults.clear()
+
     def count(self, path_part: str) -> int:
         with self.lock:
             return sum(1 for _, path, _ in self.requests if path_part in path)

@@ -14,6 +14,7 @@ from storage.sqlite import SqliteStore
 from tests.support.metrics_known_store import fill
 from tests.support.metrics_scrape import scrape
 from tests.support.processes import child_env, run_entry_point, start_entry_point
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -41,11 +42,11 @@ def test_metrics_command_serves_the_store_counts(tmp_path) -> None:
         port = int(re.search(r"127\.0\.0\.1:(\d+)/metrics", line).group(1))
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
             assert json.loads(response.read())["status"] == "ok"
-        samples = {}
-        for _ in range(50):
-            samples = scrape(f"http://127.0.0.1:{port}/metrics")
-            if "bugtracker_bugs" in samples:
-                break
+        samples = wait_until(
+            lambda: (
+                (found := scrape(f"http://127.0.0.1:{port}/metrics")) and "bugtracker_bugs" in found and found
+            )
+        )
         assert samples["bugtracker_bugs"] == {(): expected_total}
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0

@@ -135,7 +135,7 @@ def test_bad_token_is_named_but_never_shown(fake):
     assert "SHORTCUT_API_TOKEN" in str(raised.value) and "sc-test-token" not in str(raised.value)
 
 
-def test_self_throttle_keeps_under_the_per_minute_limit():
+def test_self_throttle_keeps_under_the_per_minute_limit(fake):
     now = [0.0]
     waits = []
 
@@ -143,14 +143,15 @@ def test_self_throttle_keeps_under_the_per_minute_limit():
         waits.append(seconds)
         now[0] += seconds
 
-    http = ShortcutHttp(
-        "http://127.0.0.1:9/api/v3", "t", requests_per_minute=3, sleep=sleep, clock=lambda: now[0]
-    )
+    http = ShortcutHttp(fake.api_url, fake.token, requests_per_minute=3, sleep=sleep, clock=lambda: now[0])
+    workflows = f"{fake.api_url}/workflows"
     for _ in range(3):
-        http._throttle()
+        http.get_json(workflows, None)
         now[0] += 1
-    http._throttle()  # the 4th within a minute waits for the first to age out
+    assert waits == []
+    http.get_json(workflows, None)  # the 4th within a minute waits for the first to age out
     assert waits == [57.0] and http.stats.rate_limit_wait == 57.0
+    assert fake.count("/workflows") == 4
 
 
 def test_priority_comes_from_the_canonical_priority_field_listed_once(fake):

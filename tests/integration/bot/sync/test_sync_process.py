@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from storage.sqlite import SqliteStore
 from tests.fakes.zendesk import EXPORT_PATH, FakeZendesk
 from tests.support.processes import child_env, run_entry_point, start_entry_point
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 TICKETS = 2500  # three export pages (1000, 1000, 500)
@@ -61,9 +61,7 @@ def test_kill_9_mid_backfill_then_rerun_stores_every_ticket_exactly_once(fake, t
     env = _env(fake, db)
     fake.delay = 0.4  # slow pages, so the kill lands mid-run
     victim = _sync(env, tmp_path)
-    deadline = time.monotonic() + 30
-    while fake.pages_served < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: fake.pages_served >= 2, timeout=30, interval=0.05)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
     assert victim.returncode == -signal.SIGKILL
@@ -116,9 +114,7 @@ def test_wait_waits_for_the_running_sync_then_runs(fake, tmp_path):
     SqliteStore(db).init()
     fake.delay = 0.3
     first = _sync(env, tmp_path)
-    deadline = time.monotonic() + 30
-    while fake.pages_served < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: fake.pages_served >= 1, timeout=30, interval=0.05)
     waiter = _sync(env, tmp_path, "--wait")
     (out1, err1), (out2, err2) = first.communicate(timeout=120), waiter.communicate(timeout=120)
     assert (first.returncode, waiter.returncode) == (0, 0), (err1, err2)

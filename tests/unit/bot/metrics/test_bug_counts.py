@@ -88,7 +88,7 @@ def test_a_failed_refresh_keeps_the_last_numbers_and_counts_the_failure(sqlite_s
     try:
         _wait_for(lambda: collector.snapshot is not None)
         counting.failing = True
-        _wait_for(lambda: collector._failures >= 2)
+        _wait_for(lambda: exposed(collector)["bugtracker_counts_refresh_failures_total"][()] >= 2)
         samples = exposed(collector)
     finally:
         collector.stop()

@@ -6,7 +6,6 @@ All three read `store.counts()`; this checks each rendering of it against the me
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -16,6 +15,7 @@ from bot.slack import slash as commands
 from storage.model import PRIORITIES, SOURCES
 from tests.support.metrics_known_store import fill
 from tests.support.metrics_scrape import scrape
+from tests.support.waiting import wait_until
 
 FAMILY_OF_FIELD = {
     "by_priority": "bugtracker_bugs_by_priority",
@@ -32,9 +32,7 @@ def metrics(sqlite_store) -> dict:
     fill(sqlite_store)
     server = start_metrics_server(sqlite_store, port=0)
     try:
-        deadline = time.monotonic() + 5
-        while server.collector.snapshot is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: server.collector.snapshot is not None)
         return scrape(f"http://127.0.0.1:{server.port}/metrics")
     finally:
         server.shutdown()

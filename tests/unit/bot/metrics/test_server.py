@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from bot.metrics.server import MetricsServerError, start_metrics_server
 from storage.errors import StoreUnavailable
 from tests.support.metrics_known_store import EXPECTED, RECORDS, TODAY, fill
 from tests.support.metrics_scrape import scrape
+from tests.support.waiting import wait_until
 
 
 @dataclass
@@ -52,9 +52,7 @@ def _serve(store, bot=None):
 @pytest.fixture
 def server(sqlite_store) -> Iterator:
     running = _serve(fill(sqlite_store))
-    deadline = time.monotonic() + 5
-    while running.collector.snapshot is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: running.collector.snapshot is not None)
     yield running
     running.shutdown()
 
@@ -101,14 +99,17 @@ def test_healthz_follows_the_socket_mode_connection(sqlite_store, bot, status, s
     assert body["status"] == ("ok" if status == 200 else "unhealthy")
 
 
+def _with_failures(samples: dict) -> dict | None:
+    return samples if samples.get("bugtracker_counts_refresh_failures_total", {}).get((), 0) else None
+
+
 def test_healthz_says_why_when_the_store_is_unreachable() -> None:
     running = _serve(UnreachableStore(), bot=FakeBot("slack", connected=True))
     try:
         code, body = get(running, "/healthz")
-        deadline = time.monotonic() + 5
-        while running.collector._failures == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        samples = scrape(f"http://127.0.0.1:{running.port}/metrics")  # still serves, says it failed
+        samples = wait_until(  # still serves, says it failed
+            lambda: _with_failures(scrape(f"http://127.0.0.1:{running.port}/metrics"))
+        )
     finally:
         running.shutdown()
     assert samples["bugtracker_counts_refresh_failures_total"] == {(): 1}

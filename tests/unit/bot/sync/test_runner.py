@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from adapters.pull import PulledPage, PullStats, UpstreamError
+from adapters.pull import PulledPage, PullStats
 from bot.metrics import registry
 from bot.sync.runner import run_sync
 from tests.fakes.shortcut import FakeShortcut, shortcut_pull
@@ -55,21 +55,16 @@ def test_backfill_then_resync_writes_only_what_changed(store, zendesk):
 
 def test_checkpoint_is_saved_after_each_page_so_a_failure_resumes(store, zendesk):
     fake, pull = zendesk
-    original = pull._page
-    seen = []
 
-    def fail_after_one_page(page_json, start_time):
-        seen.append(1)
-        if len(seen) == 2:
-            raise UpstreamError("Zendesk went away")
-        return original(page_json, start_time)
+    def zendesk_goes_away_after_the_first_page(page, summary):
+        if summary.inserted == 10:
+            fake.inject(503, times=20)  # every retry of the next page fails
 
     # per_page=10 applies to the first page only (after_url carries just the cursor): pages of 10 and 13
-    pull._page = fail_after_one_page
-    failed = run_sync(store, pull)
-    assert failed.error == "Zendesk went away" and failed.inserted == 10
+    failed = run_sync(store, pull, progress=zendesk_goes_away_after_the_first_page)
+    assert failed.error and "HTTP 503" in failed.error and failed.inserted == 10
     saved = store.get_meta("sync:zendesk")
-    pull._page = original
+    fake.clear_faults()
     resumed = run_sync(store, pull)
     assert fake.requests[-1][2]["cursor"] == [saved["cursor"]]
     assert (resumed.fetched, resumed.inserted) == (13, 13)
