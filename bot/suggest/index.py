@@ -179,7 +179,8 @@ class TitleIndex:
             self._worker.start()
 
     def _rebuild_loop(self) -> None:
-        while self._dirty.wait(timeout=60):
+        while True:  # a daemon thread: lives as long as the process
+            self._dirty.wait()
             self._idle.clear()
             try:
                 threading.Event().wait(0.05)  # let a burst (a sync page, a link) finish first

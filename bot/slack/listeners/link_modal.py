@@ -113,7 +113,8 @@ def stored_report(intake: Intake, message: dict[str, Any], channel: str) -> BugR
         raise LinkRefused("Link to ticket works on a person's message, not on a bot's")
     intake.ingest_message(message, channel)
     stored = intake.store.get_record("slack", message["ts"])
-    assert stored is not None  # ingest stores it or raises
+    if stored is None:  # ingest stores it or raises: only a concurrent delete gets here
+        raise LinkRefused("that message could not be stored (deleted meanwhile?); nothing changed")
     return stored
 
 

@@ -134,6 +134,16 @@ def test_a_new_title_is_searchable_before_the_rebuild(sqlite_store):
     ]
 
 
+def test_a_closed_ticket_is_gone_before_the_rebuild():
+    index = TitleIndex()
+    index.apply([zendesk_record(1, title="Webhook deliveries failing with timeout"), zendesk_record(2)])
+    index.flush()
+    index.apply(
+        [zendesk_record(1, updated=9, title="Webhook deliveries failing with timeout", status="solved")]
+    )
+    assert index.search("webhook deliveries failing", limit=3, min_score=0.2) == []
+
+
 def test_an_observer_failure_never_loses_the_write(sqlite_store):
     def broken(records):
         raise RuntimeError("boom")
