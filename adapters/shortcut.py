@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from adapters.pull import item_id, item_times
+from storage.bounds import bound_record
 from storage.errors import BugTrackerError
 from storage.model import ARCHIVED_STATE, STATE_TYPES, BugRecord, normalize_priority
 
@@ -117,7 +118,7 @@ def story_to_record(story: Any, states: WorkflowStates, priority_fields: Collect
         "archived": archived,
         "workflow_state": state.get("name"),
     }
-    return BugRecord(
+    record = BugRecord(
         source_system="shortcut",
         record_id=str(story_id),
         created_at=created_at,
@@ -130,3 +131,4 @@ def story_to_record(story: Any, states: WorkflowStates, priority_fields: Collect
         url=story_url(story.get("app_url")),
         attributes=attributes,
     )
+    return bound_record(record)

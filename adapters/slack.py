@@ -11,10 +11,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from storage.bounds import ELLIPSIS, bound_record, clip
 from storage.errors import BugTrackerError
 from storage.model import BugRecord, normalize_priority, parse_ticket_id, timestamp_from_epoch
 
 TITLE_LIMIT = 120
+# Bounds (storage/bounds.py has the why): the stored text, the tags kept, the problems named.
+TEXT_LIMIT = 8000  # characters of a message's text kept; the permalink has the whole message
+MAX_TAGS = 20  # (key, value) pairs kept as typed
+TAG_VALUE_LIMIT = 100  # characters of one tag value (no id or priority is longer)
+MAX_PROBLEMS = 5  # problem lines kept for a message; the last one sums up the rest
+MAX_LISTED = 5  # values named in "found N different ..."
 ACCEPTED_TAGS = "ticketId=ZD-12345 (or SC-123, SL-<ts>) and priority=Critical|High|Medium|Low"
 
 # A key (`ticketId`, `ticket_id`, `ticket id`, `priority`) then `=` or `:` then one value token. Markdown
@@ -31,6 +38,21 @@ _WIRE_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 _ENTITY = re.compile(r"&(amp|lt|gt);")
 # Subtypes that are a person posting: everything else (joins, topic changes, bot posts...) is noise.
 _PERSON_SUBTYPES = (None, "thread_broadcast", "file_share")
+
+
+def clip_markup(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
+    """At most `limit` characters of Slack-format text (a message as sent, or mrkdwn the bot writes), ending
+    with `ellipsis` when cut; never cuts inside an entity (`&amp;`) or a `<…>` span."""
+    if len(text) <= limit:
+        return text
+    cut = max(0, limit - len(ellipsis))
+    opening = text.rfind("<", 0, cut)
+    if opening != -1 and text.find(">", opening, cut) == -1:
+        cut = opening  # inside <…>: cut before it
+    ampersand = text.rfind("&", max(0, cut - 4), cut)
+    if ampersand != -1 and (entity := _ENTITY.match(text, ampersand)) and entity.end() > cut:
+        cut = ampersand  # inside &amp; / &lt; / &gt;: cut before it
+    return text[:cut] + ellipsis
 
 
 def unescape(text: str) -> str:
@@ -76,14 +98,15 @@ class Tags:
 
 
 def parse_tags(text: str | None) -> Tags:
-    """Read every inline tag in a message. Never raises; what it cannot read becomes a problem line."""
+    """Read every inline tag in a message. Never raises; what it cannot read becomes a problem line.
+    However many tags a pasted dump holds, what comes back is small (MAX_TAGS, MAX_PROBLEMS)."""
     raw: list[tuple[str, str]] = []
     ids: list[str] = []
     priorities: list[tuple[str, str]] = []
     problems: list[str] = []
     for match in _TAG.finditer(unescape(text or "")):
         key = "ticketId" if match["key"].lower().startswith("ticket") else "priority"
-        value = match["value"].rstrip(_TRAILING)
+        value = clip(match["value"].rstrip(_TRAILING), TAG_VALUE_LIMIT)
         raw.append((key, value))
         if not value:
             problems.append(f"{match['key']} has no value; write {ACCEPTED_TAGS}")
@@ -102,12 +125,21 @@ def parse_tags(text: str | None) -> Tags:
     if priority is None and not priorities:
         # keep the unreadable raw value so that a person can see what was typed
         priority_raw = next((value for key, value in raw if key == "priority" and value), None)
-    return Tags(ticket_id, priority, priority_raw, tuple(raw), tuple(problems))
+    return Tags(ticket_id, priority, priority_raw, tuple(raw[:MAX_TAGS]), _few(problems))
+
+
+def _few(problems: list[str]) -> tuple[str, ...]:
+    """At most MAX_PROBLEMS lines: past that, the last line says how many more there were."""
+    if len(problems) <= MAX_PROBLEMS:
+        return tuple(problems)
+    left = len(problems) - (MAX_PROBLEMS - 1)
+    return (*problems[: MAX_PROBLEMS - 1], f"…and {left} more problem(s) with the tags")
 
 
 def _one(what: str, values: list[str], problems: list[str]) -> str | None:
     if len(values) > 1:
-        problems.append(f"found {len(values)} different {what} ({', '.join(values)}); give one, used none")
+        listed = ", ".join(values[:MAX_LISTED]) + (", …" if len(values) > MAX_LISTED else "")
+        problems.append(f"found {len(values)} different {what} ({listed}); give one, used none")
         return None
     return values[0] if values else None
 
@@ -117,7 +149,7 @@ def title_of(text: str | None) -> str:
     for line in plain_from_slack(text).splitlines():
         line = " ".join(_TAG.sub("", line).split()).strip(" -:")
         if line:
-            return line if len(line) <= TITLE_LIMIT else line[: TITLE_LIMIT - 1] + "…"
+            return clip(line, TITLE_LIMIT)
     return "(no text)"
 
 
@@ -150,22 +182,28 @@ def message_to_record(
     url: str | None = None,
     previous: BugRecord | None = None,
 ) -> BugRecord:
-    """The record of a top-level message; `previous` (the stored copy) keeps the thread activity."""
+    """The record of a top-level message; `previous` (the stored copy) keeps the thread activity.
+
+    The text is kept as Slack sent it, up to TEXT_LIMIT characters (cut outside any markup, marked
+    `text_truncated` with the full `text_length`; the record's url is the permalink to the whole message)."""
     ts = message["ts"]
+    text = message.get("text") or ""
     created_at = timestamp_from_epoch(ts)
     before = previous.attributes if previous else {}
     latest_reply = message.get("latest_reply") or before.get("last_activity")
     attributes = {
         "author": message.get("user") or before.get("author"),
-        "text": message.get("text") or "",
+        "text": clip_markup(text, TEXT_LIMIT),
         "channel": channel,
         "reply_count": max(int(message.get("reply_count") or 0), int(before.get("reply_count") or 0)),
         "last_activity": latest_reply or ts,
         "tags": [list(pair) for pair in tags.raw],
     }
+    if len(text) > TEXT_LIMIT:
+        attributes.update(text_truncated=True, text_length=len(text))
     if tags.problems:
         attributes["tag_problems"] = list(tags.problems)
-    return BugRecord(
+    record = BugRecord(
         source_system="slack",
         record_id=ts,
         created_at=created_at,
@@ -176,3 +214,4 @@ def message_to_record(
         url=url or (previous.url if previous else None),
         attributes=attributes,
     )
+    return bound_record(record)

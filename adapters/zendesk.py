@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.pull import item_id, item_times
+from storage.bounds import bound_record
 from storage.errors import BugTrackerError
 from storage.model import ZENDESK_STATE_TYPES, BugRecord, normalize_priority, timestamp_from_epoch
 
@@ -89,7 +90,7 @@ def ticket_to_record(ticket: Any, users: Mapping[int, dict[str, Any]], subdomain
         "tags": sorted(str(tag) for tag in tags) if isinstance(tags, list) else [],
     }
     attributes.update({name: ticket[name] for name in _EXTRA_FIELDS if ticket.get(name) is not None})
-    return BugRecord(
+    record = BugRecord(
         source_system="zendesk",
         record_id=str(ticket_id),
         created_at=created_at,
@@ -104,3 +105,4 @@ def ticket_to_record(ticket: Any, users: Mapping[int, dict[str, Any]], subdomain
         attributes=attributes,
         source_version=generated_version(ticket),
     )
+    return bound_record(record)  # a customer can paste a novel into a subject

@@ -35,7 +35,7 @@ __all__ = ["MAX_BLOCKS", "Block", "Reply", "section", "context"]
 
 SYSTEM_NAMES = {"slack": "Slack", "zendesk": "Zendesk", "shortcut": "Shortcut"}
 NEXT_PAGE_ACTION = "bug_next_page"
-MAX_PROBLEMS_SHOWN = 3  # a thread reply names at most this many tag problems
+MAX_PROBLEMS_SHOWN = 5  # a thread reply names at most this many problems (adapters.slack keeps 5 a message)
 PROBLEM_LIMIT = 300  # characters of one problem line
 TITLE_SHOWN = 300  # characters of a record's title in a section
 
@@ -65,7 +65,8 @@ def build_intake_reply(result: IntakeResult) -> Reply:
         if result.ticket_id == result.home_id:
             lines.append(f"To link it: reply `ticketId=ZD-12345` or `/bug link {result.home_id} ZD-12345`.")
     for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
-        lines.append(f"Could not read: {truncate_plain(problem, PROBLEM_LIMIT)}")
+        lead = "" if problem.startswith("…") else "Could not read: "
+        lines.append(lead + truncate_plain(problem, PROBLEM_LIMIT))
     if len(result.problems) > MAX_PROBLEMS_SHOWN:
         lines.append(f"…and {len(result.problems) - MAX_PROBLEMS_SHOWN} more problem(s) with the tags.")
     if result.problems:

@@ -25,6 +25,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from adapters.slack import clip_markup
+from storage.bounds import clip
+
 SECTION_LIMIT = 3000  # a text object (section text, context element)
 HEADER_LIMIT = 150  # a header's plain_text
 BUTTON_TEXT_LIMIT = 75
@@ -36,7 +39,6 @@ ELLIPSIS = "…"
 
 Block = dict[str, Any]
 
-_ENTITY = re.compile(r"&(amp|lt|gt);")
 _SAFE_URL = re.compile(r"^https?://[^\s<>|\"'`]+$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -75,32 +77,14 @@ def code(text: object) -> str:
     return f"`{value}`" if value else ""
 
 
-def _safe_cut(text: str, cut: int) -> int:
-    """The largest position <= cut that is not inside an entity or a `<…>` span of `text`."""
-    opening = text.rfind("<", 0, cut)
-    if opening != -1 and text.find(">", opening, cut) == -1:
-        cut = opening  # inside <…>: cut before it
-    ampersand = text.rfind("&", max(0, cut - 4), cut)
-    if ampersand != -1:
-        entity = _ENTITY.match(text, ampersand)
-        if entity and entity.end() > cut:
-            cut = ampersand  # inside &amp; / &lt; / &gt;: cut before it
-    return cut
-
-
 def truncate(mrkdwn: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
     """At most `limit` characters of mrkdwn, ending with `ellipsis` when shortened; never cuts markup."""
-    if len(mrkdwn) <= limit:
-        return mrkdwn
-    room = max(0, limit - len(ellipsis))
-    return mrkdwn[: _safe_cut(mrkdwn, room)] + ellipsis
+    return clip_markup(mrkdwn, limit, ellipsis)
 
 
 def truncate_plain(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
     """At most `limit` characters of plain text, ending with `ellipsis` when shortened."""
-    if len(text) <= limit:
-        return text
-    return text[: max(0, limit - len(ellipsis))] + ellipsis
+    return clip(text, limit, ellipsis)
 
 
 def mrkdwn_text(mrkdwn: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:

@@ -63,3 +63,19 @@ def shortcut_record(
     )
     fields.update(kw)
     return BugRecord(**fields)
+
+
+def logfmt_dump(size: int = 40_000) -> str:
+    """A pasted log of about `size` characters, dense with tags (thousands of priority= and ticketId=, most
+    of them unreadable) and with Slack markup in it: the message that used to overflow items and replies."""
+    lines: list[str] = []
+    total, n = 0, 0
+    while total < size:
+        line = (
+            f"ts=2026-11-0{n % 9 + 1}T10:00:00Z level=error priority=p{n % 7} ticketId=ZD-{n}"
+            f' ticket_id=SC-{n}x msg="boom <!channel> &amp; {n}"'
+        )
+        lines.append(line)
+        total += len(line) + 1
+        n += 1
+    return "\n".join(lines)
