@@ -33,9 +33,7 @@ def report_of(store: BugStore, report_id: str) -> BugRecord:
 def check_may_link(report: BugRecord, user: str, may_link: MayLink) -> None:
     """`BUG_LINKERS` (or everyone when unset), and the report's author always."""
     if user != report.attributes.get("author") and not may_link(user):
-        raise LinkDenied(
-            f"<@{user}> may not link reports (BUG_LINKERS); the report's author or a linker can link it"
-        )
+        raise LinkDenied("you may not link reports: only the report's author or someone in BUG_LINKERS may")
 
 
 def check_target(store: BugStore, report: BugRecord, text: str) -> str:

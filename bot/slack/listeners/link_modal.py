@@ -19,6 +19,8 @@ from slack_sdk import WebClient
 from adapters import slack
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.intake import Intake
+from bot.slack.listeners.suggestions import tell
+from bot.slack.mrkdwn import message_text, truncate_plain
 from bot.slack.suggestion_blocks import (
     MODAL_CALLBACK,
     SHORTCUT_CALLBACK,
@@ -35,6 +37,7 @@ from storage.errors import BugTrackerError, LinkRefused
 from storage.model import BugRecord
 
 log = logging.getLogger(__name__)
+ERROR_LIMIT = 150  # an error under a modal's input: plain text, kept short
 
 
 def register(
@@ -52,7 +55,7 @@ def register(
         EVENTS_HANDLED.labels("shortcut").inc()
         user, channel = shortcut["user"]["id"], (shortcut.get("channel") or {}).get("id")
         if channel not in channels:
-            respond(text="Link to ticket works on messages in the bug channel.", response_type="ephemeral")
+            tell(respond, "Link to ticket works on messages in the bug channel.")
             return
         try:
             report = stored_report(intake, shortcut.get("message") or {}, channel)
@@ -63,7 +66,7 @@ def register(
                     f"`/bug unlink {report.home_id}` first to link it elsewhere"
                 )
         except BugTrackerError as exc:
-            respond(text=str(exc)[:3000], response_type="ephemeral")
+            tell(respond, str(exc))
             return
         suggestions = suggester.suggest_for(report) if suggester is not None else []
         client.views_open(
@@ -85,7 +88,7 @@ def register(
                 raise LinkRefused("pick a suggested ticket or type a ticket id")
             target = check_target(store, report, typed or picked or "")
         except BugTrackerError as exc:
-            ack(response_action="errors", errors={TICKET_BLOCK: str(exc)[:150]})
+            ack(response_action="errors", errors={TICKET_BLOCK: truncate_plain(str(exc), ERROR_LIMIT)})
             return
         ack()
         EVENTS_HANDLED.labels("shortcut").inc()
@@ -93,7 +96,7 @@ def register(
         try:
             result = link_report(store, report.home_id, target, user, may_link)
         except BugTrackerError as exc:  # changed between the check and now (a race): say so
-            client.chat_postEphemeral(channel=channel, user=user, text=f"Not linked: {exc}"[:3000])
+            client.chat_postEphemeral(channel=channel, user=user, text=message_text(f"Not linked: {exc}"))
             return
         note = linked_note(user, report.home_id, result.resolved_target)
         update_thread(client, channel, report.record_id, note, context.get("bot_user_id"))

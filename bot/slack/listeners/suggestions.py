@@ -11,6 +11,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.metrics.registry import EVENTS_HANDLED
+from bot.slack.mrkdwn import message_text
 from bot.slack.suggestion_blocks import (
     LINK_ACTION_PREFIX,
     NONE_ACTION,
@@ -63,8 +64,8 @@ def register(app: App, store: BugStore, may_link: Callable[[str], bool]) -> None
 
 
 def tell(respond: Any, text: str) -> None:
-    """One line only the person who pressed sees."""
-    respond(text=text[:3000], response_type="ephemeral", replace_original=False)
+    """One line only the person who pressed sees (plain text, escaped)."""
+    respond(text=message_text(text), response_type="ephemeral", replace_original=False)
 
 
 def update_reply(client: WebClient, body: dict[str, Any], note: str) -> None:
