@@ -400,6 +400,14 @@ class DynamoDBStore(BatchMixin, BugStore):
         return {source: dict(sorted(days.items())) for source, days in result.items()}
 
     # -- bookkeeping -----------------------------------------------------------------------------
+    def ticket_ids_in_use(self) -> set[str]:
+        # every record is in source-index (stubs and bookkeeping items are not): three key-only queries
+        return {
+            row[PARTITION_KEY]
+            for source in SOURCES
+            for row in self._source_rows(source, "0000", "9999", (PARTITION_KEY,))
+        }
+
     def get_meta(self, key: str) -> dict[str, Any] | None:
         item = self.get(items.META_PARTITION, key)
         return item["value"] if item else None

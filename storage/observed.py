@@ -159,6 +159,15 @@ class ObservedStore(BugStore):
     def get_meta(self, key: str) -> dict[str, Any] | None:
         return self.inner.get_meta(key)
 
+    def ticket_ids_in_use(self) -> set[str]:
+        return self.inner.ticket_ids_in_use()
+
+    def canonicalize_ids(self, actor: str = "migration") -> list[tuple[str, str, int]]:
+        moved = self.inner.canonicalize_ids(actor)
+        for _old, canonical, _count in moved:  # the moved records now live under the canonical id
+            self._tell(list(self.inner.show(canonical).records))
+        return moved
+
     def put_meta(self, key: str, value: dict[str, Any]) -> None:
         self.inner.put_meta(key, value)
 

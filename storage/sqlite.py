@@ -453,6 +453,9 @@ class SqliteStore(BugStore):
         return result
 
     # -- bookkeeping -----------------------------------------------------------------------------
+    def ticket_ids_in_use(self) -> set[str]:
+        return {row[0] for row in self._read("SELECT DISTINCT ticket_id FROM records")}
+
     def get_meta(self, key: str) -> dict[str, Any] | None:
         rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
         return json.loads(rows[0][0]) if rows else None

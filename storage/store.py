@@ -30,8 +30,14 @@ from dataclasses import replace
 from typing import Any
 
 from storage import rules
-from storage.errors import ConcurrentUpdate, ConditionFailed, LinkRefused
-from storage.model import BugRecord, normalize_priority, now_timestamp, parse_ticket_id
+from storage.errors import ConcurrentUpdate, ConditionFailed, InvalidTicketId, LinkRefused
+from storage.model import (
+    BugRecord,
+    is_canonical_ticket_id,
+    normalize_priority,
+    now_timestamp,
+    parse_ticket_id,
+)
 from storage.primitives import (
     LINKED,
     MOVING,
@@ -162,6 +168,10 @@ class BugStore(ABC):
 
     @abstractmethod
     def put_meta(self, key: str, value: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def ticket_ids_in_use(self) -> set[str]:
+        """Every ticket id some record lives under (deleted ones included), from the indexes: no scan."""
 
     # == the semantics, written once ================================================================
     # -- resolving ----------------------------------------------------------------------------------
@@ -470,6 +480,24 @@ class BugStore(ABC):
             cursor = page.next_cursor
             if cursor is None:
                 return
+
+    # -- one-off migrations ---------------------------------------------------------------------------
+    def canonicalize_ids(self, actor: str = "migration") -> list[tuple[str, str, int]]:
+        """Move records stored under a non-canonical id (`ZD-0042`, written before ids were canonicalised)
+        under the canonical one (`ZD-42`): a link of the old id to the new, so aliases that named the old
+        id keep resolving. Returns (old id, canonical id, records moved) for each; idempotent."""
+        done = []
+        for stored_id in sorted(self.ticket_ids_in_use()):
+            if is_canonical_ticket_id(stored_id):
+                continue
+            try:
+                canonical = parse_ticket_id(stored_id)
+            except InvalidTicketId:
+                continue  # not an id at all: nothing we would ever look up
+            with self.transaction():
+                result = self._link(stored_id, canonical, actor)
+            done.append((stored_id, canonical, len(result.moved)))
+        return done
 
     # -- leases ---------------------------------------------------------------------------------------
     def acquire_lease(

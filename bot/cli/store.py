@@ -64,14 +64,27 @@ def _stats(args: argparse.Namespace, config: Config) -> int:
 
 
 def _init(args: argparse.Namespace, config: Config) -> int:
-    if config.store.dynamodb_table and not config.store.dynamodb_endpoint:
+    ids_only = getattr(args, "ids_only", False)
+    if config.store.dynamodb_table and not config.store.dynamodb_endpoint and not ids_only:
         raise services.UsageError(
             "init creates the table only on a local endpoint (set AWS_ENDPOINT_URL_DYNAMODB);"
-            " on AWS the table is managed by terraform/"
+            " on AWS the table is managed by terraform/ (`init --ids-only` moves records stored under"
+            " non-canonical ids there)"
         )
     store = build_store(config)
-    store.init()
-    _emit(args, {"store": store.description, "ready": True}, f"ready: {store.description}")
+    if ids_only:
+        store.check()
+    else:
+        store.init()
+    moved = store.canonicalize_ids(actor="init")
+    lines = [f"ready: {store.description}"]
+    lines += [f"moved {count} record(s) from {old} to {new}" for old, new, count in moved]
+    value = {
+        "store": store.description,
+        "ready": True,
+        "canonicalized": [{"from": old, "to": new, "moved": count} for old, new, count in moved],
+    }
+    _emit(args, value, "\n".join(lines))
     return EXIT_OK
 
 
@@ -105,6 +118,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     sub.choices["unlinked"].set_defaults(handler=_unlinked)
 
     sub.add_parser("stats", help="counts by priority, state and source").set_defaults(handler=_stats)
-    sub.add_parser("init", help="create the table (local endpoint) or the SQLite schema").set_defaults(
-        handler=_init
+    init = sub.add_parser(
+        "init",
+        help="create the table (local endpoint) or the SQLite schema; move records stored under"
+        " non-canonical ids (ZD-0042 -> ZD-42)",
     )
+    init.add_argument(
+        "--ids-only",
+        action="store_true",
+        help="only move records stored under non-canonical ids (works on AWS, where terraform/ owns"
+        " the table)",
+    )
+    init.set_defaults(handler=_init)

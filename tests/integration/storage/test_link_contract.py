@@ -176,3 +176,31 @@ def test_a_report_tagged_with_another_ticket_is_kept_when_the_link_is_refused(st
         store.upsert_linked(edited, "ZD-2", actor="U1")
     assert store.get_record("slack", report.record_id).attributes["text"] == "actually ticketId=ZD-2"
     assert store.get_record("slack", report.record_id).ticket_id == "ZD-1"
+
+
+def _link_as_an_older_version_did(store, source_id, target_id):
+    """Before ids were canonicalised, `ticketId=ZD-0042` linked under `ZD-0042` as typed."""
+    with store.transaction():
+        store._link(source_id, target_id, "old-version")
+
+
+def test_records_stored_under_a_non_canonical_id_move_to_the_canonical_one(store):
+    from tests.support.builders import slack_record, zendesk_record
+
+    first, second = slack_record(1), slack_record(2)
+    store.upsert_many([first, second, zendesk_record(42)])
+    _link_as_an_older_version_did(store, first.home_id, "ZD-0042")
+    _link_as_an_older_version_did(store, second.home_id, "ZD-042")
+    assert [r.source_record for r in store.show("ZD-42").records] == ["zendesk#42"]  # split before
+    assert store.canonicalize_ids() == [("ZD-0042", "ZD-42", 1), ("ZD-042", "ZD-42", 1)]
+    view = store.show("zd-0042")
+    assert view.ticket_id == "ZD-42" and len(view.records) == 3
+    assert store.resolve(first.home_id) == (first.home_id, "ZD-0042", "ZD-42")
+    assert store.get_record("slack", first.record_id).ticket_id == "ZD-42"
+    assert store.canonicalize_ids() == []  # idempotent
+    assert store.ticket_ids_in_use() == {"ZD-42"}
+    # the aliases still work both ways: a newer copy lands under ZD-42, an unlink sends it home
+    store.upsert(slack_record(1, updated=5, text="edited"))
+    assert store.get_record("slack", first.record_id).ticket_id == "ZD-42"
+    store.unlink(first.home_id, "ann")
+    assert store.get_record("slack", first.record_id).ticket_id == first.home_id

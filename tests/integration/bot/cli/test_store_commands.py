@@ -173,3 +173,23 @@ def test_the_same_commands_on_dynamodb_over_http(cli, sqlite_env, moto_endpoint_
     view = json.loads(cli(env, "--json", "show", sl).stdout)
     assert view["ticket_id"] == "ZD-5" and len(view["records"]) == 2
     assert json.loads(cli(env, "--json", "stats").stdout)["slack_linked"] == 1
+
+
+def test_ids_with_leading_zeros_and_init_moves_records_stored_under_them(cli, sqlite_env):
+    shown = json.loads(cli(sqlite_env, "show", "zd-0005", "--json").stdout)
+    assert (shown["requested_id"], shown["ticket_id"]) == ("ZD-5", "ZD-5")
+    sl = slack_record(1).home_id
+    # what an older version wrote for `ticketId=ZD-0006`: the report under ZD-0006, beside the synced ZD-6
+    store = SqliteStore(sqlite_env["BUGTRACKER_DB"])
+    with store.transaction():
+        store._link(sl, "ZD-0006", "old-version")
+    store.close()
+    split = json.loads(cli(sqlite_env, "show", "ZD-6", "--json").stdout)
+    assert [r["source_system"] for r in split["records"]] == ["zendesk"]  # the report is not found here
+    migrated = cli(sqlite_env, "init")
+    assert migrated.returncode == 0, migrated.stderr
+    assert "moved 1 record(s) from ZD-0006 to ZD-6" in migrated.stdout
+    view = json.loads(cli(sqlite_env, "show", "ZD-06", "--json").stdout)
+    assert view["ticket_id"] == "ZD-6" and len(view["records"]) == 2
+    again = cli(sqlite_env, "init", "--ids-only")
+    assert again.returncode == 0 and "moved" not in again.stdout

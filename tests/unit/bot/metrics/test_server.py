@@ -172,6 +172,12 @@ def test_a_linked_slack_report_shows_its_ticket_with_every_page(server) -> None:
     assert [entry["action"] for entry in body["audit"]] == ["link"]
 
 
+def test_an_id_with_leading_zeros_is_the_same_ticket(server) -> None:
+    code, body = get(server, "/api/tickets/zd-0001")
+    assert code == 200 and (body["requested_id"], body["ticket_id"]) == ("ZD-1", "ZD-1")
+    assert {row["source"] for row in body["records"]} == {"slack", "zendesk"}
+
+
 @pytest.mark.parametrize(("path", "status"), [("/api/tickets/ZD-424242", 404), ("/api/tickets/nope", 400)])
 def test_unknown_or_malformed_ticket_ids(server, path, status) -> None:
     code, body = get(server, path)
