@@ -9,10 +9,12 @@ started in that directory, as it should for a person (Slack mode, then one line:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +100,15 @@ def test_the_same_env_file_does_steer_the_bot_started_in_its_directory(checkout_
     assert result.returncode == 3
     assert "error: cannot reach DynamoDB" in result.stderr and "DevelopersTable" not in result.stdout
     assert "developersrealtoken" not in result.stderr + result.stdout
+
+
+def test_every_test_starts_the_entry_points_through_the_one_helper():
+    """A test that spawns `python -m bot` / `bugtracker` itself could run it in the checkout (and its `.env`):
+    only tests/support/processes.py may build those command lines."""
+    spawns = re.compile(r"""sys\.executable,\s*"-m",\s*"bot|with_name\(\s*"bugtracker"\s*\)""")
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tests").rglob("*.py")
+        if path.name != "processes.py" and path != Path(__file__) and spawns.search(path.read_text())
+    ]
+    assert offenders == [], "start entry points with tests.support.processes: " + ", ".join(offenders)

@@ -3,7 +3,6 @@ it documents: open_store (`.env` of the current directory) and the get_bug(s)_by
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 from storage.errors import BugTrackerError
 from storage.sqlite import SqliteStore
 from tests.support.builders import shortcut_record, slack_record, zendesk_record
+from tests.support.processes import child_env
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -43,9 +43,7 @@ def _fill(path: Path) -> None:
 @pytest.fixture
 def script_env(tmp_path) -> dict[str, str]:
     """A process environment with no store settings of the developer's, and the store in tmp_path."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DYNAMODB_", "SLACK_", "AWS_ENDPOINT"))}
-    env["BUGTRACKER_DB"] = str(tmp_path / "bugs.db")
-    env["PYTHONPATH"] = str(ROOT)
+    env = child_env(BUGTRACKER_DB=str(tmp_path / "bugs.db"))
     _fill(tmp_path / "bugs.db")
     return env
 
