@@ -188,3 +188,23 @@ def test_the_shortcut_on_a_report_with_suggestions_updates_its_reply(bot):
 
     again = fake.push_message_action(CHANNEL, message, SHORTCUT_CALLBACK, LINKER)
     assert "already linked to ZD-41002" in ephemeral(fake, again)
+
+
+def test_the_shortcut_on_a_thread_reply_links_its_report_and_refuses_what_is_no_report(bot):
+    fake, store = bot
+    report, _ = fake.post(CHANNEL, "Slow page load on the orders list again", AUTHOR)
+    reply_to(fake, report)
+    in_thread = fake.message(CHANNEL, "same for me", "U0BOB", thread_ts=report["ts"])
+    fake.push_message_action(CHANNEL, in_thread, SHORTCUT_CALLBACK, LINKER)
+    opened = fake.wait_for(lambda: fake.views)[0]
+    assert f"SL-{report['ts']}" in opened["view"]["private_metadata"]  # the thread's report, not the reply
+
+    bot_message = {"type": "message", "subtype": "bot_message", "bot_id": "B0OTHER", "text": "deploy done",
+                   "ts": fake.next_ts()}  # fmt: skip
+    refused = fake.push_message_action(CHANNEL, bot_message, SHORTCUT_CALLBACK, LINKER)
+    assert "a person's message" in ephemeral(fake, refused)
+    elsewhere = fake.push_message_action(
+        "C0OTHER", {**report, "ts": fake.next_ts()}, SHORTCUT_CALLBACK, LINKER
+    )
+    assert "bug channel" in ephemeral(fake, elsewhere)
+    assert len(fake.views) == 1
