@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from adapters.pull import SyncSource
     from bot.metrics.server import BotStatusLike, MetricsServer
     from bot.slack.intake import Intake
+    from bot.status import StatusBoard
     from bot.suggest.service import Suggester
+    from bot.sync.changes import ChangeNotifier
     from bot.sync.scheduler import SyncScheduler
 
 log = logging.getLogger(__name__)
@@ -92,8 +94,23 @@ def open_store(directory: str | os.PathLike[str] | None = None) -> BugStore:
 
 def build_slack_client(config: SlackConfig) -> WebClient:
     from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
-    return WebClient(token=config.bot_token, base_url=config.api_url)
+    client = WebClient(token=config.bot_token, base_url=config.api_url)
+    # slack_sdk retries only connection errors by default: also wait out a 429's Retry-After, retry 5xx
+    client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=2), ServerErrorRetryHandler()])
+    return client
+
+
+def build_status_board(config: Config, store: BugStore) -> StatusBoard | None:
+    """The status board (bot/status.py) the sync runs report to, unless SLACK_STATUS_UPDATES=off.
+    Its transport (Slack or the console) is attached by bot/run.py once that exists."""
+    if not config.status_updates:
+        log.info("status updates off (SLACK_STATUS_UPDATES=off)")
+        return None
+    from bot.status import StatusBoard
+
+    return StatusBoard(store)
 
 
 SOURCE_NAMES = ("zendesk", "shortcut")
@@ -125,11 +142,12 @@ def build_sources(config: Config, names: tuple[str, ...] = SOURCE_NAMES) -> list
     return [source for name in names if (source := build_source(config, name)) is not None]
 
 
-def build_scheduler(config: Config, store: BugStore) -> SyncScheduler:
-    """The APScheduler pulls of every configured source (started; none configured: an idle scheduler)."""
+def build_scheduler(config: Config, store: BugStore, notifier: ChangeNotifier | None = None) -> SyncScheduler:
+    """The APScheduler pulls of every configured source (started; none configured: an idle scheduler);
+    `notifier` hears of what each pull changed."""
     from bot.sync.scheduler import start_scheduler
 
-    return start_scheduler(config, store, build_sources(config))
+    return start_scheduler(config, store, build_sources(config), notifier=notifier)
 
 
 def build_metrics_server(config: Config, store: BugStore, bot: BotStatusLike) -> MetricsServer | None:
@@ -148,9 +166,19 @@ def build_metrics_server(config: Config, store: BugStore, bot: BotStatusLike) ->
 
 
 def build_slack_app(
-    config: SlackConfig, store: BugStore, suggester: Suggester | None = None
+    config: SlackConfig,
+    store: BugStore,
+    suggester: Suggester | None = None,
+    board: StatusBoard | None = None,
 ) -> tuple[App, Intake]:
-    """The Bolt app with its listeners, on a WebClient built here."""
+    """The Bolt app with its listeners, on a WebClient built here; the status board (if any) gets its
+    Slack transport and starts."""
     from bot.slack.app import build_app
 
-    return build_app(config, store, build_slack_client(config), suggester)
+    app, intake = build_app(config, store, build_slack_client(config), suggester, board)
+    if board is not None:
+        from bot.slack.status_cards import SlackStatusCards
+
+        board.transport = SlackStatusCards(app.client)
+        board.start()
+    return app, intake

@@ -77,6 +77,7 @@ class Config:
     log_level: str | None  # None: the entry point's default (INFO for the bot, WARNING for a CLI command)
     metrics_host: str = "127.0.0.1"  # the drill-down API shows bug titles: 0.0.0.0 only on purpose
     metrics_refresh_seconds: int = 60  # how often bug counts are re-read from the store
+    status_updates: bool = True  # SLACK_STATUS_UPDATES: tell each report's thread when its ticket changes
     log_wire: bool = False  # LOG_WIRE: the HTTP libraries' DEBUG lines too (redacted), when LOG_LEVEL=DEBUG
 
     def secret_values(self) -> tuple[str, ...]:
@@ -197,6 +198,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             "METRICS_HOST", re.compile(r"^[A-Za-z0-9.:-]+$"), "an address to bind, like 0.0.0.0", "127.0.0.1"
         ),
         metrics_refresh_seconds=read.integer("METRICS_REFRESH_SECONDS", 60, 5, 86400),
+        status_updates=read.flag("SLACK_STATUS_UPDATES", True),
         log_level=read.matching(
             "LOG_LEVEL",
             re.compile(r"^(DEBUG|INFO|WARNING|ERROR)$"),

@@ -20,6 +20,7 @@ from storage.errors import BugTrackerError
 from storage.store import BugStore
 
 if TYPE_CHECKING:
+    from bot.status import StatusBoard
     from bot.suggest.service import Suggester
 
 log = logging.getLogger("bot")
@@ -45,12 +46,16 @@ class BotStatus:
         return self.handler is not None and self.handler.client.is_connected()
 
 
-def start_background_services(config: Config, store: BugStore, status: BotStatus) -> list[Any]:
+def start_background_services(
+    config: Config, store: BugStore, status: BotStatus, board: StatusBoard | None = None
+) -> list[Any]:
     """Start what runs beside the bot in the same process (the sync scheduler, the metrics server); return
     them to stop on shutdown. A service that cannot start stops the ones that did, then re-raises."""
     started: list[Any] = []
     try:
-        started.append(bootstrap.build_scheduler(config, store))
+        if board is not None:
+            started.append(board)  # stopped last: the scheduler may still be telling it something
+        started.append(bootstrap.build_scheduler(config, store, board))
         metrics_server = bootstrap.build_metrics_server(config, store, status)
         if metrics_server is not None:
             started.append(metrics_server)
@@ -90,8 +95,9 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
         store.check()
         # every write from here on (intake, sync, links) keeps the suggestion index current
         store, suggester = bootstrap.build_suggester(store)
+        board = bootstrap.build_status_board(config, store)
         status = BotStatus()
-        started = start_background_services(config, store, status)
+        started = start_background_services(config, store, status, board)
     except BugTrackerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
@@ -101,7 +107,7 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
             log.info(
                 "mode: Slack Socket Mode, channels %s; store: %s", config.slack.channel_ids, store.description
             )
-            return run_slack(config, store, status, suggester)
+            return run_slack(config, store, status, suggester, board)
         status.mode = "console"
         log.info("mode: console (no Slack tokens set); store: %s; %s", store.description, SWITCH_TO_SLACK)
         from bot.slack.console import run_console
@@ -112,12 +118,19 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
             stdout or sys.stdout,
             store_description=store.description,
             suggester=suggester,
+            board=board,
         )
     finally:
         _stop_all(started)
 
 
-def run_slack(config: Config, store: BugStore, status: BotStatus, suggester: Suggester | None = None) -> int:
+def run_slack(
+    config: Config,
+    store: BugStore,
+    status: BotStatus,
+    suggester: Suggester | None = None,
+    board: StatusBoard | None = None,
+) -> int:
     """Connect over Socket Mode and serve until SIGTERM / SIGINT."""
     from bot.slack.socket_mode import start_socket_mode
 
@@ -125,8 +138,8 @@ def run_slack(config: Config, store: BugStore, status: BotStatus, suggester: Sug
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    app, intake = bootstrap.build_slack_app(config.slack, store, suggester)
-    handler = start_socket_mode(app, config.slack, intake, suggester)
+    app, intake = bootstrap.build_slack_app(config.slack, store, suggester, board)
+    handler = start_socket_mode(app, config.slack, intake, suggester, board)
     status.handler = handler
     try:
         stop.wait()

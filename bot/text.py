@@ -127,3 +127,27 @@ def format_counts(counts: Counts) -> str:
         parts.append(table(("state", "count"), sorted(counts.by_state.items())))
     parts.append(f"Slack reports: {counts.slack_linked} linked, {counts.slack_unlinked} unlinked")
     return "\n\n".join(parts)
+
+
+SYSTEM_LABELS = {"slack": "Slack report", "zendesk": "Zendesk", "shortcut": "Shortcut"}
+
+
+def format_status_line(record: object) -> str:
+    """`Zendesk ZD-12: solved (done), priority High` — one record of a status card, plain text."""
+    r = record  # a BugRecord
+    state = getattr(r, "state", None) or "-"
+    kind = getattr(r, "state_type", None)
+    shown = f"{state} ({kind})" if kind and kind != state else state
+    if getattr(r, "source_system", "") == "slack":
+        shown = "reported"
+    text = f"{SYSTEM_LABELS.get(r.source_system, r.source_system)} {r.home_id}: {shown}"
+    text += f", priority {r.priority or '-'}"
+    return text + (" [deleted upstream]" if r.deleted else "")
+
+
+def format_transition(ticket_id: str, system: str, state: str | None, now: str) -> str:
+    """`ZD-12 (Zendesk) is now done: solved` — the short notice a state-type change posts."""
+    label = SYSTEM_LABELS.get(system, system)
+    if now in ("deleted", "restored"):
+        return f"{ticket_id} ({label}) was {now} upstream"
+    return f"{ticket_id} ({label}) is now {now}" + (f": {state}" if state and state != now else "")

@@ -19,6 +19,7 @@ from bot.slack.listeners import link_modal as link_modal_listeners
 from bot.slack.listeners import messages as message_listeners
 from bot.slack.listeners import suggestions as suggestion_listeners
 from bot.slack.permissions import LinkerCheck
+from bot.status import StatusBoard
 from bot.suggest.service import Suggester
 from storage.store import BugStore
 
@@ -30,7 +31,11 @@ ERROR_LINE = (
 
 
 def build_app(
-    config: SlackConfig, store: BugStore, client: WebClient, suggester: Suggester | None = None
+    config: SlackConfig,
+    store: BugStore,
+    client: WebClient,
+    suggester: Suggester | None = None,
+    board: StatusBoard | None = None,
 ) -> tuple[App, Intake]:
     app = App(client=client, logger=logging.getLogger("bot.slack"))
     identity = client.auth_test()
@@ -40,17 +45,22 @@ def build_app(
         may_link=LinkerCheck(client, config.linkers),
         thread_replies=config.thread_replies,
     )
-    register_listeners(app, store, intake, config, suggester)
+    register_listeners(app, store, intake, config, suggester, board)
     return app, intake
 
 
 def register_listeners(
-    app: App, store: BugStore, intake: Intake, config: SlackConfig, suggester: Suggester | None = None
+    app: App,
+    store: BugStore,
+    intake: Intake,
+    config: SlackConfig,
+    suggester: Suggester | None = None,
+    board: StatusBoard | None = None,
 ) -> None:
-    message_listeners.register(app, intake, config.channel_ids, suggester)
-    command_listeners.register(app, store, intake.may_link)
-    suggestion_listeners.register(app, store, intake.may_link)
-    link_modal_listeners.register(app, intake, config.channel_ids, intake.may_link, suggester)
+    message_listeners.register(app, intake, config.channel_ids, suggester, board)
+    command_listeners.register(app, store, intake.may_link, board)
+    suggestion_listeners.register(app, store, intake.may_link, board)
+    link_modal_listeners.register(app, intake, config.channel_ids, intake.may_link, suggester, board)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:

@@ -14,6 +14,7 @@ from bot.slack.intake import Intake
 from bot.slack.mrkdwn import printable
 from bot.slack.slash import dispatch
 from bot.slack.suggestion_blocks import suggestion_text
+from bot.status import StatusBoard
 from bot.suggest.service import Suggester
 from storage.store import BugStore
 
@@ -63,8 +64,14 @@ def run_console(
     stdout: TextIO,
     store_description: str = "",
     suggester: Suggester | None = None,
+    board: StatusBoard | None = None,
 ) -> int:
     console = Console(store, suggester=suggester)
+    if board is not None:  # status changes pulled meanwhile are printed between commands
+        from bot.slack.status_cards import ConsoleStatus
+
+        board.transport = ConsoleStatus(lambda text: print(text, file=stdout, end="", flush=True))
+        board.start()
     print(BANNER.format(store=store_description or store.description), file=stdout, flush=True)
     interactive = stdin.isatty()
     while True:

@@ -15,6 +15,7 @@ from bot.config import SlackConfig
 from bot.metrics.registry import ERRORS, SOCKET_CONNECTED
 from bot.slack.intake import Intake
 from bot.slack.listeners import messages as message_listeners
+from bot.status import StatusBoard
 from bot.suggest.service import Suggester
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,15 @@ class CatchUp:
     """Runs catch-up for every bug channel on each new Socket Mode connection (start and reconnects)."""
 
     def __init__(
-        self, app: App, intake: Intake, channels: tuple[str, ...], suggester: Suggester | None = None
+        self,
+        app: App,
+        intake: Intake,
+        channels: tuple[str, ...],
+        suggester: Suggester | None = None,
+        board: StatusBoard | None = None,
     ) -> None:
         self.app, self.intake, self.channels = app, intake, channels
-        self.suggester = suggester
+        self.suggester, self.board = suggester, board
         self._lock = threading.Lock()
 
     def run(self) -> None:
@@ -58,7 +64,7 @@ class CatchUp:
                     continue
                 results = self.intake.catch_up(channel, history_reader(self.app.client, channel))
                 for result in results:
-                    message_listeners.post_reply(self.app.client, channel, result, self.suggester)
+                    message_listeners.post_reply(self.app.client, channel, result, self.suggester, self.board)
                 log.info("catch-up %s: %d message(s) read", channel, len(results))
 
     def in_background(self) -> None:
@@ -73,13 +79,17 @@ class CatchUp:
 
 
 def start_socket_mode(
-    app: App, config: SlackConfig, intake: Intake, suggester: Suggester | None = None
+    app: App,
+    config: SlackConfig,
+    intake: Intake,
+    suggester: Suggester | None = None,
+    board: StatusBoard | None = None,
 ) -> Any:
     """Connect (non-blocking) and return the SocketModeHandler; catch up on every `hello`."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     handler = SocketModeHandler(app, config.app_token)
-    catch_up = CatchUp(app, intake, config.channel_ids, suggester)
+    catch_up = CatchUp(app, intake, config.channel_ids, suggester, board)
 
     def on_message(raw: str) -> None:
         if '"hello"' in raw and json.loads(raw).get("type") == "hello":  # a new connection is up

@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from storage.model import now_timestamp
+from storage.model import BugRecord, now_timestamp
 from storage.store import BugStore, UpsertOutcome
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ class RecheckResult:
     checked: int = 0
     gone: int = 0  # answered 404: marked deleted
     updated: int = 0  # answered with a newer copy
+    changed: list[BugRecord] = field(default_factory=list)  # what was written, where it lives now
 
 
 def recheck_key(source: Any) -> str:
@@ -69,6 +70,7 @@ def run_recheck(
         log.warning("recheck %s: %s", source.name, failure)
     for record, outcome in zip(updates, store.upsert_many(updates) if updates else [], strict=True):
         if outcome.outcome is UpsertOutcome.UPDATED:
+            result.changed.append(replace(record, ticket_id=outcome.ticket_id))
             if record.deleted and record.record_id in gone:
                 result.gone += 1
             else:

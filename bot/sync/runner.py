@@ -11,14 +11,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from adapters.pull import PulledPage, SyncSource
 from bot.metrics import registry
+from bot.sync.changes import ChangeNotifier
 from bot.sync.lease import LEASE_TTL_SECONDS, HeldLease, default_owner, frees_at, holder_name, take_lease
 from bot.sync.recheck import run_recheck
 from storage.errors import BugTrackerError
+from storage.model import BugRecord
 from storage.primitives import Lease
 from storage.store import BugStore, UpsertOutcome
 
@@ -83,8 +85,12 @@ def run_sync(
     wait: bool = False,
     waiting: Callable[[Lease], None] | None = None,
     poll_seconds: float = 1.0,
+    notifier: ChangeNotifier | None = None,
 ) -> SyncSummary:
     """Pull one source once. Expected failures end the run with `summary.error` set (and are logged).
+
+    `notifier` hears of every record the run inserted or changed (page by page, before the page's
+    checkpoint is saved) and of the run's end (bot/sync/changes.py).
 
     When another runner holds the lease: skipped (the summary names the holder), or with `wait` the run
     polls until it can take it (`waiting(lease)` is told once who it waits for)."""
@@ -114,7 +120,8 @@ def run_sync(
         saved = store.get_meta(source.meta_key)
         for page in source.pull(saved, full=full):
             lease.check()
-            _write_page(store, page, summary)
+            changed = _write_page(store, page, summary)
+            _tell(notifier, changed)
             if page.checkpoint is not None and page.checkpoint != saved:  # an idle re-sync writes nothing
                 store.put_meta(source.meta_key, page.checkpoint)
                 saved = page.checkpoint
@@ -125,12 +132,18 @@ def run_sync(
         if recheck is not None:
             summary.rechecked, summary.gone = recheck.checked, recheck.gone
             summary.updated += recheck.gone + recheck.updated
+            _tell(notifier, list(recheck.changed))
     except BugTrackerError as exc:
         summary.error = str(exc)
         log.error("sync %s stopped: %s", source.name, exc)
         registry.SYNC_FAILURES.labels(source.name).inc()
     finally:
         lease.stop()
+        if notifier is not None:
+            try:
+                notifier.pull_finished(source.name)
+            except Exception:  # announcing is best effort here: what was noted stays noted
+                log.exception("sync %s: announcing the changes failed", source.name)
         summary.seconds = time.monotonic() - started
         summary.requests = source.stats.requests
         summary.rate_limit_wait = source.stats.rate_limit_wait
@@ -139,7 +152,26 @@ def run_sync(
     return summary
 
 
-def _write_page(store: BugStore, page: PulledPage, summary: SyncSummary) -> None:
+def _tell(notifier: ChangeNotifier | None, changed: list[BugRecord]) -> None:
+    """Hand the changed records to the notifier; a failing notifier never fails the run's writes, but
+    its failure stops the run before the checkpoint moves past changes it did not note."""
+    if notifier is not None and changed:
+        try:
+            notifier.records_changed(changed)
+        except BugTrackerError:
+            raise
+        except Exception as exc:
+            log.exception("sync: noting %d changed record(s) failed", len(changed))
+            raise NotifierFailed(f"could not note the changed records: {exc}") from exc
+
+
+class NotifierFailed(BugTrackerError):
+    pass
+
+
+def _write_page(store: BugStore, page: PulledPage, summary: SyncSummary) -> list[BugRecord]:
+    """Write the page; the records it inserted or changed (where each lives now), links included."""
+    changed: list[BugRecord] = []
     for failure in page.failures:
         log.warning("sync %s: %s", summary.source, failure)
     summary.fetched += len(page.records) + len(page.failures)
@@ -147,6 +179,8 @@ def _write_page(store: BugStore, page: PulledPage, summary: SyncSummary) -> None
     results = store.upsert_many(page.records) if page.records else []
     for record, result in zip(page.records, results, strict=True):
         outcome = result.outcome
+        if outcome in (UpsertOutcome.INSERTED, UpsertOutcome.UPDATED):
+            changed.append(replace(record, ticket_id=result.ticket_id))
         if outcome is UpsertOutcome.INSERTED:
             summary.inserted += 1
         elif outcome is UpsertOutcome.UPDATED:
@@ -158,19 +192,23 @@ def _write_page(store: BugStore, page: PulledPage, summary: SyncSummary) -> None
         target = page.links.get(record.home_id)
         # Only a new or changed story is linked: a link a person removed stays removed until it changes.
         if target and outcome in (UpsertOutcome.INSERTED, UpsertOutcome.UPDATED):
-            summary.linked += _auto_link(store, record.home_id, target)
+            linked_to = _auto_link(store, record.home_id, target)
+            if linked_to is not None:
+                summary.linked += 1
+                changed.append(replace(record, ticket_id=linked_to))
+    return changed
 
 
-def _auto_link(store: BugStore, home_id: str, target_id: str) -> int:
-    """Alias a story to the Zendesk ticket it names, unless it is already linked somewhere."""
+def _auto_link(store: BugStore, home_id: str, target_id: str) -> str | None:
+    """Alias a story to the Zendesk ticket it names, unless it is already linked somewhere; where its
+    records went, or None."""
     if len(store.resolve(home_id)) > 1:
-        return 0
+        return None
     try:
-        store.link(home_id, target_id, actor="sync")
+        return store.link(home_id, target_id, actor="sync").resolved_target
     except BugTrackerError as exc:
         log.warning("sync: could not link %s to %s: %s", home_id, target_id, exc)
-        return 0
-    return 1
+        return None
 
 
 def _record_metrics(summary: SyncSummary) -> None:

@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from adapters.pull import SyncSource
 from bot.config import Config
+from bot.sync.changes import ChangeNotifier
 from bot.sync.runner import run_sync
 from storage.store import BugStore
 
@@ -35,8 +36,13 @@ class SyncScheduler:
 
 
 def start_scheduler(
-    config: Config, store: BugStore, sources: list[SyncSource], first_run_delay: float = 0.0
+    config: Config,
+    store: BugStore,
+    sources: list[SyncSource],
+    first_run_delay: float = 0.0,
+    notifier: ChangeNotifier | None = None,
 ) -> SyncScheduler:
+    """`notifier` (bot/sync/changes.py) hears of what each run changed."""
     interval = config.sync.interval_seconds
     scheduler = BackgroundScheduler(
         timezone=UTC,
@@ -49,7 +55,7 @@ def start_scheduler(
             _run,
             "interval",
             seconds=interval,
-            args=[store, source, config.sync.lease_seconds, held_by],
+            args=[store, source, config.sync.lease_seconds, held_by, notifier],
             id=f"sync:{source.name}",
             name=f"sync {source.name}",
             next_run_time=first_run,
@@ -60,10 +66,16 @@ def start_scheduler(
     return SyncScheduler(scheduler, sources)
 
 
-def _run(store: BugStore, source: SyncSource, lease_seconds: float, held_by: dict[str, str | None]) -> Any:
+def _run(
+    store: BugStore,
+    source: SyncSource,
+    lease_seconds: float,
+    held_by: dict[str, str | None],
+    notifier: ChangeNotifier | None = None,
+) -> Any:
     """One scheduled pull. A lease held elsewhere (a `bugtracker sync`, another bot) is said at INFO once
     per holder, not at every interval; the next run that pulls says nothing about it."""
-    summary = run_sync(store, source, lease_ttl=lease_seconds)
+    summary = run_sync(store, source, lease_ttl=lease_seconds, notifier=notifier)
     if not summary.skipped:
         held_by.pop(source.name, None)
     elif source.name not in held_by or held_by[source.name] != summary.holder:

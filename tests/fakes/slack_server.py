@@ -4,7 +4,9 @@ Speaks the real wire format so that the real WebClient and the real SocketModeHa
 `apps.connections.open` hands out this server's ws:// URL, every connection gets a `hello`, envelopes
 (`events_api`, `slash_commands`, `interactive`: block_actions, message_action, view_submission) are pushed
 and their acks recorded; `response_url` POSTs land in `responses`, `chat.postMessage` calls in `posts`,
-`chat.update` in `updates`, `chat.postEphemeral` in `ephemerals`, `views.open` in `views`.
+`chat.update` in `updates`, `chat.postEphemeral` in `ephemerals`, `views.open` in `views`, `views.publish`
+in `published` (user -> the Home view now), `views.update` in `view_updates`; `app_home_opened` events and
+button presses in a Home view are pushed too.
 
 Not kinder than Slack: `views.open` needs a trigger_id this fake handed out less than 3 s ago, `chat.update`
 needs a message the bot posted, and blocks over Slack's limits are refused with `invalid_blocks`.
@@ -39,6 +41,9 @@ class FakeSlack:
         self.updates: list[dict[str, Any]] = []  # chat.update arguments
         self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral arguments
         self.views: list[dict[str, Any]] = []  # views.open arguments, "view" decoded
+        self.published: dict[str, dict[str, Any]] = {}  # views.publish: user id -> their Home view now
+        self.publishes: list[dict[str, Any]] = []  # views.publish arguments, in order, "view" decoded
+        self.view_updates: list[dict[str, Any]] = []  # views.update arguments, "view" decoded
         self.bot_messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> what the bot posted
         self._triggers: dict[str, float] = {}  # trigger_id -> when it was handed out
         self.groups = groups or {}
@@ -249,6 +254,36 @@ class FakeSlack:
              "view": view, "response_urls": []}
         )  # fmt: skip
 
+    def push_app_home_opened(self, user: str) -> str:
+        """The person opens the app's Home tab (Slack sends the view last published for them, if any)."""
+        event: dict[str, Any] = {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"}
+        if user in self.published:
+            event["view"] = self.published[user]
+        return self.push_event(event)
+
+    def push_view_action(self, user: str, action_id: str) -> str:
+        """The person presses the button `action_id` in their Home view (as last published)."""
+        view = self.published[user]
+        for block in view.get("blocks") or []:
+            elements = [block.get("accessory")] if block.get("accessory") else block.get("elements") or []
+            action = next((e for e in elements if e and e.get("action_id") == action_id), None)
+            if action is not None:
+                action = {**action, "block_id": block.get("block_id"), "action_ts": self.next_ts()}
+                break
+        else:
+            raise AssertionError(f"no element {action_id!r} in the Home view")
+        return self._interactive(
+            {
+                "type": "block_actions",
+                "user": self._user(user),
+                "container": {"type": "view", "view_id": view["id"]},
+                "trigger_id": self._trigger(),
+                "view": view,
+                "state": {"values": {}},
+                "actions": [action],
+            }
+        )
+
     def thread_of(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         """The bot's messages in a thread, as they are now (after chat.update)."""
         return [
@@ -343,6 +378,8 @@ class FakeSlack:
                 self.views.append({**args, "view": view, "view_id": view_id})
                 self._changed.notify_all()
             return {"ok": True, "view": {**view, "id": view_id}}
+        if method in ("views.publish", "views.update"):
+            return self._publish(method, args)
         if method == "conversations.replies":
             channel, ts = args.get("channel"), args.get("ts")
             parent = [m for m in self.history.get(channel, []) if m["ts"] == ts]
@@ -359,6 +396,34 @@ class FakeSlack:
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.groups.get(args.get("usergroup"), [])}
         return {"ok": False, "error": "unknown_method"}
+
+    def _publish(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """views.publish (a user's Home tab) and views.update (a view this fake knows, by view_id)."""
+        view = _decoded(args, "view")
+        if problem := _view_problem(view):
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [problem]}}
+        with self._changed:
+            if method == "views.publish":
+                user = args.get("user_id") or ""
+                if not user.startswith(("U", "W")):
+                    return {"ok": False, "error": "invalid_arguments"}
+                view_id = (self.published.get(user) or {}).get("id") or f"V{next(self._ids):08d}"
+                stored = {**view, "id": view_id, "team_id": "T0FAKE", "state": {"values": {}}}
+                self.published[user] = stored
+                self.publishes.append({**args, "view": stored})
+            else:
+                known = [v for v in self.published.values() if v["id"] == args.get("view_id")]
+                known += [
+                    {**v["view"], "id": v["view_id"]}
+                    for v in self.views
+                    if v["view_id"] == args.get("view_id")
+                ]
+                if not known:
+                    return {"ok": False, "error": "not_found"}
+                stored = {**view, "id": args["view_id"], "team_id": "T0FAKE", "state": {"values": {}}}
+                self.view_updates.append({**args, "view": stored})
+            self._changed.notify_all()
+        return {"ok": True, "view": stored}
 
     def _http_handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -393,6 +458,12 @@ class FakeSlack:
                 pass
 
         return Handler
+
+
+def _view_problem(view: Any) -> str | None:
+    if not isinstance(view, dict) or view.get("type") not in ("home", "modal"):
+        return "view must be an object of type home or modal"
+    return _block_problem({"view": view})
 
 
 def _decoded(args: dict[str, Any], name: str) -> Any:

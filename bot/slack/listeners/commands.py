@@ -10,21 +10,42 @@ from slack_bolt import App
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.blocks import NEXT_PAGE_ACTION, Reply
 from bot.slack.slash import dispatch
+from bot.status import StatusBoard
+from storage.errors import BugTrackerError
+from storage.model import parse_ticket_id
 from storage.store import BugStore
 
 
-def register(app: App, store: BugStore, may_link: Callable[[str], bool]) -> None:
+def register(
+    app: App, store: BugStore, may_link: Callable[[str], bool], board: StatusBoard | None = None
+) -> None:
     @app.command("/bug")
     def on_bug(ack: Any, command: dict[str, Any], respond: Any) -> None:
         ack()  # within Slack's 3 s, before any store work
         EVENTS_HANDLED.labels("command").inc()
+        touched = linked_tickets(store, command.get("text")) if board is not None else []
         send(respond, dispatch(store, command.get("text"), command.get("user_id", "unknown"), may_link))
+        for ticket_id in touched:  # a link or unlink changes the status cards of the reports it moved
+            assert board is not None
+            board.ticket_changed(ticket_id)
 
     @app.action(NEXT_PAGE_ACTION)
     def on_next_page(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         ack()
         user = (body.get("user") or {}).get("id", "unknown")
         send(respond, dispatch(store, action.get("value"), user, may_link))
+
+
+def linked_tickets(store: BugStore, text: str | None) -> list[str]:
+    """For `link A B` / `unlink A`: the ids whose status cards may change (A, B, where A lived before)."""
+    words = (text or "").split()
+    if len(words) < 2 or words[0].lower() not in ("link", "unlink"):
+        return []
+    try:
+        ids = [parse_ticket_id(word) for word in words[1:3]]
+        return list(dict.fromkeys([*ids, store.resolve(ids[0])[-1]]))
+    except BugTrackerError:
+        return []  # the command itself says what is wrong
 
 
 def send(respond: Any, reply: Reply) -> None:

@@ -31,6 +31,7 @@ from bot.slack.suggestion_blocks import (
     text_without_suggestions,
     without_suggestions,
 )
+from bot.status import StatusBoard
 from bot.suggest.linking import check_may_link, check_target, link_report, report_of
 from bot.suggest.service import Suggester
 from storage.errors import BugTrackerError, LinkRefused
@@ -46,6 +47,7 @@ def register(
     channels: tuple[str, ...],
     may_link: Callable[[str], bool],
     suggester: Suggester | None = None,
+    board: StatusBoard | None = None,
 ) -> None:
     store = intake.store
 
@@ -100,6 +102,8 @@ def register(
             return
         note = linked_note(user, report.home_id, result.resolved_target)
         update_thread(client, channel, report.record_id, note, context.get("bot_user_id"))
+        if board is not None:  # then the reply becomes the report's status card
+            board.ticket_changed(result.resolved_target)
 
 
 def stored_report(intake: Intake, message: dict[str, Any], channel: str) -> BugRecord:

@@ -12,10 +12,17 @@ from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.blocks import Reply, build_intake_reply
 from bot.slack.intake import Intake, IntakeResult
 from bot.slack.suggestion_blocks import suggestion_blocks, suggestion_text
+from bot.status import StatusBoard
 from bot.suggest.service import Suggester
 
 
-def register(app: App, intake: Intake, channels: tuple[str, ...], suggester: Suggester | None = None) -> None:
+def register(
+    app: App,
+    intake: Intake,
+    channels: tuple[str, ...],
+    suggester: Suggester | None = None,
+    board: StatusBoard | None = None,
+) -> None:
     # One listener for every message subtype: app.message() would not see edits and deletes.
     @app.event("message")
     def on_message(event: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -25,7 +32,7 @@ def register(app: App, intake: Intake, channels: tuple[str, ...], suggester: Sug
         result = route(intake, event, channel, context.get("bot_user_id"))
         if result is not None:
             EVENTS_HANDLED.labels(result.kind).inc()
-            post_reply(client, channel, result, suggester)
+            post_reply(client, channel, result, suggester, board)
 
 
 def route(
@@ -44,10 +51,28 @@ def route(
 
 
 def post_reply(
-    client: WebClient, channel: str, result: IntakeResult, suggester: Suggester | None = None
+    client: WebClient,
+    channel: str,
+    result: IntakeResult,
+    suggester: Suggester | None = None,
+    board: StatusBoard | None = None,
 ) -> None:
     """Answer in the report's thread, only when the event earned an answer (see bot/slack/intake.py).
-    A new report still under its own id also gets the tickets it resembles, each with a link button."""
+    A new report still under its own id also gets the tickets it resembles, each with a link button.
+    With status updates on, the first answer becomes the report's status card, made current at once when
+    the report lives under a ticket (a tag linked it)."""
+    _post_answer(client, channel, result, suggester, board)
+    if board is not None and result.ticket_id and result.ticket_id != result.home_id:
+        board.ticket_changed(result.ticket_id)
+
+
+def _post_answer(
+    client: WebClient,
+    channel: str,
+    result: IntakeResult,
+    suggester: Suggester | None,
+    board: StatusBoard | None,
+) -> None:
     if not result.reply:
         return
     reply = build_intake_reply(result)
@@ -59,4 +84,8 @@ def post_reply(
             blocks += suggestion_blocks(result.home_id, suggestions)
     if text:
         thread_ts = result.home_id.split("-", 1)[1]
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **Reply(text, blocks).payload())
+        posted = client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, **Reply(text, blocks).payload()
+        )
+        if board is not None and result.kind == "message":
+            board.first_reply(result.home_id, channel, posted["ts"], reply.text)

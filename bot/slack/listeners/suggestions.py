@@ -20,12 +20,15 @@ from bot.slack.suggestion_blocks import (
     text_without_suggestions,
     without_suggestions,
 )
+from bot.status import StatusBoard
 from bot.suggest.linking import StaleSuggestion, check_may_link, link_report, report_of
 from storage.errors import BugTrackerError
 from storage.store import BugStore
 
 
-def register(app: App, store: BugStore, may_link: Callable[[str], bool]) -> None:
+def register(
+    app: App, store: BugStore, may_link: Callable[[str], bool], board: StatusBoard | None = None
+) -> None:
     @app.action(re.compile(rf"^{LINK_ACTION_PREFIX}\d+$"))
     def on_link(
         ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any
@@ -47,6 +50,8 @@ def register(app: App, store: BugStore, may_link: Callable[[str], bool]) -> None
             tell(respond, f"{report_id} is already linked to {result.resolved_target}; nothing changed")
             return
         update_reply(client, body, linked_note(user, report_id, result.resolved_target))
+        if board is not None:  # then the reply becomes the report's status card
+            board.ticket_changed(result.resolved_target)
 
     @app.action(NONE_ACTION)
     def on_none(

@@ -1,0 +1,67 @@
+"""Block Kit for a report's status card (the bot's first thread reply, kept current with chat.update) and
+the short notice a change of state type posts. Pure functions; every outside string is escaped."""
+
+from __future__ import annotations
+
+from bot.slack.mrkdwn import Block, bold, context, escape, link, section, truncate_plain
+from bot.status import Announcement
+from bot.text import SYSTEM_LABELS, format_status_line, format_transition, short_time
+
+STATE_SHOWN = 100  # characters of a state name
+TITLE_SHOWN = 200  # characters of a record's title
+RECORDS_SHOWN = 20  # records listed on one card (a ticket rarely has more)
+
+
+def _record_section(record: object) -> Block:
+    r = record  # a BugRecord
+    label = f"{SYSTEM_LABELS.get(r.source_system, r.source_system)} {r.home_id}"
+    if r.source_system == "slack":
+        state = "reported"
+    else:
+        state = truncate_plain(r.state or "-", STATE_SHOWN)
+        if r.state_type and r.state_type != r.state:
+            state += f" ({r.state_type})"
+    facts = [link(r.url, label), f"state {bold(state)}", f"priority {bold(r.priority or '-')}"]
+    deleted = " _(deleted upstream)_" if r.deleted else ""
+    title = escape(truncate_plain(r.title or "(no title)", TITLE_SHOWN))
+    return section(" · ".join(facts) + deleted + f"\n{title}")
+
+
+def card_text(announcement: Announcement) -> str:
+    """The card as plain text: the notification fallback, and what the console prints."""
+    view = announcement.view
+    head = f"Status of {view.ticket_id}" if announcement.linked else "Not linked to a ticket any more"
+    return "\n".join([head, *(format_status_line(r) for r in view.records[:RECORDS_SHOWN])])
+
+
+def build_status_card(announcement: Announcement) -> list[Block]:
+    view, note = announcement.view, announcement.card.get("note")
+    blocks: list[Block] = []
+    if note:
+        blocks.append(context(escape(note)))
+    if not announcement.linked:
+        blocks.append(section(f"{bold(view.ticket_id)} is not linked to a ticket any more."))
+        return blocks
+    blocks.append(section(f"*Status of {escape(view.ticket_id)}*"))
+    blocks += [_record_section(record) for record in view.records[:RECORDS_SHOWN]]
+    if len(view.records) > RECORDS_SHOWN:
+        blocks.append(
+            context(f"{len(view.records) - RECORDS_SHOWN} more record(s): `/bug show {view.ticket_id}`")
+        )
+    latest = max((r.updated_at for r in view.records if r.updated_at), default=None)
+    footer = f"kept current by the bot · last change {short_time(latest)} UTC"
+    if view.audit:
+        entry = view.audit[-1]
+        footer += escape(f" · {entry.actor} {entry.action}ed {entry.from_id} → {entry.to_id}")
+    blocks.append(context(footer))
+    return blocks
+
+
+def transition_text(announcement: Announcement) -> str:
+    return "\n".join(
+        format_transition(t.ticket_id, t.system, t.state, t.now) for t in announcement.transitions
+    )
+
+
+def build_transition_blocks(announcement: Announcement) -> list[Block]:
+    return [section(escape(transition_text(announcement)))]

@@ -1,0 +1,230 @@
+"""Ticket progress told to the people who reported it: the status board behind Slack's thread cards and the
+console's status lines (SLACK_STATUS_UPDATES).
+
+A change people care about (a record's state, state type, priority, deleted / restored) under a ticket that
+holds Slack reports is announced to every report under it, through a Transport (bot/slack/status_cards.py
+for Slack, the console's printer). What each report was last shown is stored (meta `status:card:<SL id>`),
+so an announcement is made when, and only when, what a report would be shown differs from what it was last
+shown: a no-op pull or a repeated flush announces nothing, a restart repeats nothing. Tickets to look at are
+noted durably (meta `status:pending`) before the pull's checkpoint moves on, so a restart drops nothing.
+
+Flushing runs on one worker thread per process: announcements never race each other here, and a slow
+Slack (pacing, 429s) never holds up a pull or a listener.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from storage.errors import BugTrackerError, TicketNotFound
+from storage.model import BugRecord
+from storage.store import BugStore, TicketView
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "status:pending"
+CARD_PREFIX = "status:card:"
+NOTE_LIMIT = 1000  # characters of the first reply's text kept to show above the card
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One record's coarse move, worth a notification: a new state type, deleted or restored."""
+
+    ticket_id: str  # the record's own id (ZD-12, SC-7)
+    system: str
+    state: str | None
+    now: str  # the new state type, or "deleted" / "restored"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    report: BugRecord  # the Slack report whose thread hears it
+    view: TicketView  # the ticket it lives under, as it is now (deleted records included)
+    card: dict[str, Any]  # what was stored about its card: channel, ts, note, shown, types ({} at first)
+    transitions: tuple[Transition, ...]  # empty: only the card changes
+
+    @property
+    def linked(self) -> bool:
+        return self.view.ticket_id != self.report.home_id
+
+
+class Transport(Protocol):
+    def announce(self, announcement: Announcement) -> dict[str, Any]:
+        """Show it (update the card, post the transitions); the card fields to keep (e.g. channel, ts).
+        Raise to leave the ticket pending for the next flush."""
+
+
+def fingerprint(view: TicketView) -> list[list[Any]]:
+    """What a card shows that people care about, comparable with what was stored (JSON-able)."""
+    rows = [
+        [r.source_record, r.state, r.state_type, r.priority, r.deleted]
+        for r in sorted(view.records, key=lambda r: r.source_record)
+    ]
+    return [[view.ticket_id], *rows]
+
+
+def state_types(view: TicketView) -> dict[str, str]:
+    """The coarse state of every record that is not a Slack report: deleted wins over its state type."""
+    return {
+        r.source_record: "deleted" if r.deleted else (r.state_type or "none")
+        for r in view.records
+        if r.source_system != "slack"
+    }
+
+
+def transitions(view: TicketView, before: dict[str, str]) -> tuple[Transition, ...]:
+    """Records already shown whose coarse state moved (a record new to the card is not a transition)."""
+    found = []
+    for record in view.records:
+        if record.source_system == "slack" or record.source_record not in before:
+            continue
+        now = "deleted" if record.deleted else (record.state_type or "none")
+        if now != before[record.source_record]:
+            shown = "restored" if before[record.source_record] == "deleted" and now != "deleted" else now
+            found.append(Transition(record.home_id, record.source_system, record.state, shown))
+    return tuple(found)
+
+
+class StatusBoard:
+    """The ChangeNotifier the sync runner is given (bot/sync/changes.py), and the hook for links."""
+
+    def __init__(self, store: BugStore, transport: Transport | None = None) -> None:
+        self.store = store
+        self.transport = transport  # set once the Slack app (or the console) exists
+        self._pending_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._idle = threading.Condition()
+        self._busy = False
+        self._thread: threading.Thread | None = None
+
+    # -- the ChangeNotifier port ---------------------------------------------------------------
+    def records_changed(self, records: list[BugRecord]) -> None:
+        tickets = [ticket for ticket in dict.fromkeys(r.ticket_id for r in records if r.ticket_id)]
+        watched = [ticket for ticket in tickets if self._holds_reports(ticket)]
+        self.note(watched)
+
+    def pull_finished(self, source: str) -> None:
+        self.wake()
+
+    # -- links and first replies -----------------------------------------------------------------
+    def ticket_changed(self, ticket_id: str) -> None:
+        """A link or an unlink touched ticket_id (tag, /bug link, a button): refresh its reports' cards."""
+        self.note([ticket_id])
+        self.wake()
+
+    def first_reply(self, report_id: str, channel: str, ts: str, note: str) -> None:
+        """The bot's first answer in a report's thread: it becomes the report's status card."""
+        key = CARD_PREFIX + report_id
+        if self.store.get_meta(key) is None:
+            self.store.put_meta(key, {"channel": channel, "ts": ts, "note": note[:NOTE_LIMIT]})
+
+    # -- pending tickets, kept in the store --------------------------------------------------------
+    def note(self, tickets: Iterable[str]) -> None:
+        tickets = list(tickets)
+        if not tickets:
+            return
+        with self._pending_lock:
+            pending = self.pending()
+            added = [ticket for ticket in tickets if ticket not in pending]
+            if added:
+                self.store.put_meta(PENDING_KEY, {"tickets": pending + added})
+
+    def pending(self) -> list[str]:
+        return list((self.store.get_meta(PENDING_KEY) or {}).get("tickets") or [])
+
+    def _done(self, tickets: set[str]) -> None:
+        with self._pending_lock:
+            pending = self.pending()
+            left = [ticket for ticket in pending if ticket not in tickets]
+            if left != pending:
+                self.store.put_meta(PENDING_KEY, {"tickets": left})
+
+    def _holds_reports(self, ticket_id: str) -> bool:
+        try:
+            view = self.store.show(ticket_id, include_deleted=True)
+        except TicketNotFound:
+            return False
+        return any(record.source_system == "slack" for record in view.records)
+
+    # -- announcing ------------------------------------------------------------------------------
+    def flush(self) -> int:
+        """Announce every pending ticket; the number of reports told. A ticket whose announcement failed
+        stays pending (the next flush tries again)."""
+        if self.transport is None:
+            return 0
+        told, finished = 0, set()
+        for ticket in self.pending():
+            try:
+                told += self._announce_ticket(ticket)
+            except Exception:  # Slack down, a 5xx after retries, the store unreachable: try again later
+                log.exception("status of %s not announced yet; will try again", ticket)
+                continue
+            finished.add(ticket)
+        self._done(finished)
+        return told
+
+    def _announce_ticket(self, ticket_id: str) -> int:
+        assert self.transport is not None
+        try:
+            view = self.store.show(ticket_id, include_deleted=True)
+        except TicketNotFound:
+            return 0
+        told = 0
+        for report in [r for r in view.records if r.source_system == "slack"]:
+            key = CARD_PREFIX + report.home_id
+            card = self.store.get_meta(key) or {}
+            shown = fingerprint(view)
+            if card.get("shown") == shown:
+                continue  # nothing new for this report
+            if view.ticket_id == report.home_id and not card.get("shown"):
+                continue  # never linked, never shown a card: nothing to tell
+            announcement = Announcement(report, view, card, transitions(view, card.get("types") or {}))
+            kept = self.transport.announce(announcement)
+            self.store.put_meta(key, {**card, **kept, "shown": shown, "types": state_types(view)})
+            told += 1
+        return told
+
+    # -- the worker thread -------------------------------------------------------------------------
+    def start(self) -> StatusBoard:
+        """Start the worker; it flushes at once (what a previous process left pending), then on wake()."""
+        self._thread = threading.Thread(target=self._work, name="status-board", daemon=True)
+        self._wake.set()
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """For tests and the console: True once nothing is waiting to be flushed."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._busy and not self._wake.is_set(), timeout)
+
+    def _work(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait()
+            with self._idle:
+                self._busy = True
+                self._wake.clear()
+            try:
+                self.flush()
+            except BugTrackerError as exc:
+                log.warning("status updates paused: %s", exc)
+            except Exception:
+                log.exception("status updates failed")
+            finally:
+                with self._idle:
+                    self._busy = False
+                    self._idle.notify_all()
