@@ -88,4 +88,11 @@ def _post_answer(
             channel=channel, thread_ts=thread_ts, **Reply(text, blocks).payload()
         )
         if board is not None and result.kind == "message":
-            board.first_reply(result.home_id, channel, posted["ts"], reply.text)
+            board.first_reply(result.home_id, channel, posted["ts"], card_note(reply.text))
+
+
+def card_note(reply_text: str) -> str:
+    """What of the first answer stays on the status card: the tag problems, not "stored as" / "to link it"
+    (the card says where the report lives)."""
+    lines = reply_text.splitlines()
+    return "\n".join(line for line in lines if not line.startswith(("Stored as", "To link it")))

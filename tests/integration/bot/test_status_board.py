@@ -1,0 +1,135 @@
+"""The status board on both stores: what is announced, once, and what survives a restart (a new board on
+the same store). The transport records announcements (the Slack one is tested end to end)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.status import PENDING_KEY, StatusBoard
+from bot.sync.runner import run_sync
+from tests.support.builders import shortcut_record, slack_record, zendesk_record
+
+
+class Recorder:
+    def __init__(self, fail: bool = False) -> None:
+        self.told: list = []
+        self.fail = fail
+
+    def announce(self, announcement):
+        if self.fail:
+            raise RuntimeError("Slack is down")
+        self.told.append(announcement)
+        return {"channel": "C0BUGS", "ts": "1.000001"}
+
+
+class ListSource:
+    """A SyncSource that hands out one page of records per pull."""
+
+    name, meta_key = "zendesk", "sync:zendesk:test"
+
+    def __init__(self) -> None:
+        self.pages: list[list] = []
+        self.stats = type("Stats", (), {"requests": 0, "rate_limit_wait": 0.0})()
+
+    def pull(self, saved, full=False):
+        from adapters.pull import PulledPage
+
+        records = self.pages.pop(0) if self.pages else []
+        yield PulledPage(records=records, checkpoint={"n": (saved or {}).get("n", 0) + 1})
+
+
+def linked_report(store, ticket=5):
+    store.upsert(zendesk_record(ticket, status="open"))
+    report = slack_record(1)
+    store.upsert_linked(report, f"ZD-{ticket}", actor="U0AUTHOR")
+    return report
+
+
+def test_a_change_is_announced_once_and_a_no_op_pull_announces_nothing(store):
+    linked_report(store)
+    transport = Recorder()
+    board = StatusBoard(store, transport)
+    board.ticket_changed("ZD-5")  # the link: the card shows the ticket as it is
+    board.flush()
+    assert [a.transitions for a in transport.told] == [()]
+    source = ListSource()
+    source.pages = [
+        [zendesk_record(5, status="solved", updated=10)],
+        [zendesk_record(5, status="solved", updated=10)],
+    ]
+    run_sync(store, source, notifier=board)
+    board.flush()
+    run_sync(store, source, notifier=board)  # the same copy again: unchanged
+    board.flush()
+    assert len(transport.told) == 2
+    change = transport.told[1]
+    assert [(t.ticket_id, t.now, t.state) for t in change.transitions] == [("ZD-5", "done", "solved")]
+    assert change.card["ts"] == "1.000001"  # the card announced before is the one updated
+    assert store.get_meta(PENDING_KEY) == {"tickets": []}
+
+
+def test_several_changes_in_one_pull_make_one_announcement_per_report(store):
+    linked_report(store)
+    store.upsert(shortcut_record(9, state="In Progress", state_type="started"))
+    store.link("SC-9", "ZD-5", actor="U0LINKER")
+    transport = Recorder()
+    board = StatusBoard(store, transport)
+    board.ticket_changed("ZD-5")
+    board.flush()
+    source = ListSource()
+    source.name, source.meta_key = "mixed", "sync:mixed:test"
+    source.pages = [
+        [
+            zendesk_record(5, status="solved", updated=10),
+            shortcut_record(9, state="Done", state_type="done", updated=10),
+            zendesk_record(5, status="solved", priority="Low", updated=20),
+        ]
+    ]
+    run_sync(store, source, notifier=board)
+    board.flush()
+    assert len(transport.told) == 2
+    assert {t.ticket_id for t in transport.told[1].transitions} == {"ZD-5", "SC-9"}
+
+
+def test_a_title_change_or_an_unlinked_report_announces_nothing(store):
+    linked_report(store)
+    store.upsert(slack_record(2))  # a report under its own id
+    transport = Recorder()
+    board = StatusBoard(store, transport)
+    board.ticket_changed("ZD-5")
+    board.ticket_changed("SL-" + slack_record(2).record_id)
+    board.flush()
+    assert len(transport.told) == 1
+    retitled = replace(zendesk_record(5, status="open", updated=10), title="Another title")
+    board.records_changed([replace(retitled, ticket_id=store.upsert(retitled).ticket_id)])
+    board.flush()
+    assert len(transport.told) == 1
+
+
+def test_noted_changes_survive_a_failed_announcement_and_a_restart(store):
+    linked_report(store)
+    StatusBoard(store, Recorder()).ticket_changed("ZD-5")
+    assert store.get_meta(PENDING_KEY) == {"tickets": ["ZD-5"]}  # noted before anything was posted
+    failing = StatusBoard(store, Recorder(fail=True))
+    assert failing.flush() == 0
+    assert store.get_meta(PENDING_KEY) == {"tickets": ["ZD-5"]}  # kept for the next try
+    transport = Recorder()
+    restarted = StatusBoard(store, transport)  # a new process on the same store
+    assert restarted.flush() == 1
+    assert restarted.flush() == 0 and StatusBoard(store, transport).flush() == 0  # nothing repeated
+    assert len(transport.told) == 1
+
+
+def test_the_first_reply_becomes_the_card_and_a_deleted_ticket_is_announced(store):
+    report = linked_report(store)
+    transport = Recorder()
+    board = StatusBoard(store, transport)
+    board.first_reply("SL-" + report.record_id, "C0BUGS", "9.000009", "Stored as ZD-5.")
+    board.ticket_changed("ZD-5")
+    board.flush()
+    assert transport.told[0].card == {"channel": "C0BUGS", "ts": "9.000009", "note": "Stored as ZD-5."}
+    deleted = replace(zendesk_record(5, status="open", updated=30), deleted=True)
+    store.upsert(deleted)
+    board.records_changed([replace(deleted, ticket_id="ZD-5")])
+    board.flush()
+    assert [t.now for t in transport.told[1].transitions] == ["deleted"]
