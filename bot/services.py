@@ -6,14 +6,27 @@ for the person; rendering is the caller's business.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from storage.bounds import clip
 from storage.errors import BugTrackerError
-from storage.model import PRIORITIES, SOURCES, normalize_priority, parse_ticket_id
+from storage.model import (
+    PRIORITIES,
+    SOURCES,
+    normalize_priority,
+    normalize_timestamp,
+    parse_ticket_id,
+    range_bounds,
+)
 from storage.store import BugStore, Counts, LinkResult, Page, TicketView
 
 LIST_KINDS = ("priority", "state", "source")
 PAGE_SIZE = 20
+MAX_STATE_CHARS = 200
+_DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() also takes "²" and "٣"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class UsageError(BugTrackerError):
@@ -22,10 +35,19 @@ class UsageError(BugTrackerError):
 
 @dataclass(frozen=True)
 class ListRequest:
-    kind: str
-    value: str
+    """A checked list request: one or more (kind, value) filters, normalised, and a checked date range."""
+
+    filters: tuple[tuple[str, str], ...]
     since: str | None = None
     until: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.filters[0][0]
+
+    @property
+    def value(self) -> str:
+        return self.filters[0][1]
 
 
 def show_ticket(store: BugStore, ticket_id: str, include_deleted: bool = False) -> TicketView:
@@ -40,44 +62,88 @@ def unlink_ticket(store: BugStore, ticket_id: str, actor: str) -> LinkResult:
     return store.unlink(parse_ticket_id(ticket_id), actor)
 
 
+def check_list_request(
+    filters: Mapping[str, str | None],
+    since: str | None = None,
+    until: str | None = None,
+    option: str = "--",
+) -> ListRequest:
+    """The one check of list filters, for the CLI, `/bug list` and the drill-down API alike.
+
+    `filters` maps kinds to values as typed (`priority p1`, `source Slack`, `state open`); blank values mean
+    "no filter", at least one must remain. Dates: an ISO date or timestamp (offsets allowed) in years
+    0001-9999 once in UTC, since not after until. `option` prefixes names in messages (`--since` / `since`).
+    """
+    checked: list[tuple[str, str]] = []
+    for raw_kind, raw_value in filters.items():
+        kind = raw_kind.strip().lower()
+        if kind not in LIST_KINDS:
+            raise UsageError(f"cannot list by '{clip(raw_kind, 40)}'; list by {', '.join(LIST_KINDS)}")
+        value = (raw_value or "").strip()
+        if value:
+            checked.append((kind, _check_value(kind, value)))
+    if not checked:
+        if len(filters) == 1:
+            raise UsageError(f"list by {next(iter(filters)).strip().lower()} needs a value")
+        raise UsageError(f"list needs at least one of {', '.join(LIST_KINDS)}")
+    for name, moment in (("since", since), ("until", until)):
+        if moment:
+            _check_date(f"{option}{name}", moment)
+    low, high = range_bounds(since, until)
+    if low > high:
+        raise UsageError(
+            f"{option}since ({clip(since or '', 40)}) is after {option}until ({clip(until or '', 40)})"
+        )
+    return ListRequest(tuple(checked), since or None, until or None)
+
+
 def normalize_list_request(
     kind: str, value: str, since: str | None = None, until: str | None = None
 ) -> ListRequest:
-    """Check a list filter as typed by a person: `priority p1`, `source Slack`, `state open`."""
-    kind = kind.strip().lower()
-    if kind not in LIST_KINDS:
-        raise UsageError(f"cannot list by '{kind}'; list by {', '.join(LIST_KINDS)}")
-    value = value.strip()
-    if not value:
-        raise UsageError(f"list by {kind} needs a value")
+    """Check one list filter as typed by a person: `priority p1`, `source Slack`, `state open`."""
+    return check_list_request({kind: value}, since=since, until=until)
+
+
+def check_limit(text: str | int | None, default: int, maximum: int) -> int:
+    """A page size as typed: ASCII digits, 1..maximum."""
+    if text is None or text == "":
+        return default
+    value = str(text).strip()
+    if not _DIGITS.fullmatch(value) or not 1 <= int(value) <= maximum:
+        raise UsageError(f"limit must be a whole number from 1 to {maximum}, not '{clip(value, 20)}'")
+    return int(value)
+
+
+def _check_value(kind: str, value: str) -> str:
     if kind == "priority":
-        value = normalize_priority(value) or ""
+        value = normalize_priority(clip(value, 40)) or ""
         if value not in PRIORITIES:
             raise UsageError(f"list by priority needs one of {', '.join(PRIORITIES)}")
-    elif kind == "source":
-        value = value.lower()
-        if value not in SOURCES:
-            raise UsageError(f"unknown source '{value}'; use one of {', '.join(SOURCES)}")
-    for name, moment in (("since", since), ("until", until)):
-        if moment is not None:
-            _check_date(name, moment)
-    return ListRequest(kind, value, since, until)
+        return value
+    if kind == "source":
+        if value.lower() not in SOURCES:
+            raise UsageError(f"unknown source '{clip(value, 40)}'; use one of {', '.join(SOURCES)}")
+        return value.lower()
+    if len(value) > MAX_STATE_CHARS or _CONTROL.search(value):
+        raise UsageError(f"a state name is at most {MAX_STATE_CHARS} printable characters")
+    return value
 
 
 def _check_date(name: str, text: str) -> None:
-    from storage.model import parse_timestamp
-
     try:
-        parse_timestamp(text)
-    except ValueError:
-        raise UsageError(f"--{name} needs a date like 2026-11-01, not '{text}'") from None
+        normalize_timestamp(text)
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31T23:59:59-01:00 is year 10000 in UTC
+        raise UsageError(
+            f"{name} needs a date like 2026-11-01 or 2026-11-01T10:00:00Z (years 0001-9999 in UTC),"
+            f" not '{clip(text, 40)}'"
+        ) from None
 
 
 def list_bugs(
     store: BugStore, request: ListRequest, cursor: str | None = None, limit: int = PAGE_SIZE
 ) -> Page:
     return store.list_records(
-        **{request.kind: request.value}, since=request.since, until=request.until, limit=limit, cursor=cursor
+        **dict(request.filters), since=request.since, until=request.until, limit=limit, cursor=cursor
     )
 
 

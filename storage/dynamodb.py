@@ -23,7 +23,7 @@ from storage import rules
 from storage.dynamodb_batches import BatchMixin
 from storage.errors import ConditionFailed
 from storage.model import ARCHIVED_STATE, SOURCES, BugRecord, range_bounds
-from storage.paging import decode_cursor, encode_cursor
+from storage.paging import decode_cursor, encode_cursor, string_map
 from storage.primitives import (
     MOVING,
     UNLINKING,
@@ -358,7 +358,12 @@ class DynamoDBStore(BatchMixin, BugStore):
             "ScanIndexForward": False,
         }
         found: list[BugRecord] = []
-        start = decode_cursor(cursor) if cursor else None
+        # the index's LastEvaluatedKey: table keys and index keys, inside this query's partition and range
+        key_names = {PARTITION_KEY, SORT_KEY, key_name, "createdAt"}
+        shape = string_map(
+            key_names, lambda key: key[key_name] == key_value and low <= key["createdAt"] <= high
+        )
+        start = decode_cursor(cursor, shape) if cursor else None
         while len(found) < limit:
             request["Limit"] = limit - len(found)
             if start:

@@ -19,7 +19,7 @@ from typing import Any
 from storage import rules
 from storage.errors import ConditionFailed, StoreUnavailable
 from storage.model import ARCHIVED_STATE, BugRecord, range_bounds
-from storage.paging import decode_cursor, encode_cursor
+from storage.paging import decode_cursor, encode_cursor, strings
 from storage.primitives import (
     MOVING,
     AddAlias,
@@ -414,7 +414,7 @@ class SqliteStore(BugStore):
         conditions = [*conditions, "created_at BETWEEN ? AND ?"]
         params = [*params, low, high]
         if cursor:
-            created_at, source_record = decode_cursor(cursor)
+            created_at, source_record = decode_cursor(cursor, strings(2))
             conditions.append("(created_at, source_record) < (?, ?)")
             params += [created_at, source_record]
         rows = self._read(

@@ -12,6 +12,7 @@ from bot.bootstrap import build_store
 from bot.cli.exit_codes import EXIT_OK
 from bot.config import Config
 from bot.text import format_counts, format_link, format_page, format_view
+from storage.rules import MAX_PAGE
 
 Handler = Callable[[argparse.Namespace, Config], int]
 
@@ -42,17 +43,19 @@ def _unlink(args: argparse.Namespace, config: Config) -> int:
 
 
 def _list(args: argparse.Namespace, config: Config) -> int:
-    chosen = [(kind, getattr(args, kind)) for kind in services.LIST_KINDS if getattr(args, kind)]
+    chosen = {kind: getattr(args, kind) for kind in services.LIST_KINDS if getattr(args, kind)}
     if len(chosen) != 1:
         raise services.UsageError("list takes exactly one of --priority, --state, --source")
-    request = services.normalize_list_request(*chosen[0], since=args.since, until=args.until)
-    page = services.list_bugs(build_store(config), request, cursor=args.cursor, limit=args.limit)
+    request = services.check_list_request(chosen, since=args.since, until=args.until)
+    limit = services.check_limit(args.limit, services.PAGE_SIZE, MAX_PAGE)
+    page = services.list_bugs(build_store(config), request, cursor=args.cursor, limit=limit)
     _emit(args, page, format_page(page))
     return EXIT_OK
 
 
 def _unlinked(args: argparse.Namespace, config: Config) -> int:
-    page = services.unlinked_reports(build_store(config), cursor=args.cursor, limit=args.limit)
+    limit = services.check_limit(args.limit, services.PAGE_SIZE, MAX_PAGE)
+    page = services.unlinked_reports(build_store(config), cursor=args.cursor, limit=limit)
     _emit(args, page, format_page(page))
     return EXIT_OK
 
@@ -110,7 +113,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--state", help="a state name: new, open, solved, In Progress, ...")
     listing.add_argument("--source", help="slack, zendesk or shortcut")
     for parser in (listing, sub.add_parser("unlinked", help="Slack reports not linked to a ticket yet")):
-        parser.add_argument("--limit", type=int, default=services.PAGE_SIZE, help="rows per page")
+        parser.add_argument("--limit", default=str(services.PAGE_SIZE), help=f"rows per page (1-{MAX_PAGE})")
         parser.add_argument("--cursor", help="the next-page cursor a previous page printed")
     listing.add_argument("--since", help="created on or after this date (YYYY-MM-DD)")
     listing.add_argument("--until", help="created on or before this date (YYYY-MM-DD)")

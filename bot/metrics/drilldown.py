@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import services
-from storage.model import BugRecord, normalize_priority
+from storage.model import BugRecord
 from storage.store import BugStore, TicketView
 
 MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
 
 
 def record_row(record: BugRecord) -> dict[str, Any]:
@@ -41,26 +42,15 @@ def _blank_is_none(query: Mapping[str, str], name: str) -> str | None:
 
 
 def list_bugs(store: BugStore, query: Mapping[str, str]) -> dict[str, Any]:
-    """`/api/bugs?priority=&state=&source=&since=&until=&cursor=&limit=`: newest first, one page."""
-    priority = normalize_priority(_blank_is_none(query, "priority"))
-    source = _blank_is_none(query, "source")
-    filters = {"priority": priority, "state": _blank_is_none(query, "state"), "source": source}
-    chosen = {kind: value for kind, value in filters.items() if value is not None}
-    if not chosen:
-        raise services.UsageError("/api/bugs needs at least one of priority, state, source")
+    """`/api/bugs?priority=&state=&source=&since=&until=&cursor=&limit=`: newest first, one page.
+
+    The filters get the same check as `bugtracker list` and `/bug list` (services.check_list_request), the
+    cursor the stores' one decoder (storage/paging.py): anything wrong is a UsageError -> HTTP 400."""
+    filters = {kind: query.get(kind) for kind in services.LIST_KINDS}
     since, until = _blank_is_none(query, "since"), _blank_is_none(query, "until")
-    for kind, value in chosen.items():  # the same checks `bugtracker list` makes
-        services.normalize_list_request(kind, value, since=since, until=until)
-    limit_text = _blank_is_none(query, "limit") or "50"
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
-        raise services.UsageError(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    page = store.list_records(
-        **chosen,
-        since=since,
-        until=until,
-        limit=int(limit_text),
-        cursor=_blank_is_none(query, "cursor"),
-    )
+    request = services.check_list_request(filters, since=since, until=until, option="")
+    limit = services.check_limit(_blank_is_none(query, "limit"), DEFAULT_LIMIT, MAX_LIMIT)
+    page = services.list_bugs(store, request, cursor=_blank_is_none(query, "cursor"), limit=limit)
     return {"bugs": [record_row(record) for record in page.records], "next_cursor": page.next_cursor}
 
 

@@ -24,6 +24,15 @@ from storage.store import BugStore
 
 log = logging.getLogger(__name__)
 
+REQUEST_TIMEOUT_SECONDS = 10.0
+MAX_CONNECTIONS = 32  # Prometheus and Grafana need a handful; the rest wait for the next try
+MAX_QUERY_FIELDS = 20
+_BUSY_BODY = b'{"error": "too many connections; try again shortly"}'
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+    b"Connection: close\r\nContent-Length: " + str(len(_BUSY_BODY)).encode() + b"\r\n\r\n" + _BUSY_BODY
+)
+
 
 class MetricsServerError(BugTrackerError):
     pass
@@ -80,9 +89,17 @@ class _Exposition:
 class _Handler(BaseHTTPRequestHandler):
     server: MetricsServer
 
+    def setup(self) -> None:
+        self.timeout = self.server.request_timeout  # every read and write on the socket, not just the first
+        super().setup()
+
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        try:
+            query = dict(parse_qsl(parts.query, keep_blank_values=True, max_num_fields=MAX_QUERY_FIELDS))
+        except ValueError:
+            self._json(400, {"error": f"at most {MAX_QUERY_FIELDS} query parameters"})
+            return
         try:
             if parts.path == "/metrics":
                 encoder, content_type = choose_encoder(self.headers.get("Accept"))
@@ -122,12 +139,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class MetricsServer(ThreadingHTTPServer):
+    """A thread per connection, at most `max_connections` at once (past that: an immediate 503 and close),
+    each socket read or write giving up after `request_timeout` seconds (a slow or idle client is dropped)."""
+
     daemon_threads = True
+    request_timeout: float = REQUEST_TIMEOUT_SECONDS
+    max_connections: int = MAX_CONNECTIONS
 
     def __init__(
         self, address: tuple[str, int], store: BugStore, collector: BugCountsCollector, health: Health
     ) -> None:
         super().__init__(address, _Handler)
+        self._slots = threading.BoundedSemaphore(self.max_connections)
         self.store = store
         self.collector = collector
         self.health = health
@@ -137,6 +160,31 @@ class MetricsServer(ThreadingHTTPServer):
     @property
     def port(self) -> int:
         return self.server_address[1]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            try:
+                request.settimeout(1.0)
+                request.sendall(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)  # starts the connection's thread
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer is its own business: one debug line, never a traceback."""
+        log.debug("metrics server: connection from %s ended early", client_address, exc_info=True)
 
     def start(self) -> MetricsServer:
         self.collector.start()

@@ -119,6 +119,7 @@ def test_a_customers_zendesk_subject_and_a_story_name_are_shown_inert(fake, stor
         "list priority &lt;!everyone&gt;",
         "<!channel>",
         "list source zendesk next <!here>",
+        "list source slack next MQ",
     ],
 )
 def test_bug_answers_quoting_what_was_typed_are_inert(fake, sqlite_store, text):

@@ -1,0 +1,38 @@
+"""`bugtracker list` reads filters, limits and cursors with the same checks as /bug and the API."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.sqlite import SqliteStore
+from tests.support.builders import slack_record, zendesk_record
+from tests.support.processes import child_env, run_entry_point
+
+
+@pytest.fixture
+def env(tmp_path):
+    env = child_env(BUGTRACKER_DB=str(tmp_path / "bugs.db"))
+    store = SqliteStore(env["BUGTRACKER_DB"])
+    store.upsert_many([slack_record(1), slack_record(2), zendesk_record(5)])
+    store.close()
+    return env
+
+
+def test_list_by_source_in_any_case(env, tmp_path):
+    result = run_entry_point("bot.cli", "list", "--source", "Slack", cwd=tmp_path, env=env)
+    assert result.returncode == 0 and result.stdout.count("SL-") == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("--cursor", "MQ"), 1, "page cursor is not one this store gave out"),
+        (("--limit", "²"), 2, "limit must be a whole number from 1 to 500"),
+        (("--limit", "٣"), 2, "limit must be a whole number"),
+        (("--since", "9999-12-31T23:59:59-01:00"), 2, "--since needs a date"),
+    ],
+)
+def test_bad_list_input_is_one_line(env, tmp_path, args, code, message):
+    result = run_entry_point("bot.cli", "list", "--source", "slack", *args, cwd=tmp_path, env=env)
+    assert result.returncode == code and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
