@@ -40,6 +40,7 @@ ELLIPSIS = "…"
 Block = dict[str, Any]
 
 _SAFE_URL = re.compile(r"^https?://[^\s<>|\"'`]+$", re.IGNORECASE)
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -64,6 +65,13 @@ def link(url: str | None, label: object) -> str:
     if not is_safe_url(url):
         return shown
     return f"<{escape(url)}|{shown}>"
+
+
+def mention(user_id: object) -> str:
+    """`<@U…>` for a Slack user id the bot was given by Slack (U/W + capitals and digits); anything else
+    (`cli`, a typed --actor) is shown as escaped text. Never a group, channel or broadcast mention."""
+    value = "" if user_id is None else str(user_id)
+    return f"<@{value}>" if _SLACK_USER.match(value) else escape(value)
 
 
 def bold(text: object) -> str:

@@ -3,13 +3,10 @@ the short notice a change of state type posts. Pure functions; every outside str
 
 from __future__ import annotations
 
-import re
-
-from bot.slack.mrkdwn import Block, bold, context, escape, link, section, truncate_plain
+from bot.slack.mrkdwn import Block, bold, context, escape, link, mention, section, truncate_plain
 from bot.status import Announcement
 from bot.text import SYSTEM_LABELS, format_status_line, format_transition, short_time
 
-SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")  # an actor that is a Slack user id is shown as a mention
 STATE_SHOWN = 100  # characters of a state name
 TITLE_SHOWN = 200  # characters of a record's title
 RECORDS_SHOWN = 20  # records listed on one card (a ticket rarely has more)
@@ -55,7 +52,7 @@ def build_status_card(announcement: Announcement) -> list[Block]:
     footer = f"kept current by the bot · last change {short_time(latest)} UTC"
     if view.audit:
         entry = view.audit[-1]
-        who = f"<@{entry.actor}>" if SLACK_USER.match(entry.actor) else escape(entry.actor)
+        who = mention(entry.actor)
         footer += f" · {who} {entry.action}ed {escape(entry.from_id)} to {bold(entry.to_id)}"
     blocks.append(context(footer))
     return blocks

@@ -14,6 +14,7 @@ from bot.slack.mrkdwn import (
     context,
     escape,
     link,
+    mention,
     mrkdwn_text,
     plain_text,
     printable,
@@ -105,8 +106,7 @@ def text_without_suggestions(text: str, note: str) -> str:
 
 
 def _mention(user: str) -> str:
-    """A mention of the Slack user id Slack itself gave us (U…/W…); anything else is shown escaped."""
-    return f"<@{user}>" if user[:1] in "UW" and user.isalnum() else escape(user)
+    return mention(user)
 
 
 def linked_note(user: str, report_id: str, target: str) -> str:

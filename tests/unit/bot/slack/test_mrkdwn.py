@@ -136,3 +136,9 @@ def test_the_payload_checker_sees_live_markup():
         "<https://evil.example|x>",
         "<@U1>",
     ]
+
+
+def test_mention_only_for_a_slack_user_id():
+    assert mrkdwn.mention("U0ALICE") == "<@U0ALICE>" and mrkdwn.mention("W123ABC") == "<@W123ABC>"
+    for other in ["cli", "!channel", "S0GROUP", "U1|x", "U0ALICE>", "<!here>", "", None, "u0alice"]:
+        assert "<" not in mrkdwn.mention(other)
