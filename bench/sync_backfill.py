@@ -3,8 +3,13 @@
     .venv/bin/python -m bench.sync_backfill [--tickets 10000] [--stories 5000] [--memory-sizes 10000,50000]
 
 Prints: requests made vs the minimum pages, record writes (DynamoDB write calls and items), wall time for
-the backfill, a 0% and a 1% changed re-sync, and a naive "fetch all, put each" baseline in the same run;
-then the peak memory (max RSS) of a real `bugtracker sync` process at each size.
+the backfill, a 0% and a 1% changed re-sync (half of it system updates that move only Zendesk's
+generated_timestamp), one run of Shortcut's deleted/archived recheck, and a naive "fetch all, put each"
+baseline in the same run; then the peak memory (max RSS) of a real `bugtracker sync` process at each size.
+
+The fakes behave like the services: Zendesk's after_url carries only the cursor, so pages after the first
+come without sideloaded users and the pull looks names up with users/show_many (CUSTOMERS distinct
+requesters); stories carry a Severity value before their Priority value (one GET /custom-fields).
 """
 
 from __future__ import annotations
@@ -21,11 +26,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.sync.recheck import recheck_key  # noqa: E402
 from bot.sync.runner import run_sync  # noqa: E402
-from tests.fakes.shortcut import FakeShortcut, shortcut_pull  # noqa: E402
+from tests.fakes.shortcut import (  # noqa: E402
+    PRIORITY_FIELD_ID,
+    SEVERITY_FIELD_ID,
+    FakeShortcut,
+    field_value,
+    shortcut_pull,
+)
 from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_pull  # noqa: E402
 
 WRITE_CALLS = ("PutItem", "BatchWriteItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
+CUSTOMERS = 3000  # distinct requesters across the tickets (agents: 7)
+SEVERITIES, PRIORITIES = ("Critical", "High", "Medium", "Low"), ("Highest", "High", "Medium", "Low")
+
+
+def add_tickets(zendesk: FakeZendesk, count: int) -> None:
+    for ticket_id in range(1, count + 1):
+        requester = 100_000 + ticket_id % CUSTOMERS
+        if requester not in zendesk.users:
+            zendesk.add_user(requester)
+        zendesk.add_ticket(ticket_id, requester_id=requester)
 
 
 class _Env:
@@ -64,15 +86,18 @@ def moto_store(endpoint: str):
 
 def measure(label, store, counter, fakes, sources, **options):
     before = (counter.calls, counter.items, [len(fake.requests) for fake in fakes])
+    show_many_before = fakes[0].count("/users/show_many")
     started = time.perf_counter()
     summaries = [run_sync(store, source, **options) for source in sources]
     seconds = time.perf_counter() - started
     requests = sum(len(fake.requests) for fake in fakes) - sum(before[2])
     fetched = sum(summary.fetched for summary in summaries)
     changed = sum(summary.inserted + summary.updated for summary in summaries)
+    rechecked = sum(summary.rechecked for summary in summaries)
     print(
-        f"{label:<28} {seconds:7.1f}s  requests {requests:5d}  fetched {fetched:6d}"
-        f"  inserted+updated {changed:6d}"
+        f"{label:<28} {seconds:7.1f}s  requests {requests:5d}"
+        f" (show_many {fakes[0].count('/users/show_many') - show_many_before})  fetched {fetched:6d}"
+        f"  inserted+updated {changed:6d}  rechecked {rechecked:4d}"
         f"  write calls {counter.calls - before[0]:5d}  items written {counter.items - before[1]:6d}"
     )
     for summary in summaries:
@@ -119,29 +144,45 @@ def main() -> None:
     endpoint = "http://{}:{}".format(*moto.get_host_and_port())
     try:
         with FakeZendesk() as zendesk, FakeShortcut() as shortcut:
-            zendesk.add_tickets(args.tickets)
+            add_tickets(zendesk, args.tickets)
             for story_id in range(1, args.stories + 1):
                 links = (
                     [f"https://acme.zendesk.com/agent/tickets/{story_id}"]
                     if args.linked_every and story_id % args.linked_every == 0
                     else []
                 )
-                shortcut.add_story(story_id, step=timedelta(hours=3), external_links=links)
+                fields = [
+                    field_value(SEVERITY_FIELD_ID, SEVERITIES[story_id % 4]),
+                    field_value(PRIORITY_FIELD_ID, PRIORITIES[story_id // 4 % 4]),
+                ]
+                shortcut.add_story(
+                    story_id, step=timedelta(hours=3), external_links=links, custom_fields=fields
+                )
             zd, sc = zendesk_pull(zendesk, _Env(), budget=300), shortcut_pull(shortcut)
             fakes, sources = (zendesk, shortcut), (zd, sc)
-            minimum = math.ceil(args.tickets / 1000) + math.ceil(args.stories / 250) + 1
+            minimum = math.ceil(args.tickets / 1000) + math.ceil(args.stories / 250) + 2
+            users = min(CUSTOMERS, args.tickets) + 7
             print(f"{args.tickets} Zendesk tickets + {args.stories} Shortcut stories -> moto at {endpoint}")
             print(
-                f"minimum requests for the backfill: {minimum} (1000-ticket and 250-story pages + /workflows)"
+                f"minimum requests for the backfill: {minimum} (1000-ticket and 250-story pages, /workflows,"
+                f" /custom-fields) + at most {math.ceil(users / 100)} users/show_many ({users} users)"
             )
             store, counter = moto_store(endpoint)
             backfill = measure("backfill", store, counter, fakes, sources)
             measure("re-sync, 0% changed", store, counter, fakes, sources)
             for ticket_id in range(1, args.tickets + 1, 100):
                 zendesk.touch(ticket_id, status="solved")
+            for ticket_id in range(51, args.tickets + 1, 100):
+                zendesk.system_update(ticket_id, status="closed")  # only generated_timestamp moves
             for story_id in range(1, args.stories + 1, 100):
                 shortcut.touch(story_id, name="renamed")
             changed = measure("re-sync, 1% changed", store, counter, fakes, sources)
+            solved = store.get_record("zendesk", "51")
+            assert solved.state == "closed", "a system update was not stored"
+            for story_id in range(2, args.stories + 1, 50):
+                shortcut.delete(story_id)
+            store.put_meta(recheck_key(sc), {"cursor": None, "finished": 0})  # a day has passed
+            measure("recheck (one run: 100)", store, counter, fakes, (sc,))
             base_store, base_counter = moto_store(endpoint)
             naive_backfill = naive("naive backfill", base_store, base_counter, fakes, sources)
             naive_resync = naive("naive re-sync (1% changed)", base_store, base_counter, fakes, sources)
@@ -163,7 +204,7 @@ def peak_rss(tickets: int, endpoint: str, store: str = "dynamodb") -> float:
     import subprocess
 
     with FakeZendesk() as zendesk:
-        zendesk.add_tickets(tickets)
+        add_tickets(zendesk, tickets)
         env = dict(os.environ)
         point_zenpy_at(zendesk, _EnvDict(env))
         env.update(
