@@ -133,3 +133,19 @@ def test_sync_command_prints_a_summary_and_a_second_run_is_idle(fake, tmp_path):
     again = run_entry_point("bugtracker", "sync", cwd=tmp_path, env=env)
     assert "zendesk: fetched 0, inserted 0, updated 0, unchanged 0, failed 0 (1 requests" in again.stdout
     assert fake.token not in done.stdout + done.stderr + again.stdout + again.stderr
+
+
+def test_an_agents_token_is_one_line_saying_zendesk_email_must_be_an_admin(fake, tmp_path):
+    fake.add_tickets(3)
+    fake.admin = False
+    done = run_entry_point(
+        "bugtracker", "sync", "--source", "zendesk", cwd=tmp_path, env=_env(fake, tmp_path / "bugs.db")
+    )
+    assert done.returncode == 1
+    assert done.stdout.strip().splitlines() == [
+        "zendesk: fetched 0, inserted 0, updated 0, unchanged 0, failed 0 (1 requests, "
+        + done.stdout.split("(1 requests, ", 1)[1].split(")", 1)[0]
+        + "); stopped: Zendesk answered HTTP 403 to the incremental export: the Zendesk incremental export"
+        " needs an admin's API token: ZENDESK_EMAIL must be an admin"
+    ]
+    assert "Traceback" not in done.stderr and fake.token not in done.stdout + done.stderr
