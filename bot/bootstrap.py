@@ -93,13 +93,22 @@ def open_store(directory: str | os.PathLike[str] | None = None) -> BugStore:
 
 
 def build_slack_client(config: SlackConfig) -> WebClient:
+    """The Web API client, retrying what Slack asks to be retried: HTTP 429 after its Retry-After
+    (RateLimitErrorRetryHandler), 5xx answers (ServerErrorRetryHandler), and, as by default, a broken
+    connection. History paging, answers and commands all go through it."""
     from slack_sdk import WebClient
-    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
+    from slack_sdk.http_retry.builtin_handlers import (  # ServerErrorRetryHandler is not re-exported
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+        ServerErrorRetryHandler,
+    )
 
-    client = WebClient(token=config.bot_token, base_url=config.api_url)
-    # slack_sdk retries only connection errors by default: also wait out a 429's Retry-After, retry 5xx
-    client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=2), ServerErrorRetryHandler()])
-    return client
+    retry_handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=5),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+    return WebClient(token=config.bot_token, base_url=config.api_url, retry_handlers=retry_handlers)
 
 
 def build_status_board(config: Config, store: BugStore) -> StatusBoard | None:
@@ -144,10 +153,13 @@ def build_sources(config: Config, names: tuple[str, ...] = SOURCE_NAMES) -> list
 
 def build_scheduler(config: Config, store: BugStore, notifier: ChangeNotifier | None = None) -> SyncScheduler:
     """The APScheduler pulls of every configured source (started; none configured: an idle scheduler);
-    `notifier` hears of what each pull changed."""
+    `notifier` hears of what each pull changed. Their metrics' label sets start at 0."""
+    from bot.metrics.registry import initialise_sources
     from bot.sync.scheduler import start_scheduler
 
-    return start_scheduler(config, store, build_sources(config), notifier=notifier)
+    sources = build_sources(config)
+    initialise_sources([source.name for source in sources])
+    return start_scheduler(config, store, sources, notifier=notifier)
 
 
 def build_metrics_server(config: Config, store: BugStore, bot: BotStatusLike) -> MetricsServer | None:

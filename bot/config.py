@@ -42,6 +42,7 @@ class SlackConfig:
     api_url: str
     linkers: tuple[str, ...]  # Slack user ids (U…/W…) and user group ids (S…); empty: everyone
     thread_replies: bool
+    sweep_seconds: int = 300  # SLACK_SWEEP_SECONDS: how often the history is swept; 0 = on connections only
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ def _slack(read: _Reader) -> SlackConfig | None:
         api_url=api_url if api_url.endswith("/") else api_url + "/",
         linkers=read.listing("BUG_LINKERS", _LINKER, "user ids (U…) or user group ids (S…)"),
         thread_replies=read.flag("SLACK_THREAD_REPLIES", True),
+        sweep_seconds=read.integer("SLACK_SWEEP_SECONDS", 300, 0, 86400),
     )
 
 

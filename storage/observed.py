@@ -17,7 +17,7 @@ from typing import Any
 
 from storage.model import BugRecord
 from storage.primitives import Alias, Lease, Partition, Write
-from storage.store import BugStore, Counts, LinkResult, Page, TicketView, UpsertOutcome, UpsertResult
+from storage.store import UNREAD, BugStore, Counts, LinkResult, Page, TicketView, UpsertOutcome, UpsertResult
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ class ObservedStore(BugStore):
         self._tell(records)
 
     # -- writes, observed ----------------------------------------------------------------------
-    def upsert(self, record: BugRecord) -> UpsertResult:
-        result = self.inner.upsert(record)
+    def upsert(self, record: BugRecord, *, seen: BugRecord | None | object = UNREAD) -> UpsertResult:
+        result = self.inner.upsert(record, seen=seen)
         if result.outcome in CHANGED:
             self._tell([replace(record, ticket_id=result.ticket_id)])
         return result
@@ -181,6 +181,9 @@ class ObservedStore(BugStore):
 
     def release_lease(self, name: str, owner: str) -> None:
         self.inner.release_lease(name, owner)
+
+    def claim(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        return self.inner.claim(name, owner, ttl_seconds)
 
     def __getattr__(self, name: str) -> Any:  # an implementation's extras (SqliteStore.close, ...)
         return getattr(self.inner, name)

@@ -81,6 +81,7 @@ __all__ = [
 MAX_TRIES = 8  # an operation that keeps losing races gives up with ConcurrentUpdate after this many
 MAX_MOVE_ROUNDS = 32  # rounds of planning and moving one partition's records before giving up
 SCRIPT_PAGE = 200  # page size of the get_bugs_by_* generators
+UNREAD = object()  # upsert(seen=...) not given: the stored copy is read first
 
 
 class BugStore(ABC):
@@ -195,12 +196,24 @@ class BugStore(ABC):
         return target_of
 
     # -- upserts ------------------------------------------------------------------------------------
-    def upsert(self, record: BugRecord) -> UpsertResult:
-        """Newer-wins, idempotent write under resolve(record.home_id) (or wherever it already lives)."""
+    def upsert(self, record: BugRecord, *, seen: BugRecord | None | object = UNREAD) -> UpsertResult:
+        """Newer-wins, idempotent write under resolve(record.home_id) (or wherever it already lives).
+
+        `seen`: the stored copy the caller has just read (None: not stored), which saves reading it again;
+        the writes are conditional on it, so a copy that changed meanwhile is read again and retried. A
+        record not stored is first tried at its home with no alias read (the insert's condition checks
+        that home has no active alias): one request for a new record, whose home is rarely linked."""
         with self.transaction():
-            for _ in range(MAX_TRIES):
+            for attempt in range(MAX_TRIES):
                 try:
-                    stored = self.read_record(record.source_system, record.record_id)
+                    if attempt == 0 and seen is not UNREAD:
+                        stored = seen if isinstance(seen, BugRecord) else None
+                        if stored is None:
+                            home = record.home_id
+                            self.commit([InsertRecord(record, home, (home,))])
+                            return UpsertResult(UpsertOutcome.INSERTED, home)
+                    else:
+                        stored = self.read_record(record.source_system, record.record_id)
                     if stored is None:
                         chain = self._chain(record.home_id)
                         self.commit([InsertRecord(record, chain[-1], chain)])
@@ -522,6 +535,29 @@ class BugStore(ABC):
         """Who holds the lease `name` and until when (None: nobody, or an expired lease)."""
         held = self.read_lease(name)
         return held if held is not None and held.expires_at > self.clock() else None
+
+    def claim(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        """Claim the one-time action `name` (e.g. posting one answer) for owner: True for exactly one caller
+        until the claim expires, whoever asks, the same owner included. One conditional write when the
+        name is free (the usual case); a claim past its expiry is taken over. Kept beside the leases."""
+        now = self.clock()
+        claim = Lease(name, owner, now + ttl_seconds)
+        with self.transaction():
+            try:
+                self.commit([PutLease(claim, None)])
+                return True
+            except ConditionFailed:
+                pass
+            for _ in range(MAX_TRIES):
+                held = self.read_lease(name)
+                if held is not None and held.expires_at > now:
+                    return False
+                try:
+                    self.commit([PutLease(claim, held)])
+                    return True
+                except ConditionFailed:
+                    continue
+        return False
 
     def release_lease(self, name: str, owner: str) -> None:
         """Give the lease up if owner holds it."""

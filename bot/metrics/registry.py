@@ -26,6 +26,16 @@ COMMAND_LATENCY = Histogram(
     ["command"],
     registry=REGISTRY,
 )
+INTAKE_PENDING = Gauge(
+    "bugtracker_intake_pending",
+    "Slack reports seen but not stored yet (in flight, or waiting for the store to take them)",
+    registry=REGISTRY,
+)
+SWEEP_LAST_SUCCESS = Gauge(
+    "bugtracker_slack_sweep_last_success_timestamp_seconds",
+    "Unix time of the last complete sweep of the bug channels' history (0: none yet)",
+    registry=REGISTRY,
+)
 ERRORS = Counter(
     "bugtracker_errors", "Unexpected errors caught by the global error handler", registry=REGISTRY
 )
@@ -53,3 +63,25 @@ SYNC_RATE_LIMIT_WAIT = Counter(
     ["source"],
     registry=REGISTRY,
 )
+
+# -- every series the dashboard queries exists from the start (0), not only after its first event ------
+EVENT_KINDS = ("message", "edit", "delete", "reply")
+COMMANDS = ("help", "show", "link", "unlink", "list", "unlinked", "stats", "invalid")
+SYNC_OUTCOMES = ("fetched", "inserted", "updated", "unchanged", "failed")
+
+for _kind in EVENT_KINDS:
+    EVENTS_HANDLED.labels(_kind)
+for _command in COMMANDS:
+    COMMAND_LATENCY.labels(_command)
+
+
+def initialise_sources(sources: tuple[str, ...] | list[str]) -> None:
+    """The label sets of the configured sync sources, at 0 (bot/bootstrap.py calls it with their names):
+    a panel of failures shows 0, not "No data", before the first failure."""
+    for source in sources:
+        SYNC_FAILURES.labels(source)
+        SYNC_DURATION.labels(source)
+        SYNC_RATE_LIMIT_WAIT.labels(source)
+        SYNC_LAST_SUCCESS.labels(source)
+        for outcome in SYNC_OUTCOMES:
+            SYNC_RECORDS.labels(source, outcome)

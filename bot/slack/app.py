@@ -19,6 +19,7 @@ from bot.slack.listeners import link_modal as link_modal_listeners
 from bot.slack.listeners import messages as message_listeners
 from bot.slack.listeners import suggestions as suggestion_listeners
 from bot.slack.permissions import LinkerCheck
+from bot.slack.sweep import fetch_message
 from bot.status import StatusBoard
 from bot.suggest.service import Suggester
 from storage.store import BugStore
@@ -44,6 +45,7 @@ def build_app(
         workspace_url=identity.get("url"),
         may_link=LinkerCheck(client, config.linkers),
         thread_replies=config.thread_replies,
+        fetch_message=fetch_message(client),
     )
     register_listeners(app, store, intake, config, suggester, board)
     return app, intake

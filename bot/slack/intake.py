@@ -1,27 +1,39 @@
-"""Intake verbs, transport-agnostic: a bug-channel message, an edit, a delete, a thread reply, catch-up.
+"""Intake verbs, transport-agnostic: a bug-channel message, an edit, a delete, a thread reply.
 
 Order of work for a new message: store it (upsert), then link it when it carries `ticketId=`, then answer.
 Redelivery: the upsert of a repeated event is UNCHANGED, so only the INSERTED delivery earns a thread
 reply (at most one reply per message). A crash between the store and the reply loses that one reply, never
 the record; linking is re-run on every delivery, so a crash between store and link heals on redelivery.
+
+Nothing acked is lost: a top-level report is `seen` by the channel's low-water mark (bot/slack/watermark.py)
+before it is written and `stored` after, so the mark never passes it while its write is failing; the
+listener retries a failed write (bot/slack/retry.py) and the sweep (bot/slack/sweep.py) reads the history
+from the mark. Round trips (DynamoDB): a new report is one GetItem and one conditional write, a redelivery
+one GetItem; the mark is saved at most once a second per channel.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 from adapters import slack
-from storage.errors import BugTrackerError, LinkRefused
+from bot.slack.watermark import Watermarks
+from storage.errors import BugTrackerError, LinkRefused, StoreError, StoreUnavailable
 from storage.model import BugRecord, home_id, timestamp_from_epoch
 from storage.store import BugStore, UpsertOutcome
 
 log = logging.getLogger(__name__)
 
 LinkPermission = Callable[[str], bool]
+MessageFetcher = Callable[[str, str], "dict[str, Any] | None"]  # (channel, ts) -> the message, from Slack
+STORE_FAILURES = (StoreUnavailable, StoreError)  # the store failing: retried, the report stays pending
+CHANGED = (UpsertOutcome.INSERTED, UpsertOutcome.UPDATED)
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,38 @@ class IntakeResult:
     linked: str | None = None  # a link made by this event: "SL-1 -> ZD-2"
     problems: tuple[str, ...] = ()
     reply: bool = False  # whether this event deserves an answer in the thread
+    event_ts: str | None = None  # the event answered (message ts, edit's edited.ts, reply ts): claim key
+    exclusive: bool = False  # the write that earned the answer was once-only itself (a new report's insert)
+
+
+class StoreHealth:
+    """Whether the intake's store calls are failing now, and since when (for /healthz)."""
+
+    def __init__(self) -> None:
+        self.failing_since: float | None = None
+        self.last_error: str | None = None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def watch(self) -> Iterator[None]:
+        try:
+            yield
+        except STORE_FAILURES as exc:
+            with self._lock:
+                if self.failing_since is None:
+                    self.failing_since = time.time()
+                self.last_error = str(exc)
+            raise
+        with self._lock:
+            self.failing_since, self.last_error = None, None
+
+    def problem(self) -> str | None:
+        """One line when the store is failing, None when the last call worked."""
+        with self._lock:
+            if self.failing_since is None:
+                return None
+            since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.failing_since))
+            return f"store writes failing since {since}: {self.last_error}"
 
 
 class Intake:
@@ -46,75 +90,122 @@ class Intake:
         workspace_url: str | None = None,
         may_link: LinkPermission | None = None,
         thread_replies: bool = True,
+        fetch_message: MessageFetcher | None = None,
     ) -> None:
         self.store = store
         self.workspace_url = workspace_url
         self.may_link = may_link or (lambda user: True)
         self.thread_replies = thread_replies
-        self._last_ts: dict[str, float] = {}
-        self._last_ts_lock = threading.Lock()  # listeners run on a thread pool
+        self.fetch_message = fetch_message  # a thread reply's parent that was never stored is fetched
+        self.watermarks = Watermarks(store)
+        self.health = StoreHealth()
 
     # -- verbs -----------------------------------------------------------------------------------
-    def ingest_message(self, message: dict[str, Any], channel: str) -> IntakeResult:
-        tags = slack.parse_tags(message.get("text"))
+    def ingest_message(
+        self, message: dict[str, Any], channel: str, *, edited_ts: str | None = None
+    ) -> IntakeResult:
+        """Store a top-level message: new, redelivered, or read back by the sweep (with newer thread
+        activity, or edited: `edited_ts` is then the edit's time and the result an "edit")."""
         ts = message["ts"]
-        previous = self.store.get_record("slack", ts)
+        self.watermarks.seen(channel, ts)
+        try:
+            with self.health.watch():
+                previous = self.store.get_record("slack", ts)
+                result = self._ingest(message, channel, previous, edited_ts)
+        except STORE_FAILURES:
+            raise  # stays pending: the mark waits for it; the listener or the sweep writes it later
+        except BaseException:
+            self.watermarks.stored(channel, ts)  # not the store failing: retrying would not help
+            raise
+        self.watermarks.stored(channel, ts)
+        return result
+
+    def _ingest(
+        self, message: dict[str, Any], channel: str, previous: BugRecord | None, edited_ts: str | None
+    ) -> IntakeResult:
+        ts = message["ts"]
+        tags = slack.parse_tags(message.get("text"))
         record = slack.message_to_record(
-            message, channel, tags, url=slack.permalink(self.workspace_url, channel, ts), previous=previous
+            message,
+            channel,
+            tags,
+            updated_at=timestamp_from_epoch(edited_ts) if edited_ts else None,
+            url=slack.permalink(self.workspace_url, channel, ts),
+            previous=previous,
         )
         if previous is not None and record.attributes.get("last_activity") != previous.attributes.get(
             "last_activity"
-        ):  # catch-up saw new thread activity: make the copy newer so that it wins
-            record = replace(record, updated_at=timestamp_from_epoch(record.attributes["last_activity"]))
+        ):  # the sweep saw new thread activity: make the copy newer so that it wins
+            activity = timestamp_from_epoch(record.attributes["last_activity"])
+            record = replace(record, updated_at=max(record.updated_at, activity))
         problems = list(tags.problems)
         outcome, linked, location = self._store(
             record, previous, tags.ticket_id, message.get("user", "unknown"), problems
         )
-        self._remember(channel, ts)
-        inserted = outcome is UpsertOutcome.INSERTED
-        return self._result("message", record, outcome, linked, problems, inserted, location)
+        if edited_ts is None:
+            inserted = outcome is UpsertOutcome.INSERTED
+            return self._result("message", record, outcome, linked, problems, inserted, location, ts)
+        tags_changed = previous is None or previous.attributes.get("tags") != record.attributes["tags"]
+        answer = outcome in CHANGED and tags_changed
+        return self._result("edit", record, outcome, linked, problems, answer, location, edited_ts)
 
     def edit_message(self, event: dict[str, Any]) -> IntakeResult | None:
         message, channel = event.get("message") or {}, event.get("channel", "")
         if message.get("subtype") == "tombstone":  # a deleted parent that keeps its thread
             return self.delete_message({**event, "deleted_ts": message.get("ts")})
-        if not slack.is_person_message(message) or slack.is_thread_reply(message):
-            return None if not slack.is_thread_reply(message) else self.thread_reply(message, channel)
-        previous = self.store.get_record("slack", message["ts"])
-        tags = slack.parse_tags(message.get("text"))
+        if message.get("bot_id") or message.get("bot_profile"):
+            return None  # only people make reports and links: another bot's edit is not one
+        if not slack.is_person_message(message):
+            return None
+        if slack.is_thread_reply(message):
+            return self.thread_reply(message, channel)
         edited_ts = (message.get("edited") or {}).get("ts") or event.get("event_ts") or event.get("ts")
-        record = slack.message_to_record(
-            message,
-            channel,
-            tags,
-            updated_at=timestamp_from_epoch(edited_ts),
-            url=slack.permalink(self.workspace_url, channel, message["ts"]),
-            previous=previous,
-        )
-        problems = list(tags.problems)
-        outcome, linked, location = self._store(
-            record, previous, tags.ticket_id, message.get("user", "unknown"), problems
-        )
-        tags_changed = previous is None or previous.attributes.get("tags") != record.attributes["tags"]
-        changed = outcome in (UpsertOutcome.INSERTED, UpsertOutcome.UPDATED)
-        return self._result("edit", record, outcome, linked, problems, changed and tags_changed, location)
+        return self.ingest_edit(message, channel, edited_ts)
+
+    def ingest_edit(self, message: dict[str, Any], channel: str, edited_ts: str) -> IntakeResult | None:
+        """An edited top-level message (live, or found by the sweep), stored with the edit's time. An edit
+        of a message older than the bot's start in the channel that was never stored is not a report."""
+        start = self.watermarks.start(channel)
+        if start is not None and float(message["ts"]) < start:
+            with self.health.watch():
+                if self.store.get_record("slack", message["ts"]) is None:
+                    return None
+        return self.ingest_message(message, channel, edited_ts=edited_ts)
 
     def delete_message(self, event: dict[str, Any]) -> IntakeResult | None:
         deleted_ts = event.get("deleted_ts")
-        stored = self.store.get_record("slack", deleted_ts) if deleted_ts else None
-        if stored is None:  # a reply, or a message from before the bot: nothing stored to mark
-            return None
-        when = event.get("event_ts") or event.get("ts") or deleted_ts
-        updated_at = max(stored.updated_at, timestamp_from_epoch(when))
-        record = replace(stored, deleted=True, updated_at=updated_at, ticket_id=None)
-        result = self.store.upsert(record)
-        return self._result("delete", record, result.outcome, None, [], False, result.ticket_id)
+        with self.health.watch():
+            stored = self.store.get_record("slack", deleted_ts) if deleted_ts else None
+            if stored is None:  # a reply, or a message from before the bot: nothing stored to mark
+                return None
+            when = event.get("event_ts") or event.get("ts") or deleted_ts
+            updated_at = max(stored.updated_at, timestamp_from_epoch(when))
+            record = replace(stored, deleted=True, updated_at=updated_at, ticket_id=None)
+            result = self.store.upsert(record, seen=stored)
+            return self._result("delete", record, result.outcome, None, [], False, result.ticket_id)
 
     def thread_reply(self, reply: dict[str, Any], channel: str) -> IntakeResult | None:
-        """A reply updates its report's activity; a `ticketId=` tag in it links the report."""
-        parent = self.store.get_record("slack", reply["thread_ts"])
-        if parent is None:
+        """A reply updates its report's activity; a `ticketId=` tag in it links the report. A parent that
+        was never stored (posted while the bot was down) is fetched from Slack and stored first."""
+        with self.health.watch():
+            parent = self.store.get_record("slack", reply["thread_ts"])
+            if parent is None:
+                parent = self._store_parent(reply["thread_ts"], channel)
+            if parent is None:
+                return None
+            return self._reply(reply, parent)
+
+    def _store_parent(self, thread_ts: str, channel: str) -> BugRecord | None:
+        start = self.watermarks.start(channel)
+        if self.fetch_message is None or (start is not None and float(thread_ts) < start):
+            return None  # a thread from before the bot's start in the channel is not a report
+        message = self.fetch_message(channel, thread_ts)
+        if message is None or not slack.is_person_message(message) or slack.is_thread_reply(message):
             return None
+        self.ingest_message(message, channel)
+        return self.store.get_record("slack", thread_ts)
+
+    def _reply(self, reply: dict[str, Any], parent: BugRecord) -> IntakeResult:
         outcome: UpsertOutcome | None = None
         location: str | None = parent.location
         if float(reply["ts"]) > float(parent.attributes.get("last_activity") or 0):
@@ -124,8 +215,11 @@ class Intake:
                 "last_activity": reply["ts"],
             }
             updated_at = max(parent.updated_at, timestamp_from_epoch(reply["ts"]))
-            parent = replace(parent, attributes=attributes, updated_at=updated_at, ticket_id=None)
-            result = self.store.upsert(parent)
+            seen, parent = (
+                parent,
+                replace(parent, attributes=attributes, updated_at=updated_at, ticket_id=None),
+            )
+            result = self.store.upsert(parent, seen=seen)
             outcome, location = result.outcome, result.ticket_id
         tags = slack.parse_tags(reply.get("text"))
         problems, linked = list(tags.problems), None
@@ -135,18 +229,10 @@ class Intake:
                 linked = self._link(parent.home_id, tags.ticket_id, user, problems)
             else:
                 problems.append(f"{user} may not link reports (BUG_LINKERS); ask someone who may")
-        answer = bool(linked) or (bool(problems) and outcome is not None)
+        answer = bool(linked) or (bool(problems) and outcome in CHANGED)
         # a link made here moved the report: look its place up again
-        return self._result("reply", parent, outcome, linked, problems, answer, None if linked else location)
-
-    def catch_up(self, channel: str, history: Callable[[str | None], Iterable[dict[str, Any]]]) -> list:
-        """Ingest what `history(oldest_ts)` returns (oldest first) since the newest message stored."""
-        saved = self.store.get_meta(f"slack:last_ts:{channel}") or {}
-        results = []
-        for message in history(saved.get("ts")):
-            if slack.is_person_message(message) and not slack.is_thread_reply(message):
-                results.append(self.ingest_message(message, channel))
-        return results
+        location = None if linked else location
+        return self._result("reply", parent, outcome, linked, problems, answer, location, reply["ts"])
 
     # -- helpers ---------------------------------------------------------------------------------
     def _store(
@@ -161,7 +247,7 @@ class Intake:
         the start). A refused link keeps the report stored and says why in the thread.
         Returns the outcome, the link made ("SL-1 -> ZD-2") if any, and where the report lives now."""
         if target is None:
-            result = self.store.upsert(record)
+            result = self.store.upsert(record, seen=previous)
             return result.outcome, None, result.ticket_id
         try:
             result, link = self.store.upsert_linked(record, target, actor)
@@ -179,23 +265,12 @@ class Intake:
     def _link(self, source_id: str, target_id: str, actor: str, problems: list[str]) -> str | None:
         try:
             result = self.store.link(source_id, target_id, actor)
+        except STORE_FAILURES:
+            raise  # the store failing is not a refusal: the event is retried
         except BugTrackerError as exc:
             problems.append(f"could not link {source_id} to {target_id}: {exc}")
             return None
         return None if result.already else f"{source_id} -> {result.resolved_target}"
-
-    def _remember(self, channel: str, ts: str) -> None:
-        """Save the newest stored ts per channel: catch-up starts there."""
-        with self._last_ts_lock:
-            self._save_last_ts(channel, ts)
-
-    def _save_last_ts(self, channel: str, ts: str) -> None:
-        if channel not in self._last_ts:
-            saved = self.store.get_meta(f"slack:last_ts:{channel}") or {}
-            self._last_ts[channel] = float(saved.get("ts") or 0)
-        if float(ts) > self._last_ts[channel]:
-            self.store.put_meta(f"slack:last_ts:{channel}", {"ts": ts})
-            self._last_ts[channel] = float(ts)
 
     def _result(
         self,
@@ -206,6 +281,7 @@ class Intake:
         problems: list[str],
         reply: bool,
         location: str | None,
+        event_ts: str | None = None,
     ) -> IntakeResult:
         """`location`: where the report lives, when the write just told us; otherwise it is looked up."""
         location = location or self.store.resolve(record.home_id)[-1]
@@ -218,4 +294,6 @@ class Intake:
             linked=linked,
             problems=tuple(problems),
             reply=reply and self.thread_replies,
+            event_ts=event_ts,
+            exclusive=kind == "message" and outcome is UpsertOutcome.INSERTED,
         )

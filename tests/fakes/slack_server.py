@@ -38,6 +38,9 @@ class FakeSlack:
         self.acks: dict[str, dict[str, Any]] = {}  # envelope_id -> ack
         self.calls: list[str] = []  # Web API method names, in order
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> top-level messages
+        self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (channel, thread_ts) -> people's
+        self._limited: dict[str, tuple[int, int]] = {}  # method -> (429s left to answer, Retry-After)
+        self.rate_limited: list[str] = []  # methods answered with 429, in order
         self.updates: list[dict[str, Any]] = []  # chat.update arguments
         self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral arguments
         self.views: list[dict[str, Any]] = []  # views.open arguments, "view" decoded
@@ -117,7 +120,29 @@ class FakeSlack:
         message.update(extra)
         if not message.get("thread_ts") or message["thread_ts"] == message["ts"]:
             self.history.setdefault(channel, []).append(message)
+        else:  # a reply: kept in its thread, the parent's reply_count / latest_reply move as in Slack
+            self.replies.setdefault((channel, message["thread_ts"]), []).append(message)
+            for parent in self.history.get(channel, []):
+                if parent["ts"] == message["thread_ts"]:
+                    parent["reply_count"] = int(parent.get("reply_count") or 0) + 1
+                    parent["latest_reply"] = message["ts"]
+                    parent.setdefault("thread_ts", parent["ts"])
         return message
+
+    def edit(self, channel: str, ts: str, text: str) -> dict[str, Any]:
+        """A person edits a top-level message: its text and `edited` change in the history; returns the
+        `message_changed` event (not pushed: push it with push_event, or let the sweep find it)."""
+        message = next(m for m in self.history.get(channel, []) if m["ts"] == ts)
+        message["text"] = text
+        message["edited"] = {"user": message.get("user"), "ts": self.next_ts()}
+        return {"type": "message", "subtype": "message_changed", "channel": channel, "hidden": True,
+                "message": dict(message), "ts": self.next_ts()}  # fmt: skip
+
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """The next `times` calls of `method` get HTTP 429 with `Retry-After: retry_after` (Slack's answer
+        when a method's tier is exceeded)."""
+        with self._changed:
+            self._limited[method] = (times, retry_after)
 
     def push_event(
         self, event: dict[str, Any], retry_attempt: int = 0, envelope_id: str | None = None
@@ -325,6 +350,15 @@ class FakeSlack:
                 self._changed.notify_all()
 
     # -- the Web API side ------------------------------------------------------------------------
+    def _take_rate_limit(self, method: str) -> int | None:
+        with self._changed:
+            times, retry_after = self._limited.get(method, (0, 0))
+            if times <= 0:
+                return None
+            self._limited[method] = (times - 1, retry_after)
+            self.rate_limited.append(method)
+            return retry_after
+
     def _api(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         self.calls.append(method)
         if method == "auth.test":
@@ -383,7 +417,17 @@ class FakeSlack:
         if method == "conversations.replies":
             channel, ts = args.get("channel"), args.get("ts")
             parent = [m for m in self.history.get(channel, []) if m["ts"] == ts]
-            return {"ok": True, "messages": parent + self.thread_of(channel, ts), "has_more": False}
+            if not parent:
+                return {"ok": False, "error": "thread_not_found"}
+            oldest = float(args.get("oldest") or 0)
+            thread = sorted(self.replies.get((channel, ts), []) + self.thread_of(channel, ts),
+                            key=lambda m: float(m["ts"]))  # fmt: skip
+            thread = [m for m in thread if float(m["ts"]) > oldest]
+            start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 1000)
+            page = thread[start : start + max(limit - 1, 1)]  # the parent comes first on every page
+            more = start + len(page) < len(thread)
+            return {"ok": True, "messages": parent + page, "has_more": more,
+                    "response_metadata": {"next_cursor": str(start + len(page)) if more else ""}}  # fmt: skip
         if method == "conversations.history":
             oldest = float(args.get("oldest") or 0)
             found = [m for m in self.history.get(args.get("channel"), []) if float(m["ts"]) > oldest]
@@ -444,7 +488,18 @@ class FakeSlack:
                         fake._changed.notify_all()
                     body = {"ok": True}
                 else:
-                    body = fake._api(url.path.removeprefix("/api/"), args)
+                    method = url.path.removeprefix("/api/")
+                    retry_after = fake._take_rate_limit(method)
+                    if retry_after is not None:
+                        data = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+                        self.send_response(429)
+                        self.send_header("Retry-After", str(retry_after))
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Length", str(len(data)))
+                        self.end_headers()
+                        self.wfile.write(data)
+                        return
+                    body = fake._api(method, args)
                 data = json.dumps(body).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -1,4 +1,9 @@
-"""Bug-channel message events: new reports, thread replies, edits, deletes. Thin: route, call intake, post."""
+"""Bug-channel message events: new reports, thread replies, edits, deletes. Thin: route, call intake, post.
+
+A store write that fails is not lost: the event goes to the retry queue (bot/slack/retry.py) and the
+channel's low-water mark waits for it. Answers that are not earned by a once-only write (a new report's
+insert) are claimed first (bot/slack/claims.py), so several bot instances answer once.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,49 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from adapters import slack
-from bot.metrics.registry import EVENTS_HANDLED
+from bot.metrics.registry import EVENTS_HANDLED, INTAKE_PENDING
 from bot.slack.blocks import Reply, build_intake_reply
-from bot.slack.intake import Intake, IntakeResult
+from bot.slack.claims import Claims
+from bot.slack.intake import STORE_FAILURES, Intake, IntakeResult
+from bot.slack.retry import RetryQueue
 from bot.slack.suggestion_blocks import suggestion_blocks, suggestion_text
 from bot.status import StatusBoard
 from bot.suggest.service import Suggester
+
+
+class Delivery:
+    """One bug-channel event: route it, store it, answer it; a failing store defers it to be retried."""
+
+    def __init__(
+        self,
+        intake: Intake,
+        client: WebClient,
+        bot_user_id: str | None,
+        suggester: Suggester | None = None,
+        board: StatusBoard | None = None,
+        claims: Claims | None = None,
+    ) -> None:
+        self.intake, self.client, self.bot_user_id = intake, client, bot_user_id
+        self.suggester, self.board = suggester, board
+        self.claims = claims or Claims(intake.store)
+        self.retries = RetryQueue(self.deliver)
+        INTAKE_PENDING.set_function(self.pending)
+
+    def pending(self) -> int:
+        """Reports seen but not stored: in flight, or waiting for the store."""
+        return len(self.intake.watermarks.pending() | self.retries.keys())
+
+    def on_event(self, event: dict[str, Any], channel: str) -> None:
+        try:
+            self.deliver(event, channel)
+        except STORE_FAILURES as exc:
+            self.retries.defer(event, channel, exc)
+
+    def deliver(self, event: dict[str, Any], channel: str) -> None:
+        result = route(self.intake, event, channel, self.bot_user_id)
+        if result is not None:
+            EVENTS_HANDLED.labels(result.kind).inc()
+            post_reply(self.client, channel, result, self.suggester, self.board, self.claims)
 
 
 def register(
@@ -22,17 +64,19 @@ def register(
     channels: tuple[str, ...],
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
-) -> None:
+) -> Delivery:
+    delivery = Delivery(intake, app.client, None, suggester, board)
+
     # One listener for every message subtype: app.message() would not see edits and deletes.
     @app.event("message")
-    def on_message(event: dict[str, Any], client: WebClient, context: Any) -> None:
+    def on_message(event: dict[str, Any], context: Any) -> None:
         channel = event.get("channel")
         if channel not in channels:
             return
-        result = route(intake, event, channel, context.get("bot_user_id"))
-        if result is not None:
-            EVENTS_HANDLED.labels(result.kind).inc()
-            post_reply(client, channel, result, suggester, board)
+        delivery.bot_user_id = context.get("bot_user_id") or delivery.bot_user_id
+        delivery.on_event(event, channel)
+
+    return delivery
 
 
 def route(
@@ -50,18 +94,24 @@ def route(
     return intake.ingest_message(event, channel)
 
 
+def claim_name(channel: str, result: IntakeResult) -> str:
+    return f"answer:{channel}:{result.home_id}:{result.kind}:{result.event_ts}"
+
+
 def post_reply(
     client: WebClient,
     channel: str,
     result: IntakeResult,
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
+    claims: Claims | None = None,
 ) -> None:
     """Answer in the report's thread, only when the event earned an answer (see bot/slack/intake.py).
     A new report still under its own id also gets the tickets it resembles, each with a link button.
     With status updates on, the first answer becomes the report's status card, made current at once when
-    the report lives under a ticket (a tag linked it)."""
-    _post_answer(client, channel, result, suggester, board)
+    the report lives under a ticket (a tag linked it). With `claims`, an answer not earned by a once-only
+    write is claimed first: posted once whatever the number of instances or sweeps."""
+    _post_answer(client, channel, result, suggester, board, claims)
     if board is not None and result.ticket_id and result.ticket_id != result.home_id:
         board.ticket_changed(result.ticket_id)
 
@@ -72,6 +122,7 @@ def _post_answer(
     result: IntakeResult,
     suggester: Suggester | None,
     board: StatusBoard | None,
+    claims: Claims | None,
 ) -> None:
     if not result.reply:
         return
@@ -82,13 +133,21 @@ def _post_answer(
         if suggestions:
             text = f"{text}\n{suggestion_text(result.home_id, suggestions)}"
             blocks += suggestion_blocks(result.home_id, suggestions)
-    if text:
-        thread_ts = result.home_id.split("-", 1)[1]
+    if not text:
+        return
+    thread_ts = result.home_id.split("-", 1)[1]
+
+    def post() -> None:
         posted = client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, **Reply(text, blocks).payload()
         )
         if board is not None and result.kind == "message":
             board.first_reply(result.home_id, channel, posted["ts"], card_note(reply.text))
+
+    if claims is None or result.exclusive:
+        post()  # the insert that earned it was once-only: no claim needed (one round trip saved)
+    else:
+        claims.run_once(claim_name(channel, result), post)
 
 
 def card_note(reply_text: str) -> str:

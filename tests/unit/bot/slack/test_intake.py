@@ -91,22 +91,3 @@ def test_reply_tag_respects_linkers_except_for_the_author(sqlite_store):
     assert refused.linked is None and "may not link" in refused.problems[0]
     own = intake.thread_reply(message("ticketId=ZD-1", ts="1732712361.0", thread_ts=TS), "C")
     assert own.linked == f"SL-{TS} -> ZD-1"
-
-
-def test_catch_up_ingests_only_what_is_newer_than_the_last_stored(sqlite_store):
-    intake = Intake(sqlite_store)
-    intake.ingest_message(message("first"), "C0BUGS")
-    missed = [
-        message("missed one", ts="1732712999.000001"),
-        message("joined", ts="1732713000.0", subtype="channel_join"),
-    ]
-    asked = []
-
-    def history(oldest):
-        asked.append(oldest)
-        return [m for m in missed if float(m["ts"]) > float(oldest)]
-
-    results = intake.catch_up("C0BUGS", history)
-    assert asked == [TS]
-    assert [r.home_id for r in results] == ["SL-1732712999.000001"] and results[0].reply
-    assert sqlite_store.get_meta("slack:last_ts:C0BUGS") == {"ts": "1732712999.000001"}

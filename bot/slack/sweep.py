@@ -1,0 +1,210 @@
+"""The sweep: read the bug channels' history from the low-water mark and store what is missing or changed.
+
+The same code runs on every new Socket Mode connection (catch-up after a restart or a reconnect) and every
+SLACK_SWEEP_SECONDS (default 300; 0 = only on connections). For each channel it reads `conversations.history`
+from the mark less SWEEP_OVERLAP_SECONDS, oldest first, and for each top-level message a person posted:
+- not stored: stored (a report posted while the bot was down or while the store was failing) and answered;
+- `edited.ts` newer than the stored copy: stored as an edit (answered when its tags changed);
+- `latest_reply` past the stored activity: `conversations.replies` is read and the new replies are applied,
+  so a `ticketId=` tag replied while the bot was down links the report.
+Everything is idempotent (a stored report is UNCHANGED, a made link `already`), and answers are claimed
+(bot/slack/claims.py), so several instances sweeping together answer once. Answers are paced to about one
+message a second per channel (Slack's chat.postMessage limit). Paging survives HTTP 429: the WebClient's
+RateLimitErrorRetryHandler waits the Retry-After and asks again (bot/bootstrap.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from adapters import slack
+from bot.metrics.registry import ERRORS, SWEEP_LAST_SUCCESS
+from bot.slack.intake import STORE_FAILURES, Intake, IntakeResult
+from storage.model import timestamp_from_epoch
+
+log = logging.getLogger(__name__)
+
+SWEEP_OVERLAP_SECONDS = 300.0  # re-read this much before the mark: late deliveries, a kill mid-burst
+PAGE = 200
+POST_INTERVAL = 1.0  # seconds between answers in one channel
+
+Answer = Callable[[str, IntakeResult], None]  # (channel, result): post the result's answer, if it has one
+
+
+def history(client: WebClient, channel: str, oldest: float) -> list[dict[str, Any]]:
+    """conversations.history after `oldest`, every page, oldest message first."""
+    messages: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = client.conversations_history(
+            channel=channel, oldest=f"{oldest:.6f}", limit=PAGE, cursor=cursor
+        )
+        messages.extend(page.get("messages") or [])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return sorted(messages, key=lambda message: float(message["ts"]))
+
+
+def replies(client: WebClient, channel: str, thread_ts: str, after: float) -> Iterator[dict[str, Any]]:
+    """The thread's replies newer than `after` (the parent left out), oldest first, every page."""
+    cursor = None
+    while True:
+        page = client.conversations_replies(
+            channel=channel, ts=thread_ts, oldest=f"{after:.6f}", limit=PAGE, cursor=cursor
+        )
+        for message in page.get("messages") or []:
+            if message.get("ts") != thread_ts and float(message["ts"]) > after:
+                yield message
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return
+
+
+def fetch_message(client: WebClient) -> Callable[[str, str], dict[str, Any] | None]:
+    """(channel, ts) -> the top-level message at ts (a thread's parent), or None."""
+
+    def fetch(channel: str, ts: str) -> dict[str, Any] | None:
+        page = client.conversations_replies(channel=channel, ts=ts, limit=1, inclusive=True)
+        found = [message for message in page.get("messages") or [] if message.get("ts") == ts]
+        return found[0] if found else None
+
+    return fetch
+
+
+class Pacer:
+    """At most one answer a second per channel."""
+
+    def __init__(self, interval: float = POST_INTERVAL, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval, self.sleep = interval, sleep
+        self._last: dict[str, float] = {}
+
+    def wait(self, channel: str) -> None:
+        last = self._last.get(channel)
+        if last is not None:
+            self.sleep(max(0.0, last + self.interval - time.monotonic()))
+        self._last[channel] = time.monotonic()
+
+
+class Sweeper:
+    def __init__(
+        self,
+        client: WebClient,
+        intake: Intake,
+        channels: tuple[str, ...],
+        answer: Answer,
+        every_seconds: int = 300,
+        pacer: Pacer | None = None,
+    ) -> None:
+        self.client, self.intake, self.channels = client, intake, channels
+        self.answer = answer
+        self.every_seconds = every_seconds
+        self.pacer = pacer or Pacer()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one sweep -----------------------------------------------------------------------------------
+    def run(self) -> int:
+        """Sweep every channel once; the number of messages that were missing or changed."""
+        with self._lock:  # connections and the timer: one sweep at a time, the next finds nothing new
+            changed = 0
+            for channel in self.channels:
+                changed += self.sweep_channel(channel)
+            SWEEP_LAST_SUCCESS.set(time.time())
+            return changed
+
+    def sweep_channel(self, channel: str) -> int:
+        watermarks = self.intake.watermarks
+        mark, start = watermarks.saved(channel)
+        if mark is None:
+            # first start ever: begin now rather than answering the channel's whole past
+            watermarks.begin(channel, time.time())
+            return 0
+        oldest = max(start or 0.0, min(mark, watermarks.mark(channel)) - SWEEP_OVERLAP_SECONDS)
+        changed = 0
+        for message in history(self.client, channel, oldest):
+            if slack.is_person_message(message) and not slack.is_thread_reply(message):
+                changed += self._message(channel, message)
+        watermarks.flush(force=True)
+        log.info("sweep %s: %d message(s) missing or changed", channel, changed)
+        return changed
+
+    def _message(self, channel: str, message: dict[str, Any]) -> int:
+        ts = message["ts"]
+        stored = self.intake.store.get_record("slack", ts)
+        edited = (message.get("edited") or {}).get("ts")
+        before = float(stored.attributes.get("last_activity") or ts) if stored else float(ts)
+        if stored is None:
+            result = (
+                self.intake.ingest_edit(message, channel, edited)
+                if edited
+                else self.intake.ingest_message(message, channel)
+            )
+        elif edited and timestamp_from_epoch(edited) > stored.updated_at:
+            result = self.intake.ingest_edit(message, channel, edited)
+        elif float(message.get("latest_reply") or 0) > before:
+            result = self.intake.ingest_message(message, channel)
+        else:
+            self.intake.watermarks.stored(channel, ts)
+            return 0
+        if result is not None:
+            self._answer(channel, result)
+        if float(message.get("latest_reply") or 0) > before:
+            for reply in replies(self.client, channel, ts, before):
+                if slack.is_person_message(reply):
+                    answered = self.intake.thread_reply(reply, channel)
+                    if answered is not None:
+                        self._answer(channel, answered)
+        return 1
+
+    def _answer(self, channel: str, result: IntakeResult) -> None:
+        if result.reply:
+            self.pacer.wait(channel)
+            self.answer(channel, result)
+
+    # -- in the background ---------------------------------------------------------------------------
+    def start(self) -> Sweeper:
+        """The maintenance loop: the marks saved every second, a sweep every `every_seconds` (0: only
+        when `wake()` asks, on a new connection)."""
+        self._thread = threading.Thread(target=self._loop, name="slack-sweep", daemon=True)
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        """Sweep now (a new Socket Mode connection: catch up)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def _loop(self) -> None:
+        next_sweep = time.monotonic() + self.every_seconds if self.every_seconds else None
+        while not self._stop.is_set():
+            woken = self._wake.wait(1.0)
+            if self._stop.is_set():
+                return
+            due = next_sweep is not None and time.monotonic() >= next_sweep
+            if woken or due:
+                self._wake.clear()
+                self._safe(self.run)
+                if self.every_seconds:
+                    next_sweep = time.monotonic() + self.every_seconds
+            self._safe(self.intake.watermarks.flush)
+
+    def _safe(self, work: Callable[[], Any]) -> None:
+        try:
+            work()
+        except (*STORE_FAILURES, SlackApiError, SlackClientError) as exc:  # the next round tries again
+            log.warning("sweep: %s failed, will try again: %s", getattr(work, "__name__", "work"), exc)
+        except Exception:
+            ERRORS.inc()
+            log.exception("sweep: %s failed", getattr(work, "__name__", "work"))
