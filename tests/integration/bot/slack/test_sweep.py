@@ -31,7 +31,7 @@ def make(fake, store, **intake_options):
     intake = Intake(store, fetch_message=fetch_message(client), **intake_options)
     claims = Claims(store)
     sweeper = Sweeper(client, intake, (CHANNEL,), lambda channel, result: post_reply(
-        client, channel, result, None, claims), every_seconds=0)  # fmt: skip
+        client, channel, result, claims=claims), every_seconds=0)  # fmt: skip
     sweeper.pacer.interval = 0.0
     return intake, sweeper
 
