@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from dataclasses import asdict
 
 from bot import services
@@ -13,8 +12,6 @@ from bot.cli.exit_codes import EXIT_OK
 from bot.config import Config
 from bot.text import format_counts, format_link, format_page, format_view
 from storage.rules import MAX_PAGE
-
-Handler = Callable[[argparse.Namespace, Config], int]
 
 
 def _emit(args: argparse.Namespace, value: object, text: str) -> None:
