@@ -5,9 +5,7 @@ nothing."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,31 +14,30 @@ import pytest
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.zendesk import FakeZendesk
+from tests.support.processes import child_env, start_entry_point
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[3]
 CHANNEL = "C0BUGS"
 INTERVAL = 10  # SYNC_INTERVAL_SECONDS, its smallest allowed value
 
 
 def start_bot(slack: FakeSlack, zendesk: FakeZendesk, db_path: Path, **extra: str) -> subprocess.Popen:
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_APP_TOKEN": "xapp-test-token"}
-    env.update(SLACK_CHANNEL_ID=CHANNEL, SLACK_API_URL=slack.api_url, BUGTRACKER_DB=str(db_path))
-    env.update(
-        ZENDESK_SUBDOMAIN=zendesk.subdomain, ZENDESK_EMAIL=zendesk.email, ZENDESK_API_TOKEN=zendesk.token
+    env = child_env(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_APP_TOKEN="xapp-test-token",
+        SLACK_CHANNEL_ID=CHANNEL,
+        SLACK_API_URL=slack.api_url,
+        BUGTRACKER_DB=str(db_path),
+        ZENDESK_SUBDOMAIN=zendesk.subdomain,
+        ZENDESK_EMAIL=zendesk.email,
+        ZENDESK_API_TOKEN=zendesk.token,
+        ZENPY_FORCE_SCHEME="http",
+        ZENPY_FORCE_NETLOC=zendesk.netloc,
+        SYNC_INTERVAL_SECONDS=str(INTERVAL),
+        **extra,
     )
-    env.update(
-        ZENPY_FORCE_SCHEME="http", ZENPY_FORCE_NETLOC=zendesk.netloc, SYNC_INTERVAL_SECONDS=str(INTERVAL)
-    )
-    env.update(extra)
-    for name in ("DYNAMODB_TABLE", "METRICS_PORT", "SHORTCUT_API_TOKEN", "SLACK_STATUS_UPDATES"):
-        if name not in extra:
-            env.pop(name, None)
     seen = slack.connected_total
-    bot = subprocess.Popen(
-        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    bot = start_entry_point("bot", cwd=db_path.parent, env=env, stderr=subprocess.STDOUT)
     slack.wait_for(lambda: slack.connected_total > seen and slack.connections, timeout=20)
     return bot
 
@@ -58,6 +55,10 @@ def wait_for_pulls(zendesk: FakeZendesk, slack: FakeSlack, count: int) -> None:
     start = zendesk.count("incremental")
     slack.wait_for(lambda: zendesk.count("incremental") >= start + count, timeout=INTERVAL * count + 15)
     time.sleep(1.5)  # the pull writes, then the board announces (paced at 1 message a second)
+
+
+def at_least(count: int, messages: list[dict]) -> list[dict] | None:
+    return messages if len(messages) >= count else None
 
 
 def thread_messages(slack: FakeSlack, report_ts: str) -> list[dict]:
@@ -83,8 +84,7 @@ def test_a_status_change_reaches_the_thread_once_and_a_no_op_pull_posts_nothing(
 
             zendesk.touch(123, status="solved")
             slack.wait_for(lambda: len(slack.updates) > updates_before, timeout=INTERVAL + 15)
-            time.sleep(1.5)  # the notice follows the card, paced
-            thread = thread_messages(slack, report["ts"])
+            thread = slack.wait_for(lambda: at_least(2, thread_messages(slack, report["ts"])))  # paced notice
             assert len(thread) == 2  # the card, and one notice of the new state type
             assert "solved" in thread[0]["text"] and "Status of ZD-123" in thread[0]["text"]
             assert "ZD-123 (Zendesk) is now done: solved" in thread[1]["text"]
