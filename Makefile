@@ -45,6 +45,7 @@ format: $(STAMP)
 # Benchmarks run by hand and print figures (README has the measured ones); this runs each at a small size.
 bench: $(STAMP)
 	$(PY) -m bench.store_bulk --records 2000 --items 3000 --show-calls 20 --list-calls 5
+	$(PY) -m bench.store_links --reports 60
 	$(PY) -m bench.sync_backfill --tickets 2000 --stories 1000 --memory-sizes 2000
 	$(PY) -m bench.slack_intake --messages 500
 	$(PY) -m bench.metrics_refresh 10000
