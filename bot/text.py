@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from storage.model import PRIORITIES, SOURCES
 from storage.store import Counts, LinkResult, Page, TicketView
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """Plain text for a terminal: control characters (ANSI escapes, bidi overrides) dropped."""
+    return _CONTROL.sub("", "" if text is None else str(text))
+
+
+def _cell(value: object) -> str:
+    """One table cell of outside text: printable, on one line."""
+    return " ".join(printable(value).split())
+
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     cells = [[str(header) for header in headers]] + [
-        ["" if cell is None else str(cell) for cell in row] for row in rows
+        ["" if cell is None else _cell(cell) for cell in row] for row in rows
     ]
     widths = [max(len(row[column]) for row in cells) for column in range(len(headers))]
     lines = [

@@ -26,6 +26,7 @@ import re
 from typing import Any
 
 from adapters.slack import clip_markup
+from bot.text import printable  # plain text for terminals; here for the renderers that import this module
 from storage.bounds import clip
 
 SECTION_LIMIT = 3000  # a text object (section text, context element)
@@ -41,18 +42,12 @@ Block = dict[str, Any]
 
 _SAFE_URL = re.compile(r"^https?://[^\s<>|\"'`]+$", re.IGNORECASE)
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def escape(text: object) -> str:
     """Plain text -> mrkdwn showing exactly that text: `&`, `<`, `>` become `&amp;`, `&lt;`, `&gt;`."""
     value = "" if text is None else str(text)
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def printable(text: object) -> str:
-    """Plain text for a terminal: control characters (ANSI escapes, bidi overrides) dropped."""
-    return _CONTROL.sub("", "" if text is None else str(text))
 
 
 def is_safe_url(url: str | None) -> bool:

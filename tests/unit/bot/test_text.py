@@ -32,3 +32,11 @@ def test_a_view_with_nothing_hidden_reads_as_before():
     assert format_view(TicketView("ZD-1", "ZD-1", ("ZD-1",), (), ())) == "ZD-1: 0 record(s)"
     shown = format_view(TicketView("ZD-1", "ZD-1", ("ZD-1",), (_record("1", deleted=True),), ()))
     assert shown.splitlines()[0] == "ZD-1: 1 record(s)" and "[deleted] Ticket 1" in shown
+
+
+def test_outside_text_in_a_table_cannot_drive_the_terminal():
+    from bot.text import table
+
+    rendered = table(("title",), [("Crash\x1b[2J\x1b]0;owned\x07 on\nsave\u202eevil",)])
+    assert "\x1b" not in rendered and "\x07" not in rendered and "\u202e" not in rendered
+    assert rendered.splitlines()[-1] == "Crash[2J]0;owned on saveevil"
