@@ -342,8 +342,8 @@ class BugStore(ABC):
         """Move what is left under the source; the last batch marks the alias linked and writes the audit."""
         source, target = alias.source_id, alias.target_id
         moved: list[str] = []
-        for _ in range(MAX_MOVE_ROUNDS):
-            current = self.read_alias(source)
+        for number in range(MAX_MOVE_ROUNDS):
+            current = alias if number == 0 else self.read_alias(source)  # the caller just read or wrote it
             if current is None or current.target_id != target or current.state == UNLINKING:
                 raise ConcurrentUpdate(f"{source} was unlinked while it was being linked; run the link again")
             destination = self._chain(target)[-1]
@@ -390,8 +390,8 @@ class BugStore(ABC):
         None when another run removed it first."""
         source, target = alias.source_id, alias.target_id
         moved: list[str] = []
-        for _ in range(MAX_MOVE_ROUNDS):
-            current = self.read_alias(source)
+        for number in range(MAX_MOVE_ROUNDS):
+            current = alias if number == 0 else self.read_alias(source)  # the caller just read or wrote it
             if current is None or current.state != UNLINKING or current.target_id != target:
                 return None
             location = self._chain(target)[-1]

@@ -31,3 +31,28 @@ def test_an_old_file_gets_the_version_column_and_its_records_stay(tmp_path):
     assert store.upsert(update).outcome is UpsertOutcome.UPDATED
     store.close()
     assert SqliteStore(path).get_record("zendesk", "1").source_version == "2099-01-01T00:00:00.000000Z"
+
+
+_OLD_LINK = """
+CREATE TABLE aliases (
+    source_id TEXT PRIMARY KEY, target_id TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL
+);
+INSERT INTO aliases VALUES ('ZD-2', 'ZD-1', 'U1', '2025-11-28T00:00:02.000000Z');
+"""
+
+
+def test_an_old_files_aliases_are_followed_and_can_be_unlinked(tmp_path):
+    """Aliases written before they had a state (moving / linked / unlinking) are links that completed."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(_OLD_RECORDS + _OLD_LINK)
+        connection.execute(
+            "INSERT INTO records SELECT 'zendesk#2', 'ZD-1', 'ZD-2', 'zendesk', '2', created_at, updated_at,"
+            " 'Ticket 2', priority, priority_raw, state, state_type, url, deleted, attributes FROM records"
+        )
+    store = SqliteStore(path)
+    assert store.resolve("ZD-2") == ("ZD-2", "ZD-1")
+    assert {r.source_record for r in store.show("ZD-2").records} == {"zendesk#1", "zendesk#2"}
+    assert store.unlink("ZD-2", actor="U2").moved == ("zendesk#2",)
+    assert [r.source_record for r in store.show("ZD-2").records] == ["zendesk#2"]
+    store.close()
