@@ -15,6 +15,7 @@ from bot.config import SlackConfig
 from bot.metrics.registry import ERRORS
 from bot.slack.intake import Intake
 from bot.slack.listeners import commands as command_listeners
+from bot.slack.listeners import home as home_listeners
 from bot.slack.listeners import link_modal as link_modal_listeners
 from bot.slack.listeners import messages as message_listeners
 from bot.slack.listeners import suggestions as suggestion_listeners
@@ -63,6 +64,7 @@ def register_listeners(
     command_listeners.register(app, store, intake.may_link, board)
     suggestion_listeners.register(app, store, intake.may_link, board)
     link_modal_listeners.register(app, intake, config.channel_ids, intake.may_link, suggester, board)
+    home_listeners.register(app, store, intake.may_link, suggester, board)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:

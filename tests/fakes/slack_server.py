@@ -286,9 +286,10 @@ class FakeSlack:
             event["view"] = self.published[user]
         return self.push_event(event)
 
-    def push_view_action(self, user: str, action_id: str) -> str:
-        """The person presses the button `action_id` in their Home view (as last published)."""
-        view = self.published[user]
+    def push_view_action(self, user: str, action_id: str, view: dict[str, Any] | None = None) -> str:
+        """The person presses the button `action_id` in their Home view (as last published, or `view`: one
+        they still have on screen from before)."""
+        view = view or self.published[user]
         for block in view.get("blocks") or []:
             elements = [block.get("accessory")] if block.get("accessory") else block.get("elements") or []
             action = next((e for e in elements if e and e.get("action_id") == action_id), None)

@@ -13,6 +13,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from adapters import slack
+from bot.home import remember_report
 from bot.metrics.registry import EVENTS_HANDLED, INTAKE_PENDING
 from bot.slack.blocks import Reply, build_intake_reply
 from bot.slack.claims import Claims
@@ -21,6 +22,7 @@ from bot.slack.retry import RetryQueue
 from bot.slack.suggestion_blocks import suggestion_blocks, suggestion_text
 from bot.status import StatusBoard
 from bot.suggest.service import Suggester
+from storage.store import UpsertOutcome
 
 
 class Delivery:
@@ -55,6 +57,8 @@ class Delivery:
         result = route(self.intake, event, channel, self.bot_user_id)
         if result is not None:
             EVENTS_HANDLED.labels(result.kind).inc()
+            if result.kind == "message" and result.outcome is UpsertOutcome.INSERTED:
+                remember_report(self.intake.store, event.get("user"), result.home_id)  # for the Home tab
             post_reply(self.client, channel, result, self.suggester, self.board, self.claims)
 
 

@@ -20,3 +20,9 @@ def test_the_link_to_ticket_shortcut_is_declared():
     assert len(shortcuts[0]["description"]) <= 150
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
+
+
+def test_the_home_tab_and_its_event_are_declared():
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]

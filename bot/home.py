@@ -1,0 +1,73 @@
+"""What the App Home tab shows a person, transport-agnostic: open bugs by priority and source, the newest
+Slack reports not linked yet (each with the tickets it resembles), and the person's own reports with the
+state of the ticket each lives under.
+
+"Own reports" has no index (the author is an attribute, not a key): the newest reports of each author are
+kept in a short list in the store's meta (`home:reports:<user>`), written when a report is first stored
+from the channel. Reports stored before this existed, or through catch-up, are not listed there.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.errors import BugTrackerError
+from storage.model import BugRecord
+from storage.store import BugStore, Counts, TicketView
+
+OWN_KEPT = 20  # reports remembered per author
+OWN_SHOWN = 10  # of which the Home tab shows (one show() each)
+UNLINKED_SHOWN = 5  # newest unlinked reports on the Home tab
+_remember_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class UnlinkedReport:
+    report: BugRecord
+    suggestions: list[Any]  # bot.suggest.service.Suggestion, best first (empty without a suggester)
+
+
+@dataclass(frozen=True)
+class OwnReport:
+    report_id: str
+    view: TicketView | None  # None: no longer stored
+
+
+@dataclass
+class HomeData:
+    counts: Counts
+    unlinked: list[UnlinkedReport] = field(default_factory=list)
+    own: list[OwnReport] = field(default_factory=list)
+    more_unlinked: bool = False
+
+
+def own_key(user: str) -> str:
+    return f"home:reports:{user}"
+
+
+def remember_report(store: BugStore, user: str | None, report_id: str) -> None:
+    """Put a new report first in its author's list (kept short)."""
+    if not user:
+        return
+    with _remember_lock:  # listeners run on a thread pool: one read-modify-write at a time here
+        kept = list((store.get_meta(own_key(user)) or {}).get("reports") or [])
+        if report_id in kept:
+            return
+        store.put_meta(own_key(user), {"reports": [report_id, *kept][:OWN_KEPT]})
+
+
+def home_data(store: BugStore, user: str, suggester: Any | None = None) -> HomeData:
+    page = store.unlinked_slack(limit=UNLINKED_SHOWN)
+    unlinked = [
+        UnlinkedReport(record, suggester.suggest_for(record) if suggester is not None else [])
+        for record in page.records
+    ]
+    own = []
+    for report_id in list((store.get_meta(own_key(user)) or {}).get("reports") or [])[:OWN_SHOWN]:
+        try:
+            own.append(OwnReport(report_id, store.show(report_id, include_deleted=True)))
+        except BugTrackerError:
+            own.append(OwnReport(report_id, None))
+    return HomeData(store.counts(), unlinked, own, more_unlinked=page.next_cursor is not None)

@@ -1,0 +1,68 @@
+"""The App Home tab: published when a person opens it (app_home_opened), and its "Link to …" buttons.
+Thin: ack at once, link through bot/suggest/linking.py (BUG_LINKERS or the report's author, stale buttons
+answered), then publish the tab again with a line saying what happened."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.home import home_data
+from bot.metrics.registry import EVENTS_HANDLED
+from bot.slack.home_blocks import HOME_LINK_PREFIX, build_home_view
+from bot.slack.mrkdwn import bold, escape
+from bot.status import StatusBoard
+from bot.suggest.linking import link_report
+from bot.suggest.service import Suggester
+from storage.errors import BugTrackerError
+from storage.store import BugStore
+
+log = logging.getLogger(__name__)
+
+
+def register(
+    app: App,
+    store: BugStore,
+    may_link: Callable[[str], bool],
+    suggester: Suggester | None = None,
+    board: StatusBoard | None = None,
+) -> None:
+    @app.event("app_home_opened")
+    def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab") != "home":
+            return  # the Messages tab
+        EVENTS_HANDLED.labels("home").inc()
+        publish_home(client, store, event["user"], suggester)
+
+    @app.action(re.compile(rf"^{HOME_LINK_PREFIX}\d+$"))
+    def on_home_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()  # within Slack's 3 s; the link and the new tab come after
+        EVENTS_HANDLED.labels("home").inc()
+        user = body["user"]["id"]
+        report_id, _, target = (action.get("value") or "").partition(" ")
+        try:
+            result = link_report(store, report_id, target, user, may_link)
+        except BugTrackerError as exc:  # refused, stale, unknown: said at the top of the tab
+            notice = f":warning: Not linked: {escape(exc)}"
+        else:
+            where = bold(result.resolved_target)
+            if result.already:
+                notice = f"{escape(report_id)} was already linked to {where}; nothing changed."
+            else:
+                notice = (
+                    f":white_check_mark: You linked {escape(report_id)} to {bold(result.resolved_target)}."
+                )
+                if board is not None:
+                    board.ticket_changed(result.resolved_target)
+        publish_home(client, store, user, suggester, notice)
+
+
+def publish_home(
+    client: WebClient, store: BugStore, user: str, suggester: Suggester | None, notice: str | None = None
+) -> None:
+    client.views_publish(user_id=user, view=build_home_view(home_data(store, user, suggester), notice))

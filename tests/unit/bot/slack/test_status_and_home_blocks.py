@@ -1,0 +1,84 @@
+"""The status card, the state-type notice and the Home tab as Block Kit: escaped, within Slack's limits;
+and the per-channel pacer."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.home import HomeData, OwnReport, UnlinkedReport
+from bot.slack.home_blocks import HOME_LINK_PREFIX, build_home_view
+from bot.slack.status_blocks import build_status_card, build_transition_blocks, card_text, transition_text
+from bot.slack.status_cards import ChannelPacer
+from bot.status import Announcement, Transition
+from storage.store import AuditEntry, Counts, TicketView
+from tests.support.builders import slack_record, zendesk_record
+
+HOSTILE = "<!channel> <https://evil.example|click> & <@U0BOSS>"
+
+
+def announcement(records, transitions=(), note=None, ticket="ZD-5", audit=()):
+    view = TicketView(ticket, ticket, (ticket,), tuple(records), tuple(audit))
+    card = {"note": note} if note else {}
+    return Announcement(records[0], view, card, tuple(transitions))
+
+
+def test_the_card_lists_every_record_escaped_and_says_who_linked():
+    report = replace(slack_record(1, text=HOSTILE), ticket_id="ZD-5")
+    ticket = replace(zendesk_record(5, status="solved", title=HOSTILE), ticket_id="ZD-5")
+    entry = AuditEntry("link", report.home_id, "ZD-5", "U0LINKER", "2026-11-29T00:00:00.000000Z", 1)
+    shown = announcement([report, ticket], note="Could not read: prio=<!here>", audit=[entry])
+    blocks = build_status_card(shown)
+    text = str(blocks)
+    assert "<!channel>" not in text and "<!here>" not in text and "<https://evil" not in text
+    assert "&lt;!channel&gt;" in text and "solved (done)" in text and "priority *High*" in text
+    assert "<@U0LINKER> linked" in text  # a Slack user id from the audit is a mention on purpose
+    assert "Status of ZD-5" in card_text(shown) and len(blocks) <= 50
+
+
+def test_an_actor_that_is_not_a_user_id_is_escaped():
+    report = replace(slack_record(1), ticket_id="ZD-5")
+    entry = AuditEntry("link", report.home_id, "ZD-5", "<!channel>", "2026-11-29T00:00:00.000000Z", 1)
+    assert "&lt;!channel&gt;" in str(build_status_card(announcement([report], audit=[entry])))
+
+
+def test_a_card_of_many_records_stays_within_the_limits():
+    records = [replace(slack_record(1), ticket_id="ZD-5")]
+    records += [replace(zendesk_record(n, title="x" * 5000), ticket_id="ZD-5") for n in range(100, 200)]
+    blocks = build_status_card(announcement(records))
+    assert len(blocks) <= 50
+    assert all(len(block["text"]["text"]) <= 3000 for block in blocks if block["type"] == "section")
+    assert "more record(s)" in str(blocks)
+
+
+def test_the_notice_names_each_move():
+    report = replace(slack_record(1), ticket_id="ZD-5")
+    moves = [Transition("ZD-5", "zendesk", "solved", "done"), Transition("SC-9", "shortcut", None, "deleted")]
+    shown = announcement([report], moves)
+    assert (
+        transition_text(shown) == "ZD-5 (Zendesk) is now done: solved\nSC-9 (Shortcut) was deleted upstream"
+    )
+    assert build_transition_blocks(shown)[0]["type"] == "section"
+
+
+def test_the_home_view_is_escaped_bounded_and_its_buttons_unique():
+    class Suggested:
+        ticket_id, title = "ZD-41002", HOSTILE
+
+    counts = Counts(open_by_priority={"High": 2, "none": 1}, open_by_source={"zendesk": 2, "slack": 1})
+    unlinked = [UnlinkedReport(slack_record(n, text=HOSTILE), [Suggested()] * 3) for n in range(1, 40)]
+    own = [OwnReport(f"SL-{n}.000001", None) for n in range(30)]
+    view = build_home_view(HomeData(counts, unlinked, own, more_unlinked=True), notice="hello")
+    ids = [e["action_id"] for b in view["blocks"] for e in b.get("elements") or [] if "action_id" in e]
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
+    assert len(ids) == len(set(ids)) and all(i.startswith(HOME_LINK_PREFIX) for i in ids)
+    assert "<!channel>" not in str(view) and "High *2* · no priority *1*" in str(view)
+
+
+def test_the_pacer_spaces_calls_per_channel():
+    now, slept = [0.0], []
+    pacer = ChannelPacer(1.0, clock=lambda: now[0], sleep=slept.append)
+    pacer.wait("C1")
+    pacer.wait("C1")
+    pacer.wait("C2")  # another channel is not held up
+    pacer.wait("C1")
+    assert slept == [1.0, 2.0]
