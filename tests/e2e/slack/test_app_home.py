@@ -3,10 +3,7 @@ pushes app_home_opened and button presses in the Home view and serves views.publ
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +11,9 @@ from bot.slack.home_blocks import HOME_LINK_PREFIX
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
 from tests.support.builders import shortcut_record, zendesk_record
+from tests.support.processes import child_env, start_entry_point
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[3]
 CHANNEL = "C0BUGS"
 AUTHOR, LINKER, OUTSIDER = "U0ALICE", "U0LINKER", "U0MALLORY"
 
@@ -30,15 +27,15 @@ def bot(tmp_path):
     store.upsert(zendesk_record(41005, title="Export to CSV times out", priority="Low"))
     store.upsert(shortcut_record(7104, title="CSV export: stream rows"))
     with FakeSlack() as fake:
-        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_APP_TOKEN": "xapp-test-token"}
-        env.update(SLACK_CHANNEL_ID=CHANNEL, SLACK_API_URL=fake.api_url, BUGTRACKER_DB=str(db_path))
-        env.update(BUG_LINKERS=LINKER)
-        for name in ("DYNAMODB_TABLE", "METRICS_PORT", "ZENDESK_SUBDOMAIN", "SHORTCUT_API_TOKEN"):
-            env.pop(name, None)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+        env = child_env(
+            SLACK_BOT_TOKEN="xoxb-test-token",
+            SLACK_APP_TOKEN="xapp-test-token",
+            SLACK_CHANNEL_ID=CHANNEL,
+            SLACK_API_URL=fake.api_url,
+            BUGTRACKER_DB=str(db_path),
+            BUG_LINKERS=LINKER,
+        )
+        process = start_entry_point("bot", cwd=tmp_path, env=env, stderr=subprocess.STDOUT)
         try:
             fake.wait_for(lambda: fake.connections, timeout=20)
             yield fake, store
