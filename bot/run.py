@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot import bootstrap
+from bot import bootstrap, services
 from bot.config import Config, ConfigError, load_config, load_env_file
 from bot.logging_setup import configure_for
 from storage.errors import BugTrackerError
@@ -75,6 +75,18 @@ def _stop_all(started: list[Any]) -> None:
                 log.exception("could not stop %r", service)
 
 
+def _canonicalize_ids_once(store: Any) -> None:
+    """The one-off move of records stored under non-canonical ids (ZD-0042 -> ZD-42), at the first start
+    of a version that canonicalises ids; a failure is logged and tried again at the next start."""
+    try:
+        moved = services.canonicalize_ids(store, actor="bot start-up", once=True)
+    except BugTrackerError as exc:
+        log.warning("could not move records stored under non-canonical ids (next start retries): %s", exc)
+        return
+    for old, new, count in moved:
+        log.info("moved %d record(s) stored under %s to %s", count, old, new)
+
+
 def main() -> int:
     """`python -m bot`: `.env` of the current directory, then the configuration, logging, and serve()."""
     load_env_file()
@@ -93,6 +105,7 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
         # check, not init: on AWS the table is Terraform's and the bot's role may not create tables
         # (the SQLite store creates its schema on first use either way).
         store.check()
+        _canonicalize_ids_once(store)
         # every write from here on (intake, sync, links) keeps the suggestion index current
         store, suggester = bootstrap.build_suggester(store)
         board = bootstrap.build_status_board(config, store)

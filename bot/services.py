@@ -153,3 +153,18 @@ def unlinked_reports(store: BugStore, cursor: str | None = None, limit: int = PA
 
 def stats(store: BugStore) -> Counts:
     return store.counts()
+
+
+CANONICAL_IDS_KEY = "migration:canonical-ids"
+
+
+def canonicalize_ids(store: BugStore, actor: str, *, once: bool = False) -> list[tuple[str, str, int]]:
+    """Move records an older version stored under a non-canonical id (`ZD-0042`) to the canonical one.
+
+    `once`: skip when a previous run recorded it as done (the bot does this at start-up, so the one-off
+    migration happens without an operator; `bugtracker init` always looks again)."""
+    if once and store.get_meta(CANONICAL_IDS_KEY):
+        return []
+    moved = store.canonicalize_ids(actor=actor)
+    store.put_meta(CANONICAL_IDS_KEY, {"done": True, "moved": [list(entry) for entry in moved]})
+    return moved

@@ -76,7 +76,7 @@ def _init(args: argparse.Namespace, config: Config) -> int:
         store.check()
     else:
         store.init()
-    moved = store.canonicalize_ids(actor="init")
+    moved = services.canonicalize_ids(store, actor="init")
     lines = [f"ready: {store.description}"]
     lines += [f"moved {count} record(s) from {old} to {new}" for old, new, count in moved]
     value = {

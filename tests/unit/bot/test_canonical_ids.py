@@ -41,3 +41,47 @@ def test_services_api_and_store_read_leading_zeros(sqlite_store):
     assert sqlite_store.show("SC-007").requested_id == "SC-7"
     assert sqlite_store.resolve("sc-0007") == ("SC-7",)
     assert drilldown.ticket(sqlite_store, "ZD-00042")["ticket_id"] == "ZD-42"
+
+
+def _stored_by_an_older_version(store):
+    from tests.support.builders import slack_record
+
+    report = slack_record(1)
+    store.upsert_many([report, zendesk_record(42)])
+    with store.transaction():
+        store._link(report.home_id, "ZD-0042", "old-version")  # as `ticketId=ZD-0042` was stored
+    return report
+
+
+def test_the_bot_moves_non_canonical_records_once_at_start_up(sqlite_store, caplog, monkeypatch):
+    import logging
+
+    from bot.run import _canonicalize_ids_once
+
+    report = _stored_by_an_older_version(sqlite_store)
+    with caplog.at_level(logging.INFO, logger="bot"):
+        _canonicalize_ids_once(sqlite_store)
+    assert "moved 1 record(s) stored under ZD-0042 to ZD-42" in caplog.text
+    assert sqlite_store.get_record("slack", report.record_id).ticket_id == "ZD-42"
+    assert sqlite_store.get_meta(services.CANONICAL_IDS_KEY)["moved"] == [["ZD-0042", "ZD-42", 1]]
+    looked = []
+    monkeypatch.setattr(type(sqlite_store), "ticket_ids_in_use", lambda self: looked.append(1) or set())
+    _canonicalize_ids_once(sqlite_store)  # done once: the next starts do not read the indexes again
+    assert looked == []
+    assert services.canonicalize_ids(sqlite_store, "init") == [] and looked == [1]  # init always looks
+
+
+def test_a_failed_start_up_migration_is_one_warning_and_the_bot_goes_on(sqlite_store, caplog, monkeypatch):
+    import logging
+
+    from bot.run import _canonicalize_ids_once
+    from storage.errors import StoreError
+
+    def unreachable(self):
+        raise StoreError("DynamoDB is throttling query")
+
+    monkeypatch.setattr(type(sqlite_store), "ticket_ids_in_use", unreachable)
+    with caplog.at_level(logging.WARNING, logger="bot"):
+        _canonicalize_ids_once(sqlite_store)
+    assert "could not move records stored under non-canonical ids" in caplog.text
+    assert sqlite_store.get_meta(services.CANONICAL_IDS_KEY) is None  # tried again at the next start
