@@ -106,7 +106,10 @@ def test_resumes_from_the_saved_cursor_with_only_what_changed(fake, monkeypatch)
     fake.add_ticket(99)
     again = list(pull.pull(pages[-1].checkpoint))
     assert _ids(again) == [3, 99]
-    assert fake.requests[-1][2]["cursor"] == [pages[-1].checkpoint["cursor"]]
+    resumed = fake.requests[-1][2]
+    assert resumed["cursor"] == [pages[-1].checkpoint["cursor"]]
+    # zenpy 2.0.57 keeps include= but drops per_page when resuming from a cursor (verified here, through it)
+    assert resumed["include"] == ["users"] and "per_page" not in resumed
     nothing = list(pull.pull(again[-1].checkpoint))
     assert _ids(nothing) == [] and pull.stats.requests == 1
 
