@@ -130,7 +130,10 @@ class DynamoDBStore(BatchMixin, BugStore):
                 raise items.map_client_error("create_table", exc, self.table) from exc
         except BotoCoreError as exc:
             raise items.map_botocore_error(exc) from exc
-        self.client.get_waiter("table_exists").wait(TableName=self.table, WaiterConfig={"Delay": 1})
+        try:
+            self.client.get_waiter("table_exists").wait(TableName=self.table, WaiterConfig={"Delay": 1})
+        except BotoCoreError as exc:  # WaiterError included: the table never became active
+            raise items.map_botocore_error(exc) from exc
 
     def check(self) -> None:
         self.call("describe_table", TableName=self.table)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storage import rules
-from storage.errors import ConditionFailed, StoreUnavailable
+from storage.errors import ConditionFailed, StoreError, StoreUnavailable
 from storage.model import ARCHIVED_STATE, BugRecord, range_bounds
 from storage.paging import decode_cursor, encode_cursor, strings
 from storage.primitives import (
@@ -104,9 +104,10 @@ _COLUMNS = (
 
 
 class SqliteStore(BugStore):
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
         self.path = str(path)
         self.description = f"embedded SQLite store at {self.path}"
+        self.busy_timeout = busy_timeout  # seconds to wait for another process's write to finish
         self._lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
 
@@ -117,32 +118,43 @@ class SqliteStore(BugStore):
                 if self.path != ":memory:":
                     Path(self.path).parent.mkdir(parents=True, exist_ok=True)
                 connection = sqlite3.connect(
-                    self.path, timeout=30, isolation_level=None, check_same_thread=False
+                    self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
                 )
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.executescript(_SCHEMA)
                 _add_missing_columns(connection)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OSError) as exc:
                 raise StoreUnavailable(f"cannot open the SQLite store at {self.path}: {exc}") from exc
             connection.row_factory = sqlite3.Row
             self._connection = connection
         return self._connection
 
     @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLite's own errors become the store's: a locked, read-only or full file is one readable line."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"the SQLite store at {self.path} cannot be used: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"the SQLite store at {self.path} failed: {exc}") from exc
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One serialised transaction, across threads (the lock) and processes (BEGIN IMMEDIATE)."""
-        with self._lock:
+        with self._lock, self._errors():
             connection = self._conn()
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield connection
             except BaseException:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:  # SQLite may have rolled back already (a full disk)
+                    connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, self._errors():
             return self._conn().execute(sql, params).fetchall()
 
     def close(self) -> None:
@@ -232,11 +244,13 @@ class SqliteStore(BugStore):
             if connection.in_transaction:
                 yield
                 return
-            connection.execute("BEGIN")
+            with self._errors():
+                connection.execute("BEGIN")
             try:
                 yield
             finally:
-                connection.execute("COMMIT")
+                with self._errors():
+                    connection.execute("COMMIT")
 
     def read_partition(self, ticket_id: str) -> Partition:
         with self.snapshot():

@@ -1,8 +1,11 @@
-"""A SQLite file written by an older version (no source_version column) keeps working."""
+"""The SQLite file as it is found: written by an older version (no source_version column, aliases without a
+state), or locked by another process."""
 
 from __future__ import annotations
 
 import sqlite3
+
+import pytest
 
 from storage.sqlite import SqliteStore
 from storage.store import UpsertOutcome
@@ -56,3 +59,20 @@ def test_an_old_files_aliases_are_followed_and_can_be_unlinked(tmp_path):
     assert store.unlink("ZD-2", actor="U2").moved == ("zendesk#2",)
     assert [r.source_record for r in store.show("ZD-2").records] == ["zendesk#2"]
     store.close()
+
+
+def test_a_file_locked_by_another_process_is_one_readable_error_and_nothing_is_lost(tmp_path):
+    from storage.errors import StoreUnavailable
+
+    path = tmp_path / "bugs.db"
+    SqliteStore(path).init()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing, and does not finish in time
+    store = SqliteStore(path, busy_timeout=0.05)
+    with pytest.raises(StoreUnavailable, match=r"cannot be used: database is locked$"):
+        store.upsert(zendesk_record(1))
+    assert store.get_record("zendesk", "1") is None  # readers are not blocked (WAL)
+    other.execute("ROLLBACK")
+    assert store.upsert(zendesk_record(1)).outcome is UpsertOutcome.INSERTED
+    store.close()
+    other.close()
