@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from bot.slack.mrkdwn import (
+    FALLBACK_TEXT_LIMIT,
     Block,
     bold,
     button,
@@ -18,6 +19,7 @@ from bot.slack.mrkdwn import (
     mrkdwn_text,
     plain_text,
     printable,
+    truncate,
     truncate_plain,
 )
 from bot.suggest.service import Suggestion
@@ -102,7 +104,7 @@ def without_suggestions(blocks: list[Block], note: str) -> list[Block]:
 def text_without_suggestions(text: str, note: str) -> str:
     """A reply's plain text with the suggestion lines taken out and the note added."""
     kept = (text or "").split(f"\n{TEXT_HEAD}")[0]
-    return f"{kept}\n{note}"[:3000]
+    return truncate(f"{kept}\n{note}", FALLBACK_TEXT_LIMIT)  # never cuts an entity or a <…> span
 
 
 def _mention(user: str) -> str:
