@@ -79,7 +79,7 @@ def test_show_list_link_and_intake_builders_are_inert(found, actor, problem):
 @settings(max_examples=40, deadline=None)
 @given(st.lists(records(), min_size=1, max_size=30), hostile_text)
 def test_status_suggestion_and_home_builders_are_inert(found, text):
-    report = slack_record(1, text=text, title=text)
+    report = slack_record(1, text=text or "(empty)", title=text)
     view = TicketView(
         "ZD-1",
         "ZD-1",
