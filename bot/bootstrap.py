@@ -111,15 +111,20 @@ def build_slack_client(config: SlackConfig) -> WebClient:
     return WebClient(token=config.bot_token, base_url=config.api_url, retry_handlers=retry_handlers)
 
 
+STATUS_CLAIM_SECONDS = 300
+
+
 def build_status_board(config: Config, store: BugStore) -> StatusBoard | None:
     """The status board (bot/status.py) the sync runs report to, unless SLACK_STATUS_UPDATES=off.
     Its transport (Slack or the console) is attached by bot/run.py once that exists."""
     if not config.status_updates:
         log.info("status updates off (SLACK_STATUS_UPDATES=off)")
         return None
+    from bot.slack.claims import Claims
     from bot.status import StatusBoard
 
-    return StatusBoard(store)
+    # a claim outlives any announcement (seconds) but not a crash by long: its ticket is announced then
+    return StatusBoard(store, claims=Claims(store, ttl_seconds=STATUS_CLAIM_SECONDS))
 
 
 SOURCE_NAMES = ("zendesk", "shortcut")

@@ -9,11 +9,16 @@ shown: a no-op pull or a repeated flush announces nothing, a restart repeats not
 noted durably (meta `status:pending`) before the pull's checkpoint moves on, so a restart drops nothing.
 
 Flushing runs on one worker thread per process: announcements never race each other here, and a slow
-Slack (pacing, 429s) never holds up a pull or a listener.
+Slack (pacing, 429s) never holds up a pull or a listener. Across processes (several bot instances on one
+store) each announcement is claimed first (bot/slack/claims.py, a conditional write named after the report
+and what it is about to be shown): one instance announces, the others keep the ticket pending until they
+see it announced, or until the claim expires (its holder died before announcing) and they announce it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 from collections.abc import Iterable
@@ -51,6 +56,12 @@ class Announcement:
     @property
     def linked(self) -> bool:
         return self.view.ticket_id != self.report.home_id
+
+
+class ClaimsLike(Protocol):
+    def once(self, name: str) -> bool: ...
+
+    def release(self, name: str) -> None: ...
 
 
 class Transport(Protocol):
@@ -93,9 +104,12 @@ def transitions(view: TicketView, before: dict[str, str]) -> tuple[Transition, .
 class StatusBoard:
     """The ChangeNotifier the sync runner is given (bot/sync/changes.py), and the hook for links."""
 
-    def __init__(self, store: BugStore, transport: Transport | None = None) -> None:
+    def __init__(
+        self, store: BugStore, transport: Transport | None = None, claims: ClaimsLike | None = None
+    ) -> None:
         self.store = store
         self.transport = transport  # set once the Slack app (or the console) exists
+        self.claims = claims  # None: this process is the only one announcing
         self._pending_lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -161,21 +175,24 @@ class StatusBoard:
         told, finished = 0, set()
         for ticket in self.pending():
             try:
-                told += self._announce_ticket(ticket)
+                count, complete = self._announce_ticket(ticket)
             except Exception:  # Slack down, a 5xx after retries, the store unreachable: try again later
                 log.exception("status of %s not announced yet; will try again", ticket)
                 continue
-            finished.add(ticket)
+            told += count
+            if complete:
+                finished.add(ticket)
         self._done(finished)
         return told
 
-    def _announce_ticket(self, ticket_id: str) -> int:
+    def _announce_ticket(self, ticket_id: str) -> tuple[int, bool]:
+        """(reports told, complete): not complete while another instance holds the claim of one."""
         assert self.transport is not None
         try:
             view = self.store.show(ticket_id, include_deleted=True)
         except TicketNotFound:
-            return 0
-        told = 0
+            return 0, True
+        told, complete = 0, True
         for report in [r for r in view.records if r.source_system == "slack"]:
             key = CARD_PREFIX + report.home_id
             card = self.store.get_meta(key) or {}
@@ -184,11 +201,20 @@ class StatusBoard:
                 continue  # nothing new for this report
             if view.ticket_id == report.home_id and not card.get("shown"):
                 continue  # never linked, never shown a card: nothing to tell
+            claim = f"status:{report.home_id}:{_digest(shown)}"
+            if self.claims is not None and not self.claims.once(claim):
+                complete = False  # another instance is announcing it: look again at the next flush
+                continue
             announcement = Announcement(report, view, card, transitions(view, card.get("types") or {}))
-            kept = self.transport.announce(announcement)
+            try:
+                kept = self.transport.announce(announcement)
+            except BaseException:
+                if self.claims is not None:
+                    self.claims.release(claim)
+                raise
             self.store.put_meta(key, {**card, **kept, "shown": shown, "types": state_types(view)})
             told += 1
-        return told
+        return told, complete
 
     # -- the worker thread -------------------------------------------------------------------------
     def start(self) -> StatusBoard:
@@ -228,3 +254,7 @@ class StatusBoard:
                 with self._idle:
                     self._busy = False
                     self._idle.notify_all()
+
+
+def _digest(shown: list[list[Any]]) -> str:
+    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:16]

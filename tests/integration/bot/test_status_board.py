@@ -133,3 +133,45 @@ def test_the_first_reply_becomes_the_card_and_a_deleted_ticket_is_announced(stor
     board.records_changed([replace(deleted, ticket_id="ZD-5")])
     board.flush()
     assert [t.now for t in transport.told[1].transitions] == ["deleted"]
+
+
+def test_two_instances_announce_once_and_a_dead_claimers_announcement_is_made_later(store):
+    from bot.slack.claims import Claims
+    from bot.status import _digest, fingerprint
+
+    linked_report(store)
+    first, second = Recorder(), Recorder()
+    one = StatusBoard(store, first, Claims(store, owner="one", ttl_seconds=300))
+    two = StatusBoard(store, second, Claims(store, owner="two", ttl_seconds=300))
+    one.ticket_changed("ZD-5")
+    assert one.flush() + two.flush() == 1 and len(first.told) + len(second.told) == 1
+
+    store.upsert(zendesk_record(5, status="solved", updated=10))
+    one.records_changed([replace(zendesk_record(5, status="solved", updated=10), ticket_id="ZD-5")])
+    view = store.show("ZD-5", include_deleted=True)
+    # instance "one" claimed this announcement and died before making it
+    dead = f"status:SL-{slack_record(1).record_id}:{_digest(fingerprint(view))}"
+    assert Claims(store, owner="one", ttl_seconds=300).once(dead) is True
+    assert two.flush() == 0 and store.get_meta(PENDING_KEY) == {"tickets": ["ZD-5"]}  # kept pending
+    now = store.clock()
+    store.clock = lambda: now + 301  # the dead instance's claim expires
+    assert two.flush() == 1 and store.get_meta(PENDING_KEY) == {"tickets": []}
+    assert [t.now for t in second.told[-1].transitions] == ["done"]
+
+
+def test_the_console_prints_status_changes_as_text(sqlite_store):
+    from bot.slack.status_cards import ConsoleStatus
+
+    store = sqlite_store
+    linked_report(store)
+    printed: list[str] = []
+    board = StatusBoard(store, ConsoleStatus(printed.append))
+    board.ticket_changed("ZD-5")
+    board.flush()
+    changed = replace(zendesk_record(5, status="solved", updated=10), title="\x1b[31mred\x1b[0m")
+    store.upsert(changed)
+    board.records_changed([replace(changed, ticket_id="ZD-5")])
+    board.flush()
+    assert len(printed) == 2 and "\x1b" not in "".join(printed)
+    assert "Status of ZD-5" in printed[1] and "Zendesk ZD-5: solved (done), priority High" in printed[1]
+    assert "ZD-5 (Zendesk) is now done: solved" in printed[1] and "/bug show ZD-5" in printed[1]
