@@ -10,6 +10,7 @@ from the channel. Reports stored before this existed, or through catch-up, are n
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from storage.store import BugStore, Counts, TicketView
 OWN_KEPT = 20  # reports remembered per author
 OWN_SHOWN = 10  # of which the Home tab shows (one show() each)
 UNLINKED_SHOWN = 5  # newest unlinked reports on the Home tab
+COUNTS_SECONDS = 60.0  # the open-bug counts shown are at most this old
 _remember_lock = threading.Lock()
 
 
@@ -58,7 +60,26 @@ def remember_report(store: BugStore, user: str | None, report_id: str) -> None:
         store.put_meta(own_key(user), {"reports": [report_id, *kept][:OWN_KEPT]})
 
 
-def home_data(store: BugStore, user: str, suggester: Any | None = None) -> HomeData:
+class CachedCounts:
+    """`store.counts()` reads the whole source index (O(records)): the Home tab reuses one reading for
+    `seconds`, so people opening the tab cost one reading a minute, not one each."""
+
+    def __init__(self, store: BugStore, seconds: float = COUNTS_SECONDS) -> None:
+        self.store, self.seconds = store, seconds
+        self._value: Counts | None = None
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Counts:
+        with self._lock:
+            if self._value is None or time.monotonic() - self._read_at > self.seconds:
+                self._value, self._read_at = self.store.counts(), time.monotonic()
+            return self._value
+
+
+def home_data(
+    store: BugStore, user: str, suggester: Any | None = None, counts: CachedCounts | None = None
+) -> HomeData:
     page = store.unlinked_slack(limit=UNLINKED_SHOWN)
     unlinked = [
         UnlinkedReport(record, suggester.suggest_for(record) if suggester is not None else [])
@@ -70,4 +91,5 @@ def home_data(store: BugStore, user: str, suggester: Any | None = None) -> HomeD
             own.append(OwnReport(report_id, store.show(report_id, include_deleted=True)))
         except BugTrackerError:
             own.append(OwnReport(report_id, None))
-    return HomeData(store.counts(), unlinked, own, more_unlinked=page.next_cursor is not None)
+    totals = counts() if counts is not None else store.counts()
+    return HomeData(totals, unlinked, own, more_unlinked=page.next_cursor is not None)

@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.home import home_data
+from bot.home import CachedCounts, home_data
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.home_blocks import HOME_LINK_PREFIX, build_home_view
 from bot.slack.mrkdwn import bold, escape
@@ -32,12 +32,14 @@ def register(
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
 ) -> None:
+    counts = CachedCounts(store)
+
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") != "home":
             return  # the Messages tab
         EVENTS_HANDLED.labels("home").inc()
-        publish_home(client, store, event["user"], suggester)
+        publish_home(client, store, event["user"], suggester, counts)
 
     @app.action(re.compile(rf"^{HOME_LINK_PREFIX}\d+$"))
     def on_home_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -59,10 +61,16 @@ def register(
                 )
                 if board is not None:
                     board.ticket_changed(result.resolved_target)
-        publish_home(client, store, user, suggester, notice)
+        publish_home(client, store, user, suggester, counts, notice)
 
 
 def publish_home(
-    client: WebClient, store: BugStore, user: str, suggester: Suggester | None, notice: str | None = None
+    client: WebClient,
+    store: BugStore,
+    user: str,
+    suggester: Suggester | None,
+    counts: CachedCounts,
+    notice: str | None = None,
 ) -> None:
-    client.views_publish(user_id=user, view=build_home_view(home_data(store, user, suggester), notice))
+    data = home_data(store, user, suggester, counts)
+    client.views_publish(user_id=user, view=build_home_view(data, notice))

@@ -1,0 +1,92 @@
+"""Status cards through a real Bolt App and a real WebClient on the fake Slack: the first reply becomes the
+card, /bug link and /bug unlink refresh it, a stale card message is replaced by a new one."""
+
+from __future__ import annotations
+
+import time
+
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+
+from bot.config import SlackConfig
+from bot.slack.app import build_app
+from bot.slack.status_cards import ChannelPacer, SlackStatusCards
+from bot.status import CARD_PREFIX, PENDING_KEY, StatusBoard
+from tests.fakes.slack_server import FakeSlack
+from tests.support.builders import zendesk_record
+
+CHANNEL = "C0BUGS"
+
+
+def setup(fake, store):
+    client = WebClient(token="xoxb-test-token", base_url=fake.api_url)
+    board = StatusBoard(store, SlackStatusCards(client, ChannelPacer(0.0)))
+    config = SlackConfig("xoxb-test-token", "xapp-test-token", (CHANNEL,), fake.api_url, (), True)
+    app, _ = build_app(config, store, client, board=board)
+    return app, board
+
+
+def dispatch(app, body):
+    assert app.dispatch(BoltRequest(body=body, mode="socket_mode")).status == 200
+    app.listener_runner.listener_executor.submit(lambda: None).result()
+
+
+def post(app, fake, text):
+    message = fake.message(CHANNEL, text)
+    event = {**message, "channel": CHANNEL}
+    dispatch(
+        app,
+        {"type": "event_callback", "team_id": "T0FAKE", "event": event, "event_id": f"Ev{time.time_ns()}"},
+    )
+    return message
+
+
+def command(app, fake, store, text):
+    body = {"command": "/bug", "text": text, "user_id": "U0ALICE", "team_id": "T0FAKE", "channel_id": CHANNEL,
+            "response_url": f"{fake.api_url.removesuffix('/api/')}/respond/{time.time_ns()}"}  # fmt: skip
+    answered = len(fake.responses)
+    dispatch(app, body)
+    fake.wait_for(lambda: len(fake.responses) > answered)  # the listener answers, then notes the tickets
+    fake.wait_for(lambda: (store.get_meta(PENDING_KEY) or {}).get("tickets"))
+
+
+def test_link_and_unlink_refresh_the_card_that_was_the_first_reply(sqlite_store):
+    store = sqlite_store
+    store.upsert(zendesk_record(5, status="pending", title="Checkout <!channel>"))
+    with FakeSlack() as fake:
+        app, board = setup(fake, store)
+        message = post(app, fake, "Checkout crashes")
+        first = fake.wait_for(lambda: fake.thread_of(CHANNEL, message["ts"]))[0]
+        report_id = f"SL-{message['ts']}"
+        fake.wait_for(lambda: store.get_meta(CARD_PREFIX + report_id))
+
+        command(app, fake, store, f"link {report_id} ZD-5")
+        board.flush()
+        card = fake.thread_of(CHANNEL, message["ts"])
+        assert len(card) == 1 and card[0]["ts"] == first["ts"]  # the first reply became the card
+        assert "Status of ZD-5" in card[0]["text"] and "pending (started)" in card[0]["text"]
+        assert "&lt;!channel&gt;" in str(card[0]["blocks"]) and "<!channel>" not in str(card[0]["blocks"])
+
+        command(app, fake, store, f"unlink {report_id}")
+        board.flush()
+        assert "is not linked to a ticket any more" in str(
+            fake.thread_of(CHANNEL, message["ts"])[0]["blocks"]
+        )
+        assert board.flush() == 0 and len(fake.updates) == 2  # nothing new: nothing sent
+
+
+def test_a_card_whose_message_is_gone_is_posted_again(sqlite_store):
+    store = sqlite_store
+    store.upsert(zendesk_record(5))
+    with FakeSlack() as fake:
+        app, board = setup(fake, store)
+        message = post(app, fake, "Export broken ticketId=ZD-5")
+        key = CARD_PREFIX + f"SL-{message['ts']}"
+        fake.wait_for(lambda: store.get_meta(key) and store.get_meta(PENDING_KEY))  # the listener is done
+        board.flush()
+        assert "Status of ZD-5" in fake.thread_of(CHANNEL, message["ts"])[0]["text"]
+        store.put_meta(key, {**store.get_meta(key), "ts": "1.000000", "shown": []})  # deleted in Slack
+        board.ticket_changed("ZD-5")
+        board.flush()
+        assert len(fake.thread_of(CHANNEL, message["ts"])) == 2  # the first reply, and a new card
+        assert store.get_meta(key)["ts"] == fake.thread_of(CHANNEL, message["ts"])[-1]["ts"]
