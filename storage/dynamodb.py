@@ -13,16 +13,16 @@ How those semantics hold on a table whose keys cannot change (items: storage/dyn
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from storage import counters, rules
 from storage import dynamodb_items as items
-from storage import rules
 from storage.dynamodb_batches import BatchMixin
 from storage.errors import ConditionFailed
-from storage.model import ARCHIVED_STATE, SOURCES, BugRecord, range_bounds
+from storage.model import ARCHIVED_STATE, BugRecord, range_bounds
 from storage.paging import decode_cursor, encode_cursor, string_map
 from storage.primitives import (
     MOVING,
@@ -42,11 +42,27 @@ from storage.primitives import (
     Write,
     WriteAudit,
 )
-from storage.schema import PARTITION_KEY, SORT_KEY, create_table_request
+from storage.schema import (
+    COUNTERS_PARTITION,
+    DAY_ITEM_PREFIX,
+    INDEX_BY_KEY,
+    LIVE_PRIORITY,
+    LIVE_SOURCE,
+    LIVE_STATE,
+    PARTITION_KEY,
+    SORT_KEY,
+    TOTALS_ITEM,
+    UNLINKED_SOURCE,
+    create_table_request,
+)
 from storage.store import BugStore, Counts, Page
 
 RECORDS_PER_TRANSACTION = 30  # a move takes up to 3 actions per record; a transaction holds 100
-INDEX_BY_FILTER = {"priority": "priority-index", "state": "state-index", "sourceSystem": "source-index"}
+TRANSACTION_ACTIONS = 100  # DynamoDB's limit per TransactWriteItems
+# A list page with two filters keys on one index and filters the other: it reads at most this many Queries
+# and may come back short (with a cursor to go on), so a page's cost never grows with what lies before it.
+MAX_QUERIES_PER_PAGE = 2
+KEY_BY_FILTER = {"priority": LIVE_PRIORITY, "state": LIVE_STATE, "sourceSystem": LIVE_SOURCE}
 
 
 class DynamoDBStore(BatchMixin, BugStore):
@@ -138,6 +154,11 @@ class DynamoDBStore(BatchMixin, BugStore):
     def check(self) -> None:
         self.call("describe_table", TableName=self.table)
 
+    def migrate(self, progress: Callable[[str], None] = print, manage_indexes: bool = False) -> None:
+        from storage.dynamodb_migrate import migrate
+
+        migrate(self, progress, manage_indexes)
+
     # -- primitives: reads -----------------------------------------------------------------------
     def read_partition(self, ticket_id: str) -> Partition:
         found = self.partition(ticket_id)
@@ -196,8 +217,10 @@ class DynamoDBStore(BatchMixin, BugStore):
 
     # -- primitives: the one write -----------------------------------------------------------------
     def commit(self, writes: list[Write]) -> None:
-        """One TransactWriteItems, or the single conditional call when the writes make one action."""
+        """One TransactWriteItems, or the single conditional call when the writes make one action. The
+        counters the records' writes change are updated in the same transaction."""
         actions = [action for write in writes for action in self._actions(write)]
+        actions += self.counter_actions(counters.writes_delta(writes))
         if len(actions) == 1 and "ConditionCheck" not in actions[0]:
             ((kind, body),) = actions[0].items()
             operation = {"Put": "put_item", "Delete": "delete_item", "Update": "update_item"}[kind]
@@ -315,16 +338,16 @@ class DynamoDBStore(BatchMixin, BugStore):
         rules.check_list_filters(priority, state, source, limit)
         wanted = {"priority": priority, "state": state, "sourceSystem": source}
         wanted = {name: value for name, value in wanted.items() if value is not None}
-        key_name = next(iter(wanted))
+        # archived stories are only in live-state-index (listed only when asked for by state)
+        key_name = "state" if state == ARCHIVED_STATE else next(iter(wanted))
         filters = {name: value for name, value in wanted.items() if name != key_name}
-        hide_archived = state != ARCHIVED_STATE  # archived stories are listed only when asked for by state
         return self.index_page(
-            key_name, wanted[key_name], filters, since, until, limit, cursor, hide_archived=hide_archived
+            KEY_BY_FILTER[key_name], wanted[key_name], filters, since, until, limit, cursor
         )
 
     def unlinked_slack(self, *, limit: int = 50, cursor: str | None = None) -> Page:
         rules.check_limit(limit)
-        return self.index_page("sourceSystem", "slack", {}, None, None, limit, cursor, unlinked_only=True)
+        return self.index_page(UNLINKED_SOURCE, "slack", {}, None, None, limit, cursor)
 
     def index_page(
         self,
@@ -335,77 +358,129 @@ class DynamoDBStore(BatchMixin, BugStore):
         until: str | None,
         limit: int,
         cursor: str | None,
-        unlinked_only: bool = False,
-        hide_archived: bool = False,
     ) -> Page:
+        """One Query of a sparse index (limit + 1 rows: the extra one says whether a next page exists);
+        with filters, at most MAX_QUERIES_PER_PAGE Queries and maybe a short page."""
         low, high = range_bounds(since, until)
-        names = {"#k": key_name, "#deleted": "deleted"}
-        values: dict[str, Any] = {":k": key_value, ":low": low, ":high": high, ":no": False}
-        conditions = ["#deleted = :no"]
-        for number, (name, value) in enumerate(filters.items()):
-            names[f"#f{number}"], values[f":f{number}"] = name, value
-            conditions.append(f"#f{number} = :f{number}")
-        if unlinked_only:
-            names["#home"] = "homeId"
-            conditions.append("ticketId = #home")
-        if hide_archived:
-            names["#state"], values[":archived"] = "state", ARCHIVED_STATE
-            conditions.append("(attribute_not_exists(#state) OR #state <> :archived)")
-        request = {
+        names = {"#k": key_name}
+        values: dict[str, Any] = {":k": key_value, ":low": low, ":high": high}
+        request: dict[str, Any] = {
             "TableName": self.table,
-            "IndexName": INDEX_BY_FILTER[key_name],
+            "IndexName": INDEX_BY_KEY[key_name],
             "KeyConditionExpression": "#k = :k AND createdAt BETWEEN :low AND :high",
-            "FilterExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": items.serialize(values),
             "ScanIndexForward": False,
         }
-        found: list[BugRecord] = []
+        if filters:
+            conditions = []
+            for number, (name, value) in enumerate(filters.items()):
+                names[f"#f{number}"], values[f":f{number}"] = name, value
+                conditions.append(f"#f{number} = :f{number}")
+            request["FilterExpression"] = " AND ".join(conditions)
+        request["ExpressionAttributeNames"] = names
+        request["ExpressionAttributeValues"] = items.serialize(values)
+        found: list[dict[str, Any]] = []
         # the index's LastEvaluatedKey: table keys and index keys, inside this query's partition and range
         key_names = {PARTITION_KEY, SORT_KEY, key_name, "createdAt"}
         shape = string_map(
             key_names, lambda key: key[key_name] == key_value and low <= key["createdAt"] <= high
         )
         start = decode_cursor(cursor, shape) if cursor else None
-        while len(found) < limit:
-            request["Limit"] = limit - len(found)
+        for _ in range(MAX_QUERIES_PER_PAGE):
+            request["Limit"] = limit + 1 - len(found)
             if start:
                 request["ExclusiveStartKey"] = items.serialize(start)
             answer = self.call("query", **request)
-            found += [items.to_record(items.deserialize(item)) for item in answer.get("Items", [])]
+            found += [items.deserialize(item) for item in answer.get("Items", [])]
             start = items.deserialize(answer["LastEvaluatedKey"]) if "LastEvaluatedKey" in answer else None
-            if start is None:
+            if len(found) > limit or start is None:
                 break
-        return Page(tuple(found), encode_cursor(start) if start else None)
+        if len(found) > limit:
+            found = found[:limit]
+            start = {name: found[-1][name] for name in (PARTITION_KEY, SORT_KEY, key_name, "createdAt")}
+        records = tuple(items.to_record(item) for item in found)
+        return Page(records, encode_cursor(start) if start else None)
 
-    def _source_rows(self, source: str, low: str, high: str, attributes: Iterable[str]) -> Iterator[dict]:
-        names = {f"#a{number}": name for number, name in enumerate(attributes)}
+    # -- counters ----------------------------------------------------------------------------------
+    def counter_actions(self, change: dict[str, int]) -> list[dict]:
+        """Update actions adding change: one on the totals item, one per day item touched."""
+        by_item: dict[str, dict[str, int]] = {}
+        for name, number in change.items():
+            if counters.is_total(name):
+                by_item.setdefault(TOTALS_ITEM, {})[name] = number
+            else:
+                day, source = counters.split_day_counter(name)
+                by_item.setdefault(DAY_ITEM_PREFIX + day, {})[source] = number
+        actions = []
+        for sort, adds in sorted(by_item.items()):
+            names = {f"#c{n}": name for n, name in enumerate(adds)}
+            values = {f":c{n}": number for n, number in enumerate(adds.values())}
+            body = {
+                "TableName": self.table,
+                "Key": items.key(COUNTERS_PARTITION, sort),
+                "UpdateExpression": "ADD " + ", ".join(f"{alias} :c{n}" for n, alias in enumerate(names)),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": items.serialize(values),
+            }
+            actions.append({"Update": body})
+        return actions
+
+    def adjust_counters(self, change: dict[str, int]) -> None:
+        """Outside a record's commit (a batch write, a recount): the aggregated update, in transactions of
+        up to 100 items (one request for a batch spanning up to 99 days)."""
+        actions = self.counter_actions(change)
+        for start in range(0, len(actions), TRANSACTION_ACTIONS):
+            chunk = actions[start : start + TRANSACTION_ACTIONS]
+            if len(chunk) == 1:
+                self.call("update_item", **chunk[0]["Update"])
+            else:
+                self.transact(chunk)
+
+    def _counter_items(self, low: str = "#", high: str = "#~") -> Iterator[dict[str, Any]]:
         return self.query_pages(
-            IndexName="source-index",
-            KeyConditionExpression="sourceSystem = :s AND createdAt BETWEEN :low AND :high",
-            ProjectionExpression=", ".join(names),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=items.serialize({":s": source, ":low": low, ":high": high}),
+            KeyConditionExpression="ticketId = :p AND sourceRecord BETWEEN :low AND :high",
+            ExpressionAttributeValues=items.serialize({":p": COUNTERS_PARTITION, ":low": low, ":high": high}),
         )
 
+    def read_counters(self) -> dict[str, int]:
+        """The counters partition: the totals item and one item per day (one Query, paged past 1 MB)."""
+        values: dict[str, int] = {}
+        for item in self._counter_items():
+            values.update(_counters_of(item))
+        return {name: number for name, number in values.items() if number}
+
     def counts(self) -> Counts:
-        counts = Counts()
-        wanted = (PARTITION_KEY, SORT_KEY, "sourceSystem", "recordId", "createdAt", "updatedAt", "priority")
-        wanted += ("state", "stateType", "deleted")
-        for source in SOURCES:
-            for row in self._source_rows(source, "0000", "9999", wanted):
-                counts.add(items.to_record(row))
-        return counts
+        """One GetItem: the totals item (eventually consistent, as a GSI read would be)."""
+        answer = self.call("get_item", TableName=self.table, Key=items.key(COUNTERS_PARTITION, TOTALS_ITEM))
+        return counters.to_counts(_counters_of(items.deserialize(answer.get("Item", {}))))
 
     def new_per_day(self, since: str, until: str) -> dict[str, dict[str, int]]:
+        """One Query of the day items in the range (a 30-day window is ~2 KB: one page)."""
         low, high = range_bounds(since, until)
-        result: dict[str, dict[str, int]] = {}
-        for source in SOURCES:
-            for row in self._source_rows(source, low, high, ("createdAt", "deleted")):
-                if not row.get("deleted"):
-                    days = result.setdefault(source, {})
-                    days[row["createdAt"][:10]] = days.get(row["createdAt"][:10], 0) + 1
-        return {source: dict(sorted(days.items())) for source, days in result.items()}
+        values: dict[str, int] = {}
+        for item in self._counter_items(DAY_ITEM_PREFIX + low[:10], DAY_ITEM_PREFIX + high[:10]):
+            values.update(_counters_of(item))
+        return counters.per_day(values, low[:10], high[:10])
+
+    def scan_records(self) -> Iterator[BugRecord]:
+        """Every record item: a paged Scan (strongly consistent) reading the fields counts need."""
+        wanted = (PARTITION_KEY, SORT_KEY, "sourceSystem", "recordId", "createdAt", "updatedAt", "priority")
+        wanted += ("state", "stateType", "deleted", "movedTo")
+        names = {f"#a{number}": name for number, name in enumerate(wanted)}
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": names,
+            "ConsistentRead": True,
+        }
+        while True:
+            answer = self.call("scan", **request)
+            for raw in answer.get("Items", []):
+                item = items.deserialize(raw)
+                if items.is_record(item):
+                    yield items.to_record(item)
+            if "LastEvaluatedKey" not in answer:
+                return
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def ticket_ids_in_use(self) -> set[str]:
@@ -422,6 +497,16 @@ class DynamoDBStore(BatchMixin, BugStore):
 
     def put_meta(self, key: str, value: dict[str, Any]) -> None:
         self.put({PARTITION_KEY: items.META_PARTITION, SORT_KEY: key, "value": value})
+
+
+def _counters_of(item: dict[str, Any]) -> dict[str, int]:
+    """The counters one item of the counters partition holds, by storage/counters.py name."""
+    sort = item.get(SORT_KEY, "")
+    numbers = {name: int(value) for name, value in item.items() if name not in (PARTITION_KEY, SORT_KEY)}
+    if sort.startswith(DAY_ITEM_PREFIX):
+        day = sort[len(DAY_ITEM_PREFIX) :]
+        return {counters.day_counter(day, source): number for source, number in numbers.items()}
+    return numbers
 
 
 def _find(partition: list[dict[str, Any]], sort: str) -> dict[str, Any] | None:

@@ -19,9 +19,17 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from storage.errors import ConditionFailed, StoreError, StoreUnavailable
-from storage.model import BugRecord
+from storage.model import ARCHIVED_STATE, BugRecord
 from storage.primitives import Alias
-from storage.schema import PARTITION_KEY, SORT_KEY
+from storage.schema import (
+    LIVE_PRIORITY,
+    LIVE_SOURCE,
+    LIVE_STATE,
+    PARTITION_KEY,
+    SORT_KEY,
+    SPARSE_KEYS,
+    UNLINKED_SOURCE,
+)
 from storage.values import AuditEntry
 
 ALIAS = "#alias"
@@ -46,7 +54,7 @@ _CORE = {
     "deleted": "deleted",
     "sourceVersion": "source_version",
 }
-_DERIVED = {SORT_KEY, "homeId"}
+_DERIVED = {SORT_KEY, "homeId", *SPARSE_KEYS}
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -101,7 +109,25 @@ def record_item(record: BugRecord, ticket_id: str) -> dict[str, Any]:
     item[SORT_KEY] = record.source_record
     item["homeId"] = record.home_id
     item["deleted"] = record.deleted
+    item.update(sparse_keys(record, ticket_id))
     return item
+
+
+def sparse_keys(record: BugRecord, ticket_id: str) -> dict[str, str]:
+    """The index keys a record carries where it lives (storage/schema.py): only what its views list."""
+    if record.deleted:
+        return {}
+    keys: dict[str, str] = {}
+    if record.state:
+        keys[LIVE_STATE] = record.state
+    if record.state == ARCHIVED_STATE:  # an archived story is listed only when asked for by its state
+        return keys
+    keys[LIVE_SOURCE] = record.source_system
+    if record.priority:
+        keys[LIVE_PRIORITY] = record.priority
+    if record.source_system == "slack" and ticket_id == record.home_id:
+        keys[UNLINKED_SOURCE] = record.source_system
+    return keys
 
 
 def unchanged_since_read(stored: dict[str, Any]) -> tuple[str, dict[str, Any]]:

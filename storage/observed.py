@@ -156,6 +156,21 @@ class ObservedStore(BugStore):
     def new_per_day(self, since: str, until: str) -> dict[str, dict[str, int]]:
         return self.inner.new_per_day(since, until)
 
+    def read_counters(self) -> dict[str, int]:
+        return self.inner.read_counters()
+
+    def scan_records(self) -> Iterator[BugRecord]:
+        return self.inner.scan_records()
+
+    def adjust_counters(self, change: dict[str, int]) -> None:
+        self.inner.adjust_counters(change)
+
+    def recount(self) -> dict[str, int]:
+        return self.inner.recount()
+
+    def migrate(self, progress: Callable[[str], None] = print, manage_indexes: bool = False) -> None:
+        self.inner.migrate(progress, manage_indexes)
+
     def get_meta(self, key: str) -> dict[str, Any] | None:
         return self.inner.get_meta(key)
 

@@ -38,40 +38,68 @@ class IndexSpec:
     purpose: str
 
 
-# Each index is sparse: only real records carry these attributes (stubs, aliases, audit entries, sync
-# bookkeeping do not), and each sorts by createdAt so "newest first" and date ranges are key conditions.
+# Every index is sparse and shows exactly what its view lists, so a page is one Query whatever lies before it
+# (docs/scale.md): the key attributes below are written only on live (not deleted) records, and
+# `unlinkedSource` only on live Slack reports still under their own id. Stubs, aliases, audit entries,
+# counters and sync bookkeeping carry none of them. Each sorts by createdAt: "newest first" and date ranges
+# are key conditions. A record that is deleted upstream, or linked, leaves the index in the same write.
+LIVE_PRIORITY = "livePriority"  # = priority, on live records that have one (archived stories: none)
+LIVE_STATE = "liveState"  # = state, on live records that have one (archived stories too)
+LIVE_SOURCE = "liveSource"  # = sourceSystem, on live records (archived stories: none)
+UNLINKED_SOURCE = "unlinkedSource"  # = "slack", on live Slack reports living under their own SL- id
+SPARSE_KEYS = (LIVE_PRIORITY, LIVE_STATE, LIVE_SOURCE, UNLINKED_SOURCE)
+
 INDEXES = (
     IndexSpec(
-        "priority-index",
-        "priority",
+        "live-priority-index",
+        LIVE_PRIORITY,
         "createdAt",
         "INCLUDE",
-        tuple(a for a in SUMMARY_ATTRIBUTES if a != "priority"),
+        SUMMARY_ATTRIBUTES,
         "list --priority, optionally by date",
     ),
     IndexSpec(
-        "state-index",
-        "state",
+        "live-state-index",
+        LIVE_STATE,
         "createdAt",
         "INCLUDE",
-        tuple(a for a in SUMMARY_ATTRIBUTES if a != "state"),
+        SUMMARY_ATTRIBUTES,
         "list --state, optionally by date",
     ),
     IndexSpec(
-        "source-index",
-        "sourceSystem",
+        "live-source-index",
+        LIVE_SOURCE,
         "createdAt",
         "INCLUDE",
-        tuple(a for a in SUMMARY_ATTRIBUTES if a != "sourceSystem"),
-        "list --source, unlinked Slack reports, counts, new bugs per day per source",
+        SUMMARY_ATTRIBUTES,
+        "list --source, optionally by date",
+    ),
+    IndexSpec(
+        "unlinked-index",
+        UNLINKED_SOURCE,
+        "createdAt",
+        "INCLUDE",
+        SUMMARY_ATTRIBUTES,
+        "unlinked Slack reports",
     ),
 )
+INDEX_BY_KEY = {index.partition_key: index.name for index in INDEXES}
+
+# The indexes of the first schema (filtered on `deleted` and `ticketId = homeId` at read time, so hidden
+# records cost Queries). `bugtracker migrate` deletes them once the indexes above are active and filled.
+LEGACY_INDEXES = ("priority-index", "state-index", "source-index")
+
+# The table's own counters (storage/counters.py), maintained by every write: one item of totals and one
+# item per UTC day of "new bugs", under their own partition.
+COUNTERS_PARTITION = "#counts"
+TOTALS_ITEM = "#totals"
+DAY_ITEM_PREFIX = "#day#"  # + YYYY-MM-DD; attributes: one number per source
 
 # The DynamoDB actions the store calls, as IAM names. terraform/iam.tf grants exactly these, and
 # tests/unit/terraform checks both that and that storage/ calls exactly these. TransactWriteItems has no IAM
 # action of its own: each Put / Update / Delete / ConditionCheck in a transaction is authorised by the
 # matching per-item action. CreateTable is left out on purpose: `bugtracker init` creates the table only on a
-# local endpoint; in AWS, terraform/ owns it.
+# local endpoint; in AWS, terraform/ owns it. Scan is only used by the daily recount and `bugtracker migrate`.
 REQUIRED_IAM_ACTIONS = (
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
@@ -81,17 +109,34 @@ REQUIRED_IAM_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:Query",
+    "dynamodb:Scan",
     "dynamodb:UpdateItem",
 )
 
 KEY_ATTRIBUTES = {
     PARTITION_KEY: "S",
     SORT_KEY: "S",
-    "priority": "S",
-    "state": "S",
-    "sourceSystem": "S",
+    LIVE_PRIORITY: "S",
+    LIVE_STATE: "S",
+    LIVE_SOURCE: "S",
+    UNLINKED_SOURCE: "S",
     "createdAt": "S",
 }
+
+
+def index_request(index: IndexSpec) -> dict[str, Any]:
+    """One index as CreateTable / UpdateTable spell it."""
+    return {
+        "IndexName": index.name,
+        "KeySchema": [
+            {"AttributeName": index.partition_key, "KeyType": "HASH"},
+            {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+        ],
+        "Projection": {
+            "ProjectionType": index.projection,
+            "NonKeyAttributes": list(index.non_key_attributes),
+        },
+    }
 
 
 def create_table_request(table_name: str) -> dict[str, Any]:
@@ -106,18 +151,5 @@ def create_table_request(table_name: str) -> dict[str, Any]:
             {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
             {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
         ],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": index.name,
-                "KeySchema": [
-                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
-                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
-                ],
-                "Projection": {
-                    "ProjectionType": index.projection,
-                    "NonKeyAttributes": list(index.non_key_attributes),
-                },
-            }
-            for index in INDEXES
-        ],
+        "GlobalSecondaryIndexes": [index_request(index) for index in INDEXES],
     }

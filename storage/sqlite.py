@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from storage import rules
+from storage import counters, rules
 from storage.errors import ConditionFailed, StoreError, StoreUnavailable
 from storage.model import ARCHIVED_STATE, BugRecord, range_bounds
 from storage.paging import decode_cursor, encode_cursor, strings
@@ -39,6 +39,8 @@ from storage.primitives import (
 )
 from storage.store import AuditEntry, BugStore, Counts, Page
 
+# The partial indexes match the views (as DynamoDB's sparse indexes do): a page reads only rows it shows.
+# Their WHERE terms are spelled exactly as list_records / unlinked_slack spell them, so SQLite uses them.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     source_record TEXT PRIMARY KEY,
@@ -59,9 +61,16 @@ CREATE TABLE IF NOT EXISTS records (
     source_version TEXT
 );
 CREATE INDEX IF NOT EXISTS records_by_ticket ON records (ticket_id);
-CREATE INDEX IF NOT EXISTS records_by_priority ON records (priority, created_at);
-CREATE INDEX IF NOT EXISTS records_by_state ON records (state, created_at);
-CREATE INDEX IF NOT EXISTS records_by_source ON records (source_system, created_at);
+DROP INDEX IF EXISTS records_by_priority;
+DROP INDEX IF EXISTS records_by_state;
+DROP INDEX IF EXISTS records_by_source;
+CREATE INDEX IF NOT EXISTS listed_by_priority ON records (priority, created_at, source_record)
+    WHERE deleted = 0 AND (state IS NULL OR state != 'archived');
+CREATE INDEX IF NOT EXISTS listed_by_source ON records (source_system, created_at, source_record)
+    WHERE deleted = 0 AND (state IS NULL OR state != 'archived');
+CREATE INDEX IF NOT EXISTS live_by_state ON records (state, created_at, source_record) WHERE deleted = 0;
+CREATE INDEX IF NOT EXISTS unlinked_slack ON records (created_at, source_record)
+    WHERE deleted = 0 AND source_system = 'slack' AND ticket_id = home_id;
 CREATE TABLE IF NOT EXISTS aliases (
     source_id TEXT PRIMARY KEY, target_id TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'linked', destination TEXT
@@ -73,6 +82,7 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_by_ticket ON audit (ticket_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 # Columns added after the first release, added to older files when they are opened (CREATE TABLE IF NOT
@@ -97,6 +107,10 @@ _REPLACE_RECORD = (
 )
 _ALIAS_COLUMNS = "source_id, target_id, state, actor, at, destination"
 
+# What counts read (as DynamoDB's recount does not parse the source's own fields either).
+_SUMMARY_COLUMNS = (
+    "source_system, record_id, created_at, updated_at, priority, state, state_type, deleted, ticket_id"
+)
 _COLUMNS = (
     "source_record, ticket_id, source_system, record_id, created_at, updated_at, title, priority,"
     " priority_raw, state, state_type, url, deleted, attributes, source_version"
@@ -110,6 +124,7 @@ class SqliteStore(BugStore):
         self.busy_timeout = busy_timeout  # seconds to wait for another process's write to finish
         self._lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
+        self._pending: dict[str, int] = {}  # counter changes of the open transaction, added before COMMIT
 
     # -- plumbing ------------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -121,12 +136,15 @@ class SqliteStore(BugStore):
                     self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
                 )
                 connection.execute("PRAGMA journal_mode=WAL")
+                had_counters = _has_table(connection, "counters")
                 connection.executescript(_SCHEMA)
                 _add_missing_columns(connection)
             except (sqlite3.Error, OSError) as exc:
                 raise StoreUnavailable(f"cannot open the SQLite store at {self.path}: {exc}") from exc
             connection.row_factory = sqlite3.Row
             self._connection = connection
+            if not had_counters:  # a file from before the counters: count what it holds, once
+                self.recount()
         return self._connection
 
     @contextmanager
@@ -145,12 +163,16 @@ class SqliteStore(BugStore):
         with self._lock, self._errors():
             connection = self._conn()
             connection.execute("BEGIN IMMEDIATE")
+            self._pending = {}
             try:
                 yield connection
+                _add_counters(connection, self._pending)  # one aggregated update per transaction
             except BaseException:
                 if connection.in_transaction:  # SQLite may have rolled back already (a full disk)
                     connection.execute("ROLLBACK")
                 raise
+            finally:
+                self._pending = {}
             connection.execute("COMMIT")
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
@@ -306,6 +328,7 @@ class SqliteStore(BugStore):
                 connection.execute("RELEASE writes")
                 raise
             connection.execute("RELEASE writes")
+            counters.add(self._pending, counters.writes_delta(writes))
 
     def _apply(self, connection: sqlite3.Connection, write: Write) -> None:
         match write:
@@ -444,27 +467,35 @@ class SqliteStore(BugStore):
         return Page(records, next_cursor)
 
     def counts(self) -> Counts:
-        # the summary columns only (as DynamoDB reads its index): no attributes JSON to parse per row
-        counts = Counts()
-        rows = self._read(
-            "SELECT source_system, record_id, created_at, updated_at, priority, state, state_type, deleted,"
-            " ticket_id FROM records"
-        )
-        for row in rows:
-            counts.add(self._record(row))
-        return counts
+        totals = self._counter_rows("SELECT name, value FROM counters WHERE name NOT GLOB ?", "new:*")
+        return counters.to_counts(totals)
 
     def new_per_day(self, since: str, until: str) -> dict[str, dict[str, int]]:
         low, high = range_bounds(since, until)
-        rows = self._read(
-            "SELECT source_system, substr(created_at, 1, 10), count(*) FROM records"
-            " WHERE deleted = 0 AND created_at BETWEEN ? AND ? GROUP BY 1, 2 ORDER BY 1, 2",
-            (low, high),
+        values = self._counter_rows(
+            "SELECT name, value FROM counters WHERE name >= ? AND name < ?",
+            counters.day_counter(low[:10], ""),
+            counters.day_counter(high[:10], "\uffff"),
         )
-        result: dict[str, dict[str, int]] = {}
-        for source, day, number in rows:
-            result.setdefault(source, {})[day] = number
-        return result
+        return counters.per_day(values, low[:10], high[:10])
+
+    # -- counters --------------------------------------------------------------------------------
+    def _counter_rows(self, sql: str, *params: str) -> dict[str, int]:
+        return {name: value for name, value in self._read(sql, params) if value}
+
+    def read_counters(self) -> dict[str, int]:
+        return self._counter_rows("SELECT name, value FROM counters")
+
+    def scan_records(self) -> Iterator[BugRecord]:
+        """Row by row from one cursor (the recount holds one transaction, so this is one snapshot)."""
+        with self._lock:
+            rows = self._conn().execute(f"SELECT {_SUMMARY_COLUMNS} FROM records")
+            while batch := rows.fetchmany(1_000):
+                yield from (self._record(row) for row in batch)
+
+    def adjust_counters(self, change: dict[str, int]) -> None:
+        with self._transaction():
+            counters.add(self._pending, change)
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def ticket_ids_in_use(self) -> set[str]:
@@ -481,6 +512,22 @@ class SqliteStore(BugStore):
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, json.dumps(value, sort_keys=True)),
             )
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    found = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return found.fetchone() is not None
+
+
+def _add_counters(connection: sqlite3.Connection, change: dict[str, int]) -> None:
+    connection.executemany(
+        "INSERT INTO counters (name, value) VALUES (?, ?)"
+        " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+        sorted(change.items()),
+    )
+    connection.executemany(
+        "DELETE FROM counters WHERE name = ? AND value = 0", [(name,) for name in sorted(change)]
+    )
 
 
 def _add_missing_columns(connection: sqlite3.Connection) -> None:

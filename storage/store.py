@@ -29,7 +29,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 
-from storage import rules
+from storage import counters, rules
 from storage.errors import ConcurrentUpdate, ConditionFailed, InvalidTicketId, LinkRefused
 from storage.model import (
     BugRecord,
@@ -82,6 +82,7 @@ MAX_TRIES = 8  # an operation that keeps losing races gives up with ConcurrentUp
 MAX_MOVE_ROUNDS = 32  # rounds of planning and moving one partition's records before giving up
 SCRIPT_PAGE = 200  # page size of the get_bugs_by_* generators
 UNREAD = object()  # upsert(seen=...) not given: the stored copy is read first
+RECOUNT_META = "counts:recount"  # the last recount: {at, drift, counters, uncorrected}
 
 
 class BugStore(ABC):
@@ -157,11 +158,59 @@ class BugStore(ABC):
 
     @abstractmethod
     def counts(self) -> Counts:
-        """Counts by priority, state, state type and source, from the indexes (no table scan)."""
+        """Counts by priority, state, state type and source: the counters kept by every write (a keyed read
+        or two, whatever the number of records; storage/counters.py)."""
 
     @abstractmethod
     def new_per_day(self, since: str, until: str) -> dict[str, dict[str, int]]:
-        """{source: {"YYYY-MM-DD": n}} for records created in [since, until] (ISO dates or timestamps)."""
+        """{source: {"YYYY-MM-DD": n}}: live records created on each UTC day from since's day to until's
+        (ISO dates or timestamps; a timestamp counts its whole day), from the per-day counters."""
+
+    # == counters: kept by every commit; read, scanned and corrected by the recount ====================
+    @abstractmethod
+    def read_counters(self) -> dict[str, int]:
+        """Every counter as kept (storage/counters.py names), zeros left out."""
+
+    @abstractmethod
+    def scan_records(self) -> Iterator[BugRecord]:
+        """Every stored record (deleted ones included), read in pages: the recount's full pass."""
+
+    @abstractmethod
+    def adjust_counters(self, change: dict[str, int]) -> None:
+        """Add change to the counters (atomic adds: concurrent writers' own adds are kept)."""
+
+    def migrate(self, progress: Callable[[str], None] = print, manage_indexes: bool = False) -> None:
+        """Bring an existing store to this schema (idempotent, resumable), then recount. manage_indexes:
+        the store may change its own indexes (DynamoDB on a local endpoint; on AWS they are Terraform's)."""
+        progress("recounting the counters")
+        drift = self.recount()
+        progress(f"counters set ({len(drift)} counter(s) corrected)")
+
+    def recount(self) -> dict[str, int]:
+        """Count every record again and correct the counters; returns the drift found (recounted - kept).
+
+        Counters that changed while the records were read (a write meanwhile) are not corrected this time
+        on a store without one transaction around the pass (DynamoDB): their drift is reported and the
+        next recount corrects it. The result is saved (meta `counts:recount`) for the drift gauge."""
+        with self.transaction():
+            before = self.read_counters()
+            recounted = counters.tally(self.scan_records())
+            after = self.read_counters()
+            moving = {name for name in set(before) | set(after) if before.get(name) != after.get(name)}
+            found = counters.drift(after, recounted)
+            correction = {name: number for name, number in found.items() if name not in moving}
+            if correction:
+                self.adjust_counters(correction)
+        self.put_meta(
+            RECOUNT_META,
+            {
+                "at": now_timestamp(),
+                "drift": sum(abs(number) for number in found.values()),
+                "counters": found,
+                "uncorrected": sorted(set(found) - set(correction)),
+            },
+        )
+        return found
 
     @abstractmethod
     def get_meta(self, key: str) -> dict[str, Any] | None:

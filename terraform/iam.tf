@@ -25,7 +25,8 @@ data "aws_iam_policy_document" "bot_table_access" {
   # Item reads and writes, on the base table only. There is no dynamodb:TransactWriteItems action: each
   # Put / Update / Delete / ConditionCheck inside a transaction is authorised by PutItem / UpdateItem /
   # DeleteItem / ConditionCheckItem on its table ("Using IAM with DynamoDB transactions", DynamoDB developer
-  # guide). DescribeTable lets the store check the table at startup. CreateTable is deliberately absent:
+  # guide). DescribeTable lets the store check the table at startup. Scan is the daily recount's full pass
+  # and `bugtracker migrate`'s backfill (docs/scale.md), never a read path. CreateTable is deliberately absent:
   # `bugtracker init` creates the table only on a local endpoint; in AWS this Terraform owns the table.
   statement {
     sid    = "BugTrackerTableItems"
@@ -39,12 +40,13 @@ data "aws_iam_policy_document" "bot_table_access" {
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:Query",
+      "dynamodb:Scan",
       "dynamodb:UpdateItem",
     ]
     resources = [aws_dynamodb_table.bugtracker.arn]
   }
 
-  # The indexes are only ever queried (list by priority / state / source, counts, new bugs per day).
+  # The indexes are only ever queried (list by priority / state / source, unlinked Slack reports).
   statement {
     sid       = "BugTrackerIndexQueries"
     effect    = "Allow"

@@ -17,17 +17,22 @@ resource "aws_dynamodb_table" "bugtracker" {
   }
 
   attribute {
-    name = "priority"
+    name = "livePriority"
     type = "S"
   }
 
   attribute {
-    name = "state"
+    name = "liveState"
     type = "S"
   }
 
   attribute {
-    name = "sourceSystem"
+    name = "liveSource"
+    type = "S"
+  }
+
+  attribute {
+    name = "unlinkedSource"
     type = "S"
   }
 
@@ -36,40 +41,51 @@ resource "aws_dynamodb_table" "bugtracker" {
     type = "S"
   }
 
-  # Every index sorts by createdAt (newest first, date ranges as key conditions) and projects the list-row
-  # summary attributes (storage.schema.SUMMARY_ATTRIBUTES minus the index's own key), so a page of results
-  # renders from the index alone without copying the large free-text attributes three more times.
+  # Every index is sparse (storage/schema.py): its key attribute is written only on the records its view
+  # lists (live ones; for unlinked-index, live Slack reports under their own id), so a page is one Query
+  # whatever lies before it. Each sorts by createdAt and projects the list-row summary attributes
+  # (storage.schema.SUMMARY_ATTRIBUTES), so a page renders from the index alone.
   global_secondary_index {
-    name            = "priority-index"
-    hash_key        = "priority"
+    name            = "live-priority-index"
+    hash_key        = "livePriority"
     range_key       = "createdAt"
     projection_type = "INCLUDE"
     non_key_attributes = [
-      "sourceSystem", "recordId", "homeId", "title", "priorityRaw", "state", "stateType", "url", "deleted",
-      "updatedAt",
+      "sourceSystem", "recordId", "homeId", "title", "priority", "priorityRaw", "state", "stateType", "url",
+      "deleted", "updatedAt",
     ]
   }
 
   global_secondary_index {
-    name            = "state-index"
-    hash_key        = "state"
+    name            = "live-state-index"
+    hash_key        = "liveState"
     range_key       = "createdAt"
     projection_type = "INCLUDE"
     non_key_attributes = [
-      "sourceSystem", "recordId", "homeId", "title", "priority", "priorityRaw", "stateType", "url", "deleted",
-      "updatedAt",
+      "sourceSystem", "recordId", "homeId", "title", "priority", "priorityRaw", "state", "stateType", "url",
+      "deleted", "updatedAt",
     ]
   }
 
-  # Also serves "unlinked Slack reports", counts and "new bugs per day per source" as index queries.
   global_secondary_index {
-    name            = "source-index"
-    hash_key        = "sourceSystem"
+    name            = "live-source-index"
+    hash_key        = "liveSource"
     range_key       = "createdAt"
     projection_type = "INCLUDE"
     non_key_attributes = [
-      "recordId", "homeId", "title", "priority", "priorityRaw", "state", "stateType", "url", "deleted",
-      "updatedAt",
+      "sourceSystem", "recordId", "homeId", "title", "priority", "priorityRaw", "state", "stateType", "url",
+      "deleted", "updatedAt",
+    ]
+  }
+
+  global_secondary_index {
+    name            = "unlinked-index"
+    hash_key        = "unlinkedSource"
+    range_key       = "createdAt"
+    projection_type = "INCLUDE"
+    non_key_attributes = [
+      "sourceSystem", "recordId", "homeId", "title", "priority", "priorityRaw", "state", "stateType", "url",
+      "deleted", "updatedAt",
     ]
   }
 

@@ -47,6 +47,7 @@ def test_unprocessed_batch_items_are_sent_again_until_written(stubbed):
     stubber.add_response(
         "batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": {"BugTracker": everything[2:]}}
     )
+    stubber.add_response("transact_write_items", {})  # the batch's one counter update (totals + its day)
     stubber.add_response("batch_get_item", {"Responses": {"BugTracker": []}})  # no link raced the write
     results = store.upsert_many(records)
     assert [r.outcome for r in results] == ["inserted"] * 3
@@ -103,7 +104,12 @@ def test_a_lost_race_on_update_is_retried_from_a_fresh_read(stubbed):
     old = serialize(record_item(zendesk_record(1), "ZD-1"))
     newer = zendesk_record(1, updated=10, status="solved")
     stubber.add_response("get_item", {"Item": old})
-    stubber.add_client_error("put_item", service_error_code="ConditionalCheckFailedException")
+    # open -> solved changes the counters, so the write is one transaction with their update
+    stubber.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        response_meta={},
+    )
     stubber.add_response(
         "get_item", {"Item": serialize(record_item(newer, "ZD-1"))}
     )  # someone wrote it first

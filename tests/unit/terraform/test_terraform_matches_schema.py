@@ -87,8 +87,13 @@ def test_terraform_table_matches_the_schema_in_code(terraform_config):
 
     assert schema_differences(code, terraform) == []
     # The comparison is only meaningful if it actually saw the indexes and attributes.
-    assert set(terraform["indexes"]) == {"priority-index", "state-index", "source-index"}
-    assert len(terraform["attributes"]) == 6
+    assert set(terraform["indexes"]) == {
+        "live-priority-index",
+        "live-state-index",
+        "live-source-index",
+        "unlinked-index",
+    }
+    assert len(terraform["attributes"]) == 7
 
 
 def test_table_name_defaults_to_the_codes_default(terraform_config):
@@ -112,10 +117,10 @@ def test_table_has_recovery_encryption_and_deletion_protection(terraform_config)
 TERRAFORM_DRIFTS = [
     ('billing_mode = "PAY_PER_REQUEST"', 'billing_mode = "PROVISIONED"'),
     ('range_key    = "sourceRecord"', 'range_key    = "recordKey"'),
-    ('name            = "state-index"', 'name            = "status-index"'),
+    ('name            = "live-state-index"', 'name            = "status-index"'),
     ('projection_type = "INCLUDE"', 'projection_type = "ALL"'),
     ('"recordId", "homeId", "title", "priority",', '"recordId", "homeId", "priority",'),
-    ('hash_key        = "priority"', 'hash_key        = "priorityRaw"'),
+    ('hash_key        = "livePriority"', 'hash_key        = "priority"'),
     ('default     = "BugTracker"', 'default     = "Bugs"'),
     ('name = "createdAt"\n    type = "S"', 'name = "createdAt"\n    type = "N"'),
 ]
