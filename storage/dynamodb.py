@@ -484,12 +484,8 @@ class DynamoDBStore(BatchMixin, BugStore):
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def ticket_ids_in_use(self) -> set[str]:
-        # every record is in source-index (stubs and bookkeeping items are not): three key-only queries
-        return {
-            row[PARTITION_KEY]
-            for source in SOURCES
-            for row in self._source_rows(source, "0000", "9999", (PARTITION_KEY,))
-        }
+        # deleted and archived records are in no list index: a pass over every record (a migration tool)
+        return {record.location for record in self.scan_records()}
 
     def get_meta(self, key: str) -> dict[str, Any] | None:
         item = self.get(items.META_PARTITION, key)
