@@ -168,3 +168,8 @@ def canonicalize_ids(store: BugStore, actor: str, *, once: bool = False) -> list
     moved = store.canonicalize_ids(actor=actor)
     store.put_meta(CANONICAL_IDS_KEY, {"done": True, "moved": [list(entry) for entry in moved]})
     return moved
+
+
+def recount(store: BugStore) -> dict[str, int]:
+    """Count every record again and correct the kept counters; the drift found (recounted - kept)."""
+    return store.recount()

@@ -120,6 +120,15 @@ def format_page(page: Page) -> str:
     return text
 
 
+def format_drift(drift: dict[str, int]) -> str:
+    """What a recount found: the counters that were off, by how much (recounted - kept)."""
+    if not drift:
+        return "recount: every counter was exact"
+    lines = [f"recount: {len(drift)} counter(s) were off and are corrected (recounted - kept):"]
+    lines += [f"  {name}: {number:+d}" for name, number in sorted(drift.items())]
+    return "\n".join(lines)
+
+
 def format_counts(counts: Counts) -> str:
     parts = [f"{counts.total} bug record(s), {counts.deleted} deleted upstream (not counted)"]
     priorities = [*PRIORITIES, "none"]

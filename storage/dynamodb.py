@@ -58,7 +58,6 @@ from storage.schema import (
 from storage.store import BugStore, Counts, Page
 
 RECORDS_PER_TRANSACTION = 30  # a move takes up to 3 actions per record; a transaction holds 100
-TRANSACTION_ACTIONS = 100  # DynamoDB's limit per TransactWriteItems
 # A list page with two filters keys on one index and filters the other: it reads at most this many Queries
 # and may come back short (with a cursor to go on), so a page's cost never grows with what lies before it.
 MAX_QUERIES_PER_PAGE = 2
@@ -425,15 +424,11 @@ class DynamoDBStore(BatchMixin, BugStore):
         return actions
 
     def adjust_counters(self, change: dict[str, int]) -> None:
-        """Outside a record's commit (a batch write, a recount): the aggregated update, in transactions of
-        up to 100 items (one request for a batch spanning up to 99 days)."""
-        actions = self.counter_actions(change)
-        for start in range(0, len(actions), TRANSACTION_ACTIONS):
-            chunk = actions[start : start + TRANSACTION_ACTIONS]
-            if len(chunk) == 1:
-                self.call("update_item", **chunk[0]["Update"])
-            else:
-                self.transact(chunk)
+        """Outside a record's commit (a batch write, a recount): one UpdateItem per counter item touched
+        (the totals, and each day the batch created records on). Not one transaction: the batch write it
+        follows is not atomic either, and a transaction would double the write units."""
+        for action in self.counter_actions(change):
+            self.call("update_item", **action["Update"])
 
     def _counter_items(self, low: str = "#", high: str = "#~") -> Iterator[dict[str, Any]]:
         return self.query_pages(

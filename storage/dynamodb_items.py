@@ -141,7 +141,12 @@ def unchanged_since_read(stored: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def is_record(item: dict[str, Any]) -> bool:
-    return not item[SORT_KEY].startswith("#") and "movedTo" not in item
+    """A record item: not a stub, nor the table's own items (#alias, #audit, #meta, #lease, #counts)."""
+    return (
+        not item[SORT_KEY].startswith("#")
+        and not item[PARTITION_KEY].startswith("#")
+        and "movedTo" not in item
+    )
 
 
 def to_record(item: dict[str, Any]) -> BugRecord:

@@ -10,7 +10,7 @@ from bot import services
 from bot.bootstrap import build_store
 from bot.cli.exit_codes import EXIT_OK
 from bot.config import Config
-from bot.text import format_counts, format_link, format_page, format_view
+from bot.text import format_counts, format_drift, format_link, format_page, format_view
 from storage.rules import MAX_PAGE
 
 
@@ -58,8 +58,27 @@ def _unlinked(args: argparse.Namespace, config: Config) -> int:
 
 
 def _stats(args: argparse.Namespace, config: Config) -> int:
-    counts = services.stats(build_store(config))
+    store = build_store(config)
+    if args.recount:
+        drift = services.recount(store)
+        counts = services.stats(store)
+        if args.json:
+            print(json.dumps({"drift": drift, "counts": asdict(counts)}, indent=2))
+        else:
+            print(format_drift(drift))
+            print(format_counts(counts))
+        return EXIT_OK
+    counts = services.stats(store)
     _emit(args, counts, format_counts(counts))
+    return EXIT_OK
+
+
+def _migrate(args: argparse.Namespace, config: Config) -> int:
+    """Bring an existing store to the current schema (idempotent, resumable: run it again after a stop)."""
+    store = build_store(config)
+    local = not config.store.dynamodb_table or bool(config.store.dynamodb_endpoint)
+    store.migrate(progress=lambda line: print(line, flush=True), manage_indexes=local)
+    _emit(args, {"store": store.description, "migrated": True}, f"migrated: {store.description}")
     return EXIT_OK
 
 
@@ -117,7 +136,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=_list)
     sub.choices["unlinked"].set_defaults(handler=_unlinked)
 
-    sub.add_parser("stats", help="counts by priority, state and source").set_defaults(handler=_stats)
+    stats = sub.add_parser("stats", help="counts by priority, state and source")
+    stats.add_argument(
+        "--recount", action="store_true", help="count every record again and correct the kept counters"
+    )
+    stats.set_defaults(handler=_stats)
+    sub.add_parser(
+        "migrate",
+        help="bring an existing table to the current schema: sparse indexes (local endpoint; on AWS"
+        " `terraform apply`), their keys on every record, the counters (idempotent, resumable)",
+    ).set_defaults(handler=_migrate)
     init = sub.add_parser(
         "init",
         help="create the table (local endpoint) or the SQLite schema; move records stored under"

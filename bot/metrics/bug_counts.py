@@ -1,7 +1,8 @@
 """Bug counts as Prometheus gauges, read from `store.counts()` on an interval, never per scrape.
 
-A scrape only reads the last snapshot: with DynamoDB a counts refresh reads the whole source-index (see
-README, "Dashboards", for what that costs), so scrapes every 15 s must not each trigger one. The snapshot
+A scrape only reads the last snapshot: a refresh reads the counters the writes keep (one GetItem of the
+totals, one Query of the day items, one GetItem of the last recount's result: docs/scale.md), so scrapes
+every 15 s need not each trigger one. The snapshot
 is refreshed by one daemon thread every `refresh_seconds`; a failed refresh keeps the previous snapshot
 (stale numbers beat no numbers) and is visible through the refresh timestamp and the failure count.
 """
@@ -19,8 +20,8 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from storage.errors import BugTrackerError
-from storage.model import PRIORITIES, SOURCES, STATE_TYPES
-from storage.store import BugStore, Counts
+from storage.model import PRIORITIES, SOURCES, STATE_TYPES, parse_timestamp
+from storage.store import RECOUNT_META, BugStore, Counts
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Snapshot:
     new_per_day: dict[str, dict[str, int]]  # {source: {"YYYY-MM-DD": n}}, zero-filled over the window
     taken_at: float  # unix time
     duration: float  # seconds the refresh took
+    recount: dict[str, Any] | None = None  # the last recount's result (storage.store.RECOUNT_META), if any
 
 
 def _zero_filled(known: tuple[str, ...], counter: dict[str, int]) -> dict[str, int]:
@@ -65,13 +67,14 @@ class BugCountsCollector:
 
     # -- refreshing --------------------------------------------------------------------------------
     def refresh(self) -> Snapshot:
-        """Read the counts now (one pass over the source-index plus the new-bugs window)."""
+        """Read the counts now: the kept counters, the new-bugs window and the last recount's drift."""
         started = time.monotonic()
         counts = self.store.counts()
         days = _days(self._today(), self.new_bugs_days)
         per_day = self.store.new_per_day(days[0], days[-1])
         new_per_day = {source: _zero_filled(tuple(days), per_day.get(source, {})) for source in SOURCES}
-        snapshot = Snapshot(counts, new_per_day, time.time(), time.monotonic() - started)
+        recount = self.store.get_meta(RECOUNT_META)
+        snapshot = Snapshot(counts, new_per_day, time.time(), time.monotonic() - started, recount)
         self._snapshot = snapshot
         return snapshot
 
@@ -135,6 +138,20 @@ class BugCountsCollector:
             for day, number in per_day.items():
                 new_bugs.add_metric([source, day], number)
         families.append(new_bugs)
+        # The last recount (daily in the bot, or `bugtracker stats --recount`): how far the kept counters
+        # had drifted (sum over counters of |recounted - kept|) and when. Absent until a recount ran.
+        drift = GaugeMetricFamily(
+            "bugtracker_counts_drift",
+            "Sum of |recounted - kept| over the bug counters at the last recount (0: the counts were exact)",
+        )
+        recounted_at = GaugeMetricFamily(
+            "bugtracker_counts_recount_timestamp_seconds", "Unix time of the last recount of the bug counters"
+        )
+        recount = snapshot.recount if snapshot else None
+        if recount:
+            drift.add_metric([], recount.get("drift", 0))
+            recounted_at.add_metric([], parse_timestamp(recount["at"]).timestamp())
+        families += [drift, recounted_at]
         return families
 
 

@@ -4,7 +4,7 @@ SYNC_INTERVAL_SECONDS in a background thread, the first run right after start-up
 A run that fails is logged (run_sync logs expected failures; APScheduler logs anything else with its
 traceback) and the job simply runs again at the next interval: the bot keeps answering Slack meanwhile.
 One job per source, never two instances of it at once in this process; the store lease keeps other
-processes out.
+processes out. A daily job recounts the bug counters (bot/metrics/recount.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from adapters.pull import SyncSource
 from bot.config import Config
+from bot.metrics.recount import RECOUNT_HOUR, RECOUNT_LEASE, RECOUNT_MINUTE, run_recount
 from bot.sync.changes import ChangeNotifier
 from bot.sync.runner import run_sync
 from storage.store import BugStore
@@ -60,6 +61,16 @@ def start_scheduler(
             name=f"sync {source.name}",
             next_run_time=first_run,
         )
+    # The daily recount of the bug counters (bot/metrics/recount.py), one instance a day.
+    scheduler.add_job(
+        run_recount,
+        "cron",
+        hour=RECOUNT_HOUR,
+        minute=RECOUNT_MINUTE,
+        args=[store],
+        id=RECOUNT_LEASE,
+        name="recount the bug counters",
+    )
     scheduler.start()
     if sources:
         log.info("sync scheduled every %ss: %s", interval, ", ".join(source.name for source in sources))

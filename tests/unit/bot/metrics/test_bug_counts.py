@@ -47,6 +47,9 @@ class CountingStore:
     def new_per_day(self, since, until):
         return self.store.new_per_day(since, until)
 
+    def get_meta(self, key):
+        return self.store.get_meta(key)
+
 
 def test_counts_match_the_known_content(store) -> None:
     collector = BugCountsCollector(fill(store), today=lambda: TODAY)

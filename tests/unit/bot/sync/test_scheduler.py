@@ -56,5 +56,8 @@ def test_sources_without_credentials_are_skipped_with_one_line(caplog):
 
 def test_scheduler_with_nothing_configured_starts_and_stops(sqlite_store):
     scheduler = start_scheduler(load_config({}), sqlite_store, sources=[])
-    assert scheduler.sources == [] and scheduler.scheduler.get_jobs() == []
+    # no pull to schedule: only the daily recount of the bug counters
+    assert scheduler.sources == [] and [job.id for job in scheduler.scheduler.get_jobs()] == [
+        "counts:recount"
+    ]
     scheduler.shutdown()
