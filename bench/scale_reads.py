@@ -10,9 +10,9 @@ read paths: BEFORE is the first schema's code, kept here as baseline functions (
 from source-index; new bugs per day as a range Query per source); AFTER is the store as it is (sparse
 indexes, counters kept by the writes). Every AFTER answer is checked equal to the BEFORE one.
 
-What lies ahead of the pages: the newest 1% of the records are deleted upstream, and the 100 newest Slack
-reports are linked into a ticket (linked first, into a small table: moto deep-copies its whole table for
-every action of a transaction). Records are created over 60 days; the metrics refresh reads 30.
+What lies ahead of the pages, newest first: 1% of the records, deleted upstream, then 100 Slack reports
+linked into a ticket (linked first, into a small table: moto deep-copies its whole table for every action
+of a transaction), then the live records. Records are created over 60 days; the metrics refresh reads 30.
 
 SQLite: the embedded store loaded with the same data up to 1M records (backfill wall time, records/s, peak
 RSS after each size), then the same operations counted as SQL statements and SQLite VM instructions
@@ -90,12 +90,23 @@ def spacing(count: int) -> int:
     return max(1, DAYS * 86_400 // count)
 
 
+def deleted_from(count: int) -> int:
+    """Base records from this index on are the newest 1%, deleted upstream."""
+    total = count - LINKED
+    return total - total // DELETED_SHARE
+
+
+def at(i: int, count: int) -> int:
+    """Seconds after BASE_EPOCH record i was created: the LINKED reports sit between the live base records
+    and the deleted ones, so newest first a page meets the deleted records, then the linked reports."""
+    return 1 + (i + (LINKED if i >= deleted_from(count) else 0)) * spacing(count)
+
+
 def base_record(i: int, count: int) -> BugRecord:
-    """Record i of the count - LINKED older ones: sources in turn, priorities / states spread; the newest
-    1% deleted upstream."""
-    n = 1 + i * spacing(count)
+    """Base record i: sources in turn, priorities and states spread; the newest 1% deleted upstream."""
+    n = at(i, count)
     priority = PRIORITY_CYCLE[(i // 3) % len(PRIORITY_CYCLE)]
-    deleted = i >= (count - LINKED) - (count - LINKED) // DELETED_SHARE
+    deleted = i >= deleted_from(count)
     if i % 3 == 0:
         record = slack(n, text=f"bench bug {i}", priority=priority)
         return replace(record, deleted=True) if deleted else record
@@ -107,9 +118,12 @@ def base_record(i: int, count: int) -> BugRecord:
 
 
 def linked_reports(count: int) -> list[BugRecord]:
-    """The LINKED newest records: Slack reports created after every base record."""
-    newest = 1 + (count - LINKED) * spacing(count)
-    return [slack(newest + k + 1, text=f"linked report {k}", priority="High") for k in range(LINKED)]
+    """The LINKED Slack reports linked into the target, created just before the deleted records."""
+    first = at(deleted_from(count) - 1, count)
+    return [
+        slack(first + (k + 1) * spacing(count), text=f"linked report {k}", priority="Low")
+        for k in range(LINKED)
+    ]
 
 
 def target_record(count: int) -> BugRecord:
