@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from storage.dynamodb import DynamoDBStore
 
 BACKFILL_META = "migrate:backfill"
+BACKFILL_PAGE = 1_000  # items a Scan page reads; the position is saved after each
 INDEX_POLL_SECONDS = 5.0
 _READ = (PARTITION_KEY, SORT_KEY, "sourceSystem", "recordId", "createdAt", "updatedAt", "priority", "state")
 _READ += ("deleted", "movedTo", "sourceVersion", *SPARSE_KEYS)
@@ -112,6 +113,7 @@ def backfill(store: DynamoDBStore, progress: Progress) -> int:
         "TableName": store.table,
         "ProjectionExpression": ", ".join(names),
         "ExpressionAttributeNames": names,
+        "Limit": BACKFILL_PAGE,
     }
     checkpoint = store.get_meta(BACKFILL_META) or {}
     if checkpoint.get("start"):

@@ -143,8 +143,8 @@ class SqliteStore(BugStore):
                 raise StoreUnavailable(f"cannot open the SQLite store at {self.path}: {exc}") from exc
             connection.row_factory = sqlite3.Row
             self._connection = connection
-            if not had_counters:  # a file from before the counters: count what it holds, once
-                self.recount()
+            if not had_counters and connection.execute("SELECT 1 FROM records LIMIT 1").fetchone():
+                self.recount()  # a file from before the counters: count what it holds, once
         return self._connection
 
     @contextmanager

@@ -193,3 +193,30 @@ def test_ids_with_leading_zeros_and_init_moves_records_stored_under_them(cli, sq
     assert view["ticket_id"] == "ZD-6" and len(view["records"]) == 2
     again = cli(sqlite_env, "init", "--ids-only")
     assert again.returncode == 0 and "moved" not in again.stdout
+
+
+def test_stats_recount_reports_drift_and_corrects_it(cli, sqlite_env):
+    store = SqliteStore(sqlite_env["BUGTRACKER_DB"])
+    store.adjust_counters({"total": 2, "source:zendesk": 2})  # as a killed batch would leave them
+    store.close()
+    assert json.loads(cli(sqlite_env, "--json", "stats").stdout)["total"] == 5
+    recount = cli(sqlite_env, "stats", "--recount")
+    assert recount.returncode == 0, recount.stderr
+    lines = recount.stdout.splitlines()
+    assert lines[:3] == [
+        "recount: 2 counter(s) were off and are corrected (recounted - kept):",
+        "  source:zendesk: -2",
+        "  total: -2",
+    ]
+    again = json.loads(cli(sqlite_env, "--json", "stats", "--recount").stdout)
+    assert again["drift"] == {} and again["counts"]["total"] == 3
+
+
+def test_migrate_on_sqlite_is_a_recount_and_idempotent(cli, sqlite_env):
+    first = cli(sqlite_env, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert (
+        "counters set (0 counter(s) corrected)" in first.stdout
+        and "migrated: embedded SQLite" in first.stdout
+    )
+    assert cli(sqlite_env, "migrate").returncode == 0
