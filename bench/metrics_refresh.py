@@ -2,7 +2,8 @@
 
 Run by hand: `.venv/bin/python -m bench.metrics_refresh [N ...]` (default 10000 100000). Prints, per N:
 the time of `counts()` + `new_per_day()` on the embedded store, the time of one scrape (which only reads
-the snapshot), and the DynamoDB read units of one refresh, from the size of the source-index entries the
+the snapshot), and the DynamoDB read units one refresh cost BEFORE issue 11 (when counts read every live
+record's index entry; now they are kept counters, docs/scale.md), from the size of the index entries the
 store would write (attribute names + values, DynamoDB's item-size rules), 1 MB pages, 0.5 RCU per 4 KB.
 """
 
@@ -45,7 +46,7 @@ def _size(value) -> int:
 
 
 def index_entry_size(record) -> int:
-    index = next(spec for spec in INDEXES if spec.name == "source-index")
+    index = next(spec for spec in INDEXES if spec.name == "live-source-index")
     item = record_item(record, record.home_id)
     kept = {PARTITION_KEY, SORT_KEY, index.partition_key, index.sort_key, *index.non_key_attributes}
     return sum(len(name) + _size(value) for name, value in item.items() if name in kept and value is not None)

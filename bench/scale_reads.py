@@ -402,7 +402,23 @@ def before_counts_sqlite(store: SqliteStore) -> Counts:
     return counts
 
 
+def reset_peak_rss() -> bool:
+    """Linux: start the peak-RSS count again (VmHWM), so each size's load is measured on its own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def peak_rss_mb() -> float:
+    """The peak RSS since reset_peak_rss (else of the whole process)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -427,10 +443,11 @@ def run_sqlite(sizes: list[int]) -> None:
         with tempfile.TemporaryDirectory() as folder:
             store = SqliteStore(Path(folder) / "scale.db")
             store.init()
+            scope = "during the backfill" if reset_peak_rss() else "of the process so far"
             seconds = load(store, count)
             print(
                 f"  N={count:>9,}: backfill {seconds:8.1f} s ({count / seconds:,.0f} records/s),"
-                f" peak RSS so far {peak_rss_mb():,.0f} MB"
+                f" peak RSS {scope} {peak_rss_mb():,.0f} MB"
             )
             work = SqlWork(store._conn())  # noqa: SLF001
             first, last = window(count)
