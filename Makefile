@@ -49,6 +49,8 @@ bench: $(STAMP)
 	$(PY) -m bench.sync_backfill --tickets 2000 --stories 1000 --memory-sizes 2000
 	$(PY) -m bench.slack_intake --messages 500
 	$(PY) -m bench.metrics_refresh 10000
+	$(PY) -m bench.scale_reads dynamodb --sizes 1000 3000
+	$(PY) -m bench.scale_reads sqlite --sizes 1000 10000
 	$(PY) -m bench.suggestions --records 2000 --queries 500
 
 clean:
