@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from storage import counters, rules
 from storage import dynamodb_items as items
-from storage.dynamodb_batches import BatchMixin
+from storage.dynamodb_batches import BatchMixin, backoff
 from storage.errors import ConditionFailed
 from storage.model import ARCHIVED_STATE, BugRecord, range_bounds
 from storage.paging import decode_cursor, encode_cursor, string_map
@@ -61,6 +61,7 @@ RECORDS_PER_TRANSACTION = 30  # a move takes up to 3 actions per record; a trans
 # A list page with two filters keys on one index and filters the other: it reads at most this many Queries
 # and may come back short (with a cursor to go on), so a page's cost never grows with what lies before it.
 MAX_QUERIES_PER_PAGE = 2
+COUNTER_UPDATE_TRIES = 5  # an ADD colliding with a transaction on the same item is refused, not queued
 KEY_BY_FILTER = {"priority": LIVE_PRIORITY, "state": LIVE_STATE, "sourceSystem": LIVE_SOURCE}
 
 
@@ -428,7 +429,17 @@ class DynamoDBStore(BatchMixin, BugStore):
         (the totals, and each day the batch created records on). Not one transaction: the batch write it
         follows is not atomic either, and a transaction would double the write units."""
         for action in self.counter_actions(change):
-            self.call("update_item", **action["Update"])
+            for attempt in range(COUNTER_UPDATE_TRIES):
+                try:
+                    self.client.update_item(**action["Update"])
+                    break
+                except ClientError as exc:
+                    code = exc.response.get("Error", {}).get("Code", "")
+                    if code != "TransactionConflictException" or attempt == COUNTER_UPDATE_TRIES - 1:
+                        raise items.map_client_error("update_item", exc, self.table) from exc
+                    backoff(attempt)  # a transaction was updating the same counters item: add again
+                except BotoCoreError as exc:
+                    raise items.map_botocore_error(exc) from exc
 
     def _counter_items(self, low: str = "#", high: str = "#~") -> Iterator[dict[str, Any]]:
         return self.query_pages(

@@ -115,3 +115,11 @@ def test_a_lost_race_on_update_is_retried_from_a_fresh_read(stubbed):
         "get_item", {"Item": serialize(record_item(newer, "ZD-1"))}
     )  # someone wrote it first
     assert store.upsert(newer).outcome == "unchanged"
+
+
+def test_a_counter_update_colliding_with_a_transaction_is_added_again(stubbed):
+    store, stubber = stubbed
+    stubber.add_client_error("update_item", service_error_code="TransactionConflictException")
+    stubber.add_response("update_item", {})
+    store.adjust_counters({"total": 3})
+    stubber.assert_no_pending_responses()
