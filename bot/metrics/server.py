@@ -124,6 +124,19 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("metrics server failed on %s", parts.path)
             self._json(500, {"error": "internal error; see the bot's log"})
 
+    def _not_allowed(self) -> None:
+        """Read-only: any other method is the client's mistake (405), not a server error (501)."""
+        payload = json.dumps({"error": f"{self.command} is not supported here; use GET"}).encode()
+        self.send_response(405)
+        self.send_header("Allow", "GET")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _not_allowed
+
     def _json(self, status: int, body: dict[str, Any]) -> None:
         self._send(status, json.dumps(body).encode(), "application/json")
 

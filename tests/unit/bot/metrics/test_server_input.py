@@ -140,3 +140,15 @@ def _ok(server) -> bool:
         return request(server, "/healthz")[0] == 200
     except (OSError, json.JSONDecodeError, http.client.HTTPException):
         return False
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_other_methods_are_405_not_a_server_error(served, method):
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+    try:
+        connection.request(method, "/api/bugs?source=slack", body=b"{}")
+        response = connection.getresponse()
+        assert response.status == 405 and response.getheader("Allow") == "GET"
+        assert "use GET" in json.loads(response.read())["error"]
+    finally:
+        connection.close()
