@@ -54,7 +54,7 @@ def format_view(view: TicketView, show_deleted: str = CLI_SHOW_DELETED) -> str:
     if view.was_linked:
         lines.append(f"{view.requested_id} was linked: {' -> '.join(view.alias_chain)}")
     if view.link_in_progress:
-        lines.append("a link into this ticket is still moving records; run the link again to finish it")
+        lines.append("a link or unlink is still moving records here; run it again to finish it")
     counted = f"{len(view.records)} record(s)"
     if view.hidden_deleted:
         note = deleted_note(view.hidden_deleted, show_deleted)

@@ -503,13 +503,30 @@ class BugStore(ABC):
                 partition = self.read_partition(chain[-1])
             if len(chain) > 1:
                 audit += partition.audit
-            records = list(partition.records)
-            for source in partition.incoming:  # a link still moving records in: show them where they are
-                records += self.read_partition(source).records
+            in_flight = self._on_their_way(partition)
+            records = {record.source_record: record for record in partition.records}
+            if in_flight:
+                # Each one may have arrived after this partition was read: read it again, its copy wins.
+                records = {record.source_record: record for record in in_flight}
+                records.update((r.source_record, r) for r in self.read_partition(partition.ticket_id).records)
         view_audit = rules.unique_audit(audit)
+        moving = bool(partition.incoming) or (partition.alias is not None and not partition.alias.active)
         return rules.build_view(
-            requested, tuple(chain), records, view_audit, include_deleted, bool(partition.incoming)
+            requested, tuple(chain), records.values(), view_audit, include_deleted, moving
         )
+
+    def _on_their_way(self, partition: Partition) -> list[BugRecord]:
+        """Records that belong under the partition's id but a link or unlink has not moved there yet, where
+        they are now: everything under a source still linking in, and under an unlinking alias's target
+        what resolves back here."""
+        found = [record for source in partition.incoming for record in self.read_partition(source).records]
+        alias = partition.alias
+        if alias is not None and not alias.active:
+            lookup = self._alias_lookup()
+            elsewhere = self.read_partition(self._chain(alias.target_id, lookup)[-1]).records
+            lookup = self._alias_lookup(self.read_aliases(record.home_id for record in elsewhere))
+            found += [r for r in elsewhere if self._chain(r.home_id, lookup)[-1] == partition.ticket_id]
+        return found
 
     # -- the seed's calls, for scripts and notebooks ---------------------------------------------------
     def get_bug_by_ticket_id(self, ticket_id: str, include_deleted: bool = False) -> TicketView:

@@ -47,7 +47,7 @@ class TicketView:
     alias_chain: tuple[str, ...]  # requested_id ... ticket_id, length 1 when not linked
     records: tuple[BugRecord, ...]
     audit: tuple[AuditEntry, ...]
-    link_in_progress: bool = False
+    link_in_progress: bool = False  # a link or unlink is still moving records here (shown where they are)
     hidden_deleted: int = 0  # records deleted upstream left out of `records` (include_deleted=False)
 
     @property

@@ -85,7 +85,7 @@ def build_show_blocks(view: TicketView) -> list[Block]:
     if view.was_linked:
         blocks.append(context(escape(f"{view.requested_id} was linked: {' → '.join(view.alias_chain)}")))
     if view.link_in_progress:
-        blocks.append(context("a link into this ticket is still moving records; run the link again"))
+        blocks.append(context("a link or unlink is still moving records here; run it again to finish it"))
     if view.hidden_deleted:
         how = f"{SLACK_SHOW_DELETED} (`/bug show {view.requested_id} deleted`)"
         blocks.append(section(f"_{deleted_note(view.hidden_deleted, how)}_"))

@@ -346,10 +346,10 @@ def test_an_interrupted_unlink_is_completed_by_running_it_again(store, monkeypat
     # SQLite unlinks in one transaction; DynamoDB here in three (alias unlinking, two batches of moves, the
     # second one also removing the alias)
     assert died == (writes_before_death < (1 if isinstance(store, SqliteStore) else 3))
-    # whatever was done so far: every record exactly once, in one of the two places
-    places = {store.show(ticket_id).ticket_id for ticket_id in ("ZD-1", "ZD-2")}
-    seen = _everything(store, *places)
+    # whatever was done so far: ZD-1 shows every record that belongs to it, each once, wherever it is now
+    seen = _everything(store, "ZD-1")
     assert set(seen) == {r.source_record for r in [*reports, zendesk_record(1)]} and set(seen.values()) == {1}
+    _assert_each_record_stored_once(store, [*reports, zendesk_record(1)])
 
     if died:
         result = store.unlink("ZD-1", actor="U1")
@@ -362,3 +362,45 @@ def test_an_interrupted_unlink_is_completed_by_running_it_again(store, monkeypat
     assert store.show("ZD-2").records == ()
     _assert_each_record_once_where_it_resolves(store, [*reports, zendesk_record(1)])
     assert [e.action for e in store.show("ZD-1").audit][-1] == "unlink"
+
+
+def _assert_each_record_stored_once(store, records):
+    """Wherever each record is, it is stored once: under one ticket id, which shows it once."""
+    for record in records:
+        stored = store.get_record(record.source_system, record.record_id)
+        shown = [r.source_record for r in store.read_partition(stored.ticket_id).records]
+        assert shown.count(record.source_record) == 1, (record.source_record, stored.ticket_id)
+
+
+def test_readers_never_see_a_record_missing_or_twice_during_an_unlink(dynamodb_store, monkeypatch):
+    store = dynamodb_store
+    store.records_per_transaction = 3
+    reports = [slack_record(n) for n in range(1, 11)]
+    store.upsert_many([*reports, zendesk_record(1), zendesk_record(2)])
+    for report in reports:
+        store.link(report.home_id, "ZD-1", actor="U1")
+    store.link("ZD-1", "ZD-2", actor="U1")
+    back = sorted([*(r.source_record for r in reports), "zendesk#1"])
+    real = store.transact
+    snapshots = []
+
+    def watched(actions):
+        snapshots.append(
+            (
+                sorted(r.source_record for r in store.show("ZD-1").records),
+                sorted(r.source_record for r in store.show(reports[0].home_id).records),
+                Counter(r.source_record for r in store.show("ZD-2").records),
+            )
+        )
+        real(actions)
+
+    monkeypatch.setattr(store, "transact", watched)
+    store.unlink("ZD-1", actor="U1")
+    monkeypatch.undo()
+    assert len(snapshots) >= 4  # the alias turning unlinking, then 4 batches of moves back
+    before, *during = snapshots
+    assert before[0] == before[1] == sorted([*back, "zendesk#2"])  # still linked: ZD-1 shows ZD-2
+    assert all(ours == back and via_report == back for ours, via_report, _ in during)
+    assert all(set(theirs.values()) == {1} and "zendesk#2" in theirs for _, _, theirs in snapshots)
+    assert sorted(r.source_record for r in store.show("ZD-1").records) == back
+    assert [r.source_record for r in store.show("ZD-2").records] == ["zendesk#2"]
