@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 PENDING_KEY = "status:pending"
 CARD_PREFIX = "status:card:"
 NOTE_LIMIT = 1000  # characters of the first reply's text kept to show above the card
+FLUSH_EVERY_SECONDS = 60.0  # the worker also looks at the pending tickets this often: a `bugtracker sync`
+# in another process (cron) notes its changes in the store, and the bot announces them within a minute
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class StatusBoard:
         self.store = store
         self.transport = transport  # set once the Slack app (or the console) exists
         self.claims = claims  # None: this process is the only one announcing
+        self.flush_every = FLUSH_EVERY_SECONDS
         self._pending_lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -240,7 +243,9 @@ class StatusBoard:
 
     def _work(self) -> None:
         while not self._stopped.is_set():
-            self._wake.wait()
+            self._wake.wait(self.flush_every)
+            if self._stopped.is_set():
+                return
             with self._idle:
                 self._busy = True
                 self._wake.clear()

@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from bot.bootstrap import SOURCE_NAMES, build_source, build_store
+from bot.bootstrap import SOURCE_NAMES, build_source, build_status_board, build_store
 from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from bot.config import Config
 from bot.sync.lease import frees_at, holder_name
@@ -52,6 +52,8 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
         return EXIT_UNAVAILABLE
     store = build_store(config)
     store.check()
+    # no Slack here: the changes are noted in the store and the running bot announces them (bot/status.py)
+    board = build_status_board(config, store)
     summaries: list[SyncSummary] = []
     for source in sources:
         backfill = args.full or store.get_meta(source.meta_key) is None
@@ -65,6 +67,7 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
                 progress=bar.update if bar else None,
                 wait=getattr(args, "wait", False),
                 waiting=_waiting_line(source.name),
+                notifier=board,
             )
         finally:
             if bar:

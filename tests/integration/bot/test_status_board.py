@@ -3,6 +3,7 @@ the same store). The transport records announcements (the Slack one is tested en
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from bot.status import PENDING_KEY, StatusBoard
@@ -175,3 +176,26 @@ def test_the_console_prints_status_changes_as_text(sqlite_store):
     assert len(printed) == 2 and "\x1b" not in "".join(printed)
     assert "Status of ZD-5" in printed[1] and "Zendesk ZD-5: solved (done), priority High" in printed[1]
     assert "ZD-5 (Zendesk) is now done: solved" in printed[1] and "/bug show ZD-5" in printed[1]
+
+
+def test_changes_noted_by_another_process_are_announced_by_the_running_bot(store):
+    linked_report(store)
+    recorder = Recorder()
+    running = StatusBoard(store, recorder)
+    running.ticket_changed("ZD-5")
+    running.flush()
+    # `bugtracker sync` from cron: a board with no transport notes what its pull changed, announces nothing
+    source = ListSource()
+    source.pages = [[zendesk_record(5, status="solved", updated=10)]]
+    run_sync(store, source, notifier=StatusBoard(store))
+    assert store.get_meta(PENDING_KEY) == {"tickets": ["ZD-5"]}
+    running.flush_every = 0.05  # the bot's worker looks at the pending tickets periodically
+    running.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(recorder.told) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        running.stop()
+    assert [t.now for t in recorder.told[1].transitions] == ["done"]
+    assert store.get_meta(PENDING_KEY) == {"tickets": []}
