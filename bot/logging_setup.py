@@ -81,11 +81,18 @@ class _BugTrackerHandler(logging.StreamHandler):
 
 
 def configure_logging(
-    level: str, *, wire: bool = False, secrets: Iterable[str] = (), stream: TextIO | None = None
+    level: str,
+    *,
+    wire: bool = False,
+    secrets: Iterable[str] = (),
+    stream: TextIO | None = None,
+    quiet_libraries: bool = False,
 ) -> None:
     """Send every log line at `level` or above to stderr (or `stream`) through the redacting formatter.
 
-    Without `wire`, the WIRE_LOGGERS stay at INFO or above whatever `level` says.
+    Without `wire`, the WIRE_LOGGERS stay at INFO or above whatever `level` says. `quiet_libraries` (a
+    one-shot CLI command nobody asked to be verbose) holds them at ERROR: urllib3's "Retrying ..." warnings
+    are chatter there, the command's own answer or error line says what happened.
     """
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _BugTrackerHandler)]:
@@ -97,9 +104,19 @@ def configure_logging(
     numeric = logging.getLevelName(level)
     for name in WIRE_LOGGERS:
         held = not wire and numeric < logging.INFO
-        logging.getLogger(name).setLevel(logging.INFO if held else logging.NOTSET)
+        if quiet_libraries:
+            logging.getLogger(name).setLevel(logging.ERROR)
+        else:
+            logging.getLogger(name).setLevel(logging.INFO if held else logging.NOTSET)
 
 
-def configure_for(config: Config, default_level: str) -> None:
-    """configure_logging from the configuration: LOG_LEVEL (else `default_level`), LOG_WIRE, its secrets."""
-    configure_logging(config.log_level or default_level, wire=config.log_wire, secrets=config.secret_values())
+def configure_for(config: Config, default_level: str, *, quiet_libraries: bool = False) -> None:
+    """configure_logging from the configuration: LOG_LEVEL (else `default_level`), LOG_WIRE, its secrets.
+
+    `quiet_libraries` applies only when LOG_LEVEL is not set (setting it asks for the libraries' lines)."""
+    configure_logging(
+        config.log_level or default_level,
+        wire=config.log_wire,
+        secrets=config.secret_values(),
+        quiet_libraries=quiet_libraries and config.log_level is None,
+    )

@@ -71,8 +71,8 @@ def execute(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         config = load_config()
-        quiet = "INFO" if args.verbose or getattr(args, "long_running", False) else "WARNING"
-        configure_for(config, default_level=quiet)
+        asked = args.verbose or getattr(args, "long_running", False)
+        configure_for(config, default_level="INFO" if asked else "WARNING", quiet_libraries=not asked)
         return args.handler(args, config)
     except (ConfigError, StoreUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)

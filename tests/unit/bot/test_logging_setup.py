@@ -113,3 +113,36 @@ def test_configure_for_takes_level_wire_and_secrets_from_the_config(restore_logg
     logging.getLogger("bot").info("not shown")
     logging.getLogger("bot").warning("shown")
     assert "not shown" not in stream.getvalue() and "shown" in stream.getvalue()
+
+
+def test_a_quiet_cli_command_keeps_library_warnings_off_but_not_its_own_errors(restore_logging, monkeypatch):
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    configure_for(load_config({}), default_level="WARNING", quiet_libraries=True)
+    logging.getLogger("urllib3.connectionpool").warning("Retrying (Retry(total=4)) after connection broken")
+    logging.getLogger("bot.sync.runner").error("sync shortcut stopped")
+    assert "Retrying" not in stream.getvalue()
+    assert "sync shortcut stopped" in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("variables", "quiet"), [({"LOG_LEVEL": "WARNING"}, True), ({}, False)], ids=["LOG_LEVEL", "verbose"]
+)
+def test_log_level_or_verbose_brings_library_warnings_back(restore_logging, monkeypatch, variables, quiet):
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    configure_for(load_config(variables), default_level="WARNING", quiet_libraries=quiet)
+    logging.getLogger("urllib3.connectionpool").warning("Retrying (Retry(total=4)) after connection broken")
+    assert "Retrying" in stream.getvalue()
+
+
+def test_one_shot_commands_quiet_the_libraries_and_verbose_does_not(restore_logging, monkeypatch, tmp_path):
+    from bot.cli import execute
+
+    monkeypatch.setenv("BUGTRACKER_DB", str(tmp_path / "bugs.db"))
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    monkeypatch.delenv("DYNAMODB_TABLE", raising=False)
+    assert execute(["init"]) == 0
+    assert logging.getLogger("urllib3").level == logging.ERROR
+    assert execute(["stats", "--verbose"]) == 0
+    assert logging.getLogger("urllib3").level == logging.NOTSET
