@@ -120,3 +120,23 @@ def test_a_bad_filter_is_refused_when_called_not_when_iterated(store):
         store.get_bugs_by_source("jira")
     with pytest.raises(BugTrackerError, match="not a priority"):
         store.get_bugs_by_priority("whenever")
+
+
+def test_the_readme_example_runs_as_written_on_a_fresh_store(tmp_path):
+    """A newcomer runs it before anything is stored: an answer per line, not a TicketNotFound traceback."""
+    SqliteStore(tmp_path / "empty.db").close()
+    done = subprocess.run(
+        [sys.executable, "-c", readme_python_example()],
+        cwd=tmp_path,
+        env=child_env(BUGTRACKER_DB=str(tmp_path / "empty.db")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "nothing is stored under ZD-12345",
+        "Ready for QA: ",
+        "from Slack: 0",
+    ]
