@@ -231,7 +231,10 @@ def _zendesk(read: _Reader) -> ZendeskConfig | None:
         return None
     email = read.text("ZENDESK_EMAIL")
     if "@" not in email:
-        raise ConfigError("ZENDESK_EMAIL is malformed: it should be the agent's email address")
+        raise ConfigError(
+            "ZENDESK_EMAIL is malformed: it should be a Zendesk admin's email address"
+            " (the incremental export is admin-only)"
+        )
     return ZendeskConfig(
         subdomain=read.matching("ZENDESK_SUBDOMAIN", _SUBDOMAIN, "the part before .zendesk.com, like 'acme'"),
         email=email,

@@ -108,7 +108,7 @@ def normalize_priority(raw: str | None) -> str | None:
         return _PRIORITY_SYNONYMS[word]
     except KeyError:
         raise InvalidPriority(
-            f"'{raw}' is not a priority; use {', '.join(PRIORITIES)} (or urgent/normal, P0-P3)"
+            f"'{raw}' is not a priority; use {', '.join(PRIORITIES)} (or urgent/normal, P0-P4, sev1-sev4)"
         ) from None
 
 

@@ -125,7 +125,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     unlink.set_defaults(handler=_unlink)
 
     listing = sub.add_parser("list", help="bugs by priority, state or source, newest first")
-    listing.add_argument("--priority", help="Critical, High, Medium, Low (or urgent/normal, P0-P3)")
+    listing.add_argument(
+        "--priority", help="Critical, High, Medium, Low (or urgent/normal, P0-P4, sev1-sev4)"
+    )
     listing.add_argument("--state", help="a state name: new, open, solved, In Progress, ...")
     listing.add_argument("--source", help="slack, zendesk or shortcut")
     for parser in (listing, sub.add_parser("unlinked", help="Slack reports not linked to a ticket yet")):

@@ -47,7 +47,7 @@ def test_slack_settings_are_read_and_secrets_stay_out_of_repr():
         ({"ZENDESK_SUBDOMAIN": "acme"}, "ZENDESK_EMAIL, ZENDESK_API_TOKEN missing"),
         (
             {"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_EMAIL": "nobody", "ZENDESK_API_TOKEN": "secret-value"},
-            "ZENDESK_EMAIL is malformed",
+            "ZENDESK_EMAIL is malformed: it should be a Zendesk admin's email address",
         ),
         ({"SHORTCUT_API_TOKEN": "t", "SHORTCUT_API_URL": "ftp://x"}, "SHORTCUT_API_URL is malformed"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL is malformed"),

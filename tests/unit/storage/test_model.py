@@ -95,6 +95,13 @@ def test_an_unknown_priority_is_refused_not_guessed():
         normalize_priority("asap")
 
 
+def test_the_refusal_names_every_accepted_form_and_each_one_is_accepted():
+    with pytest.raises(InvalidPriority, match=r"P0-P4, sev1-sev4\)"):
+        normalize_priority("asap")
+    assert [normalize_priority(f"P{n}") for n in range(5)] == ["Critical", "High", "Medium", "Low", "Low"]
+    assert [normalize_priority(f"sev{n}") for n in range(1, 5)] == ["Critical", "High", "Medium", "Low"]
+
+
 def test_timestamps_have_one_sortable_format():
     assert timestamp_from_epoch("1732712345.123456") == "2024-11-27T12:59:05.123456Z"
     assert normalize_timestamp("2024-11-27T12:59:05Z") == "2024-11-27T12:59:05.000000Z"
