@@ -8,6 +8,7 @@ refused, not found, a sync source stopped on an error); 2 the command line itsel
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -55,7 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """The `bugtracker` command (and `python -m bot.cli`): `.env` of the current directory, then execute()."""
     load_env_file()
-    return execute(argv)
+    try:
+        code = execute(argv)
+        sys.stdout.flush()  # inside the try: a closed pipe found at exit would print a traceback
+    except BrokenPipeError:
+        # The reader went away (`bugtracker list --json | head -3`): stop quietly, as `git log | head` does.
+        # stdout is pointed at /dev/null so that the interpreter's own flush at exit finds nothing to write.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_REFUSED
+    return code
 
 
 def execute(argv: Sequence[str] | None = None) -> int:

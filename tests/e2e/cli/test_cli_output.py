@@ -10,7 +10,7 @@ import pytest
 
 from storage.sqlite import SqliteStore
 from tests.support.builders import zendesk_record
-from tests.support.processes import child_env, run_entry_point
+from tests.support.processes import child_env, run_entry_point, start_entry_point
 
 pytestmark = pytest.mark.slow
 
@@ -64,3 +64,16 @@ def test_json_after_the_subcommand(tmp_path):
     assert after.returncode == 0 and after.stderr == ""
     assert json.loads(after.stdout) == json.loads(before.stdout)
     assert json.loads(after.stdout)["ticket_id"] == "ZD-5"
+
+
+def test_a_reader_that_goes_away_is_no_traceback(tmp_path):
+    """`bugtracker show ZD-5 | head -2`: the pipe closes before the answer is written."""
+    store = SqliteStore(tmp_path / "bugs.db")
+    store.upsert(zendesk_record(5))
+    store.close()
+    env = child_env(BUGTRACKER_DB=str(tmp_path / "bugs.db"))
+    process = start_entry_point("bugtracker", "show", "ZD-5", cwd=tmp_path, env=env)
+    process.stdout.close()  # long before the process has started, let alone printed
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 1
+    assert stderr == ""
