@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from storage.model import PRIORITIES, SOURCES
+from storage.model import PRIORITIES, SOURCES, STATE_TYPES
 from storage.store import Counts, LinkResult, Page, TicketView
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -144,7 +144,10 @@ def format_counts(counts: Counts) -> str:
             [(s, counts.by_source.get(s, 0), counts.open_by_source.get(s, 0)) for s in SOURCES],
         )
     )
-    parts.append(table(("state type", "count"), sorted(counts.by_state_type.items())))
+    # The four state types always, in workflow order (issue 10: backlog counted like the rest), then "none"
+    # (Slack reports have no state) and anything else a store may hold.
+    kinds = [*STATE_TYPES, *sorted(set(counts.by_state_type) - set(STATE_TYPES))]
+    parts.append(table(("state type", "count"), [(k, counts.by_state_type.get(k, 0)) for k in kinds]))
     if counts.by_state:
         parts.append(table(("state", "count"), sorted(counts.by_state.items())))
     parts.append(f"Slack reports: {counts.slack_linked} linked, {counts.slack_unlinked} unlinked")

@@ -1,8 +1,9 @@
 """Plain-text renderers: what a view shows and what it leaves out."""
 
-from bot.text import format_view
+from bot.text import format_counts, format_view
 from storage.model import BugRecord
 from storage.store import TicketView
+from storage.values import Counts
 
 
 def _record(record_id: str, deleted: bool = False) -> BugRecord:
@@ -40,3 +41,11 @@ def test_outside_text_in_a_table_cannot_drive_the_terminal():
     rendered = table(("title",), [("Crash\x1b[2J\x1b]0;owned\x07 on\nsave\u202eevil",)])
     assert "\x1b" not in rendered and "\x07" not in rendered and "\u202e" not in rendered
     assert rendered.splitlines()[-1] == "Crash[2J]0;owned on saveevil"
+
+
+def test_stats_list_the_four_state_types_in_workflow_order_even_at_zero():
+    counts = Counts(total=3, by_state_type={"started": 1, "none": 2})
+    text = format_counts(counts)
+    section = text.split("state type", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split() for line in section.splitlines()[2:]]
+    assert rows == [["backlog", "0"], ["unstarted", "0"], ["started", "1"], ["done", "0"], ["none", "2"]]
