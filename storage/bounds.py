@@ -62,8 +62,40 @@ def _bounded(value: Any, strings: int, items: int) -> tuple[Any, bool]:
     return value, False
 
 
+def _within(value: Any, strings: int, items: int) -> int | None:
+    """An upper bound of the value's UTF-8 JSON size (6 bytes a character, as `\\u0001`), or None when a
+    string or list is over the first pass's limits. The fast path: most records come back untouched."""
+    if isinstance(value, str):
+        return None if len(value) > strings else 6 * len(value) + 2
+    if isinstance(value, list | tuple | dict):
+        if len(value) > items:
+            return None
+        total = 2
+        children = value.items() if isinstance(value, dict) else ((None, child) for child in value)
+        for key, child in children:
+            size = _within(child, strings, items)
+            if size is None:
+                return None
+            total += size + 2 + (6 * len(str(key)) + 3 if key is not None else 0)
+        return total
+    return 32  # numbers, booleans, None
+
+
+def _fits(record: BugRecord) -> bool:
+    strings, items = ATTRIBUTE_PASSES[0]
+    attributes = _within(record.attributes, strings, items)
+    if attributes is None or len(record.title or "") > TITLE_LIMIT:
+        return False
+    if len(record.state or "") > SHORT_LIMIT or len(record.priority_raw or "") > SHORT_LIMIT:
+        return False
+    named = sum(6 * len(str(value)) + 40 for value in vars(record).values() if not isinstance(value, dict))
+    return attributes + named <= MAX_RECORD_BYTES
+
+
 def bound_record(record: BugRecord) -> BugRecord:
     """The record with its title, state, raw priority and attributes cut to fit MAX_RECORD_BYTES."""
+    if _fits(record):
+        return record
     fields: dict[str, Any] = {"title": clip(record.title or "", TITLE_LIMIT)}
     if record.state is not None:
         fields["state"] = clip(record.state, SHORT_LIMIT)

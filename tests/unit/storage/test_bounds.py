@@ -66,3 +66,9 @@ def test_a_huge_zendesk_ticket_and_story_are_bounded():
              "external_links": [f"https://x.example/{n}" for n in range(50_000)],
              "labels": [{"name": f"l{n}"} for n in range(5000)]}  # fmt: skip
     assert record_bytes(story_to_record(story, {})) <= MAX_RECORD_BYTES
+
+
+def test_the_fast_path_is_an_upper_bound_even_for_control_characters():
+    """JSON writes a control character as 6 bytes: a record of them must still be measured, and cut."""
+    record = slack_record(1, attributes={"a": "\x01" * 7999, "b": "\x01" * 7999})
+    assert record_bytes(bound_record(record)) <= MAX_RECORD_BYTES
