@@ -11,6 +11,7 @@ from typing import TextIO
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.blocks import build_intake_reply
 from bot.slack.intake import Intake
+from bot.slack.listeners.commands import linked_tickets
 from bot.slack.mrkdwn import printable
 from bot.slack.slash import dispatch
 from bot.slack.suggestion_blocks import suggestion_text
@@ -25,6 +26,9 @@ BANNER = (
     "or a command: /bug help. Ctrl-D or /quit leaves. To use Slack instead, set SLACK_BOT_TOKEN,\n"
     "SLACK_APP_TOKEN and SLACK_CHANNEL_ID (README: 'Create the Slack app')."
 )
+
+
+STATUS_WAIT_SECONDS = 5.0  # the console waits this long at most for status lines before reading on
 
 
 class Console:
@@ -67,12 +71,13 @@ def run_console(
     board: StatusBoard | None = None,
 ) -> int:
     console = Console(store, suggester=suggester)
-    if board is not None:  # status changes pulled meanwhile are printed between commands
+    print(BANNER.format(store=store_description or store.description), file=stdout, flush=True)
+    if board is not None:  # status changes (pulled meanwhile, or by a link typed here) printed as text
         from bot.slack.status_cards import ConsoleStatus
 
         board.transport = ConsoleStatus(lambda text: print(text, file=stdout, end="", flush=True))
         board.start()
-    print(BANNER.format(store=store_description or store.description), file=stdout, flush=True)
+        board.wait_idle(STATUS_WAIT_SECONDS)  # what changed while the console was not running, first
     interactive = stdin.isatty()
     while True:
         if interactive:
@@ -83,3 +88,9 @@ def run_console(
         answer = console.handle(line)
         if answer:
             print(answer, file=stdout, flush=True)
+        if board is not None:
+            command = line.strip()
+            typed = command.removeprefix("/bug").strip() if command.startswith("/bug") else ""
+            for ticket_id in linked_tickets(store, typed):
+                board.ticket_changed(ticket_id)  # a link typed here: its reports' status, after the answer
+            board.wait_idle(STATUS_WAIT_SECONDS)

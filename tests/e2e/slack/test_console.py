@@ -1,9 +1,13 @@
 """Console mode driven as a user would: lines fed to `python -m bot`'s stdin with no Slack tokens."""
 
 import re
+from dataclasses import replace
 
 import pytest
 
+from bot.status import StatusBoard
+from storage.sqlite import SqliteStore
+from tests.support.builders import zendesk_record
 from tests.support.processes import child_env, run_entry_point
 
 pytestmark = pytest.mark.slow
@@ -52,3 +56,26 @@ def test_a_taken_metrics_port_is_one_line_not_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and str(port) in errors[0]
+
+
+def test_status_changes_are_printed_as_text(tmp_path):
+    db_path = tmp_path / "bugs.db"
+    store = SqliteStore(db_path)
+    store.init()
+    store.upsert(zendesk_record(5, status="open", title="Checkout \x1b[31mred"))
+    first = run_console(db_path, ["Checkout crashes priority=High"])
+    slack_id = re.search(r"Stored as \*(SL-[0-9.]+)\*", first.stdout).group(1)
+
+    linked = run_console(db_path, [f"/bug link {slack_id} ZD-5"])
+    assert f"[status] {slack_id}: Status of ZD-5" in linked.stdout
+    assert "Zendesk ZD-5: open (started), priority High" in linked.stdout
+
+    # a pull made elsewhere (a `bugtracker sync` from cron) while the console was not running
+    solved = zendesk_record(5, status="solved", updated=10)
+    store.upsert(solved)
+    StatusBoard(store).records_changed([replace(solved, ticket_id="ZD-5")])
+    later = run_console(db_path, ["/bug help"])
+    assert f"[status] {slack_id}: ZD-5 (Zendesk) is now done: solved" in later.stdout
+    assert "\x1b" not in later.stdout and "Traceback" not in later.stderr
+    again = run_console(db_path, ["/bug help"])
+    assert "[status]" not in again.stdout  # told once
