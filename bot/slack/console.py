@@ -32,9 +32,16 @@ STATUS_WAIT_SECONDS = 5.0  # the console waits this long at most for status line
 
 
 class Console:
-    def __init__(self, store: BugStore, user: str | None = None, suggester: Suggester | None = None) -> None:
+    def __init__(
+        self,
+        store: BugStore,
+        user: str | None = None,
+        suggester: Suggester | None = None,
+        board: StatusBoard | None = None,
+    ) -> None:
         self.store = store
         self.suggester = suggester
+        self.board = board  # told of tag links, as in Slack (run_console tells it of /bug link / unlink)
         self.user = user or f"console:{getpass.getuser()}"
         self.intake = Intake(store)
         self._last_ts = 0.0
@@ -50,10 +57,12 @@ class Console:
             return None
         if line.split()[0].lower() == "/bug":
             EVENTS_HANDLED.labels("command").inc()
-            return printable(dispatch(self.store, line, self.user).text)
+            return printable(dispatch(self.store, line, self.user).text)  # run_console tells the board
         message = {"type": "message", "user": self.user, "text": line, "ts": self._next_ts()}
         result = self.intake.ingest_message(message, CONSOLE_CHANNEL)
         EVENTS_HANDLED.labels(result.kind).inc()
+        if self.board is not None and result.ticket_id and result.ticket_id != result.home_id:
+            self.board.ticket_changed(result.ticket_id)  # a tag linked it: its card, as in Slack
         answer = f"bot (in thread): {printable(build_intake_reply(result).text)}"
         if self.suggester is not None and result.ticket_id == result.home_id:
             suggestions = self.suggester.suggest_for_id(result.home_id)
@@ -70,7 +79,7 @@ def run_console(
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
 ) -> int:
-    console = Console(store, suggester=suggester)
+    console = Console(store, suggester=suggester, board=board)
     print(BANNER.format(store=store_description or store.description), file=stdout, flush=True)
     if board is not None:  # status changes (pulled meanwhile, or by a link typed here) printed as text
         from bot.slack.status_cards import ConsoleStatus
