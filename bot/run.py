@@ -41,9 +41,14 @@ class BotStatus:
     def __init__(self) -> None:
         self.mode = "starting"
         self.handler: Any | None = None  # the SocketModeHandler once started
+        self.intake: Any | None = None  # the Slack intake once built: its store writes' health
 
     def is_connected(self) -> bool:
         return self.handler is not None and self.handler.client.is_connected()
+
+    def store_problem(self) -> str | None:
+        """One line while the intake's store writes are failing (reports wait in the retry queue)."""
+        return self.intake.health.problem() if self.intake is not None else None
 
 
 def start_background_services(
@@ -152,6 +157,7 @@ def run_slack(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     app, intake = bootstrap.build_slack_app(config.slack, store, suggester, board)
+    status.intake = intake
     handler = start_socket_mode(app, config.slack, intake, suggester, board)
     status.handler = handler
     try:

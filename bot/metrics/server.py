@@ -59,6 +59,10 @@ class Health:
             body["store"] = "ok"
         except BugTrackerError as exc:
             body["store"] = f"unavailable: {exc}"
+        store_problem = getattr(self.bot, "store_problem", None)
+        problem = store_problem() if callable(store_problem) else None
+        if problem and body["store"] == "ok":  # it answers a read, but the intake's writes fail (a lock)
+            body["store"] = problem
         slack_ok = True
         if self.bot is None:
             body["slack"] = "not used (metrics only)"

@@ -58,6 +58,7 @@ class StoreHealth:
     def __init__(self) -> None:
         self.failing_since: float | None = None
         self.last_error: str | None = None
+        self.on_recovery: list[Callable[[], None]] = []  # called when a call works after failures
         self._lock = threading.Lock()
 
     @contextmanager
@@ -71,7 +72,11 @@ class StoreHealth:
                 self.last_error = str(exc)
             raise
         with self._lock:
+            recovered = self.failing_since is not None
             self.failing_since, self.last_error = None, None
+        if recovered:
+            for callback in self.on_recovery:
+                callback()
 
     def problem(self) -> str | None:
         """One line when the store is failing, None when the last call worked."""

@@ -59,6 +59,16 @@ class RetryQueue:
                 log.warning("store write failed for %s in %s, will retry: %s", key[1], channel, error)
                 self._entries[key] = _Entry(self.clock() + _delay(1), key, event, channel)
             self._changed.notify_all()
+            if self._thread is None:  # the first failure starts the retrying thread
+                self.start()
+
+    def retry_now(self) -> None:
+        """The store answers again: every entry is due now (not after its backoff)."""
+        with self._changed:
+            now = self.clock()
+            for entry in self._entries.values():
+                entry.due = min(entry.due, now)
+            self._changed.notify_all()
 
     def keys(self) -> set[tuple[str, str]]:
         with self._changed:

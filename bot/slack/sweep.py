@@ -129,15 +129,19 @@ class Sweeper:
             watermarks.begin(channel, time.time())
             return 0
         oldest = max(start or 0.0, min(mark, watermarks.mark(channel)) - SWEEP_OVERLAP_SECONDS)
-        changed = 0
+        changed, results = 0, []
         for message in history(self.client, channel, oldest):
             if slack.is_person_message(message) and not slack.is_thread_reply(message):
-                changed += self._message(channel, message)
+                changed += self._message(channel, message, results)
         watermarks.flush(force=True)
         log.info("sweep %s: %d message(s) missing or changed", channel, changed)
+        for result in results:  # everything is stored first; the answers follow, paced
+            if result.reply:
+                self.pacer.wait(channel)
+                self.answer(channel, result)
         return changed
 
-    def _message(self, channel: str, message: dict[str, Any]) -> int:
+    def _message(self, channel: str, message: dict[str, Any], results: list[IntakeResult]) -> int:
         ts = message["ts"]
         stored = self.intake.store.get_record("slack", ts)
         edited = (message.get("edited") or {}).get("ts")
@@ -156,19 +160,14 @@ class Sweeper:
             self.intake.watermarks.stored(channel, ts)
             return 0
         if result is not None:
-            self._answer(channel, result)
+            results.append(result)
         if float(message.get("latest_reply") or 0) > before:
             for reply in replies(self.client, channel, ts, before):
                 if slack.is_person_message(reply):
                     answered = self.intake.thread_reply(reply, channel)
                     if answered is not None:
-                        self._answer(channel, answered)
+                        results.append(answered)
         return 1
-
-    def _answer(self, channel: str, result: IntakeResult) -> None:
-        if result.reply:
-            self.pacer.wait(channel)
-            self.answer(channel, result)
 
     # -- in the background ---------------------------------------------------------------------------
     def start(self) -> Sweeper:

@@ -105,16 +105,19 @@ class Watermarks:
     # -- saving --------------------------------------------------------------------------------------
     def flush(self, force: bool = False) -> None:
         """Save each channel's mark where it changed, at most once a second per channel (store errors
-        propagate: the mark is saved on a later flush)."""
+        propagate: the mark is saved on a later flush). The store is written outside the lock, so that a
+        slow store never holds up the intake or a /metrics scrape."""
+        due: list[tuple[str, float, float]] = []
         with self._lock:
+            now = self.clock()
             for channel, state in self._channels.items():
-                if not state.loaded:
-                    self._channel(channel)
-                if state.saved is None:
-                    continue  # before the first start (begin) nothing is saved
+                if not state.loaded or state.saved is None or state.start is None:
+                    continue  # not read yet, or before the first start (begin): nothing to save
                 mark = self._mark(state)
-                now = self.clock()
-                if mark == state.saved or (not force and now - state.saved_at < SAVE_EVERY_SECONDS):
-                    continue
-                self.store.put_meta(key(channel), {"ts": f"{mark:.6f}", "start": f"{state.start:.6f}"})
+                if mark != state.saved and (force or now - state.saved_at >= SAVE_EVERY_SECONDS):
+                    due.append((channel, mark, state.start))
+        for channel, mark, start in due:
+            self.store.put_meta(key(channel), {"ts": f"{mark:.6f}", "start": f"{start:.6f}"})
+            with self._lock:
+                state = self._channels[channel]
                 state.saved, state.saved_at = mark, now

@@ -51,6 +51,8 @@ class FakeSlack:
         self._triggers: dict[str, float] = {}  # trigger_id -> when it was handed out
         self.groups = groups or {}
         self.connections: list[ServerConnection] = []
+        self.spread = False  # True: envelopes go round the open connections, as Slack spreads them
+        self._spread = itertools.count()
         self.connected_total = 0
         self._changed = threading.Condition()
         self._ids = itertools.count(1)
@@ -327,7 +329,10 @@ class FakeSlack:
 
     def _send(self, envelope: dict[str, Any]) -> None:
         self.wait_for(lambda: self.connections, timeout=10)
-        self.connections[-1].send(json.dumps(envelope))
+        with self._changed:
+            connections = list(self.connections)
+            index = next(self._spread) % len(connections) if self.spread else -1
+        connections[index].send(json.dumps(envelope))
 
     # -- the Socket Mode side --------------------------------------------------------------------
     def _on_socket(self, connection: ServerConnection) -> None:

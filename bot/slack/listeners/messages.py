@@ -41,6 +41,7 @@ class Delivery:
         self.suggester, self.board = suggester, board
         self.claims = claims or Claims(intake.store)
         self.retries = RetryQueue(self.deliver)
+        intake.health.on_recovery.append(self.retries.retry_now)
         INTAKE_PENDING.set_function(self.pending)
 
     def pending(self) -> int:
