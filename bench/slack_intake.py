@@ -1,11 +1,15 @@
-"""Benchmark: Slack message intake over the real Socket Mode path into the embedded store.
+"""Benchmark: Slack message intake over the real Socket Mode path, sweep on, on both stores.
 
 The real SocketModeHandler (slack_bolt) connects to the local fake Slack (tests/fakes/slack_server.py);
-each message is pushed as an `events_api` envelope over the WebSocket. Measured:
-  1. latency, paced sending: envelope sent -> record stored (p50 / p99) over N messages;
-  2. throughput, burst sending: N messages as fast as the socket takes them; msgs/sec until every one is
-     stored, and the number lost (must be 0).
-Run: .venv/bin/python -m bench.slack_intake [--messages 2000] [--rate 200]
+each message is pushed as an `events_api` envelope over the WebSocket; the bot answers in the thread and the
+sweep (bot/slack/sweep.py) reads the channel's history every `--sweep` seconds meanwhile. Measured, for the
+embedded SQLite store and for the DynamoDB store on moto's server over HTTP (started here), side by side:
+  1. latency, paced sending (default 20 msgs/s): envelope sent -> record stored, p50 / p99;
+  2. throughput, burst sending: msgs/sec until every one is stored, and the number lost (must be 0);
+  3. DynamoDB requests: per new report and per redelivery through the intake itself, and everything the
+     process sent during the paced run (intake, marks, sweeps) per report.
+moto is not DynamoDB: request counts matter, its latencies do not.
+Run: .venv/bin/python -m bench.slack_intake [--messages 1000] [--rate 20] [--sweep 5]
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -24,36 +31,79 @@ sys.path.insert(0, str(ROOT))
 from bot.bootstrap import build_slack_client  # noqa: E402
 from bot.config import SlackConfig  # noqa: E402
 from bot.slack.app import build_app  # noqa: E402
+from bot.slack.intake import Intake  # noqa: E402
 from bot.slack.socket_mode import start_socket_mode  # noqa: E402
+from storage.dynamodb import DynamoDBStore  # noqa: E402
 from storage.sqlite import SqliteStore  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
 
 CHANNEL = "C0BUGS"
 
 
-class TimedStore(SqliteStore):
-    """The embedded store, noting when each Slack record is first stored."""
+class CallCounter:
+    """Counts every DynamoDB API call a boto3 client makes, by operation name."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.stored_at: dict[str, float] = {}
+    def __init__(self, client: Any) -> None:
+        self.calls: Counter[str] = Counter()
+        client.meta.events.register("before-call.dynamodb", self._count)
 
-    def upsert(self, record):
-        result = super().upsert(record)
-        self.stored_at.setdefault(record.record_id, time.perf_counter())
-        return result
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+
+    def total(self) -> int:
+        return sum(self.calls.values())
 
 
-def run(messages: int, rate: float | None, workdir: Path, label: str) -> dict[str, float]:
-    store = TimedStore(workdir / f"{label}.db")
+def timed(base: type) -> type:
+    """The store class `base`, noting when each Slack record is first stored."""
+
+    class Timed(base):  # type: ignore[misc, valid-type]
+        stored_at: dict[str, float]
+
+        def upsert(self, record, **options):
+            result = super().upsert(record, **options)
+            self.stored_at.setdefault(record.record_id, time.perf_counter())
+            return result
+
+        def upsert_linked(self, record, target_id, actor):
+            result = super().upsert_linked(record, target_id, actor)
+            self.stored_at.setdefault(record.record_id, time.perf_counter())
+            return result
+
+    return Timed
+
+
+def make_store(kind: str, workdir: Path, label: str, endpoint: str | None) -> tuple[Any, CallCounter | None]:
+    if kind == "sqlite":
+        store = timed(SqliteStore)(workdir / f"{label}.db")
+        counter = None
+    else:
+        import boto3
+
+        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+        counter = CallCounter(client)
+        store = timed(DynamoDBStore)(client, f"intake-{label}-{uuid.uuid4().hex[:6]}")
+    store.stored_at = {}
     store.init()
+    return store, counter
+
+
+def run(
+    kind: str, messages: int, rate: float | None, sweep: int, workdir: Path, endpoint: str | None
+) -> dict:
+    label = "paced" if rate else "burst"
+    store, counter = make_store(kind, workdir, label, endpoint)
     with FakeSlack() as fake:
-        config = SlackConfig("xoxb-bench-token", "xapp-bench-token", (CHANNEL,), fake.api_url, (), True)
+        config = SlackConfig(
+            "xoxb-bench-token", "xapp-bench-token", (CHANNEL,), fake.api_url, (), True, sweep_seconds=sweep
+        )
         app, intake = build_app(config, store, build_slack_client(config))
         handler = start_socket_mode(app, config, intake)
         try:
             fake.wait_for(lambda: fake.connections, timeout=20)
-            time.sleep(0.5)  # let the first catch-up finish so it does not share the measurement
+            fake.wait_for(lambda: store.get_meta(f"slack:last_ts:{CHANNEL}"), timeout=20)  # first start
+            calls_before = counter.total() if counter else 0
+            sweeps_before = fake.calls.count("conversations.history")
             sent: dict[str, float] = {}
             started = time.perf_counter()
             for n in range(messages):
@@ -62,43 +112,117 @@ def run(messages: int, rate: float | None, workdir: Path, label: str) -> dict[st
                 fake.push_event({**message, "channel": CHANNEL})
                 if rate:
                     time.sleep(max(0.0, started + (n + 1) / rate - time.perf_counter()))
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 300
             while len(store.stored_at.keys() & sent.keys()) < messages and time.monotonic() < deadline:
                 time.sleep(0.01)
             finished = max(store.stored_at.get(ts, 0.0) for ts in sent)
+            time.sleep(1.5)  # the last mark save (at most once a second)
+            calls = (counter.total() - calls_before) if counter else 0
+            sweeps = fake.calls.count("conversations.history") - sweeps_before
+            answered = len({post.get("thread_ts") for post in fake.posts} & sent.keys())
         finally:
             handler.close()
     latencies = sorted((store.stored_at[ts] - sent[ts]) * 1000 for ts in sent if ts in store.stored_at)
-    stored = store.counts().by_source.get("slack", 0)
+    stored = sum(1 for ts in sent if store.get_record("slack", ts) is not None)
     return {
         "messages": messages,
         "stored": stored,
         "lost": messages - stored,
+        "answered": answered,
         "p50_ms": statistics.median(latencies),
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+        "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)],
         "msgs_per_sec": messages / (finished - started),
+        "requests_per_report": calls / messages if counter else None,
+        "sweeps": sweeps,
     }
 
 
+def requests_per_report(endpoint: str, reports: int) -> dict[str, dict[str, float]]:
+    """DynamoDB requests the intake itself makes: new reports, redeliveries, and a reply to each."""
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    counter = CallCounter(client)
+    store = DynamoDBStore(client, f"intake-requests-{uuid.uuid4().hex[:6]}")
+    store.init()
+    intake = Intake(store)
+    fake_ts = [f"{1_800_000_000 + n}.000100" for n in range(reports)]
+    figures: dict[str, dict[str, float]] = {}
+
+    def measure(name: str, work) -> None:
+        before = Counter(counter.calls)
+        for ts in fake_ts:
+            work(ts)
+        used = counter.calls - before
+        figures[name] = {operation: count / reports for operation, count in sorted(used.items())}
+
+    def message(ts: str) -> dict[str, str]:
+        return {"type": "message", "user": "U0ALICE", "text": f"bug {ts} priority=High", "ts": ts}
+
+    measure("new report", lambda ts: intake.ingest_message(message(ts), CHANNEL))
+    measure("redelivery", lambda ts: intake.ingest_message(message(ts), CHANNEL))
+    reply = {"type": "message", "user": "U0BOB", "text": "same here"}
+    measure(
+        "thread reply", lambda ts: intake.thread_reply({**reply, "ts": f"{ts}1", "thread_ts": ts}, CHANNEL)
+    )
+    return figures
+
+
 def main() -> int:
+    from moto.server import ThreadedMotoServer
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--rate", type=float, default=100.0, help="messages/sec for the latency run")
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=20.0, help="messages/sec for the latency run")
+    parser.add_argument("--sweep", type=int, default=5, help="SLACK_SWEEP_SECONDS during the runs")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        paced = run(args.messages, args.rate, Path(tmp), "paced")
-        burst = run(args.messages, None, Path(tmp), "burst")
-    print(
-        f"latency run ({args.rate:.0f} msgs/s offered, {paced['messages']} messages, {paced['lost']} lost):"
-    )
-    print(f"  envelope sent -> record stored: p50 {paced['p50_ms']:.1f} ms, p99 {paced['p99_ms']:.1f} ms")
-    print(f"burst run ({burst['messages']} messages as fast as possible, {burst['lost']} lost):")
-    print(
-        f"  {burst['msgs_per_sec']:.0f} msgs/s sustained;"
-        f" p50 {burst['p50_ms']:.0f} ms, p99 {burst['p99_ms']:.0f} ms"
-    )
-    return 0 if paced["lost"] == burst["lost"] == 0 else 1
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    results: dict[str, dict[str, dict]] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for kind in ("sqlite", "dynamodb"):
+                results[kind] = {
+                    "paced": run(kind, args.messages, args.rate, args.sweep, Path(tmp), endpoint),
+                    "burst": run(kind, args.messages, None, args.sweep, Path(tmp), endpoint),
+                }
+        per_report = requests_per_report(endpoint, 50)
+    finally:
+        server.stop()
+    print(f"Slack intake, {args.messages} messages a run, sweep every {args.sweep} s, thread answers on")
+    print(f"{'store':<22} {'paced p50':>10} {'paced p99':>10} {'burst':>12} {'burst p99':>10} {'lost':>5}")
+    lost = 0
+    for kind, runs in results.items():
+        paced, burst = runs["paced"], runs["burst"]
+        lost += paced["lost"] + burst["lost"]
+        name = "SQLite" if kind == "sqlite" else "DynamoDB (moto, HTTP)"
+        print(
+            f"{name:<22} {paced['p50_ms']:>8.1f}ms {paced['p99_ms']:>8.1f}ms"
+            f" {burst['msgs_per_sec']:>6.0f} msg/s {burst['p99_ms'] / 1000:>9.1f}s"
+            f" {paced['lost'] + burst['lost']:>5}"
+        )
+    print(f"(paced at {args.rate:.0f} msgs/s; burst: as fast as the socket takes them, until all stored)")
+    for kind, runs in results.items():
+        paced = runs["paced"]
+        print(
+            f"{kind}: {paced['sweeps']} sweeps during the paced run, {paced['answered']} of"
+            f" {paced['messages']} reports answered"
+            + (
+                f", {paced['requests_per_report']:.2f} DynamoDB requests per report (whole process)"
+                if paced["requests_per_report"] is not None
+                else ""
+            )
+        )
+    print("DynamoDB requests per event through the intake (before, issue 9: new report 6, redelivery 2):")
+    for name, calls in per_report.items():
+        total = sum(calls.values())
+        detail = ", ".join(f"{operation} {count:g}" for operation, count in calls.items())
+        print(f"  {name:<13} {total:g}  ({detail})")
+    return 0 if lost == 0 else 1
 
 
 if __name__ == "__main__":
