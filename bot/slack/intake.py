@@ -107,16 +107,22 @@ class Intake:
 
     # -- verbs -----------------------------------------------------------------------------------
     def ingest_message(
-        self, message: dict[str, Any], channel: str, *, edited_ts: str | None = None
+        self, message: dict[str, Any], channel: str, *, edited_ts: str | None = None, retried: bool = False
     ) -> IntakeResult:
         """Store a top-level message: new, redelivered, or read back by the sweep (with newer thread
-        activity, or edited: `edited_ts` is then the edit's time and the result an "edit")."""
+        activity, or edited: `edited_ts` is then the edit's time and the result an "edit").
+
+        `retried`: an earlier attempt failed on the store, so its write may have landed with the answer
+        lost (a timeout after DynamoDB took it); an UNCHANGED report then still earns its answer, claimed
+        (bot/slack/claims.py) so that it is posted once."""
         ts = message["ts"]
         self.watermarks.seen(channel, ts)
         try:
             with self.health.watch():
                 previous = self.store.get_record("slack", ts)
                 result = self._ingest(message, channel, previous, edited_ts)
+                if retried and result.kind == "message" and result.outcome is UpsertOutcome.UNCHANGED:
+                    result = replace(result, reply=self.thread_replies, exclusive=False)
         except STORE_FAILURES:
             raise  # stays pending: the mark waits for it; the listener or the sweep writes it later
         except BaseException:

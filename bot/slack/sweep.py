@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk import WebClient
@@ -110,6 +111,7 @@ class Sweeper:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._failing: set[str] = set()
 
     # -- one sweep -----------------------------------------------------------------------------------
     def run(self) -> int:
@@ -135,10 +137,10 @@ class Sweeper:
                 changed += self._message(channel, message, results)
         watermarks.flush(force=True)
         log.info("sweep %s: %d message(s) missing or changed", channel, changed)
-        for result in results:  # everything is stored first; the answers follow, paced
+        for result in results:  # everything is stored first; the answers follow, paced and claimed
             if result.reply:
                 self.pacer.wait(channel)
-                self.answer(channel, result)
+                self.answer(channel, replace(result, exclusive=False))
         return changed
 
     def _message(self, channel: str, message: dict[str, Any], results: list[IntakeResult]) -> int:
@@ -200,10 +202,18 @@ class Sweeper:
             self._safe(self.intake.watermarks.flush)
 
     def _safe(self, work: Callable[[], Any]) -> None:
+        name = getattr(work, "__name__", "work")
         try:
             work()
         except (*STORE_FAILURES, SlackApiError, SlackClientError) as exc:  # the next round tries again
-            log.warning("sweep: %s failed, will try again: %s", getattr(work, "__name__", "work"), exc)
+            if name not in self._failing:  # one line per failure streak, not one a second
+                log.warning("sweep: %s failed, will try again: %s", name, exc)
+            self._failing.add(name)
+            return
         except Exception:
             ERRORS.inc()
-            log.exception("sweep: %s failed", getattr(work, "__name__", "work"))
+            log.exception("sweep: %s failed", name)
+            return
+        if name in self._failing:
+            self._failing.discard(name)
+            log.info("sweep: %s works again", name)

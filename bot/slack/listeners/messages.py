@@ -40,7 +40,7 @@ class Delivery:
         self.intake, self.client, self.bot_user_id = intake, client, bot_user_id
         self.suggester, self.board = suggester, board
         self.claims = claims or Claims(intake.store)
-        self.retries = RetryQueue(self.deliver)
+        self.retries = RetryQueue(lambda event, channel: self.deliver(event, channel, retried=True))
         intake.health.on_recovery.append(self.retries.retry_now)
         INTAKE_PENDING.set_function(self.pending)
 
@@ -54,8 +54,8 @@ class Delivery:
         except STORE_FAILURES as exc:
             self.retries.defer(event, channel, exc)
 
-    def deliver(self, event: dict[str, Any], channel: str) -> None:
-        result = route(self.intake, event, channel, self.bot_user_id)
+    def deliver(self, event: dict[str, Any], channel: str, retried: bool = False) -> None:
+        result = route(self.intake, event, channel, self.bot_user_id, retried)
         if result is not None:
             EVENTS_HANDLED.labels(result.kind).inc()
             if result.kind == "message" and result.outcome is UpsertOutcome.INSERTED:
@@ -85,7 +85,7 @@ def register(
 
 
 def route(
-    intake: Intake, event: dict[str, Any], channel: str, bot_user_id: str | None
+    intake: Intake, event: dict[str, Any], channel: str, bot_user_id: str | None, retried: bool = False
 ) -> IntakeResult | None:
     subtype = event.get("subtype")
     if subtype == "message_changed":
@@ -96,7 +96,7 @@ def route(
         return None  # bots (ourselves included), joins, topic changes...
     if slack.is_thread_reply(event):
         return intake.thread_reply(event, channel)
-    return intake.ingest_message(event, channel)
+    return intake.ingest_message(event, channel, retried=retried)
 
 
 def claim_name(channel: str, result: IntakeResult) -> str:

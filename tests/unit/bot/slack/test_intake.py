@@ -91,3 +91,22 @@ def test_reply_tag_respects_linkers_except_for_the_author(sqlite_store):
     assert refused.linked is None and "may not link" in refused.problems[0]
     own = intake.thread_reply(message("ticketId=ZD-1", ts="1732712361.0", thread_ts=TS), "C")
     assert own.linked == f"SL-{TS} -> ZD-1"
+
+
+def test_a_retry_that_finds_its_report_stored_still_earns_a_claimed_answer(sqlite_store):
+    intake = Intake(sqlite_store)
+    first = intake.ingest_message(message("broken"), "C0BUGS")  # the write landed, its answer was lost
+    assert first.reply and first.exclusive  # the insert itself is once-only: no claim needed
+    retried = intake.ingest_message(message("broken"), "C0BUGS", retried=True)
+    assert retried.outcome is UpsertOutcome.UNCHANGED and retried.reply and not retried.exclusive
+    assert intake.ingest_message(message("broken"), "C0BUGS").reply is False  # a plain redelivery
+
+
+def test_bot_edits_are_not_reports_or_links(sqlite_store):
+    intake = Intake(sqlite_store)
+    intake.ingest_message(message("broken"), "C0BUGS")
+    edit = {"subtype": "message_changed", "channel": "C0BUGS", "ts": "1732712400.000001",
+            "message": message("ticketId=ZD-4003", ts="1732712399.0", user="U0OTHER", thread_ts=TS,
+                               bot_profile={"id": "B1"}, edited={"ts": "1732712400.0"})}  # fmt: skip
+    assert intake.edit_message(edit) is None
+    assert sqlite_store.resolve(f"SL-{TS}") == (f"SL-{TS}",)
