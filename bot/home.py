@@ -61,8 +61,8 @@ def remember_report(store: BugStore, user: str | None, report_id: str) -> None:
 
 
 class CachedCounts:
-    """`store.counts()` reads the whole source index (O(records)): the Home tab reuses one reading for
-    `seconds`, so people opening the tab cost one reading a minute, not one each."""
+    """The Home tab reuses one `store.counts()` reading for `seconds`: a reading is one GetItem of the kept
+    counters (docs/scale.md), so this only spares a request per tab opening, at most a minute stale."""
 
     def __init__(self, store: BugStore, seconds: float = COUNTS_SECONDS) -> None:
         self.store, self.seconds = store, seconds
