@@ -76,6 +76,8 @@ def world(tmp_path_factory) -> Iterator[dict]:
 
     workdir = tmp_path_factory.mktemp("prometheus")
     store = fill(SqliteStore(workdir / "bugs.db"))
+    store.adjust_counters({"total": 2, "state:open": -1})  # drift, so the recount has something to find
+    store.recount()
     now = time.time()
     was_connected = registry.REGISTRY.get_sample_value("bugtracker_socket_mode_connected")
     registry.SOCKET_CONNECTED.set(1)
@@ -196,6 +198,7 @@ def expectations(world: dict) -> dict[str, Callable[[Result, dict], None]]:
             "rate-limit waits", {("zendesk",)}
         ),
         "sum(increase(bugtracker_counts_refresh_failures_total[1h]))": _exactly({(): 0.0}),
+        "max(bugtracker_counts_drift)": _exactly({(): 3.0}),  # |-2| + |+1|, as the world's recount found
         "max(bugtracker_socket_mode_connected)": _exactly({(): 1.0}),
         "sum by (kind) (rate(bugtracker_events_handled_total[5m]))": grows_where_driven(
             "events", {("message",)}
