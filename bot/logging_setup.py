@@ -99,6 +99,9 @@ def configure_logging(
         root.removeHandler(handler)
     handler = _BugTrackerHandler(stream or sys.stderr)
     handler.setFormatter(RedactingFormatter(secrets))
+    # The handler holds the level too: a library that sets its own logger to DEBUG at import (bm25s does)
+    # would otherwise print its DEBUG lines at LOG_LEVEL=INFO.
+    handler.setLevel(level)
     root.addHandler(handler)
     root.setLevel(level)
     numeric = logging.getLevelName(level)

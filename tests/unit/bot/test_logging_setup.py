@@ -146,3 +146,15 @@ def test_one_shot_commands_quiet_the_libraries_and_verbose_does_not(restore_logg
     assert logging.getLogger("urllib3").level == logging.ERROR
     assert execute(["stats", "--verbose"]) == 0
     assert logging.getLogger("urllib3").level == logging.NOTSET
+
+
+def test_a_library_that_sets_its_own_logger_to_debug_stays_at_the_configured_level(restore_logging):
+    """bm25s does `logging.getLogger("bm25s").setLevel(logging.DEBUG)` when imported."""
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    chatty = logging.getLogger("h9qa_chatty_library")
+    chatty.setLevel(logging.DEBUG)
+    chatty.debug("Building index from tokens")
+    chatty.info("an info line")
+    assert "Building index" not in stream.getvalue()
+    assert "an info line" in stream.getvalue()
