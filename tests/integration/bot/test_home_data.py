@@ -1,0 +1,38 @@
+"""What the Home tab shows, read from both stores: open counts, the newest unlinked reports, and a person's
+own reports (the per-author list) with the ticket each lives under."""
+
+from __future__ import annotations
+
+from bot.home import CachedCounts, home_data, remember_report
+from tests.support.builders import slack_record, zendesk_record
+
+
+def test_home_data_on_both_stores(store):
+    store.upsert(zendesk_record(5, status="solved"))
+    store.upsert(zendesk_record(6, status="open", priority="Low"))
+    linked, unlinked = slack_record(1), slack_record(2)
+    store.upsert_linked(linked, "ZD-5", actor="U0ALICE")
+    store.upsert(unlinked)
+    for report in (linked, unlinked):
+        remember_report(store, "U0ALICE", report.home_id)
+    remember_report(store, "U0ALICE", linked.home_id)  # remembered once
+    remember_report(store, None, "SL-1.000001")  # no author: nothing
+
+    data = home_data(store, "U0ALICE", counts=CachedCounts(store))
+    assert data.counts.open_by_source == {"zendesk": 1, "slack": 2}
+    assert [item.report.home_id for item in data.unlinked] == [unlinked.home_id]
+    assert [item.suggestions for item in data.unlinked] == [[]]  # no suggester given
+    own = {item.report_id: item.view.ticket_id for item in data.own}
+    assert own == {unlinked.home_id: unlinked.home_id, linked.home_id: "ZD-5"}
+    assert [item.report_id for item in data.own] == [unlinked.home_id, linked.home_id]  # newest first
+    assert home_data(store, "U0BOB").own == []
+
+
+def test_counts_are_read_once_a_minute(sqlite_store):
+    reads = []
+    original = sqlite_store.counts
+    sqlite_store.counts = lambda: reads.append(1) or original()
+    cached = CachedCounts(sqlite_store, seconds=60)
+    cached()
+    cached()
+    assert len(reads) == 1
