@@ -1,0 +1,36 @@
+"""Every metric the Grafana dashboard queries is exported from the start, before any event, command, pull
+or failure: the label sets of the configured sources at 0 (a failures panel shows 0, not "No data")."""
+
+from __future__ import annotations
+
+import re
+
+from bot.metrics.registry import initialise_sources
+from bot.metrics.server import start_metrics_server
+from tests.support.grafana_dashboard import data_panels, load_dashboard
+from tests.support.metrics_scrape import scrape
+
+
+def dashboard_metric_names() -> set[str]:
+    names = set()
+    for panel in data_panels(load_dashboard()):
+        for target in panel.get("targets", []):
+            names |= set(re.findall(r"bugtracker_[a-z_]+", target.get("expr") or ""))
+    return names
+
+
+def test_every_dashboard_series_is_exported_before_anything_happens(sqlite_store):
+    initialise_sources(["zendesk", "shortcut"])
+    server = start_metrics_server(sqlite_store, port=0)
+    try:
+        samples = scrape(f"http://127.0.0.1:{server.port}/metrics")
+    finally:
+        server.shutdown()
+    # bugtracker_bugs_by_state is labelled by the sources' own state names: an empty store has none to show
+    expected = dashboard_metric_names() - {"bugtracker_bugs_by_state"}
+    missing = sorted(name for name in expected if name not in samples)
+    assert not missing, f"queried by the dashboard but not exported: {missing}"
+    assert samples["bugtracker_sync_failures_total"][("zendesk",)] >= 0
+    assert ("shortcut",) in samples["bugtracker_sync_failures_total"]
+    assert ("failed", "shortcut") in samples["bugtracker_sync_records_total"]  # (outcome, source)
+    assert "bugtracker_intake_pending" in samples
