@@ -38,6 +38,7 @@ from storage.sqlite import SqliteStore  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
 
 CHANNEL = "C0BUGS"
+MOTO = {"region_name": "us-east-1", "aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
 
 
 class CallCounter:
@@ -80,7 +81,7 @@ def make_store(kind: str, workdir: Path, label: str, endpoint: str | None) -> tu
     else:
         import boto3
 
-        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+        client = boto3.client("dynamodb", endpoint_url=endpoint, **MOTO)
         counter = CallCounter(client)
         store = timed(DynamoDBStore)(client, f"intake-{label}-{uuid.uuid4().hex[:6]}")
     store.stored_at = {}
@@ -141,7 +142,7 @@ def requests_per_report(endpoint: str, reports: int) -> dict[str, dict[str, floa
     """DynamoDB requests the intake itself makes: new reports, redeliveries, and a reply to each."""
     import boto3
 
-    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    client = boto3.client("dynamodb", endpoint_url=endpoint, **MOTO)
     counter = CallCounter(client)
     store = DynamoDBStore(client, f"intake-requests-{uuid.uuid4().hex[:6]}")
     store.init()
@@ -162,8 +163,9 @@ def requests_per_report(endpoint: str, reports: int) -> dict[str, dict[str, floa
     measure("new report", lambda ts: intake.ingest_message(message(ts), CHANNEL))
     measure("redelivery", lambda ts: intake.ingest_message(message(ts), CHANNEL))
     reply = {"type": "message", "user": "U0BOB", "text": "same here"}
+    later = {ts: ts.replace(".000100", ".500000") for ts in fake_ts}  # half a second after its report
     measure(
-        "thread reply", lambda ts: intake.thread_reply({**reply, "ts": f"{ts}1", "thread_ts": ts}, CHANNEL)
+        "thread reply", lambda ts: intake.thread_reply({**reply, "ts": later[ts], "thread_ts": ts}, CHANNEL)
     )
     return figures
 
