@@ -90,13 +90,12 @@ def store(request):
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """moto's server on a free loopback port, for tests that go over real HTTP. Yields the endpoint URL."""
-    from moto.server import ThreadedMotoServer
+    """moto's server on a free loopback port, for tests that go over real HTTP, each request atomic as on
+    DynamoDB (tests/support/moto_server.py). Yields the endpoint URL."""
+    from tests.support.moto_server import AtomicMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    server = AtomicMotoServer().start()
+    yield server.url
     server.stop()
 
 
