@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.pull import PulledPage, PullStats  # noqa: E402
-from bot.status import PENDING_KEY, StatusBoard  # noqa: E402
+from bot.slack.status_board import PENDING_KEY, StatusBoard  # noqa: E402
 from bot.sync.runner import run_sync  # noqa: E402
 from storage.sqlite import SqliteStore  # noqa: E402
 from tests.support.builders import slack_record, zendesk_record  # noqa: E402

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from adapters.pull import SyncSource
     from bot.metrics.server import BotStatusLike, MetricsServer
     from bot.slack.intake import Intake
-    from bot.status import StatusBoard
+    from bot.slack.status_board import StatusBoard
     from bot.suggest.service import Suggester
     from bot.sync.changes import ChangeNotifier
     from bot.sync.scheduler import SyncScheduler
@@ -115,13 +115,13 @@ STATUS_CLAIM_SECONDS = 300
 
 
 def build_status_board(config: Config, store: BugStore) -> StatusBoard | None:
-    """The status board (bot/status.py) the sync runs report to, unless SLACK_STATUS_UPDATES=off.
+    """The status board (bot/slack/status_board.py) the sync runs report to, unless SLACK_STATUS_UPDATES=off.
     Its transport (Slack or the console) is attached by bot/run.py once that exists."""
     if not config.status_updates:
         log.info("status updates off (SLACK_STATUS_UPDATES=off)")
         return None
     from bot.slack.claims import Claims
-    from bot.status import StatusBoard
+    from bot.slack.status_board import StatusBoard
 
     # a claim outlives any announcement (seconds) but not a crash by long: its ticket is announced then
     return StatusBoard(store, claims=Claims(store, ttl_seconds=STATUS_CLAIM_SECONDS))

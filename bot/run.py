@@ -20,7 +20,7 @@ from storage.errors import BugTrackerError
 from storage.store import BugStore
 
 if TYPE_CHECKING:
-    from bot.status import StatusBoard
+    from bot.slack.status_board import StatusBoard
     from bot.suggest.service import Suggester
 
 log = logging.getLogger("bot")

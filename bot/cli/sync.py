@@ -52,7 +52,8 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
         return EXIT_UNAVAILABLE
     store = build_store(config)
     store.check()
-    # no Slack here: the changes are noted in the store and the running bot announces them (bot/status.py)
+    # no Slack here: the changes are noted in the store and the running bot announces them
+    # (bot/slack/status_board.py)
     board = build_status_board(config, store)
     summaries: list[SyncSummary] = []
     for source in sources:

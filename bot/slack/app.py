@@ -20,8 +20,8 @@ from bot.slack.listeners import link_modal as link_modal_listeners
 from bot.slack.listeners import messages as message_listeners
 from bot.slack.listeners import suggestions as suggestion_listeners
 from bot.slack.permissions import LinkerCheck
+from bot.slack.status_board import StatusBoard
 from bot.slack.sweep import fetch_message
-from bot.status import StatusBoard
 from bot.suggest.service import Suggester
 from storage.store import BugStore
 

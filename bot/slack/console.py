@@ -14,8 +14,8 @@ from bot.slack.intake import Intake
 from bot.slack.listeners.commands import linked_tickets
 from bot.slack.mrkdwn import printable
 from bot.slack.slash import dispatch
+from bot.slack.status_board import StatusBoard
 from bot.slack.suggestion_blocks import suggestion_text
-from bot.status import StatusBoard
 from bot.suggest.service import Suggester
 from storage.store import BugStore
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.home import HomeData, OwnReport, UnlinkedReport
+from bot.slack.home_data import HomeData, OwnReport, UnlinkedReport
 from bot.slack.mrkdwn import (
     Block,
     bold,

@@ -13,8 +13,8 @@ from bot.metrics.registry import SOCKET_CONNECTED
 from bot.slack.claims import Claims
 from bot.slack.intake import Intake, IntakeResult
 from bot.slack.listeners import messages as message_listeners
+from bot.slack.status_board import StatusBoard
 from bot.slack.sweep import Sweeper
-from bot.status import StatusBoard
 from bot.suggest.service import Suggester
 
 log = logging.getLogger(__name__)

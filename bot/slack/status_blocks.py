@@ -4,7 +4,7 @@ the short notice a change of state type posts. Pure functions; every outside str
 from __future__ import annotations
 
 from bot.slack.mrkdwn import Block, bold, context, escape, link, mention, section, truncate_plain
-from bot.status import Announcement
+from bot.slack.status_board import Announcement
 from bot.text import SYSTEM_LABELS, format_status_line, format_transition, short_time
 
 STATE_SHOWN = 100  # characters of a state name

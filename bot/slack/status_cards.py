@@ -1,4 +1,4 @@
-"""The Slack side of the status board (bot/status.py): each report's status card in its thread.
+"""The Slack side of the status board (bot/slack/status_board.py): each report's status card in its thread.
 
 The card is the bot's first thread reply (remembered when it is posted), turned into a card and kept
 current with chat.update; a report without one (answered before this existed, or SLACK_THREAD_REPLIES=off)
@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.mrkdwn import fit_blocks, message_text, printable
 from bot.slack.status_blocks import build_status_card, build_transition_blocks, card_text, transition_text
-from bot.status import Announcement
+from bot.slack.status_board import Announcement
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class ChannelPacer:
 
 
 class SlackStatusCards:
-    """The Transport of bot/status.py for Slack."""
+    """The Transport of bot/slack/status_board.py for Slack."""
 
     def __init__(self, client: Any, pacer: ChannelPacer | None = None) -> None:
         self.client = client
@@ -90,7 +90,7 @@ class SlackStatusCards:
 
 
 class ConsoleStatus:
-    """The Transport of bot/status.py for the console: status changes printed as text."""
+    """The Transport of bot/slack/status_board.py for the console: status changes printed as text."""
 
     def __init__(self, write: Callable[[str], None]) -> None:
         self.write = write

@@ -10,7 +10,7 @@ from slack_bolt import App
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.blocks import NEXT_PAGE_ACTION, Reply
 from bot.slack.slash import dispatch
-from bot.status import StatusBoard
+from bot.slack.status_board import StatusBoard
 from storage.errors import BugTrackerError
 from storage.model import parse_ticket_id
 from storage.store import BugStore

@@ -12,11 +12,11 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.home import CachedCounts, home_data
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.home_blocks import HOME_LINK_PREFIX, build_home_view
+from bot.slack.home_data import CachedCounts, home_data
 from bot.slack.mrkdwn import bold, escape
-from bot.status import StatusBoard
+from bot.slack.status_board import StatusBoard
 from bot.suggest.linking import link_report
 from bot.suggest.service import Suggester
 from storage.errors import BugTrackerError

@@ -21,6 +21,7 @@ from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.intake import Intake
 from bot.slack.listeners.suggestions import tell
 from bot.slack.mrkdwn import message_text, truncate_plain
+from bot.slack.status_board import StatusBoard
 from bot.slack.suggestion_blocks import (
     MODAL_CALLBACK,
     SHORTCUT_CALLBACK,
@@ -31,7 +32,6 @@ from bot.slack.suggestion_blocks import (
     text_without_suggestions,
     without_suggestions,
 )
-from bot.status import StatusBoard
 from bot.suggest.linking import check_may_link, check_target, link_report, report_of
 from bot.suggest.service import Suggester
 from storage.errors import BugTrackerError, LinkRefused

@@ -13,14 +13,14 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from adapters import slack
-from bot.home import remember_report
 from bot.metrics.registry import EVENTS_HANDLED, INTAKE_PENDING
 from bot.slack.blocks import Reply, build_intake_reply
 from bot.slack.claims import Claims
+from bot.slack.home_data import remember_report
 from bot.slack.intake import STORE_FAILURES, Intake, IntakeResult
 from bot.slack.retry import RetryQueue
+from bot.slack.status_board import StatusBoard
 from bot.slack.suggestion_blocks import suggestion_blocks, suggestion_text
-from bot.status import StatusBoard
 from bot.suggest.service import Suggester
 from storage.store import UpsertOutcome
 

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.mrkdwn import message_text
+from bot.slack.status_board import StatusBoard
 from bot.slack.suggestion_blocks import (
     LINK_ACTION_PREFIX,
     NONE_ACTION,
@@ -20,7 +21,6 @@ from bot.slack.suggestion_blocks import (
     text_without_suggestions,
     without_suggestions,
 )
-from bot.status import StatusBoard
 from bot.suggest.linking import StaleSuggestion, check_may_link, link_report, report_of
 from storage.errors import BugTrackerError
 from storage.store import BugStore

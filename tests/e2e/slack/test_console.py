@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.status import StatusBoard
+from bot.slack.status_board import StatusBoard
 from storage.sqlite import SqliteStore
 from tests.support.builders import zendesk_record
 from tests.support.processes import child_env, run_entry_point

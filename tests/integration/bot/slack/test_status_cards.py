@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 
 from bot.config import SlackConfig
 from bot.slack.app import build_app
+from bot.slack.status_board import CARD_PREFIX, PENDING_KEY, StatusBoard
 from bot.slack.status_cards import ChannelPacer, SlackStatusCards
-from bot.status import CARD_PREFIX, PENDING_KEY, StatusBoard
 from tests.fakes.slack_server import FakeSlack
 from tests.support.builders import zendesk_record
 

@@ -4,14 +4,14 @@ live markup (no ping, no link but to the pages the adapters built), within Slack
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.home import HomeData, OwnReport, UnlinkedReport
 from bot.slack import blocks as builders
 from bot.slack.home_blocks import build_home_view
+from bot.slack.home_data import HomeData, OwnReport, UnlinkedReport
 from bot.slack.intake import IntakeResult
 from bot.slack.mrkdwn import HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT
 from bot.slack.status_blocks import build_status_card, build_transition_blocks, card_text, transition_text
+from bot.slack.status_board import Announcement, Transition
 from bot.slack.suggestion_blocks import link_modal, suggestion_blocks, suggestion_text
-from bot.status import Announcement, Transition
 from bot.suggest.service import Suggestion
 from storage.store import AuditEntry, Counts, LinkResult, Page, TicketView
 from tests.support.builders import shortcut_record, slack_record, zendesk_record

@@ -4,7 +4,7 @@ ticket's next change of state type prints the "is now done" line too."""
 from __future__ import annotations
 
 from bot.slack.console import Console
-from bot.status import StatusBoard
+from bot.slack.status_board import StatusBoard
 from tests.support.builders import zendesk_record
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.home import HomeData, OwnReport, UnlinkedReport
 from bot.slack.home_blocks import HOME_LINK_PREFIX, build_home_view
+from bot.slack.home_data import HomeData, OwnReport, UnlinkedReport
 from bot.slack.status_blocks import build_status_card, build_transition_blocks, card_text, transition_text
+from bot.slack.status_board import Announcement, Transition
 from bot.slack.status_cards import ChannelPacer
-from bot.status import Announcement, Transition
 from storage.store import AuditEntry, Counts, TicketView
 from tests.support.builders import slack_record, zendesk_record
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from bot.status import PENDING_KEY, StatusBoard
+from bot.slack.status_board import PENDING_KEY, StatusBoard
 from bot.sync.runner import run_sync
 from tests.support.builders import shortcut_record, slack_record, zendesk_record
 
@@ -138,7 +138,7 @@ def test_the_first_reply_becomes_the_card_and_a_deleted_ticket_is_announced(stor
 
 def test_two_instances_announce_once_and_a_dead_claimers_announcement_is_made_later(store):
     from bot.slack.claims import Claims
-    from bot.status import _digest, fingerprint
+    from bot.slack.status_board import _digest, fingerprint
 
     linked_report(store)
     first, second = Recorder(), Recorder()

@@ -3,7 +3,7 @@ own reports (the per-author list) with the ticket each lives under."""
 
 from __future__ import annotations
 
-from bot.home import CachedCounts, home_data, remember_report
+from bot.slack.home_data import CachedCounts, home_data, remember_report
 from tests.support.builders import slack_record, zendesk_record
 
 
