@@ -50,7 +50,10 @@ def build_dynamodb_client(config: Config) -> Any:
         raise map_botocore_error(exc) from exc
 
 
-def build_store(config: Config, dynamodb_client: Any | None = None) -> BugStore:
+def build_store(config: Config, dynamodb_client: Any | None = None, *, create: bool = False) -> BugStore:
+    """The configured store. create: a missing SQLite file is created (the long-running bot and metrics
+    processes, and `init`); otherwise it is StoreMissing, so a one-shot command run in the wrong directory
+    says so instead of answering from a new, empty file."""
     if config.store.dynamodb_table:
         from storage.dynamodb import DynamoDBStore
 
@@ -61,7 +64,9 @@ def build_store(config: Config, dynamodb_client: Any | None = None) -> BugStore:
     else:
         from storage.sqlite import SqliteStore
 
-        store = SqliteStore(config.store.sqlite_path)
+        store = SqliteStore(config.store.sqlite_path, create=create)
+        if create and store.path != ":memory:" and not os.path.exists(store.path):
+            log.info("store: no file at %s yet: creating a new, empty store", os.path.abspath(store.path))
     log.info("store: %s", store.description)
     return store
 

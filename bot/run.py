@@ -106,7 +106,8 @@ def main() -> int:
 
 def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     try:
-        store = bootstrap.build_store(config)
+        # The bot owns its store: on a fresh checkout (`make run`) it creates the SQLite file.
+        store = bootstrap.build_store(config, create=True)
         # check, not init: on AWS the table is Terraform's and the bot's role may not create tables
         # (the SQLite store creates its schema on first use either way).
         store.check()

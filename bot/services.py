@@ -6,8 +6,9 @@ for the person; rendering is the caller's business.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from storage.bounds import clip
@@ -37,7 +38,7 @@ class UsageError(BugTrackerError):
 class ListRequest:
     """A checked list request: one or more (kind, value) filters, normalised, and a checked date range."""
 
-    filters: tuple[tuple[str, str], ...]
+    filters: tuple[tuple[str, str], ...]  # empty: every bug (the CLI's `list` without a filter)
     since: str | None = None
     until: str | None = None
 
@@ -67,11 +68,13 @@ def check_list_request(
     since: str | None = None,
     until: str | None = None,
     option: str = "--",
+    required: bool = True,
 ) -> ListRequest:
     """The one check of list filters, for the CLI, `/bug list` and the drill-down API alike.
 
     `filters` maps kinds to values as typed (`priority p1`, `source Slack`, `state open`); blank values mean
-    "no filter", at least one must remain. Dates: an ISO date or timestamp (offsets allowed) in years
+    "no filter"; the rest combine (AND). At least one must remain if `required` (`bugtracker list` alone
+    lists every bug). Dates: an ISO date or timestamp (offsets allowed) in years
     0001-9999 once in UTC, since not after until. `option` prefixes names in messages (`--since` / `since`).
     """
     checked: list[tuple[str, str]] = []
@@ -82,7 +85,7 @@ def check_list_request(
         value = (raw_value or "").strip()
         if value:
             checked.append((kind, _check_value(kind, value)))
-    if not checked:
+    if not checked and required:
         if len(filters) == 1:
             raise UsageError(f"list by {next(iter(filters)).strip().lower()} needs a value")
         raise UsageError(f"list needs at least one of {', '.join(LIST_KINDS)}")
@@ -142,9 +145,57 @@ def _check_date(name: str, text: str) -> None:
 def list_bugs(
     store: BugStore, request: ListRequest, cursor: str | None = None, limit: int = PAGE_SIZE
 ) -> Page:
-    return store.list_records(
-        **dict(request.filters), since=request.since, until=request.until, limit=limit, cursor=cursor
+    filters = dict(request.filters)
+    if "state" in filters:
+        filters["state"] = _stored_state(store, filters["state"])
+    return store.list_records(**filters, since=request.since, until=request.until, limit=limit, cursor=cursor)
+
+
+def _stored_state(store: BugStore, typed: str) -> str:
+    """The state as the store spells it (`Solved` -> `solved`): states are the sources' own names, matched
+    without regard to case through the kept counts (a keyed read, not a scan). Two spellings of one name
+    (a Zendesk `open`, a Shortcut `Open`) are a question back, not a guess."""
+    known = [name for name, count in store.counts().by_state.items() if count]
+    if typed in known:
+        return typed
+    same = sorted(name for name in known if name.casefold() == typed.casefold())
+    if len(same) > 1:
+        raise UsageError(f"state '{clip(typed, 40)}' is stored as {', '.join(same)}; give one exactly")
+    return same[0] if same else typed
+
+
+def no_match(store: BugStore, request: ListRequest) -> str:
+    """Why a list came back empty, naming the store: for each filter value no live record has, the closest
+    values that some record does have (difflib), else the combination itself."""
+    counts = store.counts()
+    stored = {"priority": counts.by_priority, "state": counts.by_state, "source": counts.by_source}
+    hints = []
+    for kind, value in request.filters:
+        known = [name for name, count in stored[kind].items() if count and name != "none"]
+        if value.casefold() in {name.casefold() for name in known}:
+            continue
+        folded = {name.casefold(): name for name in sorted(known)}
+        close = difflib.get_close_matches(value.casefold(), list(folded), n=3, cutoff=0.6)
+        if close:
+            hints.append(
+                f"no bug has {kind} '{clip(value, 40)}'; closest: {', '.join(folded[c] for c in close)}"
+            )
+        elif known:
+            shown = sorted(known)[:10]
+            more = ", ..." if len(known) > len(shown) else ""
+            hints.append(f"no bug has {kind} '{clip(value, 40)}'; known: {', '.join(shown)}{more}")
+        else:
+            hints.append(f"no bug has any {kind} yet")
+    asked = ", ".join(f"{kind} {clip(value, 40)}" for kind, value in request.filters)
+    dates = " ".join(
+        f"{name} {moment}" for name, moment in (("since", request.since), ("until", request.until)) if moment
     )
+    where = f"in the {store.description}"
+    if not request.filters and not dates:
+        head = f"no bugs {where}" if counts.total else f"no bugs are stored yet {where}"
+    else:
+        head = f"no bugs match {' '.join(filter(None, (asked, dates)))} {where}"
+    return "; ".join([head, *hints])
 
 
 def unlinked_reports(store: BugStore, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
@@ -170,6 +221,7 @@ def canonicalize_ids(store: BugStore, actor: str, *, once: bool = False) -> list
     return moved
 
 
-def recount(store: BugStore) -> dict[str, int]:
-    """Count every record again and correct the kept counters; the drift found (recounted - kept)."""
-    return store.recount()
+def recount(store: BugStore, advance: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Count every record again and correct the kept counters; the drift found (recounted - kept).
+    advance(n): n more records read (the CLI's progress bar)."""
+    return store.recount(advance)

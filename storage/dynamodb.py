@@ -22,8 +22,8 @@ from storage import counters, rules
 from storage import dynamodb_items as items
 from storage.dynamodb_batches import BatchMixin, backoff
 from storage.errors import ConditionFailed
-from storage.model import ARCHIVED_STATE, BugRecord, range_bounds
-from storage.paging import decode_cursor, encode_cursor, string_map
+from storage.model import ARCHIVED_STATE, SOURCES, BugRecord, range_bounds
+from storage.paging import InvalidCursor, decode_cursor, encode_cursor, string_map, strings
 from storage.primitives import (
     MOVING,
     UNLINKING,
@@ -154,10 +154,15 @@ class DynamoDBStore(BatchMixin, BugStore):
     def check(self) -> None:
         self.call("describe_table", TableName=self.table)
 
-    def migrate(self, progress: Callable[[str], None] = print, manage_indexes: bool = False) -> None:
+    def migrate(
+        self,
+        progress: Callable[[str], None] = print,
+        manage_indexes: bool = False,
+        advance: Callable[[int], None] | None = None,
+    ) -> None:
         from storage.dynamodb_migrate import migrate
 
-        migrate(self, progress, manage_indexes)
+        migrate(self, progress, manage_indexes, advance)
 
     # -- primitives: reads -----------------------------------------------------------------------
     def read_partition(self, ticket_id: str) -> Partition:
@@ -338,12 +343,61 @@ class DynamoDBStore(BatchMixin, BugStore):
         rules.check_list_filters(priority, state, source, limit)
         wanted = {"priority": priority, "state": state, "sourceSystem": source}
         wanted = {name: value for name, value in wanted.items() if value is not None}
+        if not wanted:
+            return self._list_everything(since, until, limit, cursor)
         # archived stories are only in live-state-index (listed only when asked for by state)
         key_name = "state" if state == ARCHIVED_STATE else next(iter(wanted))
         filters = {name: value for name, value in wanted.items() if name != key_name}
         return self.index_page(
             KEY_BY_FILTER[key_name], wanted[key_name], filters, since, until, limit, cursor
         )
+
+    def _list_everything(self, since: str | None, until: str | None, limit: int, cursor: str | None) -> Page:
+        """Every live record, newest first: the three sources' partitions of live-source-index (each live,
+        not archived record is in exactly one), merged. The cursor is the last row shown, [createdAt,
+        sourceRecord], as SQLite's; each page is at least one Query per source."""
+        low, high = range_bounds(since, until)
+        after = tuple(decode_cursor(cursor, strings(2))) if cursor else None
+        if after and not low <= after[0] <= high:
+            raise InvalidCursor("that page cursor is not one this store gave out; start again without it")
+        found: list[BugRecord] = []
+        for source in SOURCES:
+            found += self._newest_of(source, low, after[0] if after else high, after, limit + 1)
+        found.sort(key=lambda record: (record.created_at, record.source_record), reverse=True)
+        records = tuple(found[:limit])
+        more = len(found) > limit
+        next_cursor = encode_cursor([records[-1].created_at, records[-1].source_record]) if more else None
+        return Page(records, next_cursor)
+
+    def _newest_of(
+        self, source: str, low: str, high: str, after: tuple[str, ...] | None, wanted: int
+    ) -> list[BugRecord]:
+        """Up to `wanted` of one source's live records, newest first, before the position `after`.
+
+        Rows sharing a createdAt come back from an index in no set order, so the reading goes on until
+        the createdAt of the last row kept is passed: ties at a page's edge are all seen and sorted."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": INDEX_BY_KEY[LIVE_SOURCE],
+            "KeyConditionExpression": "#k = :k AND createdAt BETWEEN :low AND :high",
+            "ExpressionAttributeNames": {"#k": LIVE_SOURCE},
+            "ExpressionAttributeValues": items.serialize({":k": source, ":low": low, ":high": high}),
+            "ScanIndexForward": False,
+            "Limit": wanted,
+        }
+        found: list[BugRecord] = []
+        while True:
+            answer = self.call("query", **request)
+            rows = [items.to_record(items.deserialize(item)) for item in answer.get("Items", [])]
+            found += [row for row in rows if after is None or (row.created_at, row.source_record) < after]
+            if "LastEvaluatedKey" not in answer:
+                break
+            found.sort(key=lambda record: (record.created_at, record.source_record), reverse=True)
+            if len(found) >= wanted and rows and rows[-1].created_at < found[wanted - 1].created_at:
+                break
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        found.sort(key=lambda record: (record.created_at, record.source_record), reverse=True)
+        return found[:wanted]
 
     def unlinked_slack(self, *, limit: int = 50, cursor: str | None = None) -> Page:
         rules.check_limit(limit)

@@ -41,13 +41,16 @@ _READ = (PARTITION_KEY, SORT_KEY, "sourceSystem", "recordId", "createdAt", "upda
 _READ += ("deleted", "movedTo", "sourceVersion", *SPARSE_KEYS)
 
 Progress = Callable[[str], None]
+Advance = Callable[[int], None]  # n more items read (a progress bar)
 
 
-def migrate(store: DynamoDBStore, progress: Progress, manage_indexes: bool) -> None:
+def migrate(
+    store: DynamoDBStore, progress: Progress, manage_indexes: bool, advance: Advance | None = None
+) -> None:
     add_indexes(store, progress, manage_indexes)
-    backfill(store, progress)
+    backfill(store, progress, advance)
     progress("recounting the counters")
-    drift = store.recount()
+    drift = store.recount(advance)
     progress(f"counters set ({len(drift)} counter(s) corrected)")
     if manage_indexes:
         drop_legacy_indexes(store, progress)
@@ -106,7 +109,7 @@ def drop_legacy_indexes(store: DynamoDBStore, progress: Progress) -> None:
                 time.sleep(INDEX_POLL_SECONDS)
 
 
-def backfill(store: DynamoDBStore, progress: Progress) -> int:
+def backfill(store: DynamoDBStore, progress: Progress, advance: Advance | None = None) -> int:
     """Write the sparse keys where they are missing or stale; returns how many records were updated."""
     names = {f"#a{number}": name for number, name in enumerate(_READ)}
     request: dict[str, Any] = {
@@ -128,6 +131,8 @@ def backfill(store: DynamoDBStore, progress: Progress) -> int:
                 continue
             seen += 1
             updated += _fix(store, item)
+        if advance:
+            advance(len(answer.get("Items", [])))
         start = answer.get("LastEvaluatedKey")
         position = items.deserialize(start) if start else None
         store.put_meta(BACKFILL_META, {"start": position, "updated": updated, "seen": seen})

@@ -25,6 +25,14 @@ class StoreUnavailable(BugTrackerError):
     """The database cannot be reached or refused our credentials."""
 
 
+class StoreMissing(StoreUnavailable):
+    """The SQLite file does not exist, and this store was opened to use one, not to create one."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no SQLite store at {path}")
+        self.path = path
+
+
 class StoreError(BugTrackerError):
     """The database answered with an error we did not expect (throttling that outlasted retries, ...)."""
 

@@ -165,11 +165,16 @@ class ObservedStore(BugStore):
     def adjust_counters(self, change: dict[str, int]) -> None:
         self.inner.adjust_counters(change)
 
-    def recount(self) -> dict[str, int]:
-        return self.inner.recount()
+    def recount(self, advance: Callable[[int], None] | None = None) -> dict[str, int]:
+        return self.inner.recount(advance)
 
-    def migrate(self, progress: Callable[[str], None] = print, manage_indexes: bool = False) -> None:
-        self.inner.migrate(progress, manage_indexes)
+    def migrate(
+        self,
+        progress: Callable[[str], None] = print,
+        manage_indexes: bool = False,
+        advance: Callable[[int], None] | None = None,
+    ) -> None:
+        self.inner.migrate(progress, manage_indexes, advance)
 
     def get_meta(self, key: str) -> dict[str, Any] | None:
         return self.inner.get_meta(key)

@@ -70,8 +70,6 @@ def check_limit(limit: int) -> None:
 
 def check_list_filters(priority: str | None, state: str | None, source: str | None, limit: int) -> None:
     check_limit(limit)
-    if priority is None and state is None and source is None:
-        raise BugTrackerError("list needs a priority, a state or a source")
     if priority is not None and priority not in PRIORITIES:
         raise BugTrackerError(f"unknown priority '{priority}'; use one of {', '.join(PRIORITIES)}")
     if source is not None and source not in SOURCES:

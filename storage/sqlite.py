@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storage import counters, rules
-from storage.errors import ConditionFailed, StoreError, StoreUnavailable
+from storage.errors import ConditionFailed, StoreError, StoreMissing, StoreUnavailable
 from storage.model import ARCHIVED_STATE, BugRecord, range_bounds
 from storage.paging import decode_cursor, encode_cursor, strings
 from storage.primitives import (
@@ -67,6 +67,8 @@ DROP INDEX IF EXISTS records_by_source;
 CREATE INDEX IF NOT EXISTS listed_by_priority ON records (priority, created_at, source_record)
     WHERE deleted = 0 AND (state IS NULL OR state != 'archived');
 CREATE INDEX IF NOT EXISTS listed_by_source ON records (source_system, created_at, source_record)
+    WHERE deleted = 0 AND (state IS NULL OR state != 'archived');
+CREATE INDEX IF NOT EXISTS listed_by_created ON records (created_at, source_record)
     WHERE deleted = 0 AND (state IS NULL OR state != 'archived');
 CREATE INDEX IF NOT EXISTS live_by_state ON records (state, created_at, source_record) WHERE deleted = 0;
 CREATE INDEX IF NOT EXISTS unlinked_slack ON records (created_at, source_record)
@@ -121,9 +123,14 @@ BUSY_TIMEOUT = 10.0  # seconds a write waits for another process's lock before i
 
 
 class SqliteStore(BugStore):
-    def __init__(self, path: str | Path, busy_timeout: float = BUSY_TIMEOUT) -> None:
+    def __init__(self, path: str | Path, busy_timeout: float = BUSY_TIMEOUT, create: bool = True) -> None:
+        """create=False: the file must exist (StoreMissing otherwise) until init() is called, so that a
+        command run from the wrong directory does not quietly open a new, empty store there."""
         self.path = str(path)
-        self.description = f"embedded SQLite store at {self.path}"
+        # the absolute path: "nothing found" and the logs name the very file, whatever the cwd was
+        self.location = self.path if self.path == ":memory:" else str(Path(self.path).resolve())
+        self.description = f"embedded SQLite store at {self.location}"
+        self.create = create
         self.busy_timeout = busy_timeout  # seconds to wait for another process's write to finish
         self._lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
@@ -132,6 +139,8 @@ class SqliteStore(BugStore):
     # -- plumbing ------------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         if self._connection is None:
+            if not self.create and self.path != ":memory:" and not Path(self.path).exists():
+                raise StoreMissing(self.location)
             try:
                 if self.path != ":memory:":
                     Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -189,12 +198,13 @@ class SqliteStore(BugStore):
                 self._connection = None
 
     def init(self) -> None:
+        self.create = True
         self._conn()
 
     def check(self) -> None:
         """On a connection of its own (not behind this store's lock, which a writer waiting for another
         process's lock may hold for seconds): /healthz answers at once."""
-        self._conn()  # the file and its schema exist (created on first use)
+        self._conn()  # the file and its schema exist (created on first use if self.create)
         if self.path == ":memory:":
             return
         try:

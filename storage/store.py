@@ -150,7 +150,8 @@ class BugStore(ABC):
         limit: int = 50,
         cursor: str | None = None,
     ) -> Page:
-        """Newest first, by created time. At least one of priority / state / source is required."""
+        """Newest first, by created time; the filters given combine (AND). None given: every live record
+        (archived stories only when asked for by state, as with any filter but state)."""
 
     @abstractmethod
     def unlinked_slack(self, *, limit: int = 50, cursor: str | None = None) -> Page:
@@ -179,22 +180,29 @@ class BugStore(ABC):
     def adjust_counters(self, change: dict[str, int]) -> None:
         """Add change to the counters (atomic adds: concurrent writers' own adds are kept)."""
 
-    def migrate(self, progress: Callable[[str], None] = print, manage_indexes: bool = False) -> None:
+    def migrate(
+        self,
+        progress: Callable[[str], None] = print,
+        manage_indexes: bool = False,
+        advance: Callable[[int], None] | None = None,
+    ) -> None:
         """Bring an existing store to this schema (idempotent, resumable), then recount. manage_indexes:
-        the store may change its own indexes (DynamoDB on a local endpoint; on AWS they are Terraform's)."""
+        the store may change its own indexes (DynamoDB on a local endpoint; on AWS they are Terraform's).
+        progress: one line per step; advance(n): n more records read by a pass (a progress bar)."""
         progress("recounting the counters")
-        drift = self.recount()
+        drift = self.recount(advance)
         progress(f"counters set ({len(drift)} counter(s) corrected)")
 
-    def recount(self) -> dict[str, int]:
+    def recount(self, advance: Callable[[int], None] | None = None) -> dict[str, int]:
         """Count every record again and correct the counters; returns the drift found (recounted - kept).
+        advance(n): called as records are read (a progress bar over a pass that may take a minute).
 
         Counters that changed while the records were read (a write meanwhile) are not corrected this time
         on a store without one transaction around the pass (DynamoDB): their drift is reported and the
         next recount corrects it. The result is saved (meta `counts:recount`) for the drift gauge."""
         with self.transaction():
             before = self.read_counters()
-            recounted = counters.tally(self.scan_records())
+            recounted = counters.tally(_reported(self.scan_records(), advance))
             after = self.read_counters()
             moving = {name for name in set(before) | set(after) if before.get(name) != after.get(name)}
             found = counters.drift(after, recounted)
@@ -640,3 +648,19 @@ class BugStore(ABC):
 def _audit(ticket_ids: tuple[str, ...], entry: AuditEntry) -> WriteAudit:
     """The event is kept under each id it touched (once when they are the same)."""
     return WriteAudit(tuple(sorted(set(ticket_ids))), entry, f"{entry.at}#{uuid.uuid4().hex[:12]}")
+
+
+def _reported(records: Iterator[BugRecord], advance: Callable[[int], None] | None) -> Iterator[BugRecord]:
+    """The records as they are read, telling advance() every few hundred (a bar needs no more)."""
+    if advance is None:
+        yield from records
+        return
+    pending = 0
+    for record in records:
+        yield record
+        pending += 1
+        if pending == 500:
+            advance(pending)
+            pending = 0
+    if pending:
+        advance(pending)

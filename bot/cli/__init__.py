@@ -8,19 +8,21 @@ refused, not found, a sync source stopped on an error); 2 the command line itsel
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from bot import services
 from bot.cli import bot as bot_command
 from bot.cli import metrics as metrics_command
 from bot.cli import store as store_commands
 from bot.cli import sync as sync_command
-from bot.cli.exit_codes import EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE
+from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE
 from bot.config import ConfigError, load_config, load_env_file
 from bot.logging_setup import configure_for
-from storage.errors import BugTrackerError, StoreUnavailable
+from storage.errors import BugTrackerError, StoreMissing, StoreUnavailable
 
 
 def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -32,13 +34,42 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
         default=default,
         help="log at INFO (libraries included) on stderr; LOG_LEVEL=DEBUG for more",
     )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=default,
+        help="the SQLite store file to use (instead of BUGTRACKER_DB, or of DYNAMODB_TABLE when set)",
+    )
+
+
+def version() -> str:
+    try:
+        return metadata.version("unified-bugtracker")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+EXAMPLES = """\
+examples:
+  bugtracker init                          create the local SQLite store (./bugtracker.db)
+  bugtracker show ZD-12345                 every record under a ticket, across sources
+  bugtracker list --state solved --source zendesk
+  bugtracker --db ~/bugs.db stats          use another SQLite file
+  bugtracker show ZD-12345 --json | jq .   JSON for scripts (--json before or after the command)
+
+`bugtracker COMMAND --help` shows each command's options and examples."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="bugtracker", description="Unified BugTracker: one store for every bug."
+        prog="bugtracker",
+        description="Unified BugTracker: one store for every bug.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"bugtracker {version()}")
     _add_global_options(parser, default=False)
+    parser.set_defaults(db=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Each area adds its own subcommands, one register(sub) call each.
     store_commands.register(sub)
@@ -50,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     # subcommand is not reset by the subcommand's default.
     for command in sub.choices.values():
         _add_global_options(command, default=argparse.SUPPRESS)
+        command.formatter_class = argparse.RawDescriptionHelpFormatter  # keeps the epilogs' example lines
     return parser
 
 
@@ -60,10 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = execute(argv)
         sys.stdout.flush()  # inside the try: a closed pipe found at exit would print a traceback
     except BrokenPipeError:
-        # The reader went away (`bugtracker list --json | head -3`): stop quietly, as `git log | head` does.
-        # stdout is pointed at /dev/null so that the interpreter's own flush at exit finds nothing to write.
+        # The reader went away (`bugtracker list --json | head -3`): it has what it wanted, so stop quietly
+        # and successfully, as `git log | head` does. stdout is pointed at /dev/null so that the
+        # interpreter's own flush at exit finds nothing to write.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_REFUSED
+        return EXIT_OK
     return code
 
 
@@ -80,9 +113,19 @@ def execute(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         config = load_config()
+        if args.db:  # the command line beats the environment: --db means this SQLite file
+            store = dataclasses.replace(config.store, sqlite_path=args.db, dynamodb_table=None)
+            config = dataclasses.replace(config, store=store)
         asked = args.verbose or getattr(args, "long_running", False)
         configure_for(config, default_level="INFO" if asked else "WARNING", quiet_libraries=not asked)
         return args.handler(args, config)
+    except StoreMissing as exc:
+        print(
+            f"error: {exc}; create one there with `bugtracker init`, or choose another file with --db PATH"
+            " or BUGTRACKER_DB (or DYNAMODB_TABLE for DynamoDB)",
+            file=sys.stderr,
+        )
+        return EXIT_UNAVAILABLE
     except (ConfigError, StoreUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE

@@ -13,6 +13,7 @@ import threading
 
 from bot.bootstrap import build_store
 from bot.cli.exit_codes import EXIT_OK
+from bot.cli.help import examples
 from bot.config import Config
 from bot.metrics.server import start_metrics_server
 
@@ -20,7 +21,8 @@ DEFAULT_PORT = 9464  # prometheus-client's conventional exporter port; METRICS_P
 
 
 def _serve(args: argparse.Namespace, config: Config, stop: threading.Event | None = None) -> int:
-    store = build_store(config)
+    # a long-running server (as the bot) may start on a fresh volume: it creates a missing SQLite file
+    store = build_store(config, create=True)
     store.check()  # StoreUnavailable here is a one-line error and exit 3 (bot/cli/), not a dead server
     port = args.port if args.port is not None else (config.metrics_port or DEFAULT_PORT)
     host = args.host or config.metrics_host
@@ -52,7 +54,13 @@ def _positive(text: str) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "metrics", help="serve Prometheus metrics, /healthz and the drill-down API (no Slack)"
+        "metrics",
+        help="serve Prometheus metrics, /healthz and the drill-down API (no Slack)",
+        epilog=examples(
+            "bugtracker metrics                # http://127.0.0.1:9464/metrics",
+            "bugtracker metrics --host 0.0.0.0 --port 9464 --refresh 30",
+            "curl -s 127.0.0.1:9464/api/bugs?source=slack",
+        ),
     )
     parser.add_argument(
         "--port", type=_port, help=f"port (default METRICS_PORT, else {DEFAULT_PORT}; 0: any)"

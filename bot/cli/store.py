@@ -9,9 +9,13 @@ from dataclasses import asdict
 from bot import services
 from bot.bootstrap import build_store
 from bot.cli.exit_codes import EXIT_OK
+from bot.cli.help import examples
+from bot.cli.progress import Progress
 from bot.config import Config
 from bot.text import format_counts, format_drift, format_link, format_page, format_view
+from storage.errors import TicketNotFound
 from storage.rules import MAX_PAGE
+from storage.store import BugStore, Counts
 
 
 def _emit(args: argparse.Namespace, value: object, text: str) -> None:
@@ -22,7 +26,11 @@ def _emit(args: argparse.Namespace, value: object, text: str) -> None:
 
 
 def _show(args: argparse.Namespace, config: Config) -> int:
-    view = services.show_ticket(build_store(config), args.ticket_id, include_deleted=args.include_deleted)
+    store = build_store(config)
+    try:
+        view = services.show_ticket(store, args.ticket_id, include_deleted=args.include_deleted)
+    except TicketNotFound as exc:  # say where we looked: the wrong store is the usual reason
+        raise TicketNotFound(f"{exc} in the {store.description}") from None
     _emit(args, view, format_view(view))
     return EXIT_OK
 
@@ -40,44 +48,68 @@ def _unlink(args: argparse.Namespace, config: Config) -> int:
 
 
 def _list(args: argparse.Namespace, config: Config) -> int:
-    chosen = {kind: getattr(args, kind) for kind in services.LIST_KINDS if getattr(args, kind)}
-    if len(chosen) != 1:
-        raise services.UsageError("list takes exactly one of --priority, --state, --source")
-    request = services.check_list_request(chosen, since=args.since, until=args.until)
+    # the filters given combine, as the API's do; none: every bug
+    chosen = {kind: getattr(args, kind) for kind in services.LIST_KINDS}
+    request = services.check_list_request(chosen, since=args.since, until=args.until, required=False)
     limit = services.check_limit(args.limit, services.PAGE_SIZE, MAX_PAGE)
-    page = services.list_bugs(build_store(config), request, cursor=args.cursor, limit=limit)
-    _emit(args, page, format_page(page))
+    store = build_store(config)
+    page = services.list_bugs(store, request, cursor=args.cursor, limit=limit)
+    empty = not page.records and not args.json
+    _emit(args, page, services.no_match(store, request) if empty else format_page(page))
     return EXIT_OK
 
 
 def _unlinked(args: argparse.Namespace, config: Config) -> int:
     limit = services.check_limit(args.limit, services.PAGE_SIZE, MAX_PAGE)
-    page = services.unlinked_reports(build_store(config), cursor=args.cursor, limit=limit)
-    _emit(args, page, format_page(page))
+    store = build_store(config)
+    page = services.unlinked_reports(store, cursor=args.cursor, limit=limit)
+    text = format_page(page) if page.records else f"no unlinked Slack reports in the {store.description}"
+    _emit(args, page, text)
     return EXIT_OK
+
+
+def _total_hint(store: BugStore) -> int | None:
+    """How many records a full pass reads, as the counters say (a bar's total; it may be off a little)."""
+    counts = services.stats(store)
+    return (counts.total + counts.deleted) or None
 
 
 def _stats(args: argparse.Namespace, config: Config) -> int:
     store = build_store(config)
     if args.recount:
-        drift = services.recount(store)
+        progress = Progress(total=_total_hint(store))
+        try:
+            drift = services.recount(store, advance=progress.advance)
+        finally:
+            progress.close()
         counts = services.stats(store)
         if args.json:
             print(json.dumps({"drift": drift, "counts": asdict(counts)}, indent=2))
         else:
             print(format_drift(drift))
-            print(format_counts(counts))
+            print(_counts_text(store, counts))
         return EXIT_OK
     counts = services.stats(store)
-    _emit(args, counts, format_counts(counts))
+    _emit(args, counts, _counts_text(store, counts))
     return EXIT_OK
 
 
+def _counts_text(store: BugStore, counts: Counts) -> str:
+    if counts.total or counts.deleted:
+        return format_counts(counts)
+    return f"no bugs are stored yet in the {store.description}"
+
+
 def _migrate(args: argparse.Namespace, config: Config) -> int:
-    """Bring an existing store to the current schema (idempotent, resumable: run it again after a stop)."""
+    """Bring an existing store to the current schema (idempotent, resumable: run it again after a stop).
+    Its step lines and bar go to stderr: stdout is the answer alone (`--json` stays JSON)."""
     store = build_store(config)
     local = not config.store.dynamodb_table or bool(config.store.dynamodb_endpoint)
-    store.migrate(progress=lambda line: print(line, flush=True), manage_indexes=local)
+    progress = Progress(total=_total_hint(store))
+    try:
+        store.migrate(progress=progress.line, manage_indexes=local, advance=progress.advance)
+    finally:
+        progress.close()
     _emit(args, {"store": store.description, "migrated": True}, f"migrated: {store.description}")
     return EXIT_OK
 
@@ -108,37 +140,75 @@ def _init(args: argparse.Namespace, config: Config) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    show = sub.add_parser("show", help="every record under a ticket id (following links)")
+    show = sub.add_parser(
+        "show",
+        help="every record under a ticket id (following links)",
+        epilog=examples(
+            "bugtracker show ZD-12345",
+            "bugtracker show sl-1732712345.123456       # ids in any case; an alias shows its target",
+            "bugtracker show ZD-12345 --include-deleted --json",
+        ),
+    )
     show.add_argument("ticket_id", help="ZD-<digits>, SC-<digits> or SL-<slack ts>")
     show.add_argument("--include-deleted", action="store_true", help="also show records deleted upstream")
     show.set_defaults(handler=_show)
 
-    link = sub.add_parser("link", help="move a report's records under another ticket id")
+    link = sub.add_parser(
+        "link",
+        help="move a report's records under another ticket id",
+        epilog=examples("bugtracker link SL-1732712345.123456 ZD-12345 --actor ann"),
+    )
     link.add_argument("source_id")
     link.add_argument("target_id")
     link.add_argument("--actor", default="cli", help="who is linking (kept in the audit trail)")
     link.set_defaults(handler=_link)
 
-    unlink = sub.add_parser("unlink", help="undo a link: records go back under their own id")
+    unlink = sub.add_parser(
+        "unlink",
+        help="undo a link: records go back under their own id",
+        epilog=examples("bugtracker unlink SL-1732712345.123456 --actor ann"),
+    )
     unlink.add_argument("ticket_id")
     unlink.add_argument("--actor", default="cli")
     unlink.set_defaults(handler=_unlink)
 
-    listing = sub.add_parser("list", help="bugs by priority, state or source, newest first")
+    listing = sub.add_parser(
+        "list",
+        help="bugs, newest first: all of them, or by priority, state and source (filters combine)",
+        epilog=examples(
+            "bugtracker list                                  # every bug, 20 a page",
+            "bugtracker list --state solved --source zendesk  # filters combine; any case",
+            "bugtracker list --priority p1 --since 2026-11-01 --until 2026-11-30",
+            "bugtracker list --source slack --limit 100 --cursor <the cursor a page printed>",
+        ),
+    )
     listing.add_argument(
         "--priority", help="Critical, High, Medium, Low (or urgent/normal, P0-P4, sev1-sev4)"
     )
-    listing.add_argument("--state", help="a state name: new, open, solved, In Progress, ...")
+    listing.add_argument("--state", help="a state name in any case: new, open, solved, In Progress, ...")
     listing.add_argument("--source", help="slack, zendesk or shortcut")
-    for parser in (listing, sub.add_parser("unlinked", help="Slack reports not linked to a ticket yet")):
+    unlinked = sub.add_parser(
+        "unlinked",
+        help="Slack reports not linked to a ticket yet",
+        epilog=examples("bugtracker unlinked", "bugtracker unlinked --limit 50 --json"),
+    )
+    for parser in (listing, unlinked):
         parser.add_argument("--limit", default=str(services.PAGE_SIZE), help=f"rows per page (1-{MAX_PAGE})")
         parser.add_argument("--cursor", help="the next-page cursor a previous page printed")
     listing.add_argument("--since", help="created on or after this date (YYYY-MM-DD)")
     listing.add_argument("--until", help="created on or before this date (YYYY-MM-DD)")
     listing.set_defaults(handler=_list)
-    sub.choices["unlinked"].set_defaults(handler=_unlinked)
+    unlinked.set_defaults(handler=_unlinked)
 
-    stats = sub.add_parser("stats", help="counts by priority, state and source")
+    stats = sub.add_parser(
+        "stats",
+        help="counts by priority, state and source",
+        epilog=examples(
+            "bugtracker stats",
+            "bugtracker stats --recount        # a full pass; a progress bar on a terminal",
+            "bugtracker stats --json | jq .by_state",
+        ),
+    )
     stats.add_argument(
         "--recount", action="store_true", help="count every record again and correct the kept counters"
     )
@@ -147,11 +217,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "migrate",
         help="bring an existing table to the current schema: sparse indexes (local endpoint; on AWS"
         " `terraform apply`), their keys on every record, the counters (idempotent, resumable)",
+        epilog=examples(
+            "bugtracker migrate                # steps and a progress bar on stderr",
+            "DYNAMODB_TABLE=BugTracker bugtracker migrate --json",
+        ),
     ).set_defaults(handler=_migrate)
     init = sub.add_parser(
         "init",
-        help="create the table (local endpoint) or the SQLite schema; move records stored under"
+        help="create the SQLite store (or the table, on a local endpoint); move records stored under"
         " non-canonical ids (ZD-0042 -> ZD-42)",
+        epilog=examples(
+            "bugtracker init                   # ./bugtracker.db, or BUGTRACKER_DB",
+            "bugtracker --db ~/bugs/team.db init",
+            "DYNAMODB_TABLE=BugTracker bugtracker init --ids-only   # on AWS",
+        ),
     )
     init.add_argument(
         "--ids-only",

@@ -2,8 +2,8 @@
 backfill). When another runner holds a source's lease the line names it and when its lease frees; `--wait`
 waits for it instead.
 
-A backfill (no saved cursor yet, or --full) shows a progress bar on a terminal; every run ends with one
-summary line per source: fetched / inserted / updated / unchanged / failed.
+A run shows a progress bar on stderr when stderr is a terminal; every run ends with one summary line per
+source on stdout: fetched / inserted / updated / unchanged / failed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import sys
 from typing import Any
 
 from bot.bootstrap import SOURCE_NAMES, build_source, build_status_board, build_store
+from bot.cli import progress
 from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
+from bot.cli.help import examples
 from bot.config import Config
 from bot.sync.lease import frees_at, holder_name
 from bot.sync.runner import SyncSummary, run_sync
@@ -22,7 +24,13 @@ from bot.sync.runner import SyncSummary, run_sync
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "sync", help="pull Zendesk tickets and Shortcut stories into the store once"
+        "sync",
+        help="pull Zendesk tickets and Shortcut stories into the store once",
+        epilog=examples(
+            "bugtracker sync                   # every configured source; a progress bar on a terminal",
+            "bugtracker sync --source zendesk --full",
+            "bugtracker sync --wait --json     # cron: wait for a running sync, then a JSON summary",
+        ),
     )
     parser.add_argument(
         "--source", choices=(*SOURCE_NAMES, "all"), default="all", help="which source (default all)"
@@ -58,7 +66,7 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
     summaries: list[SyncSummary] = []
     for source in sources:
         backfill = args.full or store.get_meta(source.meta_key) is None
-        bar = _ProgressBar(source.name) if backfill else None
+        bar = _ProgressBar(f"{'backfill' if backfill else 'sync'} {source.name}")
         try:
             summary = run_sync(
                 store,
@@ -97,11 +105,8 @@ def _waiting_line(name: str) -> Any:
 class _ProgressBar:
     """tqdm over the records fetched; the total appears once the API tells it (Shortcut's search does)."""
 
-    def __init__(self, name: str) -> None:
-        from tqdm import tqdm
-
-        # disable=None: no bar when stderr is not a terminal (cron, CI logs).
-        self.bar = tqdm(desc=f"backfill {name}", unit=" records", disable=None, file=sys.stderr)
+    def __init__(self, desc: str) -> None:
+        self.bar = progress.bar(desc=desc)  # none when stderr is not a terminal (cron, CI logs)
 
     def update(self, page: Any, summary: SyncSummary) -> None:
         if page.total_hint is not None and self.bar.total is None:

@@ -85,3 +85,46 @@ def start_entry_point(
     popen.setdefault("stdout", subprocess.PIPE)
     popen.setdefault("stderr", subprocess.PIPE)
     return subprocess.Popen(command(entry_point, *args), cwd=cwd, env=dict(env), text=True, **popen)
+
+
+def run_with_terminal_stderr(
+    entry_point: str, *args: str, cwd: Path, env: Mapping[str, str], timeout: float = 120
+) -> tuple[int, str, str]:
+    """Run with stderr on a pseudo-terminal (as a person at a shell sees it) and stdout on a pipe (as
+    `| jq` reads it); returns (exit code, stdout, what the terminal showed)."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    leader, follower = pty.openpty()
+    # a terminal has a size (a new pseudo-terminal's is 0x0, and a bar sized to it would be empty)
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    process = subprocess.Popen(
+        command(entry_point, *args), cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=follower
+    )
+    os.close(follower)
+    shown = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # EIO: every holder of the terminal's other end has closed it
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            elif process.poll() is not None:
+                break
+        stdout = process.communicate(timeout=max(1.0, deadline - time.monotonic()))[0]
+    finally:
+        os.close(leader)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, stdout.decode(), shown.decode(errors="replace")

@@ -124,7 +124,9 @@ def test_a_bad_filter_is_refused_when_called_not_when_iterated(store):
 
 def test_the_readme_example_runs_as_written_on_a_fresh_store(tmp_path):
     """A newcomer runs it before anything is stored: an answer per line, not a TicketNotFound traceback."""
-    SqliteStore(tmp_path / "empty.db").close()
+    fresh = SqliteStore(tmp_path / "empty.db")
+    fresh.init()  # as `bugtracker init` does: open_store() opens a store, it does not create one
+    fresh.close()
     done = subprocess.run(
         [sys.executable, "-c", readme_python_example()],
         cwd=tmp_path,

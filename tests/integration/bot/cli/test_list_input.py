@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from storage.sqlite import SqliteStore
@@ -36,3 +38,31 @@ def test_bad_list_input_is_one_line(env, tmp_path, args, code, message):
     result = run_entry_point("bot.cli", "list", "--source", "slack", *args, cwd=tmp_path, env=env)
     assert result.returncode == code and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def _run(monkeypatch, capsys, db, *argv: str) -> tuple[int, str]:
+    from bot import cli
+
+    monkeypatch.setenv("BUGTRACKER_DB", db)
+    code = cli.execute(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_list_without_a_filter_lists_everything_and_filters_combine(env, monkeypatch, capsys):
+    db = env["BUGTRACKER_DB"]
+    store = SqliteStore(db)
+    store.upsert(zendesk_record(7, status="solved", priority="Low"))
+    store.close()
+    code, out = _run(monkeypatch, capsys, db, "--json", "list")
+    assert code == 0 and len(json.loads(out)["records"]) == 4
+    code, out = _run(monkeypatch, capsys, db, "--json", "list", "--state", "SOLVED", "--source", "Zendesk")
+    assert [r["record_id"] for r in json.loads(out)["records"]] == ["7"]
+    code, out = _run(monkeypatch, capsys, db, "--json", "list", "--state", "solved", "--priority", "High")
+    assert json.loads(out) == {"records": [], "next_cursor": None}  # --json: JSON, even when empty
+
+
+def test_no_match_names_the_store_and_the_closest_values(env, monkeypatch, capsys):
+    code, out = _run(monkeypatch, capsys, env["BUGTRACKER_DB"], "list", "--state", "opn", "--source", "slack")
+    assert code == 0
+    assert out.startswith("no bugs match state opn, source slack in the embedded SQLite store at ")
+    assert out.rstrip().endswith("no bug has state 'opn'; closest: open")

@@ -90,7 +90,6 @@ def test_lists_and_stats(cli, sqlite_env):
         (("show", "ZD-404"), 1, "nothing is stored under ZD-404"),
         (("link", "ZD-5", "ZD-5"), 1, "cannot link ZD-5 to itself"),
         (("unlink", "ZD-5"), 1, "ZD-5 is not linked"),
-        (("list",), 2, "exactly one of --priority, --state, --source"),
         (("list", "--priority", "asap"), 1, "'asap' is not a priority"),
         (("list", "--source", "jira"), 2, "unknown source 'jira'"),
         (("list", "--state", "open", "--since", "yesterday"), 2, "--since needs a date"),
@@ -215,8 +214,7 @@ def test_stats_recount_reports_drift_and_corrects_it(cli, sqlite_env):
 def test_migrate_on_sqlite_is_a_recount_and_idempotent(cli, sqlite_env):
     first = cli(sqlite_env, "migrate")
     assert first.returncode == 0, first.stderr
-    assert (
-        "counters set (0 counter(s) corrected)" in first.stdout
-        and "migrated: embedded SQLite" in first.stdout
-    )
+    # the steps are progress on stderr; stdout is the answer alone
+    assert "counters set (0 counter(s) corrected)" in first.stderr
+    assert first.stdout.startswith("migrated: embedded SQLite")
     assert cli(sqlite_env, "migrate").returncode == 0

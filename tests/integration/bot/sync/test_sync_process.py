@@ -27,6 +27,11 @@ def fake():
 
 
 def _env(fake: FakeZendesk, db: Path) -> dict[str, str]:
+    """The sync's environment on the SQLite file `db`, created first as `bugtracker init` would (a one-shot
+    command does not create a store)."""
+    created = SqliteStore(db)
+    created.init()
+    created.close()
     return child_env(
         ZENDESK_SUBDOMAIN=fake.subdomain,
         ZENDESK_EMAIL=fake.email,

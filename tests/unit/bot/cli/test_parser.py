@@ -45,3 +45,19 @@ def test_execute_runs_on_the_environment_and_ignores_a_dotenv_in_the_cwd(tmp_pat
     monkeypatch.setenv("BUGTRACKER_DB", str(tmp_path / "bugs.db"))
     assert cli.execute(["init", "--json"]) == 0
     assert "embedded SQLite" in json.loads(capsys.readouterr().out)["store"]
+
+
+def test_every_command_has_examples_in_its_help():
+    parser = cli.build_parser()
+    assert "examples:\n  bugtracker " in parser.format_help()
+    commands = next(action for action in parser._actions if action.dest == "command").choices
+    for name, command in commands.items():
+        text = command.format_help()
+        assert "\nexamples:\n  " in text, name
+        assert f"bugtracker {name}" in text.split("examples:")[1], name
+
+
+def test_db_before_or_after_the_subcommand():
+    assert cli.build_parser().parse_args(["--db", "a.db", "stats"]).db == "a.db"
+    assert cli.build_parser().parse_args(["stats", "--db", "b.db"]).db == "b.db"
+    assert cli.build_parser().parse_args(["stats"]).db is None
