@@ -58,11 +58,12 @@ def test_list_by_state_and_source_and_date_range(mixed):
     assert sorted(r.record_id for r in both) == ["2", "4", "6"]
 
 
-def test_list_needs_a_filter_and_a_sane_page_size(store):
-    with pytest.raises(BugTrackerError, match="priority, a state or a source"):
-        store.list_records()
+def test_list_needs_a_sane_page_size(store):
+    # no filter is no longer refused: it lists everything (test_list_everything_contract.py)
     with pytest.raises(BugTrackerError, match="page size"):
         store.list_records(source="slack", limit=0)
+    with pytest.raises(BugTrackerError, match="page size"):
+        store.list_records(limit=0)
     with pytest.raises(BugTrackerError, match="cursor"):
         store.list_records(source="slack", cursor="not-a-cursor!")
 
