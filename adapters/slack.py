@@ -161,6 +161,43 @@ def is_person_message(event: dict[str, Any], bot_user_id: str | None = None) -> 
     return bool(user) and user != bot_user_id and bool(event.get("ts"))
 
 
+# The first person a message mentions: `<@U123>` or `<@U123|name>` (a form's "Submitted by @person").
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|[^<>]{0,200})?>")
+# Subtypes a listed intake bot (a Workflow Builder form, an integration) posts a report with.
+_BOT_SUBTYPES = (None, "bot_message", "thread_broadcast", "file_share")
+ANSWER_EVENT_TYPE = "bugtracker_answer"  # the metadata event_type on every answer the bot posts
+
+
+def posting_bot(event: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(bot id B…, app id A…) of a message a bot posted; (None, None) for a person's."""
+    profile = event.get("bot_profile") or {}
+    return event.get("bot_id") or profile.get("id"), event.get("app_id") or profile.get("app_id")
+
+
+def is_intake_bot_message(
+    event: dict[str, Any], intake_bots: tuple[str, ...] | frozenset[str], own: tuple[str | None, ...] = ()
+) -> bool:
+    """True for a message posted by a bot or app listed in SLACK_INTAKE_BOTS (a form, an integration), never
+    by our own bot (`own`: its user id and bot id) nor one of our answers (their metadata says so)."""
+    if not intake_bots or event.get("subtype") not in _BOT_SUBTYPES or not event.get("ts"):
+        return False
+    bot_id, app_id = posting_bot(event)
+    if not (bot_id or app_id) or (event.get("metadata") or {}).get("event_type") == ANSWER_EVENT_TYPE:
+        return False
+    if any(mine and mine in (bot_id, event.get("user")) for mine in own):
+        return False
+    return bool((bot_id and bot_id in intake_bots) or (app_id and app_id in intake_bots))
+
+
+def reporter_of(event: dict[str, Any]) -> str | None:
+    """Who reports a bot-posted report: the first person its text mentions, else the bot's user, else the
+    bot itself."""
+    mention = _MENTION.search(event.get("text") or "")
+    if mention:
+        return mention[1]
+    return event.get("user") or posting_bot(event)[0]
+
+
 def is_thread_reply(event: dict[str, Any]) -> bool:
     thread_ts = event.get("thread_ts")
     return bool(thread_ts) and thread_ts != event.get("ts")

@@ -43,6 +43,7 @@ class SlackConfig:
     linkers: tuple[str, ...]  # Slack user ids (U…/W…) and user group ids (S…); empty: everyone
     thread_replies: bool
     sweep_seconds: int = 300  # SLACK_SWEEP_SECONDS: how often the history is swept; 0 = on connections only
+    intake_bots: tuple[str, ...] = ()  # SLACK_INTAKE_BOTS: bots (B…) and apps (A…) whose posts are reports
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Config:
 
 _CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _LINKER = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_INTAKE_BOT = re.compile(r"^[BA][A-Z0-9]{2,}$")
 _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -223,6 +225,7 @@ def _slack(read: _Reader) -> SlackConfig | None:
         linkers=read.listing("BUG_LINKERS", _LINKER, "user ids (U…) or user group ids (S…)"),
         thread_replies=read.flag("SLACK_THREAD_REPLIES", True),
         sweep_seconds=read.integer("SLACK_SWEEP_SECONDS", 300, 0, 86400),
+        intake_bots=read.listing("SLACK_INTAKE_BOTS", _INTAKE_BOT, "bot ids (B…) or app ids (A…)"),
     )
 
 

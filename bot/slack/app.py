@@ -47,7 +47,9 @@ def build_app(
         may_link=LinkerCheck(client, config.linkers),
         thread_replies=config.thread_replies,
         fetch_message=fetch_message(client),
+        intake_bots=config.intake_bots,
     )
+    intake.own = (identity.get("user_id"), identity.get("bot_id"))  # our own posts are never reports
     register_listeners(app, store, intake, config, suggester, board)
     return app, intake
 

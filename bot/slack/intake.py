@@ -96,14 +96,28 @@ class Intake:
         may_link: LinkPermission | None = None,
         thread_replies: bool = True,
         fetch_message: MessageFetcher | None = None,
+        intake_bots: tuple[str, ...] = (),
     ) -> None:
         self.store = store
+        self.intake_bots = frozenset(intake_bots)  # SLACK_INTAKE_BOTS: bots and apps whose posts are reports
+        self.own: tuple[str | None, ...] = ()  # our bot's user id and bot id (auth.test): never a report
         self.workspace_url = workspace_url
         self.may_link = may_link or (lambda user: True)
         self.thread_replies = thread_replies
         self.fetch_message = fetch_message  # a thread reply's parent that was never stored is fetched
         self.watermarks = Watermarks(store)
         self.health = StoreHealth()
+
+    def as_report(self, message: dict[str, Any], bot_user_id: str | None = None) -> dict[str, Any] | None:
+        """The message as a report: a person's as it is; a listed intake bot's (a form) with `user` set to
+        its reporter (adapters/slack.py `reporter_of`); None for anything else (our own posts, other bots,
+        joins)."""
+        own = (*self.own, bot_user_id)
+        if slack.is_person_message(message) and message.get("user") not in own:
+            return message
+        if slack.is_intake_bot_message(message, self.intake_bots, own):
+            return {**message, "user": slack.reporter_of(message)}
+        return None
 
     # -- verbs -----------------------------------------------------------------------------------
     def ingest_message(
@@ -164,14 +178,15 @@ class Intake:
         message, channel = event.get("message") or {}, event.get("channel", "")
         if message.get("subtype") == "tombstone":  # a deleted parent that keeps its thread
             return self.delete_message({**event, "deleted_ts": message.get("ts")})
-        if message.get("bot_id") or message.get("bot_profile"):
-            return None  # only people make reports and links: another bot's edit is not one
-        if not slack.is_person_message(message):
-            return None
-        if slack.is_thread_reply(message):
-            return self.thread_reply(message, channel)
-        edited_ts = (message.get("edited") or {}).get("ts") or event.get("event_ts") or event.get("ts")
-        return self.ingest_edit(message, channel, edited_ts)
+        if not message.get("edited"):
+            return None  # Slack's own change (a link unfurled, language detected): no edit, nothing written
+        report = self.as_report(message)
+        if report is None:
+            return None  # only people and the listed intake bots make reports and links
+        edited_ts = message["edited"].get("ts") or event.get("event_ts") or event.get("ts")
+        if slack.is_thread_reply(report):
+            return self.thread_reply(report, channel, edited_ts=edited_ts)
+        return self.ingest_edit(report, channel, edited_ts)
 
     def ingest_edit(self, message: dict[str, Any], channel: str, edited_ts: str) -> IntakeResult | None:
         """An edited top-level message (live, or found by the sweep), stored with the edit's time. An edit
@@ -195,28 +210,33 @@ class Intake:
             result = self.store.upsert(record, seen=stored)
             return self._result("delete", record, result.outcome, None, [], False, result.ticket_id)
 
-    def thread_reply(self, reply: dict[str, Any], channel: str) -> IntakeResult | None:
+    def thread_reply(
+        self, reply: dict[str, Any], channel: str, edited_ts: str | None = None
+    ) -> IntakeResult | None:
         """A reply updates its report's activity; a `ticketId=` tag in it links the report. A parent that
-        was never stored (posted while the bot was down) is fetched from Slack and stored first."""
+        was never stored (posted while the bot was down) is fetched from Slack and stored first.
+        `edited_ts`: the reply was edited then; its answer is claimed by that time, not by the reply's ts
+        (already claimed by the answer to the reply as first written)."""
         with self.health.watch():
             parent = self.store.get_record("slack", reply["thread_ts"])
             if parent is None:
                 parent = self._store_parent(reply["thread_ts"], channel)
             if parent is None:
                 return None
-            return self._reply(reply, parent)
+            return self._reply(reply, parent, edited_ts)
 
     def _store_parent(self, thread_ts: str, channel: str) -> BugRecord | None:
         start = self.watermarks.start(channel)
         if self.fetch_message is None or (start is not None and float(thread_ts) < start):
             return None  # a thread from before the bot's start in the channel is not a report
         message = self.fetch_message(channel, thread_ts)
-        if message is None or not slack.is_person_message(message) or slack.is_thread_reply(message):
+        report = self.as_report(message) if message is not None else None
+        if report is None or slack.is_thread_reply(report):
             return None
-        self.ingest_message(message, channel)
+        self.ingest_message(report, channel)
         return self.store.get_record("slack", thread_ts)
 
-    def _reply(self, reply: dict[str, Any], parent: BugRecord) -> IntakeResult:
+    def _reply(self, reply: dict[str, Any], parent: BugRecord, edited_ts: str | None = None) -> IntakeResult:
         outcome: UpsertOutcome | None = None
         location: str | None = parent.location
         if float(reply["ts"]) > float(parent.attributes.get("last_activity") or 0):
@@ -243,7 +263,8 @@ class Intake:
         answer = bool(linked) or (bool(problems) and outcome in CHANGED)
         # a link made here moved the report: look its place up again
         location = None if linked else location
-        return self._result("reply", parent, outcome, linked, problems, answer, location, reply["ts"])
+        event_ts = edited_ts or reply["ts"]
+        return self._result("reply", parent, outcome, linked, problems, answer, location, event_ts)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _store(

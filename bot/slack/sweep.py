@@ -133,8 +133,9 @@ class Sweeper:
         oldest = max(start or 0.0, min(mark, watermarks.mark(channel)) - SWEEP_OVERLAP_SECONDS)
         changed, results = 0, []
         for message in history(self.client, channel, oldest):
-            if slack.is_person_message(message) and not slack.is_thread_reply(message):
-                changed += self._message(channel, message, results)
+            report = self.intake.as_report(message)
+            if report is not None and not slack.is_thread_reply(report):
+                changed += self._message(channel, report, results)
         watermarks.flush(force=True)
         log.info("sweep %s: %d message(s) missing or changed", channel, changed)
         for result in results:  # everything is stored first; the answers follow, paced and claimed
@@ -165,7 +166,7 @@ class Sweeper:
             results.append(result)
         if float(message.get("latest_reply") or 0) > before:
             for reply in replies(self.client, channel, ts, before):
-                if slack.is_person_message(reply):
+                if (reply := self.intake.as_report(reply)) is not None:
                     answered = self.intake.thread_reply(reply, channel)
                     if answered is not None:
                         results.append(answered)

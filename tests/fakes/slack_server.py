@@ -111,14 +111,17 @@ class FakeSlack:
             self._clock = max(self._clock + 0.000001, time.time())
             return f"{self._clock:.6f}"
 
-    def message(self, channel: str, text: str, user: str = "U0ALICE", **extra: Any) -> dict[str, Any]:
-        """A message as it appears in the channel (and in conversations.history when top-level)."""
+    def message(self, channel: str, text: str, user: str | None = "U0ALICE", **extra: Any) -> dict[str, Any]:
+        """A message as it appears in the channel (and in conversations.history when top-level); `user`
+        None: none (a bot's post)."""
         message = {
             "type": "message",
             "user": user,
             "text": text,
             "ts": extra.pop("ts", None) or self.next_ts(),
         }
+        if user is None:
+            del message["user"]
         message.update(extra)
         if not message.get("thread_ts") or message["thread_ts"] == message["ts"]:
             self.history.setdefault(channel, []).append(message)
@@ -131,14 +134,45 @@ class FakeSlack:
                     parent.setdefault("thread_ts", parent["ts"])
         return message
 
+    def workflow_message(
+        self, channel: str, text: str, bot_id: str = "B0FORM", app_id: str = "A0FORM", **extra: Any
+    ) -> dict[str, Any]:
+        """A message a Workflow Builder form ("Report a bug") posts, as Slack delivers it: subtype
+        `bot_message`, the workflow's `bot_id`, a `bot_profile` with its `app_id`, no `user`; the person
+        who filled the form appears only in the text (`<@U…>`)."""
+        profile = {"id": bot_id, "app_id": app_id, "name": "Report a bug", "deleted": False,
+                   "team_id": "T0FAKE", "icons": {}}  # fmt: skip
+        return self.message(
+            channel, text, None, subtype="bot_message", bot_id=bot_id, bot_profile=profile,
+            username="Report a bug", **extra,
+        )  # fmt: skip
+
+    def _find(self, channel: str, ts: str) -> dict[str, Any]:
+        """A message of the channel by ts: top-level, or a reply in any thread."""
+        messages = self.history.get(channel, []) + [
+            m for (c, _), thread in self.replies.items() if c == channel for m in thread
+        ]
+        return next(m for m in messages if m["ts"] == ts)
+
     def edit(self, channel: str, ts: str, text: str) -> dict[str, Any]:
-        """A person edits a top-level message: its text and `edited` change in the history; returns the
-        `message_changed` event (not pushed: push it with push_event, or let the sweep find it)."""
-        message = next(m for m in self.history.get(channel, []) if m["ts"] == ts)
+        """A person edits a message (top-level or a thread reply): its text and `edited` change, its `ts`
+        stays; returns the `message_changed` event (not pushed: push it with push_event, or let the sweep
+        find it)."""
+        message = self._find(channel, ts)
+        previous = dict(message)
         message["text"] = text
         message["edited"] = {"user": message.get("user"), "ts": self.next_ts()}
         return {"type": "message", "subtype": "message_changed", "channel": channel, "hidden": True,
-                "message": dict(message), "ts": self.next_ts()}  # fmt: skip
+                "message": dict(message), "previous_message": previous, "ts": self.next_ts()}  # fmt: skip
+
+    def unfurl(self, channel: str, ts: str) -> dict[str, Any]:
+        """Slack unfurls a link of a message: `attachments` appear, text and `edited` do not change; returns
+        the `message_changed` event Slack sends for it (with no `edited` field: nobody edited anything)."""
+        message = self._find(channel, ts)
+        previous = dict(message)
+        message["attachments"] = [{"id": 1, "title": "Example page", "from_url": "https://example.com/"}]
+        return {"type": "message", "subtype": "message_changed", "channel": channel, "hidden": True,
+                "message": dict(message), "previous_message": previous, "ts": self.next_ts()}  # fmt: skip
 
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """The next `times` calls of `method` get HTTP 429 with `Retry-After: retry_after` (Slack's answer

@@ -116,9 +116,10 @@ def stored_report(intake: Intake, message: dict[str, Any], channel: str) -> BugR
     stored = intake.store.get_record("slack", message.get("ts") or "")
     if stored is not None:
         return stored
-    if not slack.is_person_message(message):
-        raise LinkRefused("Link to ticket works on a person's message, not on a bot's")
-    intake.ingest_message(message, channel)
+    report = intake.as_report(message)
+    if report is None:
+        raise LinkRefused("Link to ticket works on a person's message (or a form's), not on a bot's")
+    intake.ingest_message(report, channel)
     stored = intake.store.get_record("slack", message["ts"])
     if stored is None:  # ingest stores it or raises: only a concurrent delete gets here
         raise LinkRefused("that message could not be stored (deleted meanwhile?); nothing changed")

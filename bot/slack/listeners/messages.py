@@ -59,7 +59,8 @@ class Delivery:
         if result is not None:
             EVENTS_HANDLED.labels(result.kind).inc()
             if result.kind == "message" and result.outcome is UpsertOutcome.INSERTED:
-                remember_report(self.intake.store, event.get("user"), result.home_id)  # for the Home tab
+                reporter = (self.intake.as_report(event, self.bot_user_id) or event).get("user")
+                remember_report(self.intake.store, reporter, result.home_id)  # for the Home tab
             post_reply(self.client, channel, result, self.suggester, self.board, self.claims)
 
 
@@ -92,11 +93,12 @@ def route(
         return intake.edit_message(event)
     if subtype == "message_deleted":
         return intake.delete_message(event)
-    if not slack.is_person_message(event, bot_user_id):
-        return None  # bots (ourselves included), joins, topic changes...
-    if slack.is_thread_reply(event):
-        return intake.thread_reply(event, channel)
-    return intake.ingest_message(event, channel, retried=retried)
+    report = intake.as_report(event, bot_user_id)
+    if report is None:
+        return None  # bots not listed in SLACK_INTAKE_BOTS (ourselves always), joins, topic changes...
+    if slack.is_thread_reply(report):
+        return intake.thread_reply(report, channel)
+    return intake.ingest_message(report, channel, retried=retried)
 
 
 def claim_name(channel: str, result: IntakeResult) -> str:

@@ -118,3 +118,11 @@ def test_secret_values_lists_every_secret_given_and_repr_shows_none():
         "aws-session-value",
     }
     assert not any(secret in repr(config) for secret in config.secret_values())
+
+
+def test_intake_bots_are_bot_and_app_ids():
+    config = load_config({**SLACK, "SLACK_INTAKE_BOTS": "B0FORM, A0WORKFLOW"})
+    assert config.slack.intake_bots == ("B0FORM", "A0WORKFLOW")
+    assert load_config(SLACK).slack.intake_bots == ()
+    with pytest.raises(ConfigError, match=r"SLACK_INTAKE_BOTS is malformed: .*bot ids \(B…\)"):
+        load_config({**SLACK, "SLACK_INTAKE_BOTS": "U0PERSON"})
