@@ -17,6 +17,11 @@ class UpstreamError(BugTrackerError):
     """
 
 
+class RateLimited(UpstreamError):
+    """The run spent its rate-limit budget waiting on the upstream's limit. Not a fault: a run that made
+    progress before it stops here is a backfill that continues at the next run (bot/sync/runner.py)."""
+
+
 class UnmappableRecord(BugTrackerError):
     """An upstream item the sync cannot turn into a record (reported, counted as failed, run goes on)."""
 

@@ -12,13 +12,17 @@ from typing import Any
 import requests
 
 from adapters.http_session import retrying_session
-from adapters.pull import PullStats, UpstreamError
+from adapters.pull import PullStats, RateLimited, UpstreamError
 
 log = logging.getLogger(__name__)
 
 REQUESTS_PER_MINUTE = 180  # Shortcut allows 200/min; stay under it so other users of the token keep room
 DEFAULT_RATELIMIT_BUDGET = 300  # seconds a run may spend waiting on rate limits before it stops
 FALLBACK_RETRY_AFTER = 30.0  # when a 429 carries no Retry-After (the docs do not promise one)
+
+
+class SearchCapReached(UpstreamError):
+    """A search answered 400 `maximum-results-exceeded`: the query matches more than it will serve."""
 
 
 class ShortcutHttp:
@@ -28,6 +32,7 @@ class ShortcutHttp:
         token: str,
         *,
         requests_per_minute: int = REQUESTS_PER_MINUTE,
+        window_seconds: float = 60.0,
         ratelimit_budget: float = DEFAULT_RATELIMIT_BUDGET,
         backoff_factor: float = 1.0,
         timeout: float = 60.0,
@@ -38,6 +43,7 @@ class ShortcutHttp:
         self.session = retrying_session(backoff_factor=backoff_factor)
         self.session.headers.update({"Shortcut-Token": token, "Accept": "application/json"})
         self.requests_per_minute = requests_per_minute
+        self.window = window_seconds  # the limit's minute (benchmarks scale it down)
         self.ratelimit_budget = ratelimit_budget
         self.timeout = timeout
         self.sleep, self.clock = sleep, clock
@@ -49,7 +55,7 @@ class ShortcutHttp:
 
     def _wait(self, seconds: float, why: str) -> None:
         if self.stats.rate_limit_wait + seconds > self.ratelimit_budget:
-            raise UpstreamError(
+            raise RateLimited(
                 f"Shortcut rate limit: more than {self.ratelimit_budget:.0f}s spent waiting ({why});"
                 " stopping, the next run resumes from the saved watermark"
             )
@@ -58,21 +64,28 @@ class ShortcutHttp:
 
     def _throttle(self) -> None:
         now = self.clock()
-        while self._sent and self._sent[0] <= now - 60:
+        while self._sent and self._sent[0] <= now - self.window:
             self._sent.popleft()
         if len(self._sent) >= self.requests_per_minute:
-            self._wait(self._sent[0] + 60 - now, "self-throttle")
+            self._wait(self._sent[0] + self.window - now, "self-throttle")
         self._sent.append(self.clock())
 
     def get_json(self, url: str, params: dict[str, Any] | None, *, missing_ok: bool = False) -> Any:
         """GET one resource; 429s are waited out, other failures raise UpstreamError (no token, no query).
         With missing_ok, a 404 answers None (a deleted story)."""
+        return self._request("GET", url, params=params, missing_ok=missing_ok)
+
+    def post_json(self, url: str, body: dict[str, Any]) -> Any:
+        """POST a JSON body (POST /stories/search reads and writes nothing); as get_json otherwise."""
+        return self._request("POST", url, json=body)
+
+    def _request(self, method: str, url: str, *, missing_ok: bool = False, **kwargs: Any) -> Any:
         path = url.split("?", 1)[0].removeprefix(self.api_url)
         attempt = 0
         while True:
             self._throttle()
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout)
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except requests.RequestException as exc:
                 raise UpstreamError(f"Shortcut cannot be reached ({path}): {type(exc).__name__}") from exc
             self.stats.requests += 1
@@ -86,12 +99,22 @@ class ShortcutHttp:
                 )
             if response.status_code == 404 and missing_ok:
                 return None
+            if response.status_code == 400 and _error_name(response) == "maximum-results-exceeded":
+                raise SearchCapReached(f"Shortcut serves at most 1000 results of a search ({path})")
             if response.status_code >= 400:
                 raise UpstreamError(f"Shortcut answered HTTP {response.status_code} to {path}")
             try:
                 return response.json()
             except ValueError:
                 raise UpstreamError(f"Shortcut answered {path} with something that is not JSON") from None
+
+
+def _error_name(response: requests.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("error") if isinstance(body, dict) else None
 
 
 def _retry_after(response: requests.Response, attempt: int) -> float:

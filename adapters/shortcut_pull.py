@@ -1,28 +1,45 @@
-"""Shortcut stories updated since the saved watermark, through GET /search/stories.
+"""Shortcut stories updated since the saved watermark, through GET /search/stories (and, for a day with
+more than 1000 changes, POST /stories/search by date-time).
 
-The search API filters by day (`updated:YYYY-MM-DD..*`), pages by a `next` path (250 a page at most) and
-serves only the first 1000 matches of a query. So a pull walks date windows oldest first: a window with more
-than 1000 matches is split in two (its first page is kept; duplicates are dropped by id + updated_at), and
-the watermark saved after each finished window is that window's last day (the next query overlaps it).
+The search API filters by day (`updated:YYYY-MM-DD..*`, the workspace's days), pages by a `next` path (250 a
+page at most) and serves only the first 1000 matches of a query. So a pull walks windows oldest first
+(adapters/shortcut_windows.py): a window with more than 1000 matches is split into overlapping halves by
+day, and a single day by time, until each part is under the cap (its first page is kept; duplicates are
+dropped by id + updated_at). A day that still cannot be read whole (more than 1000 changes within one
+second, or a SHORTCUT_QUERY the date-time search cannot express) ends with a failure line saying how many of
+its stories were not read. The watermark saved after each finished window is the day the next query starts
+from: the window's last day, or for the newest window the workspace's day two hours before the run started
+(`utc_offset` from GET /member, read once a day and kept in the checkpoint).
 
 Workflow states (GET /workflows: id -> name and one of the four types) and custom fields (GET /custom-fields:
 id -> canonical_name, to find the Priority field) are cached, in memory and in the checkpoint, and listed
 again only when a story names one the cache does not know (at most once a run each).
-`recheck()` reads given stories one by one (GET /stories/{id}) for the sync's bounded check of stories
-search cannot report: deleted ones (404) and archived ones.
+`recheck()` reads given stories one by one (GET /stories/{id}) for the sync's rotation over stored stories:
+search never returns deleted ones (404 there).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
 from adapters.pull import PulledPage, UnmappableRecord
 from adapters.shortcut import custom_field_ids, story_to_record, zendesk_ticket_ids
-from adapters.shortcut_http import ShortcutHttp
+from adapters.shortcut_http import SearchCapReached, ShortcutHttp
+from adapters.shortcut_windows import (
+    DayWindow,
+    date_time_filters,
+    day_bounds,
+    iso,
+    local_day,
+    parse_utc_offset,
+    resume_day,
+    split_days,
+    split_time,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +53,23 @@ class ShortcutPull:
     meta_key = "sync:shortcut"
 
     def __init__(
-        self, http: ShortcutHttp, query: str, start: date | None = None, page_size: int = MAX_PAGE_SIZE
+        self,
+        http: ShortcutHttp,
+        query: str,
+        start: date | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         self.http = http
         self.query = query
         self.start = start
         self.page_size = page_size
+        self.clock = clock
         self.states: dict[int, dict[str, str]] = {}
         self.custom_fields: dict[str, str] | None = None  # field id -> canonical_name ("" when none)
         self._fields_refreshed = False  # listed in this run already
+        self._workspace: dict[str, Any] = {}  # {"utc_offset": text or None, "utc_offset_read": day}
+        self._days_read: set[date] = set()
 
     @property
     def stats(self) -> Any:
@@ -58,31 +83,54 @@ class ShortcutPull:
         if self.custom_fields is None and isinstance(saved.get("custom_fields"), dict):
             self.custom_fields = dict(saved["custom_fields"])
         self._fields_refreshed = False
-        today = datetime.now(UTC).date()
+        started = self.clock()
+        offset = self._utc_offset(saved, started)
+        today = local_day(started, offset, latest=True)
         low = self.start
         if saved.get("watermark") and not full:
             low = date.fromisoformat(saved["watermark"][:10])
+            if "utc_offset_read" not in saved:
+                low -= timedelta(days=1)  # a watermark saved before workspace days were used: a UTC day
         seen: dict[int, str] = {}
-        windows: list[tuple[date | None, date | None]] = [(low, None)]  # a stack: oldest window on top
-        first = True
+        self._days_read: set[date] = set()  # read by time in this run: a boundary day two windows share
+        windows: list[DayWindow] = [(low, None)]  # a stack: oldest window on top
+        first = [True]
         while windows:
-            window_low, window_high = windows.pop()
-            for page, total in self._window(window_low, window_high, seen, today):
-                if first:
-                    page.total_hint, first = total, False
-                if total > MAX_RESULTS and (window_low or HISTORY_START) < (window_high or today):
-                    yield page  # this page's stories are kept; the rest come from the two halves
-                    windows.extend(reversed(_halves(window_low or HISTORY_START, window_high or today)))
-                    break
-                yield page
+            window = windows.pop()
+            parts = yield from self._window(window, seen, today, offset, first)
+            if parts:
+                windows.extend(reversed(parts))
+                continue
+            # The whole window is stored: the next run starts from its last day.
+            last = window[1] or max(resume_day(started, offset), window[0] or HISTORY_START)
+            yield PulledPage(records=[], checkpoint=self._checkpoint(last.isoformat()))
+
+    def _utc_offset(self, saved: dict[str, Any], started: datetime) -> timedelta | None:
+        """The workspace's UTC offset: from the checkpoint when read today, else from GET /member."""
+        today = started.astimezone(UTC).date().isoformat()
+        if self._workspace.get("utc_offset_read") != today:
+            if saved.get("utc_offset_read") == today:
+                self._workspace = {k: saved.get(k) for k in ("utc_offset", "utc_offset_read")}
             else:
-                # The whole window is stored: the next run starts from its last day.
-                watermark = (window_high or today).isoformat()
-                yield PulledPage(records=[], checkpoint=self._checkpoint(watermark))
+                member = self.http.get_json(f"{self.http.api_url}/member", None, missing_ok=True)
+                workspace = member.get("workspace2") if isinstance(member, dict) else None
+                text = workspace.get("utc_offset") if isinstance(workspace, dict) else None
+                self._workspace = {"utc_offset": text, "utc_offset_read": today}
+        offset = parse_utc_offset(self._workspace.get("utc_offset"))
+        if offset is None:
+            log.warning("Shortcut: the workspace's utc_offset is unknown; its days are read widened")
+        return offset
 
     def _window(
-        self, low: date | None, high: date | None, seen: dict[int, str], today: date
-    ) -> Iterator[tuple[PulledPage, int]]:
+        self,
+        window: DayWindow,
+        seen: dict[int, str],
+        today: date,
+        offset: timedelta | None,
+        first: list[bool],
+    ) -> Iterator[PulledPage]:
+        """Read one day window; returns its two halves instead when it matches more than the cap."""
+        low, high = window
         query = self.query
         if low or high:
             query += f" updated:{low.isoformat() if low else '*'}..{high.isoformat() if high else '*'}"
@@ -95,22 +143,64 @@ class ShortcutPull:
             body = self.http.get_json(url, params)
             total = int(body.get("total") or 0)
             stories = body.get("data") if isinstance(body.get("data"), list) else []
+            page = self._page(stories, seen)
+            if first[0]:
+                page.total_hint, first[0] = total, False
+            if fetched == 0 and total > MAX_RESULTS:
+                yield page  # this page's stories are kept; the rest come from the parts
+                parts = split_days(low or HISTORY_START, high, today)
+                if parts:
+                    return parts
+                day = low or today
+                if day not in self._days_read:
+                    self._days_read.add(day)
+                    yield from self._by_time(day, total, _story_ids(stories), seen, offset)
+                return None
             fetched += len(stories)
-            yield self._page(stories, seen), total
+            yield page
             next_path = body.get("next")
-            if next_path and fetched >= MAX_RESULTS:
-                yield (
-                    PulledPage(
-                        records=[],
-                        failures=[
-                            f"Shortcut search '{query}': {total - fetched} stories past the API's"
-                            " 1000-result limit were not fetched"
-                        ],
-                    ),
-                    total,
+            if next_path and fetched >= MAX_RESULTS:  # more matches arrived while paging
+                failure = (
+                    f"Shortcut search '{query}': {total - fetched} stories past the API's"
+                    " 1000-result limit were not fetched (they arrived while it was read)"
                 )
-                return
+                yield PulledPage(records=[], failures=[failure])
+                return None
             url, params = (urljoin(self.http.api_url + "/", next_path), None) if next_path else (None, None)
+        return None
+
+    def _by_time(
+        self, day: date, total: int, day_ids: set[int], seen: dict[int, str], offset: timedelta | None
+    ) -> Iterator[PulledPage]:
+        """Read one workspace day with more than 1000 matches through POST /stories/search, halving its
+        time window until each part is under the cap; a failure line says how many stories were not read."""
+        filters = date_time_filters(self.query)
+        why = "SHORTCUT_QUERY says more than the date-time search can (only type: and is:archived)"
+        windows = [day_bounds(day, offset)] if filters is not None else []
+        while windows:
+            low, high = windows.pop()
+            body = {**(filters or {}), "updated_at_start": iso(low), "updated_at_end": iso(high)}
+            try:
+                answer = self.http.post_json(f"{self.http.api_url}/stories/search", body)
+                stories = answer if isinstance(answer, list) else []
+                capped = len(stories) >= MAX_RESULTS
+            except SearchCapReached:
+                stories, capped = [], True
+            halves = split_time(low, high) if capped else None
+            if halves:
+                windows.extend(reversed(halves))  # a capped answer is read again by its halves
+                continue
+            if capped:
+                why = "more than 1000 of them changed within one second"
+            day_ids |= _story_ids(stories)
+            yield self._page(stories, seen)
+        unread = total - len(day_ids)
+        if unread > 0:
+            failure = (
+                f"Shortcut: {unread} of the {total} stories updated on {day.isoformat()} (workspace time)"
+                f" could not be read: {why}"
+            )
+            yield PulledPage(records=[], failures=[failure])
 
     def _page(self, stories: list[Any], seen: dict[int, str]) -> PulledPage:
         unknown = (
@@ -139,8 +229,8 @@ class ShortcutPull:
     def recheck(self, story_ids: list[str]) -> tuple[PulledPage, list[str]]:
         """Read each story with GET /stories/{id}: (a page of their current records, the ids that 404).
 
-        Search never returns deleted stories (and archived ones only when asked), so the sync rechecks
-        stored stories a few at a time; the self-throttle keeps these reads under the rate limit.
+        Search never returns deleted stories, so the sync rechecks stored stories a few at a time
+        (bot/sync/recheck.py); the self-throttle keeps these reads under the rate limit.
         """
         stories, gone = [], []
         for story_id in story_ids:
@@ -187,12 +277,12 @@ class ShortcutPull:
         checkpoint: dict[str, Any] = {
             "watermark": watermark,
             "workflow_states": {str(key): value for key, value in self.states.items()},
+            **self._workspace,
         }
         if self.custom_fields is not None:
             checkpoint["custom_fields"] = dict(self.custom_fields)
         return checkpoint
 
 
-def _halves(low: date, high: date) -> list[tuple[date, date]]:
-    middle = low + timedelta(days=(high - low).days // 2)
-    return [(low, middle), (middle + timedelta(days=1), high)]
+def _story_ids(stories: list[Any]) -> set[int]:
+    return {story["id"] for story in stories if isinstance(story, dict) and isinstance(story.get("id"), int)}

@@ -5,9 +5,10 @@ it retries 5xx and connection errors with backoff (urllib3 Retry). We drive the 
 because the sync saves the export cursor after each page's records are written: an interrupted run resumes
 from the last saved page.
 
-Zendesk's `after_url` carries only the cursor (and zenpy drops `per_page` when resuming from one), so pages
-after the first come without the sideloaded users: requester and assignee names missing from a page are
-looked up with `users/show_many` (100 ids a request), cached for the run.
+Zendesk's `after_url` keeps the cursor and `per_page` but not `include` (and zenpy drops `per_page` when
+resuming from a saved cursor), so pages after the first come without the sideloaded users: requester and
+assignee names missing from a page are looked up with `users/show_many` (100 ids a request), cached for the
+run.
 The export is admin-only: a 403 stops the run with one line saying ZENDESK_EMAIL must be an admin.
 """
 

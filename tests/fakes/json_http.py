@@ -100,12 +100,17 @@ class JsonServer:
     ) -> tuple[int, Any, dict]:
         raise NotImplementedError
 
+    def route_body(
+        self, method: str, path: str, query: dict[str, list[str]], headers: Any, raw: bytes
+    ) -> tuple[int, Any, dict]:
+        """Like route, with the request's body (POST): override where the body matters."""
+        return self.route(method, path, query, headers)
+
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(handler.path)
         query = parse_qs(parts.query)
         length = int(handler.headers.get("Content-Length") or 0)
-        if length:
-            handler.rfile.read(length)
+        raw = handler.rfile.read(length) if length else b""
         with self.lock:
             self.requests.append((method, parts.path, query))
             fault = self.faults.popleft() if self.faults else None
@@ -114,7 +119,7 @@ class JsonServer:
         if fault is not None:
             status, body, headers = fault.status, fault.body, fault.headers
         else:
-            status, body, headers = self.route(method, parts.path, query, handler.headers)
+            status, body, headers = self.route_body(method, parts.path, query, handler.headers, raw)
         payload = json.dumps(body).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")

@@ -1,23 +1,29 @@
-"""A local fake Shortcut REST API v3: story search with day-granular `updated:` ranges, `next` paging
-(250 a page at most, 1000 results per query), workflows (the four state types, backlog included), custom
-fields (a Severity field listed before the built-in Priority field, and a team field without a canonical
-name), GET /stories/{id} (404 once a story is deleted), the Shortcut-Token header, injected 429s / 5xx.
-Not kinder than Shortcut: search never returns deleted stories, nor archived ones unless the query says
-`is:archived`.
+"""A local fake Shortcut REST API v3: story search with day-granular `updated:` ranges read in the workspace's
+time zone (`utc_offset`, US-Pacific unless set), `next` paging (250 a page at most; paging past the first
+1000 results answers the real 400 `maximum-results-exceeded`), POST /stories/search with `updated_at_start` /
+`updated_at_end` date-times (a plain array, at most 1000 stories: truncated, or the 400 with
+`post_cap="error"`), GET /member (the workspace's `utc_offset`), workflows (the four state types, backlog
+included), custom fields (a Severity field listed before the built-in Priority field, and a team field without
+a canonical name), GET /stories/{id} (404 once a story is deleted), the Shortcut-Token header, injected 429s /
+5xx, and optionally Shortcut's 200 requests a minute (`rate_limit=(200, 60.0)`: 429 past it).
+Not kinder than Shortcut: search never returns deleted stories and returns archived ones (`archived: true`)
+unless the query says `!is:archived` (`is:archived`: only those).
 
-Payloads follow the Story / StorySlim / StorySearchResults / Workflow definitions of the swagger file
-(tests/unit/adapters/test_shortcut_fake_schema.py checks them against it).
+Payloads follow the Story / StorySlim / StorySearchResults / Workflow / MemberInfo definitions of the swagger
+file (tests/unit/adapters/test_shortcut_fake_schema.py checks them against it).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from tests.fakes.json_http import JsonServer
+from tests.fakes.rate_window import RateWindow
 
 API = "/api/v3"
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
@@ -100,10 +106,21 @@ def _custom_field(position: int, field_id: str, name: str, canonical: str | None
 
 
 class FakeShortcut(JsonServer):
-    def __init__(self, token: str = "sc-test-token", max_results: int = 1000) -> None:
+    def __init__(
+        self,
+        token: str = "sc-test-token",
+        max_results: int = 1000,
+        utc_offset: str = "-08:00",
+        post_cap: str = "truncate",
+        rate_limit: tuple[int, float] | None = None,
+    ) -> None:
         super().__init__()
         self.token = token
         self.max_results = max_results
+        self.utc_offset = utc_offset  # the workspace's: `updated:` days are its days
+        self.member_utc_offset: str | None = None  # what GET /member says instead, when set
+        self.post_cap = post_cap  # past max_results, POST /stories/search truncates or answers 400
+        self.limiter = RateWindow(*rate_limit) if rate_limit else None
         self.stories: dict[int, dict[str, Any]] = {}
         self.states = [
             _state(sid, name, kind, n) for n, (sid, name, kind) in enumerate((BACKLOG_STATE, *STATES))
@@ -197,11 +214,24 @@ class FakeShortcut(JsonServer):
             self.deleted.add(story_id)
 
     # -- the API -----------------------------------------------------------------------------------
-    def route(
-        self, method: str, path: str, query: dict[str, list[str]], headers: Any
+    def route_body(
+        self, method: str, path: str, query: dict[str, list[str]], headers: Any, raw: bytes
     ) -> tuple[int, Any, dict]:
         if headers.get("Shortcut-Token") != self.token:
             return 401, {"message": "Unauthorized"}, {}
+        if self.limiter is not None:
+            wait = self.limiter.admit()
+            if wait:
+                return 429, {"message": "Too Many Requests"}, {"Retry-After": f"{wait:.3f}"}
+        if method == "POST" and path == f"{API}/stories/search":
+            return self._post_search(raw)
+        return self.route(method, path, query, headers)
+
+    def route(
+        self, method: str, path: str, query: dict[str, list[str]], headers: Any
+    ) -> tuple[int, Any, dict]:
+        if method == "GET" and path == f"{API}/member":
+            return 200, self._member(), {}
         if method == "GET" and path == f"{API}/workflows":
             return 200, [self._workflow()], {}
         if method == "GET" and path == f"{API}/search/stories":
@@ -231,30 +261,87 @@ class FakeShortcut(JsonServer):
             "default_state_id": STATES[0][0],
         }
 
+    def offset(self) -> timedelta:
+        sign = -1 if self.utc_offset.startswith("-") else 1
+        hours, _, minutes = self.utc_offset.lstrip("+-").partition(":")
+        return sign * timedelta(hours=int(hours), minutes=int(minutes or 0))
+
+    def _local_day(self, moment: str) -> str:
+        when = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        return (when.astimezone(UTC) + self.offset()).date().isoformat()
+
     def _matches(self, text: str) -> list[dict[str, Any]]:
-        kinds, low, high, archived = None, "0000", "9999", False
-
-        def moment(story: dict[str, Any]) -> str:
-            return story["updated_at"] or story["created_at"]
-
+        """Stories matching a search query: `type:`, `is:archived` / `!is:archived`, `updated:A..B` (both
+        days included, read in the workspace's time zone); other operators are not modelled (ignored)."""
+        kinds, low, high, archived = None, "0000-00-00", "9999-99-99", None
         for token in text.split():
             name, _, value = token.partition(":")
             if name == "type":
                 kinds = value
-            elif token == "is:archived":
-                archived = True
+            elif token in ("is:archived", "!is:archived"):
+                archived = token == "is:archived"
             elif name == "updated":
-                start, _, end = value.partition("..")
+                start, _, end = value.partition("..") if ".." in value else (value, "", value)
                 low = start if start != "*" else low
-                high = (date.fromisoformat(end) + timedelta(days=1)).isoformat() if end != "*" else high
+                high = end if end != "*" else high
         with self.lock:
             return [
                 dict(story)
                 for _, story in sorted(self.stories.items())
                 if (kinds is None or story["story_type"] == kinds)
-                and low <= moment(story) < high
-                and story["archived"] is archived
+                and low <= self._local_day(story["updated_at"] or story["created_at"]) <= high
+                and (archived is None or story["archived"] is archived)
             ]
+
+    def _post_search(self, raw: bytes) -> tuple[int, Any, dict]:
+        """POST /stories/search (SearchStories): date-time bounds, both included; a plain array (201)."""
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return 400, {"message": "Schema mismatch"}, {}
+        if not isinstance(body, dict) or set(body) - SEARCH_STORIES_KEYS:
+            return 400, {"message": "Schema mismatch"}, {}
+
+        def instant(name: str, default: str) -> datetime:
+            return datetime.fromisoformat(str(body.get(name) or default).replace("Z", "+00:00"))
+
+        try:
+            low = instant("updated_at_start", "0001-01-01T00:00:00+00:00")
+            high = instant("updated_at_end", "9999-01-01T00:00:00+00:00")
+        except ValueError:
+            return 400, {"message": "Schema mismatch"}, {}
+        with self.lock:
+            found = [
+                dict(story)
+                for _, story in sorted(self.stories.items())
+                if ("story_type" not in body or story["story_type"] == body["story_type"])
+                and ("archived" not in body or story["archived"] is body["archived"])
+                and low <= _instant(story["updated_at"] or story["created_at"]) <= high
+            ]
+        if len(found) > self.max_results:
+            if self.post_cap == "error":
+                return 400, _max_results_exceeded(), {}
+            found = found[: self.max_results]
+        return 201, found, {}
+
+    def _member(self) -> dict[str, Any]:
+        return {
+            "id": "5f1b2c3d-0000-4000-8000-000000000001",
+            "is_owner": False,
+            "mention_name": "bugbot",
+            "name": "Bug Bot",
+            "role": "member",
+            "workspace2": {
+                "id": "5f1b2c3d-0000-4000-8000-0000000000aa",
+                "created_at": iso(BASE),
+                "default_workflow_id": WORKFLOW_ID,
+                "estimate_scale": [0, 1, 2, 4, 8],
+                "name": "Acme",
+                "url_slug": "acme",
+                "utc_offset": self.member_utc_offset or self.utc_offset,
+            },
+            "organization2": {"id": "5f1b2c3d-0000-4000-8000-0000000000bb"},
+        }
 
     def _search(self, query: dict[str, list[str]]) -> tuple[int, Any, dict]:
         text = query.get("query", [""])[0]
@@ -265,12 +352,7 @@ class FakeShortcut(JsonServer):
             return 400, {"message": "page_size must be between 1 and 250"}, {}
         offset = int(base64.urlsafe_b64decode(query["next"][0]).decode()) if "next" in query else 0
         if offset >= self.max_results:
-            body = {
-                "error": "maximum-results-exceeded",
-                "message": "A maximum of 1000 search results are supported.",
-                "maximum-results": 1000,
-            }
-            return 400, body, {}
+            return 400, _max_results_exceeded(), {}
         matches = self._matches(text)
         page = matches[offset : offset + page_size]
         following = offset + page_size
@@ -282,6 +364,54 @@ class FakeShortcut(JsonServer):
                 params["detail"] = query["detail"][0]
             next_path = f"{API}/search/stories?{urlencode(params)}"
         return 200, {"data": page, "next": next_path, "total": len(matches)}, {}
+
+
+# SearchStories' properties (additionalProperties: false): anything else is a schema mismatch
+SEARCH_STORIES_KEYS = frozenset(
+    {
+        "archived",
+        "owner_id",
+        "story_type",
+        "epic_ids",
+        "project_ids",
+        "updated_at_end",
+        "completed_at_end",
+        "workflow_state_types",
+        "deadline_end",
+        "created_at_start",
+        "epic_id",
+        "label_name",
+        "requested_by_id",
+        "iteration_id",
+        "label_ids",
+        "group_id",
+        "workflow_state_id",
+        "iteration_ids",
+        "created_at_end",
+        "deadline_start",
+        "group_ids",
+        "owner_ids",
+        "external_id",
+        "includes_description",
+        "estimate",
+        "project_id",
+        "completed_at_start",
+        "updated_at_start",
+    }
+)
+
+
+def _instant(moment: str) -> datetime:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+
+
+def _max_results_exceeded() -> dict[str, Any]:
+    """MaxSearchResultsExceededError, as the swagger defines it."""
+    return {
+        "error": "maximum-results-exceeded",
+        "message": "A maximum of 1000 search results are supported.",
+        "maximum-results": 1000,
+    }
 
 
 def _full_story(story: dict[str, Any]) -> dict[str, Any]:
@@ -302,11 +432,14 @@ def _full_story(story: dict[str, Any]) -> dict[str, Any]:
     return full
 
 
-def shortcut_pull(fake: FakeShortcut, query: str = "type:bug", **http_options: Any) -> Any:
+def shortcut_pull(fake: FakeShortcut, query: str = "type:bug", clock: Any = None, **http_options: Any) -> Any:
     """A ShortcutPull with a real requests Session against the fake, with quick 5xx backoff."""
     from adapters.shortcut_http import ShortcutHttp
     from adapters.shortcut_pull import ShortcutPull
 
     http_options.setdefault("backoff_factor", 0.01)
     http_options.setdefault("timeout", 10)
-    return ShortcutPull(ShortcutHttp(fake.api_url, fake.token, **http_options), query)
+    pull = ShortcutPull(ShortcutHttp(fake.api_url, fake.token, **http_options), query)
+    if clock is not None:
+        pull.clock = clock
+    return pull

@@ -3,8 +3,9 @@
 GET /api/v2/incremental/tickets/cursor.json?start_time=<unix>|cursor=<c>[&include=users][&per_page=<n>]
 answers {tickets, users?, after_url, after_cursor, before_url, before_cursor, end_of_stream}, ordered by
 (generated_timestamp, id) as Zendesk orders it. `after_url` is what Zendesk returns: this server's own URL
-with `?cursor=<after_cursor>` and nothing else, so a client following it gets the default page size and no
-sideloaded users on page 2+ (zenpy also drops per_page when resuming from a cursor). Every ticket carries
+with `?cursor=<after_cursor>` and the query's `per_page` (as zenpy's recorded responses show), not `include`,
+so pages after the first come without sideloaded users (zenpy itself drops per_page when resuming from a
+saved cursor). Every ticket carries
 `generated_timestamp`; `touch()` moves it with `updated_at` (a change that makes a ticket event),
 `system_update()` moves only `generated_timestamp` (a trigger / automation changing the status).
 GET /api/v2/users/show_many.json?ids=1,2 (at most 100 ids) answers {users, next_page, previous_page, count}.
@@ -170,10 +171,11 @@ class FakeZendesk(JsonServer):
             self.pages_served += 1
         last = (page[-1]["generated_timestamp"], page[-1]["id"]) if page else after
         cursor = _encode(last)
+        after = {"cursor": cursor, **({"per_page": query["per_page"][0]} if "per_page" in query else {})}
         body = {
             "tickets": page,
-            # As Zendesk returns it: the cursor only (no per_page, no include).
-            "after_url": f"{self.base_url}{EXPORT_PATH}?{urlencode({'cursor': cursor})}",
+            # As Zendesk returns it: the cursor and the per_page asked for (no include).
+            "after_url": f"{self.base_url}{EXPORT_PATH}?{urlencode(after)}",
             "after_cursor": cursor,
             "before_url": None,
             "before_cursor": None,

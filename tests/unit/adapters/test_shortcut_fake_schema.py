@@ -115,3 +115,29 @@ def test_custom_fields_and_a_full_story_match_the_schema(validator_for):
         assert _errors(validator_for("CustomField"), field) == []
     assert _errors(validator_for("Story"), story) == []
     assert BACKLOG_STATE[2] in {state["type"] for state in workflows[0]["states"]}
+
+
+def test_member_date_time_search_and_the_cap_error_match_the_schema(validator_for):
+    with FakeShortcut() as fake:
+        for story_id in range(1, 4):
+            fake.add_story(story_id, archived=story_id == 2)
+        headers = {"Shortcut-Token": fake.token}
+        member = requests.get(f"{fake.api_url}/member", headers=headers, timeout=5).json()
+        body = {"story_type": "bug", "updated_at_start": "2024-12-31T00:00:00Z"}
+        found = requests.post(f"{fake.api_url}/stories/search", json=body, headers=headers, timeout=5)
+        refused = requests.post(
+            f"{fake.api_url}/stories/search", json={"updated_since": "x"}, headers=headers, timeout=5
+        )
+        fake.max_results = 1
+        search = {"query": "type:bug", "page_size": 1}
+        first = requests.get(f"{fake.api_url}/search/stories", params=search, headers=headers, timeout=5)
+        past = requests.get(f"{fake.base_url}{first.json()['next']}", headers=headers, timeout=5)
+    assert _errors(validator_for("MemberInfo"), member) == []
+    assert member["workspace2"]["utc_offset"] == "-08:00"
+    assert found.status_code == 201 and [story["id"] for story in found.json()] == [1, 2, 3]
+    for story in found.json():
+        assert _errors(validator_for("StorySlim"), story) == []
+    assert refused.status_code == 400  # SearchStories allows no other property
+    assert first.json()["total"] == 3  # archived stories are search results too
+    assert past.status_code == 400
+    assert _errors(validator_for("MaxSearchResultsExceededError"), past.json()) == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,6 +19,7 @@ from tests.fakes.shortcut import (
 )
 
 SEARCH = "/api/v3/search/stories"
+POST_SEARCH = "/api/v3/stories/search"
 
 
 @pytest.fixture
@@ -58,14 +59,85 @@ def test_more_than_1000_matches_are_split_into_date_windows(fake):
     assert watermarks == sorted(watermarks) and len(watermarks) > 1
 
 
-def test_one_busy_day_past_1000_is_reported(fake):
+def test_a_day_with_2500_changes_is_read_whole_by_time(fake):
+    # 2,500 stories changed within one workspace day (US-Pacific: 16:00-22:57 on 2024-12-31)
+    for story_id in range(1, 2501):
+        fake.add_story(story_id, step=timedelta(seconds=10))
+    pages = list(shortcut_pull(fake).pull(None))
+    assert _ids(pages) == list(range(1, 2501))
+    assert not any(page.failures for page in pages)
+    posts = [query for method, path, query in fake.requests if path == POST_SEARCH]
+    # halved by time until each part is under the cap: a capped answer costs one request more
+    assert 3 <= len(posts) <= 20
+    assert pages[0].total_hint == 2500
+    watermarks = [page.checkpoint["watermark"] for page in pages if page.checkpoint]
+    assert watermarks == sorted(watermarks) and "2024-12-31" in watermarks
+
+
+def test_a_post_search_answering_the_real_400_is_split_too():
+    with FakeShortcut(post_cap="error") as fake:
+        for story_id in range(1, 1301):
+            fake.add_story(story_id, step=timedelta(seconds=10))
+        pages = list(shortcut_pull(fake).pull(None))
+    assert _ids(pages) == list(range(1, 1301)) and not any(page.failures for page in pages)
+
+
+def test_more_than_1000_changes_in_one_second_say_how_many_were_not_read(fake):
     for story_id in range(1, 1101):
-        fake.add_story(story_id, step=timedelta(seconds=1))
-    pull = shortcut_pull(fake)
-    pages = list(pull.pull({"watermark": "2025-01-01"}))
+        fake.add_story(story_id, step=timedelta(0))  # a bulk edit: one second for all
+    pages = list(shortcut_pull(fake).pull(None))
     failures = [failure for page in pages for failure in page.failures]
     assert len(_ids(pages)) == 1000
-    assert failures and "100 stories past the API's 1000-result limit" in failures[0]
+    assert failures == [
+        "Shortcut: 100 of the 1100 stories updated on 2024-12-31 (workspace time) could not be read:"
+        " more than 1000 of them changed within one second"
+    ]
+
+
+def test_a_query_the_date_time_search_cannot_express_reports_the_day_it_could_not_read(fake):
+    for story_id in range(1, 1101):
+        fake.add_story(story_id, step=timedelta(seconds=10))
+    pages = list(shortcut_pull(fake, query="type:bug owner:alice").pull(None))
+    failures = [failure for page in pages for failure in page.failures]
+    assert len(failures) == 1 and failures[0].startswith(
+        "Shortcut: 850 of the 1100 stories updated on 2024-12-31 (workspace time) could not be read:"
+    )
+    assert fake.count(POST_SEARCH) == 0
+
+
+def test_a_story_changed_late_in_the_workspace_evening_is_read_by_the_next_run(fake):
+    """US-Pacific: a run at 23:59 UTC, one just after midnight UTC, then a story changed at 23:30 local
+    (07:30 UTC the next UTC day): the next run's `updated:` day still covers it."""
+    runs = iter(
+        datetime(2026, 12, day, hour, minute, tzinfo=UTC)
+        for day, hour, minute in ((5, 23, 59), (6, 0, 4), (6, 7, 34))
+    )
+    pull = shortcut_pull(fake, clock=lambda: next(runs))
+    fake.add_story(1, updated_at="2026-12-05T20:00:00Z", created_at="2026-12-05T20:00:00Z")
+    checkpoint = [page for page in pull.pull(None) if page.checkpoint][-1].checkpoint
+    checkpoint = [page for page in pull.pull(checkpoint) if page.checkpoint][-1].checkpoint
+    assert checkpoint["watermark"] == "2026-12-05"  # the workspace's day two hours before the run
+    fake.add_story(2, updated_at="2026-12-06T07:30:00Z", created_at="2026-12-06T07:30:00Z")
+    assert 2 in _ids(list(pull.pull(checkpoint)))
+    # the offset is read once a UTC day (the 5th, the 6th), kept in the checkpoint in between
+    assert fake.count("/api/v3/member") == 2
+
+
+def test_a_watermark_saved_as_a_utc_day_is_read_from_the_day_before(fake):
+    fake.add_story(1)
+    list(shortcut_pull(fake).pull({"watermark": "2025-01-02"}))
+    query = [q for _, path, q in fake.requests if path == SEARCH][-1]["query"][0]
+    assert query == "type:bug updated:2025-01-01..*"
+
+
+def test_an_unknown_workspace_offset_widens_the_days(fake):
+    fake.member_utc_offset = "Pacific/Auckland"  # not an offset the pull can read
+    fake.add_story(1)
+    fixed = datetime(2026, 12, 6, 1, 0, tzinfo=UTC)
+    pull = shortcut_pull(fake, clock=lambda: fixed)
+    checkpoint = [page for page in pull.pull(None) if page.checkpoint][-1].checkpoint
+    # 01:00 UTC less the two-hour margin is 23:00 UTC on the 5th: 11:00 on the 5th at UTC-12
+    assert checkpoint["watermark"] == "2026-12-05"
 
 
 def test_incremental_reads_only_the_watermark_window_and_dedupes(fake):
@@ -184,13 +256,20 @@ def test_priority_comes_from_the_canonical_priority_field_listed_once(fake):
     assert fake.count("/custom-fields") == 2
 
 
-def test_backlog_stories_get_the_backlog_type_and_archived_ones_are_not_searched(fake):
+def test_backlog_stories_get_the_backlog_type_and_archived_ones_come_from_search(fake):
     fake.add_story(1, workflow_state_id=BACKLOG_STATE[0])
     fake.add_story(2, archived=True)
     pull = shortcut_pull(fake)
     records = {r.record_id: r for page in pull.pull(None) for r in page.records}
     assert (records["1"].state, records["1"].state_type) == ("Icebox", "backlog")
-    assert "2" not in records  # search leaves archived stories out: the recheck finds them
+    # search returns archived stories unless the query says !is:archived (as Shortcut's does)
+    assert (records["2"].state, records["2"].state_type) == ("archived", "done")
+    only_live = {
+        r.record_id
+        for page in shortcut_pull(fake, query="type:bug !is:archived").pull(None)
+        for r in page.records
+    }
+    assert only_live == {"1"}
 
 
 def test_recheck_reads_each_story_and_reports_the_deleted(fake):

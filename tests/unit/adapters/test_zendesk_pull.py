@@ -22,15 +22,16 @@ def test_pages_follow_after_url_and_carry_the_cursor(fake, monkeypatch):
     fake.add_tickets(25)
     pull = zendesk_pull(fake, monkeypatch, per_page=10)
     pages = list(pull.pull(None))
-    # Zendesk's after_url carries only the cursor: page 2 comes at the default size (1000), unsideloaded.
-    assert [len(page.records) for page in pages] == [10, 15]
+    # Zendesk's after_url keeps per_page (zenpy's recorded responses show it), not include: pages of 10,
+    # unsideloaded after the first.
+    assert [len(page.records) for page in pages] == [10, 10, 5]
     assert _ids(pages) == list(range(1, 26))
     assert all(page.checkpoint["cursor"] for page in pages)
     assert pages[0].checkpoint["cursor"] != pages[1].checkpoint["cursor"]
-    assert fake.count(EXPORT_PATH) == 2
-    first_query, second_query = (query for _, path, query in fake.requests if path == EXPORT_PATH)
+    assert fake.count(EXPORT_PATH) == 3
+    first_query, second_query, _ = (query for _, path, query in fake.requests if path == EXPORT_PATH)
     assert first_query["start_time"] == ["0"] and first_query["include"] == ["users"]
-    assert second_query == {"cursor": [pages[0].checkpoint["cursor"]]}
+    assert second_query == {"cursor": [pages[0].checkpoint["cursor"]], "per_page": ["10"]}
     # requester / assignee come from the sideload on page 1: no request per ticket
     assert pages[0].records[0].attributes["requester"]["email"].endswith("@example.com")
 
@@ -48,28 +49,28 @@ def test_names_survive_pages_without_the_sideload(fake, monkeypatch):
             "email": f"user{ticket['requester_id']}@example.com",
         }
         assert assignee["name"] == f"User {ticket['assignee_id']}"
-    # one show_many for the users page 1 did not bring; the ones it did are cached for the run
-    assert fake.count(SHOW_MANY_PATH) == 1
+    # one show_many a page for the users no earlier page brought; the ones seen are cached for the run
+    assert fake.count(SHOW_MANY_PATH) == 2
     asked = {int(i) for _, path, q in fake.requests if path == SHOW_MANY_PATH for i in q["ids"][0].split(",")}
     page_one_users = {u for n in range(1, 11) for u in (1000 + n % 50, 2000 + n % 7)}
     assert asked and not asked & page_one_users
-    assert pull.stats.requests == 3
+    assert pull.stats.requests == 5
 
 
 def test_user_lookups_are_bounded_to_100_ids_a_request_and_unknown_users_keep_their_id(fake, monkeypatch):
-    for n in range(1, 251):
+    for n in range(1, 501):
         fake.add_user(10_000 + n)
         fake.add_ticket(n, requester_id=10_000 + n, assignee_id=None)
-    fake.add_ticket(251, requester_id=99_999, assignee_id=None)  # a deleted user: show_many leaves it out
-    pull = zendesk_pull(fake, monkeypatch, per_page=1)  # page 2 (250 tickets) comes without the sideload
+    fake.add_ticket(501, requester_id=99_999, assignee_id=None)  # a deleted user: show_many leaves it out
+    pull = zendesk_pull(fake, monkeypatch, per_page=250)  # page 2 (250 tickets) comes without the sideload
     records = {r.record_id: r for page in pull.pull(None) for r in page.records}
-    assert len(records) == 251
+    assert len(records) == 501
     assert records["1"].attributes["requester"]["name"] == "User 10001"  # the sideload of page 1
-    assert records["200"].attributes["requester"]["name"] == "User 10200"
-    assert records["251"].attributes["requester"] == {"id": 99_999, "name": None, "email": None}
+    assert records["400"].attributes["requester"]["name"] == "User 10400"
+    assert records["501"].attributes["requester"] == {"id": 99_999, "name": None, "email": None}
     sizes = [len(q["ids"][0].split(",")) for _, path, q in fake.requests if path == SHOW_MANY_PATH]
-    assert sizes == [100, 100, 50]
-    assert pull.stats.requests == 2 + 3
+    assert sizes == [100, 100, 50, 1]
+    assert pull.stats.requests == 3 + 4
 
 
 def test_a_system_update_moves_only_generated_timestamp_and_the_record_carries_it(fake, monkeypatch):

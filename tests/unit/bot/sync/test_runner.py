@@ -41,7 +41,8 @@ def test_backfill_then_resync_writes_only_what_changed(store, zendesk):
     fake, pull = zendesk
     first = run_sync(store, pull)
     assert (first.fetched, first.inserted, first.updated, first.unchanged, first.failed) == (23, 23, 0, 0, 0)
-    assert first.error is None and first.requests == 3  # 2 export pages + 1 users/show_many for page 2
+    # 3 export pages (after_url keeps per_page=10) + 1 users/show_many for each of pages 2 and 3
+    assert first.error is None and first.requests == 5
     saved = store.get_meta("sync:zendesk")
     idle = run_sync(store, pull)
     assert fake.requests[-1][2]["cursor"] == [saved["cursor"]]
@@ -60,7 +61,7 @@ def test_checkpoint_is_saved_after_each_page_so_a_failure_resumes(store, zendesk
         if summary.inserted == 10:
             fake.inject(503, times=20)  # every retry of the next page fails
 
-    # per_page=10 applies to the first page only (after_url carries just the cursor): pages of 10 and 13
+    # pages of 10, 10, 3 (after_url keeps per_page); resuming from a saved cursor, zenpy drops per_page: 13
     failed = run_sync(store, pull, progress=zendesk_goes_away_after_the_first_page)
     assert failed.error and "HTTP 503" in failed.error and failed.inserted == 10
     saved = store.get_meta("sync:zendesk")

@@ -1,0 +1,101 @@
+"""The time windows a Shortcut pull reads, and the workspace day they are counted in.
+
+Search's `updated:A..B` takes days, read in the workspace's time zone (`GET /member` →
+`workspace2.utc_offset`), and serves at most 1000 results a query. So a window that reaches the cap is split:
+by days while it spans more than one, the halves overlapping on their boundary day (an exclusive upper bound
+would otherwise lose it); one day is read through POST /stories/search by `updated_at_start` /
+`updated_at_end` date-times, halved by time (overlapping on the boundary instant) until each part is under the
+cap. The overlaps are absorbed by the id + updated_at de-duplication of the pull and the store.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+LAG_MARGIN = timedelta(hours=2)  # search-index lag and an offset a DST change made stale, absorbed
+EARLIEST, LATEST = timedelta(hours=-12), timedelta(hours=14)  # the widest UTC offsets in use
+ONE_SECOND = timedelta(seconds=1)  # a window is not split below a second (stories' times have seconds)
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
+_STORY_TYPES = ("bug", "feature", "chore")
+
+DayWindow = tuple[date | None, date | None]  # (first day, last day) both included; None: open
+
+
+def parse_utc_offset(text: Any) -> timedelta | None:
+    """`-08:00`, `+0530`, `UTC+1`, `Z` → a timedelta; anything else None (the pull then widens its days)."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    if text in ("Z", "UTC", "GMT", "0", "+00:00"):
+        return timedelta(0)
+    match = _OFFSET.match(text)
+    if not match:
+        return None
+    sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+    offset = timedelta(hours=hours, minutes=minutes) * (-1 if sign == "-" else 1)
+    return offset if EARLIEST <= offset <= LATEST else None
+
+
+def local_day(instant: datetime, offset: timedelta | None, *, latest: bool = False) -> date:
+    """The workspace's day at `instant`; the offset unknown: the earliest day anywhere (or the latest)."""
+    shift = offset if offset is not None else (LATEST if latest else EARLIEST)
+    return (instant.astimezone(UTC) + shift).date()
+
+
+def resume_day(started: datetime, offset: timedelta | None) -> date:
+    """The first day the next run asks for: the workspace's day a margin before this run started, so a story
+    changed late in the evening (workspace time) or indexed late is still inside the next query."""
+    return local_day(started - LAG_MARGIN, offset)
+
+
+def day_bounds(day: date, offset: timedelta | None) -> tuple[datetime, datetime]:
+    """The instants a workspace day covers (an unknown offset: every zone's version of that day)."""
+    midnight = datetime.combine(day, time(0), tzinfo=UTC)
+    if offset is None:
+        return midnight - LATEST, midnight + timedelta(days=1) - EARLIEST
+    return midnight - offset, midnight - offset + timedelta(days=1)
+
+
+def split_days(low: date, high: date | None, today: date) -> list[DayWindow] | None:
+    """Two windows covering (low, high) that overlap on their boundary day, oldest first; None for one day.
+
+    An open window (high None, up to now) keeps its newest part open."""
+    last = high or today
+    span = (last - low).days
+    if span <= 0:
+        return None
+    if span == 1:
+        return [(low, low), (last, high)]
+    middle = low + timedelta(days=span // 2)
+    return [(low, middle), (middle, high)]
+
+
+def split_time(low: datetime, high: datetime) -> list[tuple[datetime, datetime]] | None:
+    """Two halves of a time window overlapping on the middle second, oldest first; None below two seconds."""
+    if high - low < 2 * ONE_SECOND:
+        return None
+    middle = low + (high - low) / 2
+    middle = middle.replace(microsecond=0)
+    return [(low, middle), (middle, high)]
+
+
+def date_time_filters(query: str) -> dict[str, Any] | None:
+    """SHORTCUT_QUERY as POST /stories/search parameters, or None when it says more than they can.
+
+    Only `type:bug|feature|chore`, `is:archived` and `!is:archived` translate (story_type, archived)."""
+    filters: dict[str, Any] = {}
+    for token in query.split():
+        name, _, value = token.partition(":")
+        if name == "type" and value in _STORY_TYPES:
+            filters["story_type"] = value
+        elif token in ("is:archived", "!is:archived"):
+            filters["archived"] = token == "is:archived"
+        else:
+            return None
+    return filters
+
+
+def iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
