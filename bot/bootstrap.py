@@ -98,22 +98,15 @@ def open_store(directory: str | os.PathLike[str] | None = None) -> BugStore:
 
 
 def build_slack_client(config: SlackConfig) -> WebClient:
-    """The Web API client, retrying what Slack asks to be retried: HTTP 429 after its Retry-After
-    (RateLimitErrorRetryHandler), 5xx answers (ServerErrorRetryHandler), and, as by default, a broken
-    connection. History paging, answers and commands all go through it."""
-    from slack_sdk import WebClient
-    from slack_sdk.http_retry.builtin_handlers import (  # ServerErrorRetryHandler is not re-exported
-        ConnectionErrorRetryHandler,
-        RateLimitErrorRetryHandler,
-        ServerErrorRetryHandler,
-    )
+    """The Web API client (bot/slack/web_client.py): each method paced by its Slack tier under one pacing
+    for the whole process (bot/slack/pacing.py); a 429 waits its Retry-After, holding back that method only;
+    5xx answers and broken connections are retried except for posts (`chat.postMessage` /
+    `chat.postEphemeral` may have landed: bot/slack/answers.py reads the thread back instead). History
+    paging, answers, status cards and commands all go through it."""
+    from bot.slack.pacing import MethodPacing
+    from bot.slack.web_client import build_web_client
 
-    retry_handlers = [
-        ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=5),
-        ServerErrorRetryHandler(max_retry_count=2),
-    ]
-    return WebClient(token=config.bot_token, base_url=config.api_url, retry_handlers=retry_handlers)
+    return build_web_client(config.bot_token, config.api_url, MethodPacing())
 
 
 STATUS_CLAIM_SECONDS = 300

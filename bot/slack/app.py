@@ -39,8 +39,9 @@ def build_app(
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
 ) -> tuple[App, Intake]:
-    app = App(client=client, logger=logging.getLogger("bot.slack"))
     identity = client.auth_test()
+    app = App(client=client, logger=_bolt_logger(), token_verification_enabled=False)
+    share_client(app, client)
     intake = Intake(
         store,
         workspace_url=identity.get("url"),
@@ -52,6 +53,33 @@ def build_app(
     intake.own = (identity.get("user_id"), identity.get("bot_id"))  # our own posts are never reports
     register_listeners(app, store, intake, config, suggester, board)
     return app, intake
+
+
+def share_client(app: App, client: WebClient) -> None:
+    """Every listener gets the process's client, not a new WebClient per request (Bolt's default, which would
+    drop the client's pacing: bot/slack/pacing.py)."""
+
+    @app.middleware
+    def use_shared_client(context: Any, next: Any) -> None:  # noqa: A002 - Bolt's argument name
+        context["client"] = client
+        next()
+
+
+class _NoTokenWarning(logging.Filter):
+    """Bolt warns "`token` will be unused" whenever SLACK_BOT_TOKEN is set and a client is given, which is
+    always the case here and misleads (the client carries that same token)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("bot.slack")
+    if not any(isinstance(existing, _NoTokenWarning) for existing in logger.filters):
+        logger.addFilter(_NoTokenWarning())
+    return logger
 
 
 def register_listeners(

@@ -3,57 +3,34 @@
 The card is the bot's first thread reply (remembered when it is posted), turned into a card and kept
 current with chat.update; a report without one (answered before this existed, or SLACK_THREAD_REPLIES=off)
 gets a new thread reply as its card. A change of state type also posts one short thread reply, so that the
-reporter is notified (an edit notifies nobody). Posting is paced to one call a second per channel, Slack's
-posting rate; a 429 beyond that is retried by the WebClient's RateLimitErrorRetryHandler.
+reporter is notified (an edit notifies nobody). Pacing is the client's (bot/slack/pacing.py): chat.update
+under its per-app Tier 3, posts one a second per channel. Posts carry answer metadata and are read back
+when their outcome is unknown (bot/slack/answers.py), so a lost reply never doubles a card or a notice.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.answers import post_answer
 from bot.slack.mrkdwn import fit_blocks, message_text, printable
 from bot.slack.status_blocks import build_status_card, build_transition_blocks, card_text, transition_text
-from bot.slack.status_board import Announcement
+from bot.slack.status_board import Announcement, fingerprint
 
 log = logging.getLogger(__name__)
-
-SECONDS_PER_MESSAGE = 1.0  # Slack: about one message a second per channel
-
-
-class ChannelPacer:
-    """Blocks until `interval` seconds have passed since the previous call for the same channel."""
-
-    def __init__(
-        self,
-        interval: float = SECONDS_PER_MESSAGE,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval, self.clock, self.sleep = interval, clock, sleep
-        self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, channel: str) -> None:
-        with self._lock:
-            now = self.clock()
-            at = max(now, self._next.get(channel, now))
-            self._next[channel] = at + self.interval
-        if at > now:
-            self.sleep(at - now)
 
 
 class SlackStatusCards:
     """The Transport of bot/slack/status_board.py for Slack."""
 
-    def __init__(self, client: Any, pacer: ChannelPacer | None = None) -> None:
+    def __init__(self, client: Any) -> None:
         self.client = client
-        self.pacer = pacer or ChannelPacer()
 
     def announce(self, announcement: Announcement) -> dict[str, Any]:
         report, card = announcement.report, announcement.card
@@ -67,7 +44,6 @@ class SlackStatusCards:
         }
         ts = card.get("ts")
         if ts:
-            self.pacer.wait(channel)
             try:
                 self.client.chat_update(channel=channel, ts=ts, **payload)
             except SlackApiError as exc:
@@ -75,18 +51,24 @@ class SlackStatusCards:
                     raise
                 log.info("status card of %s is gone (%s): posting a new one", report.home_id, exc)
                 ts = None
+        key = f"status:{report.home_id}:{_digest(fingerprint(announcement.view))}"
         if not ts:
-            self.pacer.wait(channel)
-            ts = self.client.chat_postMessage(channel=channel, thread_ts=report.record_id, **payload)["ts"]
+            ts = post_answer(self.client, channel, report.record_id, f"{key}:card", **payload)["ts"]
         if announcement.transitions:
-            self.pacer.wait(channel)
-            self.client.chat_postMessage(
-                channel=channel,
-                thread_ts=report.record_id,
+            post_answer(
+                self.client,
+                channel,
+                report.record_id,
+                f"{key}:transition",
                 text=message_text(transition_text(announcement)),
                 blocks=build_transition_blocks(announcement),
             )
         return {"channel": channel, "ts": ts}
+
+
+def _digest(shown: Any) -> str:
+    """A short name for what a card shows: the same change announced twice is one answer key."""
+    return hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 class ConsoleStatus:

@@ -6,7 +6,10 @@ Speaks the real wire format so that the real WebClient and the real SocketModeHa
 and their acks recorded; `response_url` POSTs land in `responses`, `chat.postMessage` calls in `posts`,
 `chat.update` in `updates`, `chat.postEphemeral` in `ephemerals`, `views.open` in `views`, `views.publish`
 in `published` (user -> the Home view now), `views.update` in `view_updates`; `app_home_opened` events and
-button presses in a Home view are pushed too.
+button presses in a Home view are pushed too. Messages come in Slack's shapes: a person's, a Workflow
+Builder form's (`workflow_message`), an edit and an unfurl (`message_changed` with and without `edited`).
+Posts keep their `metadata` (returned by `conversations.replies` only with `include_all_metadata`, as Slack
+does), and `lose_answers` makes a post land and its answer fail (HTTP 500 or a dropped connection).
 
 Not kinder than Slack: `views.open` needs a trigger_id this fake handed out less than 3 s ago, `chat.update`
 needs a message the bot posted, and blocks over Slack's limits are refused with `invalid_blocks`.
@@ -41,6 +44,7 @@ class FakeSlack:
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (channel, thread_ts) -> people's
         self._limited: dict[str, tuple[int, int]] = {}  # method -> (429s left to answer, Retry-After)
         self.rate_limited: list[str] = []  # methods answered with 429, in order
+        self._lost: list[str] = []  # failures of the next posts that land: "500" or "drop"
         self.updates: list[dict[str, Any]] = []  # chat.update arguments
         self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral arguments
         self.views: list[dict[str, Any]] = []  # views.open arguments, "view" decoded
@@ -179,6 +183,21 @@ class FakeSlack:
         when a method's tier is exceeded)."""
         with self._changed:
             self._limited[method] = (times, retry_after)
+
+    def lose_answers(self, *failures: str) -> None:
+        """The next posts (chat.postMessage) land in the channel, then the answer is lost: "500" answers HTTP
+        500, "drop" closes the connection without answering (as when Slack took the post and the response
+        never came back); "refuse" answers HTTP 500 WITHOUT the post landing (so it must be posted again)."""
+        assert all(failure in ("500", "drop", "refuse") for failure in failures)
+        with self._changed:
+            self._lost.extend(failures)
+
+    def _take_lost(self, method: str, refused: bool) -> str | None:
+        """The failure for this post, if any: `refused` asks before the post lands, else after."""
+        with self._changed:
+            if method != "chat.postMessage" or not self._lost or (self._lost[0] == "refuse") != refused:
+                return None
+            return self._lost.pop(0)
 
     def push_event(
         self, event: dict[str, Any], retry_attempt: int = 0, envelope_id: str | None = None
@@ -415,8 +434,11 @@ class FakeSlack:
                 self.bot_messages[(args.get("channel"), ts)] = {
                     "type": "message", "user": BOT_USER_ID, "bot_id": "B0BOT", "ts": ts,
                     "thread_ts": args.get("thread_ts"), "text": args.get("text"),
-                    "blocks": _decoded(args, "blocks"),
+                    "blocks": _decoded(args, "blocks"), "app_id": "A0FAKE",
+                    "bot_profile": {"id": "B0BOT", "app_id": "A0FAKE", "name": "bugtracker"},
                 }  # fmt: skip
+                if args.get("metadata"):
+                    self.bot_messages[(args.get("channel"), ts)]["metadata"] = _decoded(args, "metadata")
                 self._changed.notify_all()
             return {
                 "ok": True,
@@ -463,6 +485,8 @@ class FakeSlack:
             thread = sorted(self.replies.get((channel, ts), []) + self.thread_of(channel, ts),
                             key=lambda m: float(m["ts"]))  # fmt: skip
             thread = [m for m in thread if float(m["ts"]) > oldest]
+            if str(args.get("include_all_metadata")).lower() not in ("1", "true"):  # Slack's default
+                thread = [{k: v for k, v in m.items() if k != "metadata"} for m in thread]
             start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 1000)
             page = thread[start : start + max(limit - 1, 1)]  # the parent comes first on every page
             more = start + len(page) < len(thread)
@@ -539,9 +563,24 @@ class FakeSlack:
                         self.end_headers()
                         self.wfile.write(data)
                         return
+                    if fake._take_lost(method, refused=True):
+                        fake.calls.append(method)
+                        self._answer(500, {"ok": False, "error": "internal_error"})
+                        return
                     body = fake._api(method, args)
+                    lost = fake._take_lost(method, refused=False) if body.get("ok") else None
+                    if lost == "drop":  # the post landed; the connection closes with no answer
+                        self.close_connection = True
+                        return
+                    if lost == "500":
+                        body = {"ok": False, "error": "internal_error"}
+                        self._answer(500, body)
+                        return
+                self._answer(200, body)
+
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from adapters import slack
 from bot.metrics.registry import EVENTS_HANDLED, INTAKE_PENDING
+from bot.slack.answers import post_answer
 from bot.slack.blocks import Reply, build_intake_reply
 from bot.slack.claims import Claims
 from bot.slack.home_data import remember_report
@@ -143,18 +144,18 @@ def _post_answer(
     if not text:
         return
     thread_ts = result.home_id.split("-", 1)[1]
+    key = claim_name(channel, result)
 
     def post() -> None:
-        posted = client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, **Reply(text, blocks).payload()
-        )
+        # once even when Slack takes the post and the reply to it is lost (bot/slack/answers.py)
+        posted = post_answer(client, channel, thread_ts, key, **Reply(text, blocks).payload())
         if board is not None and result.kind == "message":
             board.first_reply(result.home_id, channel, posted["ts"], card_note(reply.text))
 
     if claims is None or result.exclusive:
         post()  # the insert that earned it was once-only: no claim needed (one round trip saved)
     else:
-        claims.run_once(claim_name(channel, result), post)
+        claims.run_once(key, post)
 
 
 def card_note(reply_text: str) -> str:

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.config import SlackConfig
 from bot.slack.app import build_app
 from bot.slack.status_board import CARD_PREFIX, PENDING_KEY, StatusBoard
-from bot.slack.status_cards import ChannelPacer, SlackStatusCards
+from bot.slack.status_cards import SlackStatusCards
 from tests.fakes.slack_server import FakeSlack
 from tests.support.builders import zendesk_record
 
@@ -20,7 +20,7 @@ CHANNEL = "C0BUGS"
 
 def setup(fake, store):
     client = WebClient(token="xoxb-test-token", base_url=fake.api_url)
-    board = StatusBoard(store, SlackStatusCards(client, ChannelPacer(0.0)))
+    board = StatusBoard(store, SlackStatusCards(client))
     config = SlackConfig("xoxb-test-token", "xapp-test-token", (CHANNEL,), fake.api_url, (), True)
     app, _ = build_app(config, store, client, board=board)
     return app, board

@@ -26,3 +26,8 @@ def test_the_home_tab_and_its_event_are_declared():
     manifest = yaml.safe_load(MANIFEST.read_text())
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
+
+
+def test_the_answer_metadata_can_be_read_back():
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert "metadata.message:read" in manifest["oauth_config"]["scopes"]["bot"]

@@ -1,5 +1,4 @@
-"""The status card, the state-type notice and the Home tab as Block Kit: escaped, within Slack's limits;
-and the per-channel pacer."""
+"""The status card, the state-type notice and the Home tab as Block Kit: escaped, within Slack's limits."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ from bot.slack.home_blocks import HOME_LINK_PREFIX, build_home_view
 from bot.slack.home_data import HomeData, OwnReport, UnlinkedReport
 from bot.slack.status_blocks import build_status_card, build_transition_blocks, card_text, transition_text
 from bot.slack.status_board import Announcement, Transition
-from bot.slack.status_cards import ChannelPacer
 from storage.store import AuditEntry, Counts, TicketView
 from tests.support.builders import slack_record, zendesk_record
 
@@ -72,13 +70,3 @@ def test_the_home_view_is_escaped_bounded_and_its_buttons_unique():
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     assert len(ids) == len(set(ids)) and all(i.startswith(HOME_LINK_PREFIX) for i in ids)
     assert "<!channel>" not in str(view) and "High *2* · no priority *1*" in str(view)
-
-
-def test_the_pacer_spaces_calls_per_channel():
-    now, slept = [0.0], []
-    pacer = ChannelPacer(1.0, clock=lambda: now[0], sleep=slept.append)
-    pacer.wait("C1")
-    pacer.wait("C1")
-    pacer.wait("C2")  # another channel is not held up
-    pacer.wait("C1")
-    assert slept == [1.0, 2.0]
