@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(PY) -m bench.suggestions --records 2000 --queries 500
 	$(PY) -m bench.status_updates --tickets 2000 --reports 50
 	$(PY) -m bench.safe_output --tickets 20000 --views 1000
+	$(PY) -m bench.linear_parsing
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache bugtracker.db

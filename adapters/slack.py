@@ -26,11 +26,17 @@ ACCEPTED_TAGS = "ticketId=ZD-12345 (or SC-123, SL-<ts>) and priority=Critical|Hi
 
 # A key (`ticketId`, `ticket_id`, `ticket id`, `priority`) then `=` or `:` then one value token. Markdown
 # decoration (`code`, *bold*, _italic_) may wrap the key, the value or the whole tag.
+# Linear time on any text: the pattern starts at the key, never at the decoration before it. A leading
+# `[`*_~]*` would be tried from every character of a run of 40,000 `*` and read the rest of the run each
+# time (quadratic: 18 s for one message); the decoration before a key is taken by `_decoration_start`.
+# After the key nothing can fail once `[=:]` matched, so the regex never backtracks over a long run.
 _TAG = re.compile(
-    r"(?<![A-Za-z0-9])[`*_~]*(?P<key>ticket[ _-]?id|priority)[`*_~]*[ \t]*[=:][ \t]*[`*_~\"']*"
+    r"(?<![A-Za-z0-9])(?P<key>ticket[ _-]?id|priority)[`*_~]*[ \t]*[=:][ \t]*[`*_~\"']*"
     r"(?P<value>[^\s`*~\"']*)",
     re.IGNORECASE,
 )
+_DECORATION = "`*_~"
+_KEY_NEIGHBOUR = re.compile(r"[A-Za-z0-9]", re.IGNORECASE)  # what the key's look-behind refuses, exactly
 _TRAILING = ".,;:!?)]}>'\"`*_~"
 # Slack's wire text: `<…>` is markup (a person's literal `<` arrives as `&lt;`), and three entities.
 _WIRE_TOKEN = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
@@ -144,10 +150,34 @@ def _one(what: str, values: list[str], problems: list[str]) -> str | None:
     return values[0] if values else None
 
 
+def _decoration_start(text: str, key_at: int, floor: int) -> int:
+    """Where a tag whose key is at `key_at` begins: the markup run just before the key (`*ticketId`) belongs
+    to the tag, not further back than `floor` (the end of the previous tag) and not its first character
+    when a letter or digit comes before the run (in `a*ticketId` the tag is `ticketId`, as the key's own
+    look-behind reads it). Each character is walked over at most once per line: linear."""
+    start = key_at
+    while start > floor and text[start - 1] in _DECORATION:
+        start -= 1
+    if start < key_at and start > 0 and _KEY_NEIGHBOUR.match(text, start - 1):
+        start += 1
+    return start
+
+
+def without_tags(text: str) -> str:
+    """`text` with every tag (and the decoration around it) removed."""
+    kept: list[str] = []
+    done = 0
+    for match in _TAG.finditer(text):
+        kept.append(text[done : _decoration_start(text, match.start(), done)])
+        done = match.end()
+    kept.append(text[done:])
+    return "".join(kept)
+
+
 def title_of(text: str | None) -> str:
     """First non-empty line, tags removed, at most TITLE_LIMIT characters."""
     for line in plain_from_slack(text).splitlines():
-        line = " ".join(_TAG.sub("", line).split()).strip(" -:")
+        line = " ".join(without_tags(line).split()).strip(" -:")
         if line:
             return clip(line, TITLE_LIMIT)
     return "(no text)"
