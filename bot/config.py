@@ -44,6 +44,8 @@ class SlackConfig:
     thread_replies: bool
     sweep_seconds: int = 300  # SLACK_SWEEP_SECONDS: how often the history is swept; 0 = on connections only
     intake_bots: tuple[str, ...] = ()  # SLACK_INTAKE_BOTS: bots (B…) and apps (A…) whose posts are reports
+    # BUG_READERS: who reads every bug channel's reports besides its members (same form); linkers do too
+    readers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,7 @@ def _slack(read: _Reader) -> SlackConfig | None:
         channel_ids=read.listing("SLACK_CHANNEL_ID", _CHANNEL, "channel ids like C0123456789"),
         api_url=api_url if api_url.endswith("/") else api_url + "/",
         linkers=read.listing("BUG_LINKERS", _LINKER, "user ids (U…) or user group ids (S…)"),
+        readers=read.listing("BUG_READERS", _LINKER, "user ids (U…) or user group ids (S…)"),
         thread_replies=read.flag("SLACK_THREAD_REPLIES", True),
         sweep_seconds=read.integer("SLACK_SWEEP_SECONDS", 300, 0, 86400),
         intake_bots=read.listing("SLACK_INTAKE_BOTS", _INTAKE_BOT, "bot ids (B…) or app ids (A…)"),

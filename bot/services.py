@@ -10,6 +10,7 @@ import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from storage.bounds import clip
 from storage.errors import BugTrackerError
@@ -25,6 +26,7 @@ from storage.store import BugStore, Counts, LinkResult, Page, TicketView
 
 LIST_KINDS = ("priority", "state", "source")
 PAGE_SIZE = 20
+MAX_PAGE_READS = 10  # store pages read at most to fill one page of what a person may see
 MAX_STATE_CHARS = 200
 _DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() also takes "²" and "٣"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -143,12 +145,21 @@ def _check_date(name: str, text: str) -> None:
 
 
 def list_bugs(
-    store: BugStore, request: ListRequest, cursor: str | None = None, limit: int = PAGE_SIZE
+    store: BugStore,
+    request: ListRequest,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+    visible: Callable[[Any], bool] | None = None,
 ) -> Page:
+    """One page of the list; `visible`: only the rows it accepts (who may read what, bot/slack/readers.py)."""
     filters = dict(request.filters)
     if "state" in filters:
         filters["state"] = _stored_state(store, filters["state"])
-    return store.list_records(**filters, since=request.since, until=request.until, limit=limit, cursor=cursor)
+
+    def fetch(at: str | None, size: int) -> Page:
+        return store.list_records(**filters, since=request.since, until=request.until, limit=size, cursor=at)
+
+    return visible_page(fetch, cursor, limit, visible)
 
 
 def _stored_state(store: BugStore, typed: str) -> str:
@@ -198,8 +209,34 @@ def no_match(store: BugStore, request: ListRequest) -> str:
     return "; ".join([head, *hints])
 
 
-def unlinked_reports(store: BugStore, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
-    return store.unlinked_slack(limit=limit, cursor=cursor)
+def unlinked_reports(
+    store: BugStore,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+    visible: Callable[[Any], bool] | None = None,
+) -> Page:
+    return visible_page(lambda at, size: store.unlinked_slack(limit=size, cursor=at), cursor, limit, visible)
+
+
+def visible_page(
+    fetch: Callable[[str | None, int], Page],
+    cursor: str | None,
+    limit: int,
+    visible: Callable[[Any], bool] | None,
+) -> Page:
+    """A page of up to `limit` rows that `visible` accepts, read from the store's pages (each asks for just
+    what is still missing, so the cursor returned resumes exactly after the last row read). At most
+    MAX_PAGE_READS store pages: a person who may read few of the rows gets a short page and "next"."""
+    if visible is None:
+        return fetch(cursor, limit)
+    rows: list[Any] = []
+    for _ in range(MAX_PAGE_READS):
+        page = fetch(cursor, limit - len(rows))
+        rows += [row for row in page.records if visible(row)]
+        cursor = page.next_cursor
+        if cursor is None or len(rows) >= limit:
+            break
+    return Page(tuple(rows), cursor)
 
 
 def stats(store: BugStore) -> Counts:

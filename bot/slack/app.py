@@ -17,9 +17,11 @@ from bot.slack.intake import Intake
 from bot.slack.listeners import commands as command_listeners
 from bot.slack.listeners import home as home_listeners
 from bot.slack.listeners import link_modal as link_modal_listeners
+from bot.slack.listeners import members as member_listeners
 from bot.slack.listeners import messages as message_listeners
 from bot.slack.listeners import suggestions as suggestion_listeners
 from bot.slack.permissions import LinkerCheck
+from bot.slack.readers import Readers
 from bot.slack.status_board import StatusBoard
 from bot.slack.sweep import fetch_message
 from bot.suggest.service import Suggester
@@ -51,7 +53,8 @@ def build_app(
         intake_bots=config.intake_bots,
     )
     intake.own = (identity.get("user_id"), identity.get("bot_id"))  # our own posts are never reports
-    register_listeners(app, store, intake, config, suggester, board)
+    readers = Readers(client, config.channel_ids, config.readers, config.linkers)
+    register_listeners(app, store, intake, config, suggester, board, readers)
     return app, intake
 
 
@@ -89,12 +92,20 @@ def register_listeners(
     config: SlackConfig,
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
+    readers: Readers | None = None,
 ) -> None:
+    """`readers` (who may read which channel's reports): every surface but the console asks it."""
+    readers = readers or Readers(app.client, config.channel_ids, config.readers, config.linkers)
+    if board is not None:
+        board.fits_channel = readers.fits_channel  # a card in channel X shows only what X may read
+    if suggester is not None:
+        suggester.fits_channel = readers.fits_channel  # and so does a thread's list of look-alikes
     message_listeners.register(app, intake, config.channel_ids, suggester, board)
-    command_listeners.register(app, store, intake.may_link, board)
+    member_listeners.register(app, readers)
+    command_listeners.register(app, store, intake.may_link, board, readers)
     suggestion_listeners.register(app, store, intake.may_link, board)
-    link_modal_listeners.register(app, intake, config.channel_ids, intake.may_link, suggester, board)
-    home_listeners.register(app, store, intake.may_link, suggester, board)
+    link_modal_listeners.register(app, intake, config.channel_ids, intake.may_link, suggester, board, readers)
+    home_listeners.register(app, store, intake.may_link, suggester, board, readers)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:

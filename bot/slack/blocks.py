@@ -118,8 +118,17 @@ def build_show_blocks(view: TicketView) -> list[Block]:
 SLACK_SHOW_DELETED = "add `deleted`"
 
 
-def build_show_reply(view: TicketView, public: bool = False) -> Reply:
-    return Reply(text=format_view(view, SLACK_SHOW_DELETED), blocks=build_show_blocks(view), public=public)
+def build_show_reply(
+    view: TicketView, public: bool = False, unreadable: int = 0, note: str | None = None
+) -> Reply:
+    """`unreadable`: records left out because the person may not read them; `note`: a line said first."""
+    text, shown = format_view(view, SLACK_SHOW_DELETED), build_show_blocks(view)
+    if unreadable:
+        line = f"{unreadable} Slack report(s) from a channel you are not in are not shown."
+        text, shown = f"{text}\n{line}", [*shown, context(escape(line))]
+    if note:
+        text, shown = f"{note}\n{text}", [section(escape(note)), *shown]
+    return Reply(text=text, blocks=shown, public=public)
 
 
 def build_link_reply(action: str, result: LinkResult) -> Reply:

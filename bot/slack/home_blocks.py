@@ -100,6 +100,8 @@ def build_home_view(data: HomeData, notice: str | None = None) -> dict[str, Any]
     blocks: list[Block] = []
     if notice:
         blocks.append(section(notice))
+    if data.refusal is not None:
+        return {"type": "home", "blocks": [*blocks, header("Bug reports"), section(escape(data.refusal))]}
     blocks.append(header("Open bugs"))
     blocks.append(
         section(

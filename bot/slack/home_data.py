@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.services import unlinked_reports
+from bot.slack.readers import EVERYTHING, ReaderScope
 from storage.errors import BugTrackerError
 from storage.model import BugRecord
 from storage.store import BugStore, Counts, TicketView
@@ -43,6 +45,7 @@ class HomeData:
     unlinked: list[UnlinkedReport] = field(default_factory=list)
     own: list[OwnReport] = field(default_factory=list)
     more_unlinked: bool = False
+    refusal: str | None = None  # the person reads no bug channel: this line instead of everything else
 
 
 def own_key(user: str) -> str:
@@ -78,17 +81,26 @@ class CachedCounts:
 
 
 def home_data(
-    store: BugStore, user: str, suggester: Any | None = None, counts: CachedCounts | None = None
+    store: BugStore,
+    user: str,
+    suggester: Any | None = None,
+    counts: CachedCounts | None = None,
+    scope: ReaderScope = EVERYTHING,
 ) -> HomeData:
-    page = store.unlinked_slack(limit=UNLINKED_SHOWN)
+    """What `user` sees; `scope` (bot/slack/readers.py) says which channels' reports they may read."""
+    visible = None if scope.everything else scope.may_read
+    page = unlinked_reports(store, limit=UNLINKED_SHOWN, visible=visible)
     unlinked = [
-        UnlinkedReport(record, suggester.suggest_for(record) if suggester is not None else [])
+        UnlinkedReport(
+            record, suggester.suggest_text(record.title, record.home_id, visible=visible) if suggester else []
+        )
         for record in page.records
     ]
     own = []
     for report_id in list((store.get_meta(own_key(user)) or {}).get("reports") or [])[:OWN_SHOWN]:
         try:
-            own.append(OwnReport(report_id, store.show(report_id, include_deleted=True)))
+            view, _ = scope.view(store.show(report_id, include_deleted=True))
+            own.append(OwnReport(report_id, view))
         except BugTrackerError:
             own.append(OwnReport(report_id, None))
     totals = counts() if counts is not None else store.counts()

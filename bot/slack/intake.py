@@ -24,6 +24,7 @@ from typing import Any
 
 from adapters import slack
 from bot.slack.watermark import Watermarks
+from bot.suggest.linking import may_link_report
 from storage.errors import BugTrackerError, LinkRefused, StoreError, StoreUnavailable
 from storage.model import BugRecord, home_id, timestamp_from_epoch
 from storage.store import BugStore, UpsertOutcome
@@ -256,10 +257,10 @@ class Intake:
         problems, linked = list(tags.problems), None
         user = reply.get("user", "unknown")
         if tags.ticket_id:
-            if user == parent.attributes.get("author") or self.may_link(user):
+            if may_link_report(self.store, parent, user, self.may_link, tags.ticket_id):
                 linked = self._link(parent.home_id, tags.ticket_id, user, problems)
             else:
-                problems.append(f"{user} may not link reports (BUG_LINKERS); ask someone who may")
+                problems.append(f"{user} may not link this report (BUG_LINKERS); ask someone who may")
         answer = bool(linked) or (bool(problems) and outcome in CHANGED)
         # a link made here moved the report: look its place up again
         location = None if linked else location
@@ -278,6 +279,14 @@ class Intake:
         """Store the report; with a `ticketId=` tag, store it linked (a new one lives under the ticket from
         the start). A refused link keeps the report stored and says why in the thread.
         Returns the outcome, the link made ("SL-1 -> ZD-2") if any, and where the report lives now."""
+        # the author re-tagging her report: hers to link only while it holds only her own reports
+        if (
+            target is not None
+            and previous is not None
+            and not may_link_report(self.store, previous, actor, self.may_link, target)
+        ):
+            problems.append(f"{actor} may not link this report (BUG_LINKERS); ask someone who may")
+            target = None
         if target is None:
             result = self.store.upsert(record, seen=previous)
             return result.outcome, None, result.ticket_id

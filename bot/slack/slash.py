@@ -9,12 +9,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot import services
 from bot.metrics.registry import COMMAND_LATENCY
 from bot.slack import blocks
+from bot.slack.readers import EVERYTHING, ReaderScope, channel_of
 from storage.errors import BugTrackerError
 from storage.store import BugStore
+
+if TYPE_CHECKING:
+    from bot.slack.readers import Readers
 
 USAGE = """Usage:
 `/bug show ID [deleted] [public]` — every record under a ticket (ZD-123, SC-45, SL-<ts>); `deleted`: also
@@ -82,15 +87,21 @@ def parse_command(text: str | None) -> Command:
 
 
 def dispatch(
-    store: BugStore, text: str | None, user: str, may_link: Callable[[str], bool] | None = None
+    store: BugStore,
+    text: str | None,
+    user: str,
+    may_link: Callable[[str], bool] | None = None,
+    readers: Readers | None = None,
+    channel: str | None = None,
 ) -> blocks.Reply:
-    """Run one `/bug` command for `user`; always returns a Reply, never raises our own errors."""
+    """Run one `/bug` command for `user`, typed in `channel`; always returns a Reply, never raises our own
+    errors. `readers` (bot/slack/readers.py) decides what the person may see; None: everything (console)."""
     started = time.perf_counter()
     label = "invalid"
     try:
         command = parse_command(text)
         label = command.name
-        return _run(store, command, user, may_link or (lambda _user: True))
+        return _run(store, command, user, may_link or (lambda _user: True), readers, channel)
     except CommandUsageError as exc:
         return blocks.build_text_reply(f"{exc}\n{USAGE}")
     except BugTrackerError as exc:
@@ -99,13 +110,17 @@ def dispatch(
         COMMAND_LATENCY.labels(label).observe(time.perf_counter() - started)
 
 
-def _run(store: BugStore, command: Command, user: str, may_link: Callable[[str], bool]) -> blocks.Reply:
+def _run(
+    store: BugStore,
+    command: Command,
+    user: str,
+    may_link: Callable[[str], bool],
+    readers: Readers | None,
+    channel: str | None,
+) -> blocks.Reply:
     name, args = command.name, command.args
     if name == "help":
         return blocks.build_text_reply(USAGE)
-    if name == "show":
-        view = services.show_ticket(store, args[0], include_deleted=command.include_deleted)
-        return blocks.build_show_reply(view, public=command.public)
     if name in ("link", "unlink"):
         if not may_link(user):
             return blocks.build_text_reply(
@@ -114,13 +129,43 @@ def _run(store: BugStore, command: Command, user: str, may_link: Callable[[str],
         if name == "link":
             return blocks.build_link_reply("link", services.link_tickets(store, args[0], args[1], user))
         return blocks.build_link_reply("unlink", services.unlink_ticket(store, args[0], user))
+    scope = readers.scope(user) if readers is not None else EVERYTHING
+    if not scope.reads_any:
+        assert readers is not None
+        return blocks.build_text_reply(readers.refusal())
+    if name == "show":
+        return _show(store, command, scope, readers, channel)
     if name == "list":
         request = services.normalize_list_request(args[0], args[1])
-        page = services.list_bugs(store, request, cursor=command.cursor)
+        page = services.list_bugs(store, request, cursor=command.cursor, visible=_visible(scope))
         more = f"/bug list {request.kind} {request.value} next {page.next_cursor}"
         return blocks.build_page_reply(f"Bugs with {request.kind} {request.value}", page, more)
     if name == "unlinked":
-        page = services.unlinked_reports(store, cursor=command.cursor)
+        page = services.unlinked_reports(store, cursor=command.cursor, visible=_visible(scope))
         more = f"/bug unlinked next {page.next_cursor}"
         return blocks.build_page_reply("Slack reports not linked to a ticket", page, more)
-    return blocks.build_stats_reply(services.stats(store))
+    return blocks.build_stats_reply(services.stats(store))  # numbers only: for readers of any bug channel
+
+
+def _visible(scope: ReaderScope) -> Callable[[object], bool] | None:
+    return None if scope.everything else scope.may_read
+
+
+def _show(
+    store: BugStore, command: Command, scope: ReaderScope, readers: Readers | None, channel: str | None
+) -> blocks.Reply:
+    view = services.show_ticket(store, command.args[0], include_deleted=command.include_deleted)
+    shown, unreadable = scope.view(view)
+    if unreadable and not shown.records:
+        assert readers is not None
+        where = sorted({c for r in view.records if (c := channel_of(r)) is not None}) or None
+        return blocks.build_text_reply(
+            f"You need to be in {readers.channel_names(where)} to see {view.requested_id}."
+        )
+    note = None
+    public = command.public
+    if public and readers is not None:
+        problem = readers.public_problem(channel, shown.records)
+        if problem is not None:
+            public, note = False, f"Shown only to you: {problem}"
+    return blocks.build_show_reply(shown, public=public, unreadable=unreadable, note=note)

@@ -21,8 +21,8 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from storage.errors import BugTrackerError, TicketNotFound
@@ -112,6 +112,9 @@ class StatusBoard:
         self.store = store
         self.transport = transport  # set once the Slack app (or the console) exists
         self.claims = claims  # None: this process is the only one announcing
+        # (channel, record) -> may it be shown in that channel (bot/slack/readers.py; None: everything,
+        # the console): a report's card leaves out Slack reports from channels whose readers differ
+        self.fits_channel: Callable[[str, BugRecord], bool] | None = None
         self.flush_every = FLUSH_EVERY_SECONDS
         self._pending_lock = threading.Lock()
         self._wake = threading.Event()
@@ -196,9 +199,11 @@ class StatusBoard:
         except TicketNotFound:
             return 0, True
         told, complete = 0, True
-        for report in [r for r in view.records if r.source_system == "slack"]:
+        whole = view
+        for report in [r for r in whole.records if r.source_system == "slack"]:
             key = CARD_PREFIX + report.home_id
             card = self.store.get_meta(key) or {}
+            view = self._as_seen_by(whole, report, card)
             shown = fingerprint(view)
             if card.get("shown") == shown:
                 continue  # nothing new for this report
@@ -218,6 +223,16 @@ class StatusBoard:
             self.store.put_meta(key, {**card, **kept, "shown": shown, "types": state_types(view)})
             told += 1
         return told, complete
+
+    def _as_seen_by(self, view: TicketView, report: BugRecord, card: dict[str, Any]) -> TicketView:
+        """The view as the report's thread may show it: what its channel's readers may read."""
+        channel = card.get("channel") or report.attributes.get("channel")
+        if self.fits_channel is None or not channel:
+            return view
+        fits = self.fits_channel
+        own = report.source_record
+        records = tuple(r for r in view.records if r.source_record == own or fits(channel, r))
+        return replace(view, records=records)
 
     # -- the worker thread -------------------------------------------------------------------------
     def start(self) -> StatusBoard:

@@ -30,10 +30,36 @@ def report_of(store: BugStore, report_id: str) -> BugRecord:
     return record
 
 
-def check_may_link(report: BugRecord, user: str, may_link: MayLink) -> None:
-    """`BUG_LINKERS` (or everyone when unset), and the report's author always."""
-    if user != report.attributes.get("author") and not may_link(user):
-        raise LinkDenied("you may not link reports: only the report's author or someone in BUG_LINKERS may")
+def may_link_report(
+    store: BugStore, report: BugRecord, user: str, may_link: MayLink, target: str | None = None
+) -> bool:
+    """`BUG_LINKERS` (or everyone when unset); else the report's author, when every record under it is one
+    of her own Slack reports (a linker may have filed a ticket under it: moving that is not hers to do).
+    `target`: a link to where the report already lives moves nothing and is allowed (a repeated tag)."""
+    if may_link(user):
+        return True
+    if user != report.attributes.get("author"):
+        return False
+    if target is not None and store.resolve(target)[-1] == report.location:
+        return True
+    return only_own_records(store, report.home_id, user)
+
+
+def only_own_records(store: BugStore, report_id: str, user: str) -> bool:
+    """Every record under report_id (deleted ones too) is a Slack report `user` wrote; nothing stored: yes."""
+    try:
+        view = store.show(report_id, include_deleted=True)
+    except TicketNotFound:
+        return True
+    return all(r.source_system == "slack" and r.attributes.get("author") == user for r in view.records)
+
+
+def check_may_link(report: BugRecord, user: str, may_link: MayLink, store: BugStore) -> None:
+    if not may_link_report(store, report, user, may_link):
+        raise LinkDenied(
+            "you may not link reports: only someone in BUG_LINKERS may (or the report's author, while it"
+            " holds only her own reports)"
+        )
 
 
 def check_target(store: BugStore, report: BugRecord, text: str) -> str:
@@ -53,7 +79,7 @@ def check_target(store: BugStore, report: BugRecord, text: str) -> str:
 def link_report(store: BugStore, report_id: str, target_id: str, user: str, may_link: MayLink) -> LinkResult:
     """Link a report to a suggested (or typed) ticket. Stale: the report already lives under another one."""
     report = report_of(store, report_id)
-    check_may_link(report, user, may_link)
+    check_may_link(report, user, may_link, store)
     target = parse_ticket_id(target_id)
     if report.deleted:
         raise StaleSuggestion(f"{report.home_id} was deleted; nothing changed")

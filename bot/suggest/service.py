@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -63,6 +64,9 @@ class Suggester:
         self.min_score = min_score
         self.duplicate_days = duplicate_days
         self.store: BugStore | None = None  # the (observed) store it loaded from
+        # (channel, suggestion) -> may it be shown there: set by the Slack app to the readers' rule
+        # (bot/slack/readers.py) so that a channel never sees a report from one whose readers differ
+        self.fits_channel: Callable[[str, Suggestion], bool] | None = None
 
     def load(self, store: BugStore) -> int:
         """Read the open records' titles once (start-up), from the store's source index; returns the count."""
@@ -85,26 +89,46 @@ class Suggester:
         """The store's write hook: every record written or moved, as stored."""
         self.index.apply(records)
 
-    def suggest_for(self, report: BugRecord) -> list[Suggestion]:
-        """Up to `limit` tickets the report may belong to, best first; none for a report already linked."""
+    def suggest_for(
+        self,
+        report: BugRecord,
+        channel: str | None = None,
+        visible: Callable[[Suggestion], bool] | None = None,
+    ) -> list[Suggestion]:
+        """Up to `limit` tickets the report may belong to, best first; none for a report already linked.
+        `channel`: where they will be shown; `visible`: what the person shown them may read."""
         if report.location != report.home_id:
             return []
-        return self.suggest_text(report.title, exclude=report.home_id)
+        return self.suggest_text(report.title, exclude=report.home_id, channel=channel, visible=visible)
 
-    def suggest_for_id(self, report_id: str) -> list[Suggestion]:
+    def suggest_for_id(self, report_id: str, channel: str | None = None) -> list[Suggestion]:
         """`suggest_for` the stored Slack report `SL-<ts>` (one read of that record)."""
         if self.store is None or not report_id.startswith("SL-"):
             return []
         report = self.store.get_record("slack", report_id.removeprefix("SL-"))
-        return self.suggest_for(report) if report is not None and not report.deleted else []
+        return self.suggest_for(report, channel) if report is not None and not report.deleted else []
 
-    def suggest_text(self, text: str, exclude: str | None = None) -> list[Suggestion]:
+    def suggest_text(
+        self,
+        text: str,
+        exclude: str | None = None,
+        channel: str | None = None,
+        visible: Callable[[Suggestion], bool] | None = None,
+    ) -> list[Suggestion]:
+        """`channel` (with `fits_channel` set) and `visible`: what may not be shown is never suggested."""
         cutoff = self._duplicate_cutoff()
+        fits = self.fits_channel if channel is not None else None
 
         def accept(entry: Entry) -> bool:
             if exclude is not None and exclude in (entry.home_id, entry.location):
                 return False
-            return entry.source_system != "slack" or entry.created_at >= cutoff
+            if entry.source_system == "slack" and entry.created_at < cutoff:
+                return False
+            if fits is None and visible is None:
+                return True
+            suggestion = Suggestion.of(entry, 0.0)
+            shown_there = fits is None or fits(channel or "", suggestion)
+            return shown_there and (visible is None or visible(suggestion))
 
         hits = self.index.search(text, limit=self.limit, min_score=self.min_score, accept=accept)
         return [Suggestion.of(hit.entry, hit.score) for hit in hits]

@@ -11,12 +11,19 @@ Builder form's (`workflow_message`), an edit and an unfurl (`message_changed` wi
 Posts keep their `metadata` (returned by `conversations.replies` only with `include_all_metadata`, as Slack
 does), and `lose_answers` makes a post land and its answer fail (HTTP 500 or a dropped connection).
 
+Channels have members (`members`: channel -> user ids; whoever posts in a channel is one, as in Slack):
+`conversations.members` pages them with opaque cursors, `join` / `leave` change them and push
+`member_joined_channel` / `member_left_channel`; `users.info` flags the `guests` (multi- or single-channel);
+`conversations.info` names channels (`channel_names`). A channel the fake never heard of is
+`channel_not_found`, and `fail(method, error)` makes a method answer an error, as Slack does.
+
 Not kinder than Slack: `views.open` needs a trigger_id this fake handed out less than 3 s ago, `chat.update`
 needs a message the bot posted, and blocks over Slack's limits are refused with `invalid_blocks`.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -35,7 +42,17 @@ POLL_INTERVAL = 0.02  # seconds between serve_forever's shutdown checks: stop() 
 
 
 class FakeSlack:
-    def __init__(self, groups: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        groups: dict[str, list[str]] | None = None,
+        members: dict[str, list[str]] | None = None,
+        guests: dict[str, str] | None = None,
+        channel_names: dict[str, str] | None = None,
+    ) -> None:
+        self.members: dict[str, list[str]] = {c: list(users) for c, users in (members or {}).items()}
+        self.guests = dict(guests or {})  # user -> "multi" (is_restricted) or "single" (is_ultra_restricted)
+        self.channel_names = {"C0BUGS": "bugs", **(channel_names or {})}
+        self._failing: dict[str, str] = {}  # method -> the error it answers
         self.posts: list[dict[str, Any]] = []  # chat.postMessage arguments
         self.responses: list[dict[str, Any]] = []  # response_url bodies
         self.acks: dict[str, dict[str, Any]] = {}  # envelope_id -> ack
@@ -127,6 +144,10 @@ class FakeSlack:
         if user is None:
             del message["user"]
         message.update(extra)
+        with self._changed:  # only members post in a channel
+            joined = self.members.setdefault(channel, [])
+            if user not in joined:
+                joined.append(user)
         if not message.get("thread_ts") or message["thread_ts"] == message["ts"]:
             self.history.setdefault(channel, []).append(message)
         else:  # a reply: kept in its thread, the parent's reply_count / latest_reply move as in Slack
@@ -177,6 +198,29 @@ class FakeSlack:
         message["attachments"] = [{"id": 1, "title": "Example page", "from_url": "https://example.com/"}]
         return {"type": "message", "subtype": "message_changed", "channel": channel, "hidden": True,
                 "message": dict(message), "previous_message": previous, "ts": self.next_ts()}  # fmt: skip
+
+    def join(self, channel: str, user: str) -> str:
+        """A person joins the channel: a member now, and `member_joined_channel` is pushed."""
+        with self._changed:
+            joined = self.members.setdefault(channel, [])
+            if user not in joined:
+                joined.append(user)
+        return self.push_event(_member_event("member_joined_channel", channel, user))
+
+    def leave(self, channel: str, user: str) -> str:
+        """A person leaves the channel: `member_left_channel` is pushed."""
+        with self._changed:
+            if user in self.members.get(channel, []):
+                self.members[channel].remove(user)
+        return self.push_event(_member_event("member_left_channel", channel, user))
+
+    def fail(self, method: str, error: str | None) -> None:
+        """From now on `method` answers `{"ok": false, "error": error}` (None: it works again)."""
+        with self._changed:
+            if error is None:
+                self._failing.pop(method, None)
+            else:
+                self._failing[method] = error
 
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """The next `times` calls of `method` get HTTP 429 with `Retry-After: retry_after` (Slack's answer
@@ -420,6 +464,10 @@ class FakeSlack:
 
     def _api(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         self.calls.append(method)
+        if method in self._failing:
+            return {"ok": False, "error": self._failing[method]}
+        if method in ("conversations.members", "conversations.info", "users.info"):
+            return self._directory(method, args)
         if method == "auth.test":
             return {"ok": True, "url": WORKSPACE_URL, "team": "Fake", "user": "bugbot", "team_id": "T0FAKE",
                     "user_id": BOT_USER_ID, "bot_id": "B0BOT"}  # fmt: skip
@@ -504,6 +552,38 @@ class FakeSlack:
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.groups.get(args.get("usergroup"), [])}
         return {"ok": False, "error": "unknown_method"}
+
+    def _directory(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Who is in a channel (paged like Slack: `limit`, an opaque `next_cursor`), a channel's name, and a
+        user's guest flags."""
+        if method == "users.info":
+            user = args.get("user") or ""
+            if not user.startswith(("U", "W")):
+                return {"ok": False, "error": "user_not_found"}
+            kind = self.guests.get(user)
+            profile = {"id": user, "name": user.lower(), "team_id": "T0FAKE", "is_bot": False}
+            profile.update(is_restricted=kind is not None, is_ultra_restricted=kind == "single")
+            return {"ok": True, "user": profile}
+        channel = args.get("channel") or ""
+        with self._changed:
+            known = channel in self.members or channel in self.history
+            members = list(self.members.get(channel, []))
+        if not known:
+            return {"ok": False, "error": "channel_not_found"}
+        if method == "conversations.info":
+            name = self.channel_names.get(channel, channel.lower())
+            private = channel.startswith("G")
+            return {"ok": True, "channel": {"id": channel, "name": name, "is_private": private}}
+        limit = int(args.get("limit") or 100)
+        cursor = args.get("cursor") or ""
+        try:
+            start = int(base64.b64decode(cursor).decode().removeprefix("user:")) if cursor else 0
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
+        page = members[start : start + limit]
+        after = start + len(page)
+        next_cursor = base64.b64encode(f"user:{after}".encode()).decode() if after < len(members) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
 
     def _publish(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """views.publish (a user's Home tab) and views.update (a view this fake knows, by view_id)."""
@@ -592,6 +672,11 @@ class FakeSlack:
                 pass
 
         return Handler
+
+
+def _member_event(kind: str, channel: str, user: str) -> dict[str, Any]:
+    channel_type = "G" if channel.startswith("G") else "C"
+    return {"type": kind, "user": user, "channel": channel, "channel_type": channel_type, "team": "T0FAKE"}
 
 
 def _view_problem(view: Any) -> str | None:

@@ -24,6 +24,7 @@ BUGTRACKER = str(Path(sys.executable).with_name("bugtracker"))
 PRODUCT_VARIABLES = (
     "SLACK_",
     "BUG_LINKERS",
+    "BUG_READERS",
     "DYNAMODB_",
     "BUGTRACKER_",
     "AWS_ENDPOINT_URL",

@@ -9,6 +9,7 @@ from slack_bolt import App
 
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.blocks import NEXT_PAGE_ACTION, Reply
+from bot.slack.readers import Readers
 from bot.slack.slash import dispatch
 from bot.slack.status_board import StatusBoard
 from storage.errors import BugTrackerError
@@ -17,14 +18,19 @@ from storage.store import BugStore
 
 
 def register(
-    app: App, store: BugStore, may_link: Callable[[str], bool], board: StatusBoard | None = None
+    app: App,
+    store: BugStore,
+    may_link: Callable[[str], bool],
+    board: StatusBoard | None = None,
+    readers: Readers | None = None,
 ) -> None:
     @app.command("/bug")
     def on_bug(ack: Any, command: dict[str, Any], respond: Any) -> None:
         ack()  # within Slack's 3 s, before any store work
         EVENTS_HANDLED.labels("command").inc()
         touched = linked_tickets(store, command.get("text")) if board is not None else []
-        send(respond, dispatch(store, command.get("text"), command.get("user_id", "unknown"), may_link))
+        user, channel = command.get("user_id", "unknown"), command.get("channel_id")
+        send(respond, dispatch(store, command.get("text"), user, may_link, readers, channel))
         for ticket_id in touched:  # a link or unlink changes the status cards of the reports it moved
             assert board is not None
             board.ticket_changed(ticket_id)
@@ -33,7 +39,8 @@ def register(
     def on_next_page(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         ack()
         user = (body.get("user") or {}).get("id", "unknown")
-        send(respond, dispatch(store, action.get("value"), user, may_link))
+        channel = (body.get("channel") or {}).get("id")
+        send(respond, dispatch(store, action.get("value"), user, may_link, readers, channel))
 
 
 def linked_tickets(store: BugStore, text: str | None) -> list[str]:

@@ -14,13 +14,14 @@ from slack_sdk import WebClient
 
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.home_blocks import HOME_LINK_PREFIX, build_home_view
-from bot.slack.home_data import CachedCounts, home_data
+from bot.slack.home_data import CachedCounts, HomeData, home_data
 from bot.slack.mrkdwn import bold, escape
+from bot.slack.readers import EVERYTHING, Readers, ReadersUnavailable
 from bot.slack.status_board import StatusBoard
 from bot.suggest.linking import link_report
 from bot.suggest.service import Suggester
 from storage.errors import BugTrackerError
-from storage.store import BugStore
+from storage.store import BugStore, Counts
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ def register(
     may_link: Callable[[str], bool],
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
+    readers: Readers | None = None,
 ) -> None:
     counts = CachedCounts(store)
 
@@ -39,7 +41,7 @@ def register(
         if event.get("tab") != "home":
             return  # the Messages tab
         EVENTS_HANDLED.labels("home").inc()
-        publish_home(client, store, event["user"], suggester, counts)
+        publish_home(client, store, event["user"], suggester, counts, readers=readers)
 
     @app.action(re.compile(rf"^{HOME_LINK_PREFIX}\d+$"))
     def on_home_link(ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -61,7 +63,7 @@ def register(
                 )
                 if board is not None:
                     board.ticket_changed(result.resolved_target)
-        publish_home(client, store, user, suggester, counts, notice)
+        publish_home(client, store, user, suggester, counts, notice, readers)
 
 
 def publish_home(
@@ -71,6 +73,17 @@ def publish_home(
     suggester: Suggester | None,
     counts: CachedCounts,
     notice: str | None = None,
+    readers: Readers | None = None,
 ) -> None:
-    data = home_data(store, user, suggester, counts)
+    """The tab holds only what `user` may read (`readers`; None: everything); someone who reads no bug
+    channel, or whose channels Slack cannot tell now, sees one line instead."""
+    try:
+        scope = readers.scope(user) if readers is not None else EVERYTHING
+        refusal = None if scope.reads_any else readers.refusal() if readers is not None else None
+    except ReadersUnavailable as exc:
+        refusal = str(exc)
+    if refusal is not None:
+        data = HomeData(Counts(), refusal=refusal)
+    else:
+        data = home_data(store, user, suggester, counts, scope)
     client.views_publish(user_id=user, view=build_home_view(data, notice))

@@ -21,6 +21,7 @@ from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.intake import Intake
 from bot.slack.listeners.suggestions import tell
 from bot.slack.mrkdwn import message_text, truncate_plain
+from bot.slack.readers import EVERYTHING, Readers
 from bot.slack.status_board import StatusBoard
 from bot.slack.suggestion_blocks import (
     MODAL_CALLBACK,
@@ -48,6 +49,7 @@ def register(
     may_link: Callable[[str], bool],
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
+    readers: Readers | None = None,
 ) -> None:
     store = intake.store
 
@@ -60,8 +62,12 @@ def register(
             tell(respond, "Link to ticket works on messages in the bug channel.")
             return
         try:
+            scope = readers.scope(user) if readers is not None else EVERYTHING
+            if not scope.may_read_channel(channel):  # a guest in the channel, or Slack cannot tell
+                tell(respond, readers.refusal() if readers is not None else "")
+                return
             report = stored_report(intake, shortcut.get("message") or {}, channel)
-            check_may_link(report, user, may_link)
+            check_may_link(report, user, may_link, store)
             if report.location != report.home_id:
                 raise LinkRefused(
                     f"{report.home_id} is already linked to {report.location}; "
@@ -70,7 +76,8 @@ def register(
         except BugTrackerError as exc:
             tell(respond, str(exc))
             return
-        suggestions = suggester.suggest_for(report) if suggester is not None else []
+        # shown to this person, about a report of this channel: what both may show
+        suggestions = suggester.suggest_for(report, channel, scope.may_read) if suggester is not None else []
         client.views_open(
             trigger_id=shortcut["trigger_id"],
             view=link_modal(report.home_id, report.title, suggestions, channel),
@@ -85,7 +92,7 @@ def register(
         typed, picked = modal_choice(view)
         try:  # checked before the modal closes: what is wrong shows in the modal
             report = report_of(store, metadata.get("report") or "")
-            check_may_link(report, user, may_link)
+            check_may_link(report, user, may_link, store)
             if not (typed or picked):
                 raise LinkRefused("pick a suggested ticket or type a ticket id")
             target = check_target(store, report, typed or picked or "")

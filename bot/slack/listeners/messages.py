@@ -137,7 +137,7 @@ def _post_answer(
     reply = build_intake_reply(result)
     text, blocks = reply.text, list(reply.blocks)
     if suggester is not None and result.kind == "message" and result.ticket_id == result.home_id:
-        suggestions = suggester.suggest_for_id(result.home_id)
+        suggestions = suggester.suggest_for_id(result.home_id, channel)
         if suggestions:
             text = f"{text}\n{suggestion_text(result.home_id, suggestions)}"
             blocks += suggestion_blocks(result.home_id, suggestions)

@@ -61,7 +61,7 @@ def register(
         EVENTS_HANDLED.labels("suggestion").inc()
         user = body["user"]["id"]
         try:
-            check_may_link(report_of(store, action.get("value") or ""), user, may_link)
+            check_may_link(report_of(store, action.get("value") or ""), user, may_link, store)
         except BugTrackerError as exc:
             tell(respond, f"Suggestions kept: {exc}")
             return

@@ -29,7 +29,7 @@ ALLOWED = (WORKSPACE_URL.rstrip("/") + "/archives/", "https://acme.zendesk.com/a
 
 @pytest.fixture
 def fake():
-    with FakeSlack() as server:
+    with FakeSlack(members={CHANNEL: ["U0ALICE"]}) as server:  # the commands are typed by a member
         yield server
 
 

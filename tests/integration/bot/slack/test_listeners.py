@@ -16,7 +16,7 @@ CHANNEL = "C0BUGS"
 
 @pytest.fixture
 def fake():
-    with FakeSlack(groups={"S0LINKERS": ["U0BOSS"]}) as server:
+    with FakeSlack(groups={"S0LINKERS": ["U0BOSS"]}, members={CHANNEL: ["U0ALICE"]}) as server:
         yield server
 
 
