@@ -26,7 +26,8 @@ def bot(tmp_path):
     store.upsert(zendesk_record(41002, title="iOS app crashes when opening the shopping cart <!here>"))
     store.upsert(zendesk_record(41005, title="Export to CSV times out", priority="Low"))
     store.upsert(shortcut_record(7104, title="CSV export: stream rows"))
-    with FakeSlack() as fake:
+    # OUTSIDER is in the bug channel (sees its reports) but not in BUG_LINKERS
+    with FakeSlack(members={CHANNEL: [OUTSIDER]}) as fake:
         env = child_env(
             SLACK_BOT_TOKEN="xoxb-test-token",
             SLACK_APP_TOKEN="xapp-test-token",

@@ -37,7 +37,8 @@ def db_path(tmp_path):
 
 @pytest.fixture
 def bot(db_path):
-    with FakeSlack() as fake:
+    # OUTSIDER is in the bug channel (sees its reports) but not in BUG_LINKERS
+    with FakeSlack(members={CHANNEL: [OUTSIDER]}) as fake:
         env = child_env(
             SLACK_BOT_TOKEN="xoxb-test-token",
             SLACK_APP_TOKEN="xapp-test-token",

@@ -59,3 +59,37 @@ def test_the_modal_checks_the_typed_id(reports):
     with pytest.raises(LinkRefused, match="this report itself"):
         check_target(store, first, first.home_id)
     assert check_target(store, first, " zd-5 ") == "ZD-5"
+
+
+def test_the_author_may_not_move_a_ticket_a_linker_filed_under_her_report(store):
+    """Issue 15: once ZD-77 lives under her report, the author's `ticketId=ZD-42` would move ZD-77's
+    records: only a linker may. While the report holds only her own reports, she still may."""
+    from bot.slack.intake import Intake
+
+    store.upsert(zendesk_record(42))
+    store.upsert(zendesk_record(77))
+    intake = Intake(store, may_link=may_link)
+    own = {"type": "message", "user": "U0ALICE", "text": "cart broken", "ts": "1764300001.000001"}
+    intake.ingest_message(own, "C0BUGS")
+    report = f"SL-{own['ts']}"
+    store.link("ZD-77", report, "U0LINKER")  # a linker files ZD-77 under her report
+
+    reply = {"type": "message", "user": "U0ALICE", "text": "ticketId=ZD-42", "ts": "1764300002.000002",
+             "thread_ts": own["ts"]}  # fmt: skip
+    result = intake.thread_reply(reply, "C0BUGS")
+    assert result.linked is None and any("may not link this report" in p for p in result.problems)
+    edited = {**own, "text": "cart broken ticketId=ZD-42", "edited": {"ts": "1764300003.000003"}}
+    result = intake.ingest_edit(edited, "C0BUGS", "1764300003.000003")
+    assert any("may not link this report" in p for p in result.problems)
+    stored = intake.store.get_record("slack", own["ts"])
+    with pytest.raises(LinkDenied):
+        link_report(store, report, "ZD-42", "U0ALICE", may_link)
+    assert store.resolve("ZD-77")[-1] == report and store.resolve(report) == (report,)
+    assert stored.attributes["text"] == "cart broken ticketId=ZD-42"  # the edit itself is stored
+
+    second = {"type": "message", "user": "U0ALICE", "text": "login broken", "ts": "1764300004.000004"}
+    intake.ingest_message(second, "C0BUGS")
+    mine = {**second, "text": "login broken ticketId=ZD-42", "edited": {"ts": "1764300005.000005"}}
+    assert intake.ingest_edit(mine, "C0BUGS", "1764300005.000005").linked  # only her own: she may
+    assert store.resolve(f"SL-{second['ts']}")[-1] == "ZD-42"
+    assert link_report(store, report, "ZD-42", "U0LINKER", may_link).resolved_target == "ZD-42"
