@@ -302,6 +302,10 @@ class FakeSlack:
         return envelope_id
 
     # -- interactivity (Socket Mode "interactive" envelopes) ------------------------------------------
+    def new_trigger(self) -> str:
+        """A trigger_id as Slack hands one out with an interaction (valid for views.open about 3 s)."""
+        return self._trigger()
+
     def _trigger(self) -> str:
         trigger = f"{next(self._ids)}.{int(time.time())}.fake{next(self._ids)}"
         self._triggers[trigger] = time.monotonic()

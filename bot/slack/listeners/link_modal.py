@@ -1,16 +1,23 @@
 """The "Link to ticket…" message shortcut and its modal.
 
-The shortcut (on any message in a bug channel) stores the report first when it never was, checks that the
-person may link it, and opens the modal (views.open) with the top suggestions and a free ticket-id input.
-On submit, the id is checked before the modal closes (a bad or unknown id is an error in the modal, via
-response_action "errors"); then the report is linked and its thread reply updated (or one is posted).
+Slack's 3-second rule: a trigger_id expires about 3 s after the click, and a view submission must be acked
+within 3 s for its errors to show. So the shortcut opens a "checking…" modal at once (views.open before any
+store read or permission check), then stores the report when it never was, checks that the person may link
+it, and fills the modal (views.update) with the top suggestions and a free ticket-id input, or with why it
+cannot be linked. On submit, the id and the permission are checked under a 2-second budget before the modal
+closes (a bad or unknown id is an error in the modal, via response_action "errors"; checks that cannot
+finish in time, a slow store, say so in the same way); then the report is linked and its thread reply
+updated (or one is posted).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as CheckTimeout
 from typing import Any
 
 from slack_bolt import App
@@ -20,6 +27,7 @@ from adapters import slack
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.intake import Intake
 from bot.slack.listeners.suggestions import tell
+from bot.slack.modal_blocks import checking_modal, refusal_modal
 from bot.slack.mrkdwn import message_text, truncate_plain
 from bot.slack.readers import EVERYTHING, Readers
 from bot.slack.status_board import StatusBoard
@@ -40,6 +48,8 @@ from storage.model import BugRecord
 
 log = logging.getLogger(__name__)
 ERROR_LIMIT = 150  # an error under a modal's input: plain text, kept short
+SUBMIT_BUDGET_SECONDS = 2.0  # checks before a submission's ack: Slack waits 3 s for it, the rest is transit
+TOO_SLOW = "Still checking (the bug store is slow right now); press Link again in a moment."
 
 
 def register(
@@ -52,6 +62,9 @@ def register(
     readers: Readers | None = None,
 ) -> None:
     store = intake.store
+    # the submit checks run here so that the ack can go when the budget is spent (created per app, not
+    # at import time; threads start only when a check runs)
+    checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="link-modal-checks")
 
     @app.shortcut(SHORTCUT_CALLBACK)
     def on_shortcut(ack: Any, shortcut: dict[str, Any], client: WebClient, respond: Any) -> None:
@@ -61,10 +74,14 @@ def register(
         if channel not in channels:
             tell(respond, "Link to ticket works on messages in the bug channel.")
             return
+        # first, before any store read or Slack call that may be slow: the trigger_id lives ~3 s
+        opened = client.views_open(trigger_id=shortcut["trigger_id"], view=checking_modal())
+        view_id = opened["view"]["id"]
         try:
             scope = readers.scope(user) if readers is not None else EVERYTHING
             if not scope.may_read_channel(channel):  # a guest in the channel, or Slack cannot tell
-                tell(respond, readers.refusal() if readers is not None else "")
+                refusal = readers.refusal() if readers is not None else ""
+                client.views_update(view_id=view_id, view=refusal_modal(refusal))
                 return
             report = stored_report(intake, shortcut.get("message") or {}, channel)
             check_may_link(report, user, may_link, store)
@@ -74,28 +91,39 @@ def register(
                     f"`/bug unlink {report.home_id}` first to link it elsewhere"
                 )
         except BugTrackerError as exc:
-            tell(respond, str(exc))
+            client.views_update(view_id=view_id, view=refusal_modal(str(exc)))
             return
         # shown to this person, about a report of this channel: what both may show
         suggestions = suggester.suggest_for(report, channel, scope.may_read) if suggester is not None else []
-        client.views_open(
-            trigger_id=shortcut["trigger_id"],
-            view=link_modal(report.home_id, report.title, suggestions, channel),
+        client.views_update(
+            view_id=view_id, view=link_modal(report.home_id, report.title, suggestions, channel)
         )
 
     @app.view(MODAL_CALLBACK)
     def on_submit(
         ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any
     ) -> None:
+        started = time.monotonic()
         user = body["user"]["id"]
         metadata = json.loads(view.get("private_metadata") or "{}")
         typed, picked = modal_choice(view)
-        try:  # checked before the modal closes: what is wrong shows in the modal
+
+        def check() -> tuple[BugRecord, str]:
             report = report_of(store, metadata.get("report") or "")
             check_may_link(report, user, may_link, store)
             if not (typed or picked):
                 raise LinkRefused("pick a suggested ticket or type a ticket id")
-            target = check_target(store, report, typed or picked or "")
+            return report, check_target(store, report, typed or picked or "")
+
+        checking = checks.submit(check)
+        try:  # checked before the modal closes: what is wrong shows in the modal
+            report, target = checking.result(max(0.0, SUBMIT_BUDGET_SECONDS - (time.monotonic() - started)))
+        except CheckTimeout:  # the checks go on and are dropped (they only read): nothing changed
+            log.warning(
+                "link modal: checks took over %.0f s; asked %s to try again", SUBMIT_BUDGET_SECONDS, user
+            )
+            ack(response_action="errors", errors={TICKET_BLOCK: TOO_SLOW})
+            return
         except BugTrackerError as exc:
             ack(response_action="errors", errors={TICKET_BLOCK: truncate_plain(str(exc), ERROR_LIMIT)})
             return
