@@ -7,7 +7,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_SPEC := checkov>=3.2,<4
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: install checkov run test lint format bench clean
+.PHONY: install checkov run test lint format bench clean clean-data wheels image
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -56,5 +56,30 @@ bench: $(STAMP)
 	$(PY) -m bench.safe_output --tickets 20000 --views 1000
 	$(PY) -m bench.linear_parsing
 
+# The image (Dockerfile): podman, or docker where that is what the machine has. BASE=... another base image.
+CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
+IMAGE ?= bugtracker:latest
+BASE ?=
+WHEELS := build/wheels
+# The wheels are for the image (Linux, CPython 3.11, glibc up to Debian bookworm's 2.36), whatever this
+# machine is: binary wheels only, so nothing is compiled here or in the image.
+WHEEL_ARCH := $(subst arm64,aarch64,$(shell uname -m))
+WHEEL_PLATFORMS := --platform manylinux2014_$(WHEEL_ARCH) \
+	$(foreach minor,17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36,--platform manylinux_2_$(minor)_$(WHEEL_ARCH))
+
+wheels: $(STAMP)
+	rm -rf $(WHEELS)
+	$(PY) -m pip wheel --quiet --no-deps --wheel-dir $(WHEELS) .
+	$(PY) -m pip download --quiet --dest $(WHEELS) --only-binary=:all: --python-version 3.11 \
+		--implementation cp --abi cp311 $(WHEEL_PLATFORMS) $(WHEELS)/unified_bugtracker-*.whl
+
+image: wheels
+	$(CONTAINER_ENGINE) build $(if $(filter podman,$(notdir $(CONTAINER_ENGINE))),--format docker) \
+		$(if $(BASE),--build-arg BASE=$(BASE)) --tag $(IMAGE) .
+
+# Keeps the local store (bugtracker.db); `make clean-data` removes it.
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache bugtracker.db
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache build
+
+clean-data:
+	rm -f bugtracker.db bugtracker.db-wal bugtracker.db-shm

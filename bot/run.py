@@ -8,7 +8,9 @@ on the same store and the same service functions. Everything is built by `bot.bo
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import stat
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, TextIO
@@ -29,6 +31,27 @@ SWITCH_TO_SLACK = (
     "to connect to Slack instead, set SLACK_BOT_TOKEN (xoxb-...), SLACK_APP_TOKEN (xapp-...) and "
     "SLACK_CHANNEL_ID (see README, 'Create the Slack app')"
 )
+
+NO_SLACK_NO_TERMINAL = (
+    "no Slack tokens and no terminal for the console: set SLACK_BOT_TOKEN (xoxb-...), "
+    "SLACK_APP_TOKEN (xapp-...) and SLACK_CHANNEL_ID to run the Slack bot, or start it with a terminal "
+    "(docker/podman run -it) for the console"
+)
+
+
+def has_console_input(stdin: TextIO | None) -> bool:
+    """Can the console read anything? A terminal, a pipe or a file, yes; /dev/null or a closed stdin (a
+    container, a service manager, a platform's worker) no: there the console would end at once, or sit on a
+    stdin nobody writes to, instead of saying that the Slack tokens are missing."""
+    if stdin is None:  # fd 0 closed when Python started
+        return False
+    if stdin.isatty():
+        return True
+    try:
+        mode = os.fstat(stdin.fileno()).st_mode
+    except (OSError, ValueError):  # no descriptor (StringIO: io.UnsupportedOperation): the caller's lines
+        return True
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
 
 
 class BotStatus:
@@ -105,6 +128,10 @@ def main() -> int:
 
 
 def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    stdin = stdin if stdin is not None else sys.stdin
+    if config.slack is None and not has_console_input(stdin):
+        print(f"error: {NO_SLACK_NO_TERMINAL}", file=sys.stderr)
+        return 3
     try:
         # The bot owns its store: on a fresh checkout (`make run`) it creates the SQLite file.
         store = bootstrap.build_store(config, create=True)
@@ -133,7 +160,7 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
 
         return run_console(
             store,
-            stdin or sys.stdin,
+            stdin,
             stdout or sys.stdout,
             store_description=store.description,
             suggester=suggester,

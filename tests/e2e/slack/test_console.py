@@ -1,6 +1,7 @@
 """Console mode driven as a user would: lines fed to `python -m bot`'s stdin with no Slack tokens."""
 
 import re
+import subprocess
 from dataclasses import replace
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from bot.slack.status_board import StatusBoard
 from storage.sqlite import SqliteStore
 from tests.support.builders import zendesk_record
-from tests.support.processes import child_env, run_entry_point
+from tests.support.processes import child_env, run_entry_point, start_entry_point
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +80,20 @@ def test_status_changes_are_printed_as_text(tmp_path):
     assert "\x1b" not in later.stdout and "Traceback" not in later.stderr
     again = run_console(db_path, ["/bug help"])
     assert "[status]" not in again.stdout  # told once
+
+
+def test_no_tokens_and_no_terminal_is_one_line_and_an_exit(tmp_path):
+    """A container or a platform's worker (stdin /dev/null) without the Slack variables: the bot names them
+    and exits 3 at once instead of opening a console nobody can type into (and creates no store)."""
+    db_path = tmp_path / "bugs.db"
+    bot = start_entry_point(
+        "bot", cwd=tmp_path, env=child_env(BUGTRACKER_DB=str(db_path)), stdin=subprocess.DEVNULL
+    )
+    out, err = bot.communicate(timeout=60)
+    assert bot.returncode == 3, err
+    assert out == "" and "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: no Slack tokens and no terminal"), err
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CHANNEL_ID"):
+        assert name in lines[0]
+    assert not db_path.exists()
