@@ -30,10 +30,14 @@ checkov: $(CHECKOV_STAMP)
 run: $(STAMP)
 	$(PY) -m bot
 
+# The suite runs in parallel (pytest-xdist): `auto` is two workers per CPU (tests/conftest.py says why), tests
+# are dealt one by one except an xdist_group's, which stay on one worker (the Prometheus module starts one
+# Prometheus). TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= auto
 test: $(STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -13,6 +13,15 @@ from tests.support.processes import child_env, is_product_variable
 TABLE = "BugTracker"
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (make test): two workers per CPU. The suite mostly waits (bot processes, fake servers,
+    sync intervals; a 2-core run used a third of its CPU time with one worker per CPU), so more workers than
+    cores finish sooner. PYTEST_XDIST_AUTO_NUM_WORKERS overrides it."""
+    return 2 * max(
+        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
+
+
 @pytest.fixture(autouse=True)
 def _no_product_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """No SLACK_* / DYNAMODB_TABLE / LOG_LEVEL … from the developer's shell steers a test: each test sets

@@ -23,7 +23,8 @@ from tests.support.grafana_dashboard import data_panels, load_dashboard
 from tests.support.metrics_known_store import TODAY, fill
 from tests.support.prometheus_process import Prometheus, prometheus_binary
 
-pytestmark = pytest.mark.slow
+# one worker runs the whole module (make test's --dist loadgroup): one Prometheus and one world, not one each
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prometheus")]
 
 Result = dict[tuple[str, ...], float]
 
