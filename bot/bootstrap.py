@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from adapters.pull import SyncSource
+    from bot.metrics.access import Access
     from bot.metrics.server import BotStatusLike, MetricsServer
     from bot.slack.intake import Intake
     from bot.slack.status_board import StatusBoard
@@ -177,7 +178,24 @@ def build_metrics_server(config: Config, store: BugStore, bot: BotStatusLike) ->
         host=config.metrics_host,
         refresh_seconds=config.metrics_refresh_seconds,
         bot=bot,
+        access=http_access(config),
     )
+
+
+def build_health_server(config: Config, store: BugStore, bot: BotStatusLike | None) -> MetricsServer | None:
+    """/healthz and /readyz alone on HEALTH_PORT when it is set (started), else None."""
+    if config.health_port is None:
+        return None
+    from bot.metrics.server import start_health_server
+
+    host = config.health_host or config.metrics_host
+    return start_health_server(store, port=config.health_port, host=host, bot=bot, access=http_access(config))
+
+
+def http_access(config: Config) -> Access:
+    from bot.metrics.access import Access
+
+    return Access(config.metrics_api_token, frozenset(config.metrics_allowed_hosts))
 
 
 def build_slack_app(

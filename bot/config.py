@@ -81,6 +81,11 @@ class Config:
     log_level: str | None  # None: the entry point's default (INFO for the bot, WARNING for a CLI command)
     metrics_host: str = "127.0.0.1"  # the drill-down API shows bug titles: 0.0.0.0 only on purpose
     metrics_refresh_seconds: int = 60  # how often bug counts are re-read from the store
+    # METRICS_API_TOKEN: /api/* is served only with it (Bearer)
+    metrics_api_token: str | None = field(default=None, repr=False)
+    metrics_allowed_hosts: tuple[str, ...] = ()  # METRICS_ALLOWED_HOSTS: Host names answered besides local
+    health_port: int | None = None  # HEALTH_PORT: /healthz and /readyz alone on a port of their own
+    health_host: str | None = None  # HEALTH_HOST: its bind address; None: METRICS_HOST
     status_updates: bool = True  # SLACK_STATUS_UPDATES: tell each report's thread when its ticket changes
     log_wire: bool = False  # LOG_WIRE: the HTTP libraries' DEBUG lines too (redacted), when LOG_LEVEL=DEBUG
 
@@ -93,6 +98,8 @@ class Config:
             values.append(self.zendesk.api_token)
         if self.shortcut is not None:
             values.append(self.shortcut.api_token)
+        if self.metrics_api_token:
+            values.append(self.metrics_api_token)
         return tuple(value for value in values if value)
 
 
@@ -101,6 +108,9 @@ _LINKER = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _INTAKE_BOT = re.compile(r"^[BA][A-Z0-9]{2,}$")
 _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_BIND = re.compile(r"^[A-Za-z0-9.:-]+$")
+_HOST_NAME = re.compile(r"^[A-Za-z0-9.:-]+$")
+_API_TOKEN = re.compile(r"^[!-~]{16,}$")  # printable ASCII, no spaces: it travels in a header
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -199,10 +209,19 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         shortcut=_shortcut(read),
         sync=_sync(read),
         metrics_port=read.integer("METRICS_PORT", None, 1, 65535),
-        metrics_host=read.matching(
-            "METRICS_HOST", re.compile(r"^[A-Za-z0-9.:-]+$"), "an address to bind, like 0.0.0.0", "127.0.0.1"
-        ),
+        metrics_host=read.matching("METRICS_HOST", _BIND, "an address to bind, like 0.0.0.0", "127.0.0.1"),
         metrics_refresh_seconds=read.integer("METRICS_REFRESH_SECONDS", 60, 5, 86400),
+        metrics_api_token=read.matching(
+            "METRICS_API_TOKEN",
+            _API_TOKEN,
+            "at least 16 printable characters without spaces (a random string)",
+        ),
+        metrics_allowed_hosts=tuple(
+            name.lower().rstrip(".")
+            for name in read.listing("METRICS_ALLOWED_HOSTS", _HOST_NAME, "host names or addresses, no ports")
+        ),
+        health_port=read.integer("HEALTH_PORT", None, 1, 65535),
+        health_host=read.matching("HEALTH_HOST", _BIND, "an address to bind, like 0.0.0.0"),
         status_updates=read.flag("SLACK_STATUS_UPDATES", True),
         log_level=read.matching(
             "LOG_LEVEL",

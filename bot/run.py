@@ -84,9 +84,10 @@ def start_background_services(
         if board is not None:
             started.append(board)  # stopped last: the scheduler may still be telling it something
         started.append(bootstrap.build_scheduler(config, store, board))
-        metrics_server = bootstrap.build_metrics_server(config, store, status)
-        if metrics_server is not None:
-            started.append(metrics_server)
+        for build in (bootstrap.build_metrics_server, bootstrap.build_health_server):
+            server = build(config, store, status)
+            if server is not None:
+                started.append(server)
     except BugTrackerError:  # e.g. METRICS_PORT taken: stop what did start, let serve() say one line
         _stop_all(started)
         raise

@@ -1,4 +1,5 @@
-"""`bugtracker metrics`: serve /metrics, /healthz and the drill-down API without Slack.
+"""`bugtracker metrics`: serve /metrics, /healthz and the drill-down API without Slack (and /healthz,
+/readyz alone on HEALTH_PORT when it is set).
 
 For a deployment where the bot runs elsewhere (or not at all): the bug counts come from the same store,
 so Grafana shows the same numbers; the bot-health and sync-health series stay with the processes that
@@ -11,7 +12,7 @@ import argparse
 import signal
 import threading
 
-from bot.bootstrap import build_store
+from bot.bootstrap import build_health_server, build_store, http_access
 from bot.cli.exit_codes import EXIT_OK
 from bot.cli.help import examples
 from bot.config import Config
@@ -31,11 +32,20 @@ def _serve(args: argparse.Namespace, config: Config, stop: threading.Event | Non
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-    server = start_metrics_server(store, port=port, host=host, refresh_seconds=refresh)
+    server = start_metrics_server(
+        store, port=port, host=host, refresh_seconds=refresh, access=http_access(config)
+    )
+    try:
+        health = build_health_server(config, store, None)
+    except BaseException:
+        server.shutdown()
+        raise
     print(f"serving http://{host}:{server.port}/metrics (Ctrl-C to stop)", flush=True)
     try:
         stop.wait()
     finally:
+        if health is not None:
+            health.shutdown()
         server.shutdown()
     return EXIT_OK
 
@@ -59,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=examples(
             "bugtracker metrics                # http://127.0.0.1:9464/metrics",
             "bugtracker metrics --host 0.0.0.0 --port 9464 --refresh 30",
-            "curl -s 127.0.0.1:9464/api/bugs?source=slack",
+            'curl -s -H "Authorization: Bearer $METRICS_API_TOKEN" 127.0.0.1:9464/api/bugs?source=slack',
         ),
     )
     parser.add_argument(

@@ -1,37 +1,37 @@
-"""One small HTTP server beside the bot: `/metrics`, `/healthz` and the drill-down JSON under `/api/`.
+"""One small HTTP server beside the bot: `/metrics`, `/healthz`, `/readyz` and the drill-down JSON under
+`/api/`; and, on `HEALTH_PORT`, a second one serving only `/healthz` and `/readyz` for an outside probe.
 
-Standard library only: four read-only routes do not earn a web framework. Threads, so that a slow store
-read behind `/api/bugs` never holds up a Prometheus scrape (which only reads the counts snapshot).
+Standard library only (bot/metrics/connections.py says why): four read-only routes do not earn a web
+framework. A thread per complete request, so that a slow store read behind `/api/bugs` never holds up a
+Prometheus scrape (which only reads the counts snapshot); who may ask what is bot/metrics/access.py.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from prometheus_client.exposition import choose_encoder
 
 from bot.metrics import drilldown, registry
+from bot.metrics.access import Access
 from bot.metrics.bug_counts import BugCountsCollector
+from bot.metrics.connections import Arrival, DeadlineServer
 from storage.errors import BugTrackerError, StoreUnavailable, TicketNotFound
 from storage.store import BugStore
 
 log = logging.getLogger(__name__)
 
-REQUEST_TIMEOUT_SECONDS = 10.0
-MAX_CONNECTIONS = 32  # Prometheus and Grafana need a handful; the rest wait for the next try
+REQUEST_DEADLINE_SECONDS = 10.0  # from a connection's accept to the end of its answer
+MAX_CONNECTIONS = 256  # open at once; a client still sending its request costs a socket, not a thread
 MAX_QUERY_FIELDS = 20
-_BUSY_BODY = b'{"error": "too many connections; try again shortly"}'
-_BUSY = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-    b"Connection: close\r\nContent-Length: " + str(len(_BUSY_BODY)).encode() + b"\r\n\r\n" + _BUSY_BODY
-)
+HEALTH_PATHS = ("/healthz", "/readyz")
 
 
 class MetricsServerError(BugTrackerError):
@@ -90,12 +90,48 @@ class _Exposition:
         yield from self.collector.collect()
 
 
+class _DeadlineWriter(io.RawIOBase):
+    """The answer's socket writes, each given what is left of the request's deadline (sendall's timeout
+    bounds a whole write, not each piece of it)."""
+
+    def __init__(self, arrival: Arrival) -> None:
+        self.arrival = arrival
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.arrival.sock.settimeout(self.arrival.remaining())
+        self.arrival.sock.sendall(data)
+        return len(data)
+
+
 class _Handler(BaseHTTPRequestHandler):
-    server: MetricsServer
+    server: MetricsServer  # type: ignore[assignment]
+
+    def __init__(self, arrival: Arrival, server: MetricsServer) -> None:
+        self.arrival = arrival
+        super().__init__(arrival.sock, arrival.address, server)  # type: ignore[arg-type]
 
     def setup(self) -> None:
-        self.timeout = self.server.request_timeout  # every read and write on the socket, not just the first
-        super().setup()
+        """The head was read by the selector thread (connections.py); the answer goes out in its deadline."""
+        self.connection = self.request
+        self.rfile = io.BytesIO(self.arrival.head)
+        self.wfile = _DeadlineWriter(self.arrival)
+
+    def finish(self) -> None:
+        pass  # nothing buffered; the server closes the socket
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        self.close_connection = True  # one request per connection: the deadline covers exactly one
+        local_address = self.connection.getsockname()[0]
+        if not self.server.access.host_allowed(self.headers.get("Host"), local_address):
+            self._json(421, {"error": "this server does not answer for that Host; name it in"
+                             " METRICS_ALLOWED_HOSTS to reach it by that name"})  # fmt: skip
+            return False
+        return True
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -105,12 +141,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(400, {"error": f"at most {MAX_QUERY_FIELDS} query parameters"})
             return
         try:
-            if parts.path == "/metrics":
-                encoder, content_type = choose_encoder(self.headers.get("Accept"))
-                self._send(200, encoder(self.server.exposition), content_type)
-            elif parts.path == "/healthz":
+            if parts.path in HEALTH_PATHS:
                 healthy, body = self.server.health.report()
                 self._json(200 if healthy else 503, body)
+            elif self.server.health_only:
+                self._json(
+                    404, {"error": f"no such path {parts.path}; this port serves /healthz and /readyz"}
+                )
+            elif parts.path == "/metrics":
+                encoder, content_type = choose_encoder(self.headers.get("Accept"))
+                self._send(200, encoder(self.server.exposition), content_type)
+            elif parts.path.startswith("/api/") and not self.server.access.api_allowed(
+                self.headers.get("Authorization")
+            ):
+                self._json(404, {"error": self.server.access.api_refusal()})
             elif parts.path == "/api/bugs":
                 self._json(200, drilldown.list_bugs(self.server.store, query))
             elif parts.path.startswith("/api/tickets/"):
@@ -124,6 +168,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": str(exc)})
         except BugTrackerError as exc:  # bad filter, bad id, bad cursor: the message says which
             self._json(400, {"error": str(exc)})
+        except (ConnectionError, TimeoutError):
+            raise  # the client left or ran out its deadline mid-answer: connections.py ends it quietly
         except Exception:  # the one handler of the unexpected for this transport: log it, answer 500
             log.exception("metrics server failed on %s", parts.path)
             self._json(500, {"error": "internal error; see the bot's log"})
@@ -155,67 +201,42 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
 
-class MetricsServer(ThreadingHTTPServer):
-    """A thread per connection, at most `max_connections` at once (past that: an immediate 503 and close),
-    each socket read or write giving up after `request_timeout` seconds (a slow or idle client is dropped)."""
+class MetricsServer(DeadlineServer):
+    """At most `max_connections` connections at once (past that: an immediate 503 and close), each given
+    `deadline` seconds from accept to answer however slowly it sends (then 408 and close)."""
 
-    daemon_threads = True
-    request_timeout: float = REQUEST_TIMEOUT_SECONDS
-    max_connections: int = MAX_CONNECTIONS
+    deadline = REQUEST_DEADLINE_SECONDS
+    max_connections = MAX_CONNECTIONS
 
     def __init__(
-        self, address: tuple[str, int], store: BugStore, collector: BugCountsCollector, health: Health
+        self,
+        address: tuple[str, int],
+        store: BugStore,
+        collector: BugCountsCollector | None,
+        health: Health,
+        access: Access | None = None,
     ) -> None:
-        super().__init__(address, _Handler)
-        self._slots = threading.BoundedSemaphore(self.max_connections)
+        super().__init__(address)
         self.store = store
         self.collector = collector
         self.health = health
-        self.exposition = _Exposition(collector)
-        self._thread: threading.Thread | None = None
+        self.access = access or Access()
+        self.health_only = collector is None  # HEALTH_PORT: /healthz and /readyz, nothing else
+        self.exposition = _Exposition(collector) if collector is not None else None
 
-    @property
-    def port(self) -> int:
-        return self.server_address[1]
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            try:
-                request.settimeout(1.0)
-                request.sendall(_BUSY)
-            except OSError:
-                pass
-            self.shutdown_request(request)
-            return
-        try:
-            super().process_request(request, client_address)  # starts the connection's thread
-        except BaseException:
-            self._slots.release()
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away mid-answer is its own business: one debug line, never a traceback."""
-        log.debug("metrics server: connection from %s ended early", client_address, exc_info=True)
+    def answer(self, arrival: Arrival) -> None:
+        _Handler(arrival, self)
 
     def start(self) -> MetricsServer:
-        self.collector.start()
-        # A short poll interval only makes shutdown() quick; requests are answered as they come.
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="metrics-http", daemon=True
-        )
-        self._thread.start()
+        if self.collector is not None:
+            self.collector.start()
+        self.start_serving("health-http" if self.health_only else "metrics-http")
         return self
 
     def shutdown(self) -> None:
         super().shutdown()
-        self.server_close()
-        self.collector.stop()
+        if self.collector is not None:
+            self.collector.stop()
 
 
 def start_metrics_server(
@@ -225,13 +246,34 @@ def start_metrics_server(
     refresh_seconds: float = 60,
     bot: BotStatusLike | None = None,
     collector_factory: Callable[[BugStore, float], BugCountsCollector] = BugCountsCollector,
+    access: Access | None = None,
 ) -> MetricsServer:
     """Serve on host:port (port 0: any free port, see `.port`) until `shutdown()`."""
     collector = collector_factory(store, refresh_seconds)
     try:
-        server = MetricsServer((host, port), store, collector, Health(store, bot))
+        server = MetricsServer((host, port), store, collector, Health(store, bot), access)
     except OSError as exc:  # port taken, address not ours: the person who set METRICS_PORT can fix it
         raise MetricsServerError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from exc
     server.start()
     log.info("metrics: http://%s:%d/metrics (counts refreshed every %ss)", host, server.port, refresh_seconds)
+    return server
+
+
+def start_health_server(
+    store: BugStore,
+    port: int,
+    host: str = "127.0.0.1",
+    bot: BotStatusLike | None = None,
+    access: Access | None = None,
+) -> MetricsServer:
+    """Serve only /healthz and /readyz on host:port (HEALTH_PORT) until `shutdown()`: a probe from outside
+    reaches them without reaching /metrics or /api."""
+    try:
+        server = MetricsServer((host, port), store, None, Health(store, bot), access)
+    except OSError as exc:
+        raise MetricsServerError(
+            f"cannot serve health checks on {host}:{port}: {exc.strerror or exc}"
+        ) from exc
+    server.start()
+    log.info("health checks: http://%s:%d/healthz and /readyz", host, server.port)
     return server

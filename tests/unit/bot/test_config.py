@@ -51,6 +51,10 @@ def test_slack_settings_are_read_and_secrets_stay_out_of_repr():
         ),
         ({"SHORTCUT_API_TOKEN": "t", "SHORTCUT_API_URL": "ftp://x"}, "SHORTCUT_API_URL is malformed"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL is malformed"),
+        ({"METRICS_API_TOKEN": "secret-value"}, "METRICS_API_TOKEN is malformed: it should be at least 16"),
+        ({"METRICS_API_TOKEN": "secret-value with spaces"}, "METRICS_API_TOKEN is malformed"),
+        ({"METRICS_ALLOWED_HOSTS": "a.example, https://b.example/"}, "METRICS_ALLOWED_HOSTS is malformed"),
+        ({"HEALTH_PORT": "0"}, "HEALTH_PORT is malformed"),
     ],
 )
 def test_a_bad_variable_is_one_line_naming_it_and_its_form(environ, message):
@@ -107,9 +111,11 @@ def test_secret_values_lists_every_secret_given_and_repr_shows_none():
         "SHORTCUT_API_TOKEN": "sc-secret-value",
         "AWS_SECRET_ACCESS_KEY": "aws-secret-value",
         "AWS_SESSION_TOKEN": "aws-session-value",
+        "METRICS_API_TOKEN": "api-secret-value-0123",
     }
     config = load_config(environ)
     assert set(config.secret_values()) == {
+        "api-secret-value-0123",
         "xoxb-test-token",
         "xapp-test-token",
         "zd-secret-value",
@@ -126,3 +132,16 @@ def test_intake_bots_are_bot_and_app_ids():
     assert load_config(SLACK).slack.intake_bots == ()
     with pytest.raises(ConfigError, match=r"SLACK_INTAKE_BOTS is malformed: .*bot ids \(B…\)"):
         load_config({**SLACK, "SLACK_INTAKE_BOTS": "U0PERSON"})
+
+
+def test_http_server_settings_are_read():
+    config = load_config(
+        {
+            "METRICS_ALLOWED_HOSTS": "Metrics.Internal., 10.0.0.5",
+            "HEALTH_PORT": "8080",
+            "HEALTH_HOST": "0.0.0.0",
+        }
+    )
+    assert config.metrics_allowed_hosts == ("metrics.internal", "10.0.0.5")
+    assert (config.health_port, config.health_host, config.metrics_api_token) == (8080, "0.0.0.0", None)
+    assert load_config({}).health_port is None

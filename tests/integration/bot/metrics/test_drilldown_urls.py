@@ -10,6 +10,7 @@ import pytest
 
 from bot.metrics.server import start_metrics_server
 from tests.support.grafana_dashboard import INFINITY_TYPE, data_panels, load_dashboard
+from tests.support.metrics_api import API_ACCESS, AUTHORIZATION
 from tests.support.metrics_known_store import fill
 
 INFINITY_TARGETS = [
@@ -28,7 +29,7 @@ CHOICES = [
 
 @pytest.fixture
 def base_url(sqlite_store):
-    server = start_metrics_server(fill(sqlite_store), port=0)
+    server = start_metrics_server(fill(sqlite_store), port=0, access=API_ACCESS)
     yield f"http://127.0.0.1:{server.port}"
     server.shutdown()
 
@@ -37,7 +38,9 @@ def base_url(sqlite_store):
 @pytest.mark.parametrize("target", INFINITY_TARGETS, ids=lambda target: target["url"])
 def test_drill_down_queries_return_rows_with_every_column(base_url, target, choice) -> None:
     url = re.sub(r"\$\{(\w+)\}", lambda match: choice[match.group(1)], target["url"])
-    with urllib.request.urlopen(base_url + url, timeout=10) as response:
+    with urllib.request.urlopen(
+        urllib.request.Request(base_url + url, headers=AUTHORIZATION), timeout=10
+    ) as response:
         body = json.loads(response.read())
     rows = body[target["root_selector"]]
     assert rows, url

@@ -15,6 +15,7 @@ from bot.metrics import registry
 from bot.metrics.bug_counts import BugCountsCollector
 from bot.metrics.server import MetricsServerError, start_metrics_server
 from storage.errors import StoreUnavailable
+from tests.support.metrics_api import API_ACCESS, AUTHORIZATION
 from tests.support.metrics_known_store import EXPECTED, RECORDS, TODAY, fill
 from tests.support.metrics_scrape import scrape
 from tests.support.waiting import wait_until
@@ -46,7 +47,9 @@ def _collector(store, refresh_seconds):
 
 
 def _serve(store, bot=None):
-    return start_metrics_server(store, port=0, refresh_seconds=60, bot=bot, collector_factory=_collector)
+    return start_metrics_server(
+        store, port=0, refresh_seconds=60, bot=bot, collector_factory=_collector, access=API_ACCESS
+    )
 
 
 @pytest.fixture
@@ -59,7 +62,8 @@ def server(sqlite_store) -> Iterator:
 
 def get(server, path: str) -> tuple[int, dict]:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}{path}", timeout=10) as response:
+        target = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", headers=AUTHORIZATION)
+        with urllib.request.urlopen(target, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())

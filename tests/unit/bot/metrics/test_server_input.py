@@ -1,5 +1,5 @@
 """Bad drill-down input over real HTTP is a 4xx with a one-line JSON error, never a 500; slow or too many
-clients cannot hold the server (socket timeouts, a bounded number of connections)."""
+clients cannot hold the server (a whole-request deadline, a bounded number of connections)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from bot.metrics.bug_counts import BugCountsCollector
 from bot.metrics.server import MetricsServer, start_metrics_server
+from tests.support.metrics_api import API_ACCESS, AUTHORIZATION
 from tests.support.metrics_known_store import TODAY, fill
 from tests.support.waiting import wait_until
 
@@ -29,7 +30,7 @@ def served(tmp_path_factory):
 
     store = SqliteStore(tmp_path_factory.mktemp("drill") / "bugs.db")
     store.init()
-    running = start_metrics_server(fill(store), port=0, collector_factory=_collector)
+    running = start_metrics_server(fill(store), port=0, collector_factory=_collector, access=API_ACCESS)
     yield running
     running.shutdown()
     store.close()
@@ -39,7 +40,7 @@ def request(server, target: str) -> tuple[int, dict]:
     """GET the raw target (already percent-encoded as a client would send it)."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
-        connection.request("GET", target)
+        connection.request("GET", target, headers=AUTHORIZATION)
         response = connection.getresponse()
         return response.status, json.loads(response.read())
     finally:
@@ -96,14 +97,15 @@ def test_fuzzed_ticket_paths_never_500(served, ticket):
     assert status in (200, 400, 404) and ("error" in body or "records" in body)
 
 
-def test_an_idle_client_is_dropped_after_the_socket_timeout(sqlite_store, monkeypatch, caplog):
-    monkeypatch.setattr(MetricsServer, "request_timeout", 0.3)
+def test_an_idle_client_is_dropped_after_the_request_deadline(sqlite_store, monkeypatch, caplog):
+    monkeypatch.setattr(MetricsServer, "deadline", 0.3)
     running = start_metrics_server(sqlite_store, port=0, collector_factory=_collector)
     try:
         with socket.create_connection(("127.0.0.1", running.port), timeout=5) as idle:
             idle.sendall(b"GET /healthz HTTP/1.1\r\n")  # and never finishes the request
             started = time.monotonic()
-            assert idle.recv(1024) == b""  # the server closed it
+            assert idle.recv(1024).startswith(b"HTTP/1.1 408")  # told, then closed
+            assert idle.recv(1024) == b""
             assert time.monotonic() - started < 3
         assert request(running, "/healthz")[0] == 200  # and still serves others
     finally:
@@ -113,7 +115,7 @@ def test_an_idle_client_is_dropped_after_the_socket_timeout(sqlite_store, monkey
 
 def test_connections_past_the_bound_get_a_503_at_once(sqlite_store, monkeypatch):
     monkeypatch.setattr(MetricsServer, "max_connections", 2)
-    monkeypatch.setattr(MetricsServer, "request_timeout", 5.0)
+    monkeypatch.setattr(MetricsServer, "deadline", 5.0)
     running = start_metrics_server(sqlite_store, port=0, collector_factory=_collector)
     held = [socket.create_connection(("127.0.0.1", running.port), timeout=5) for _ in range(2)]
     try:

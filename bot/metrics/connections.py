@@ -1,0 +1,218 @@
+"""The HTTP server's connection handling: a whole-request deadline, and no thread for a client still typing.
+
+One selector thread accepts connections and reads each request's head (request line and headers) without
+blocking; a connection gets a thread only once its head is complete. Each connection has `deadline` seconds
+from its accept to the end of its answer, however its bytes trickle in: a per-read timeout is not enough,
+since a client sending a byte every 5 s never trips a 10 s read timeout and, with a thread each, 32 such
+clients held every slot and `/healthz` answered 503 to everyone else. Here they cost a socket each (of
+`max_connections`) until their deadline, and complete requests are answered at once beside them.
+
+One request per connection (HTTP/1.0 style `Connection: close`): Prometheus, Grafana and probes open a
+connection per request anyway, and a kept-alive connection would need a deadline of its own.
+
+Standard library only: waitress reads heads the same way but has only an inactivity timeout (which a byte
+every 5 s resets), and uvicorn/hypercorn bring asyncio and ASGI for four read-only routes.
+"""
+
+from __future__ import annotations
+
+import logging
+import selectors
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+HEAD_LIMIT = 16 * 1024  # request line and headers; Prometheus / Grafana / curl send a few hundred bytes
+_END_OF_HEAD = (b"\r\n\r\n", b"\n\n")
+
+
+def _plain_answer(status: str, message: str, extra: str = "") -> bytes:
+    body = ('{"error": "' + message + '"}').encode()
+    return (
+        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}Connection: close\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+BUSY = _plain_answer(
+    "503 Service Unavailable", "too many connections; try again shortly", "Retry-After: 1\r\n"
+)
+TOO_SLOW = _plain_answer("408 Request Timeout", "the request took too long to arrive")
+TOO_LARGE = _plain_answer("431 Request Header Fields Too Large", "request headers too large")
+
+
+@dataclass
+class Arrival:
+    """A connection whose request head is complete: what a handler thread gets."""
+
+    sock: socket.socket
+    address: Any
+    head: bytes
+    deadline: float  # time.monotonic() by which the answer must be written
+
+    def remaining(self) -> float:
+        return max(0.05, self.deadline - time.monotonic())
+
+
+@dataclass
+class _Reading:
+    sock: socket.socket
+    address: Any
+    deadline: float
+    head: bytearray = field(default_factory=bytearray)
+
+
+class DeadlineServer:
+    """Accepts on `address`; calls `self.answer(arrival)` in a thread of its own for each complete request
+    head. At most `max_connections` connections open (reading or answered); past that, 503 at once."""
+
+    deadline: float = 10.0
+    max_connections: int = 256
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        self.socket = socket.create_server(address, family=_family(address[0]), backlog=128)
+        self.socket.setblocking(False)
+        self.server_address = self.socket.getsockname()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self.socket, selectors.EVENT_READ)
+        self._reading: dict[socket.socket, _Reading] = {}
+        self._open = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    def answer(self, arrival: Arrival) -> None:  # pragma: no cover - the subclass answers
+        raise NotImplementedError
+
+    # -- the selector thread -------------------------------------------------------------------------
+    def start_serving(self, name: str) -> None:
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            for key, _ in self._selector.select(timeout=0.05):
+                if key.fileobj is self.socket:
+                    self._accept()
+                else:
+                    self._read(self._reading[key.fileobj])  # type: ignore[index]
+            self._expire(time.monotonic())
+        for reading in list(self._reading.values()):
+            self._drop(reading)
+        self._selector.close()
+        self.socket.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, address = self.socket.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # e.g. out of file descriptors: the next loop tries again
+                log.warning("metrics server: could not accept a connection", exc_info=True)
+                return
+            sock.setblocking(False)
+            with self._lock:
+                full = self._open >= self.max_connections
+                if not full:
+                    self._open += 1
+            if full:
+                _say_and_close(sock, BUSY)
+                continue
+            reading = _Reading(sock, address, time.monotonic() + self.deadline)
+            self._reading[sock] = reading
+            self._selector.register(sock, selectors.EVENT_READ)
+
+    def _read(self, reading: _Reading) -> None:
+        try:
+            chunk = reading.sock.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:  # the client went away before finishing its request
+            self._drop(reading)
+            return
+        reading.head += chunk
+        if any(end in reading.head for end in _END_OF_HEAD):
+            self._stop_reading(reading)
+            arrival = Arrival(reading.sock, reading.address, bytes(reading.head), reading.deadline)
+            threading.Thread(
+                target=self._answer, args=(arrival,), name="metrics-request", daemon=True
+            ).start()
+        elif len(reading.head) > HEAD_LIMIT:
+            self._drop(reading, TOO_LARGE)
+
+    def _expire(self, now: float) -> None:
+        for reading in [r for r in self._reading.values() if r.deadline <= now]:
+            self._drop(reading, TOO_SLOW)
+
+    def _stop_reading(self, reading: _Reading) -> None:
+        self._selector.unregister(reading.sock)
+        del self._reading[reading.sock]
+
+    def _drop(self, reading: _Reading, answer: bytes = b"") -> None:
+        self._stop_reading(reading)
+        _say_and_close(reading.sock, answer)
+        self._closed()
+
+    def _closed(self) -> None:
+        with self._lock:
+            self._open -= 1
+
+    # -- a request's own thread ----------------------------------------------------------------------
+    def _answer(self, arrival: Arrival) -> None:
+        try:
+            arrival.sock.setblocking(True)
+            arrival.sock.settimeout(arrival.remaining())
+            self.answer(arrival)
+        except OSError:  # the client went away or ran out its deadline mid-answer: its own business
+            log.debug("metrics server: connection from %s ended early", arrival.address, exc_info=True)
+        finally:
+            _finish(arrival.sock)
+            self._closed()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        else:
+            self._selector.close()
+            self.socket.close()
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _finish(sock: socket.socket) -> None:
+    """Close after an answer: what the client sent beyond the head (a body we do not read) is drained
+    first, since closing with unread bytes sends a reset that can make the client lose the answer."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.setblocking(False)
+        while sock.recv(65536):
+            pass
+    except OSError:
+        pass
+    sock.close()
+
+
+def _say_and_close(sock: socket.socket, answer: bytes) -> None:
+    """Best effort, never blocking: a short answer fits the socket's send buffer; then close."""
+    try:
+        if answer:
+            sock.setblocking(False)
+            sock.send(answer)
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
