@@ -54,7 +54,7 @@ def story_url(app_url: Any) -> str | None:
     return None
 
 
-def _as_priority(text: Any) -> str | None:
+def as_priority(text: Any) -> str | None:
     if not isinstance(text, str):
         return None
     try:
@@ -77,7 +77,7 @@ def story_priority(
     ]
     candidates += [label.get("name") for label in story.get("labels") or [] if isinstance(label, Mapping)]
     for raw in candidates:
-        priority = _as_priority(raw)
+        priority = as_priority(raw)
         if priority:
             return priority, raw
     return None, None

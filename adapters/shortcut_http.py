@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 
+from adapters.create import CreateRefused, CreateUnknown
 from adapters.http_session import retrying_session
 from adapters.pull import PullStats, RateLimited, UpstreamError
 
@@ -19,6 +20,11 @@ log = logging.getLogger(__name__)
 REQUESTS_PER_MINUTE = 180  # Shortcut allows 200/min; stay under it so other users of the token keep room
 DEFAULT_RATELIMIT_BUDGET = 300  # seconds a run may spend waiting on rate limits before it stops
 FALLBACK_RETRY_AFTER = 30.0  # when a 429 carries no Retry-After (the docs do not promise one)
+WRITE_HINT = (
+    "the token's member cannot create stories: SHORTCUT_API_TOKEN must belong to a member with the"
+    " Member, Admin or Owner role (an Observer's token can only read)"
+)
+MESSAGE_LIMIT = 160  # characters of Shortcut's own error message repeated to a person
 
 
 class SearchCapReached(UpstreamError):
@@ -107,6 +113,46 @@ class ShortcutHttp:
                 return response.json()
             except ValueError:
                 raise UpstreamError(f"Shortcut answered {path} with something that is not JSON") from None
+
+    def post_json(self, url: str, body: dict[str, Any]) -> Any:
+        """POST once (never retried here: a second POST could make a second story). A refusal raises
+        CreateRefused; no answer or a 5xx raises CreateUnknown (the story may exist: look it up)."""
+        path = url.removeprefix(self.api_url)
+        self._throttle()
+        try:
+            response = self.session.post(url, json=body, timeout=self.timeout)
+        except requests.RequestException as exc:  # sent or not, we cannot tell: look it up
+            raise CreateUnknown(f"Shortcut did not answer ({path}): {type(exc).__name__}") from exc
+        self.stats.requests += 1
+        status = response.status_code
+        if status == 401:
+            raise CreateRefused("Shortcut refused the token (HTTP 401); check SHORTCUT_API_TOKEN")
+        if status == 403:
+            raise CreateRefused(f"Shortcut answered HTTP 403: {WRITE_HINT}")
+        if status == 429:
+            wait = _retry_after(response, 1)
+            raise CreateRefused(
+                f"Shortcut's rate limit (HTTP 429): nothing was created; try again in {wait:.0f}s"
+            )
+        if status >= 500:
+            raise CreateUnknown(f"Shortcut answered HTTP {status}; try again in a minute")
+        if status >= 400:
+            raise CreateRefused(f"Shortcut refused it (HTTP {status}): {_message(response)}")
+        try:
+            return response.json()
+        except ValueError:
+            raise CreateUnknown(f"Shortcut answered {path} with something that is not JSON") from None
+
+
+def _message(response: requests.Response) -> str:
+    """Shortcut's own reason ({"message": ...}), one short line."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    text = body.get("message") if isinstance(body, dict) else None
+    text = " ".join(str(text or "no reason given").split())
+    return text[:MESSAGE_LIMIT]
 
 
 def _error_name(response: requests.Response) -> Any:

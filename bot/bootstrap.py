@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.slack.intake import Intake
     from bot.slack.status_board import StatusBoard
     from bot.suggest.service import Suggester
+    from bot.suggest.upstreams import Upstreams
     from bot.sync.changes import ChangeNotifier
     from bot.sync.scheduler import SyncScheduler
 
@@ -151,6 +152,29 @@ def build_source(config: Config, name: str) -> SyncSource | None:
     return None
 
 
+def build_upstreams(config: Config) -> Upstreams:
+    """The Shortcut / Zendesk clients that create a ticket from a report and read one by id (a link to an
+    item no pull stored yet): their own clients, so a create's short rate-limit wait is not the pull's."""
+    from bot.suggest.upstreams import Upstreams
+
+    shortcut = zendesk = None
+    if config.shortcut is not None:
+        from adapters.shortcut_create import ShortcutCreate
+        from adapters.shortcut_http import ShortcutHttp
+
+        shortcut = ShortcutCreate(
+            ShortcutHttp(config.shortcut.api_url, config.shortcut.api_token, ratelimit_budget=5, timeout=30)
+        )
+    if config.zendesk is not None:
+        from adapters.zendesk_create import ZendeskCreate
+        from adapters.zendesk_pull import build_zendesk_client
+
+        zendesk = ZendeskCreate(build_zendesk_client(config.zendesk, timeout=30), config.zendesk.subdomain)
+    if not config.create_enabled:
+        log.info("creating tickets from reports is off (BUG_CREATE=off)")
+    return Upstreams(shortcut=shortcut, zendesk=zendesk, create_enabled=config.create_enabled)
+
+
 def build_sources(config: Config, names: tuple[str, ...] = SOURCE_NAMES) -> list[SyncSource]:
     return [source for name in names if (source := build_source(config, name)) is not None]
 
@@ -203,12 +227,13 @@ def build_slack_app(
     store: BugStore,
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
+    upstreams: Upstreams | None = None,
 ) -> tuple[App, Intake]:
     """The Bolt app with its listeners, on a WebClient built here; the status board (if any) gets its
     Slack transport and starts."""
     from bot.slack.app import build_app
 
-    app, intake = build_app(config, store, build_slack_client(config), suggester, board)
+    app, intake = build_app(config, store, build_slack_client(config), suggester, board, upstreams)
     if board is not None:
         from bot.slack.status_cards import SlackStatusCards
 

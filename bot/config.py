@@ -87,6 +87,7 @@ class Config:
     health_port: int | None = None  # HEALTH_PORT: /healthz and /readyz alone on a port of their own
     health_host: str | None = None  # HEALTH_HOST: its bind address; None: METRICS_HOST
     status_updates: bool = True  # SLACK_STATUS_UPDATES: tell each report's thread when its ticket changes
+    create_enabled: bool = True  # BUG_CREATE: linkers may create Shortcut stories / Zendesk tickets
     log_wire: bool = False  # LOG_WIRE: the HTTP libraries' DEBUG lines too (redacted), when LOG_LEVEL=DEBUG
 
     def secret_values(self) -> tuple[str, ...]:
@@ -223,6 +224,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         health_port=read.integer("HEALTH_PORT", None, 1, 65535),
         health_host=read.matching("HEALTH_HOST", _BIND, "an address to bind, like 0.0.0.0"),
         status_updates=read.flag("SLACK_STATUS_UPDATES", True),
+        create_enabled=read.flag("BUG_CREATE", True),
         log_level=read.matching(
             "LOG_LEVEL",
             re.compile(r"^(DEBUG|INFO|WARNING|ERROR)$"),

@@ -24,6 +24,7 @@ from storage.store import BugStore
 if TYPE_CHECKING:
     from bot.slack.status_board import StatusBoard
     from bot.suggest.service import Suggester
+    from bot.suggest.upstreams import Upstreams
 
 log = logging.getLogger("bot")
 
@@ -143,6 +144,7 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
         # every write from here on (intake, sync, links) keeps the suggestion index current
         store, suggester = bootstrap.build_suggester(store)
         board = bootstrap.build_status_board(config, store)
+        upstreams = bootstrap.build_upstreams(config)
         status = BotStatus()
         started = start_background_services(config, store, status, board)
     except BugTrackerError as exc:
@@ -154,7 +156,7 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
             log.info(
                 "mode: Slack Socket Mode, channels %s; store: %s", config.slack.channel_ids, store.description
             )
-            return run_slack(config, store, status, suggester, board)
+            return run_slack(config, store, status, suggester, board, upstreams)
         status.mode = "console"
         log.info("mode: console (no Slack tokens set); store: %s; %s", store.description, SWITCH_TO_SLACK)
         from bot.slack.console import run_console
@@ -166,6 +168,7 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
             store_description=store.description,
             suggester=suggester,
             board=board,
+            upstreams=upstreams,
         )
     finally:
         _stop_all(started)
@@ -177,6 +180,7 @@ def run_slack(
     status: BotStatus,
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
+    upstreams: Upstreams | None = None,
 ) -> int:
     """Connect over Socket Mode and serve until SIGTERM / SIGINT."""
     from bot.slack.socket_mode import start_socket_mode
@@ -185,7 +189,7 @@ def run_slack(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    app, intake = bootstrap.build_slack_app(config.slack, store, suggester, board)
+    app, intake = bootstrap.build_slack_app(config.slack, store, suggester, board, upstreams)
     status.intake = intake
     handler = start_socket_mode(app, config.slack, intake, suggester, board)
     status.handler = handler

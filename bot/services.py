@@ -9,9 +9,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.suggest.linking import fetch_unknown
+from bot.suggest.upstreams import Upstreams
 from storage.bounds import clip
 from storage.errors import BugTrackerError
 from storage.model import (
@@ -57,8 +59,15 @@ def show_ticket(store: BugStore, ticket_id: str, include_deleted: bool = False) 
     return store.show(parse_ticket_id(ticket_id), include_deleted=include_deleted)
 
 
-def link_tickets(store: BugStore, source_id: str, target_id: str, actor: str) -> LinkResult:
-    return store.link(parse_ticket_id(source_id), parse_ticket_id(target_id), actor)
+def link_tickets(
+    store: BugStore, source_id: str, target_id: str, actor: str, upstreams: Upstreams | None = None
+) -> LinkResult:
+    """Link; a Zendesk ticket / Shortcut story the store has not seen is read from its system first (a 404
+    refuses the link). The result's `note` says when it could not be checked (that system not configured)."""
+    source, target = parse_ticket_id(source_id), parse_ticket_id(target_id)
+    note = fetch_unknown(store, upstreams, target)
+    result = store.link(source, target, actor)
+    return replace(result, note=note) if note else result
 
 
 def unlink_ticket(store: BugStore, ticket_id: str, actor: str) -> LinkResult:

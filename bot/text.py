@@ -97,7 +97,8 @@ def format_link(action: str, result: LinkResult) -> str:
     else:
         head = f"unlinked {result.source_id} from {result.target_id}"
     moved = ", ".join(result.moved) if result.moved else "none"
-    return f"{head}; moved {len(result.moved)} record(s): {moved}"
+    note = f" ({result.note})" if result.note else ""
+    return f"{head}; moved {len(result.moved)} record(s): {moved}{note}"
 
 
 def format_page(page: Page) -> str:

@@ -38,6 +38,7 @@ class LinkResult:
     resolved_target: str  # where the records went (the end of the alias chain)
     moved: tuple[str, ...]  # source records moved, e.g. ("slack#1732712345.123456",)
     already: bool = False  # nothing to do: the link was in place
+    note: str | None = None  # said beside the result (e.g. the target could not be checked upstream)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from importlib import metadata
 
 from bot import services
 from bot.cli import bot as bot_command
+from bot.cli import create as create_command
 from bot.cli import metrics as metrics_command
 from bot.cli import store as store_commands
 from bot.cli import sync as sync_command
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Each area adds its own subcommands, one register(sub) call each.
     store_commands.register(sub)
+    create_command.register(sub)
     metrics_command.register(sub)
     bot_command.register(sub)
     sync_command.register(sub)

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 
 from bot import services
-from bot.bootstrap import build_store
+from bot.bootstrap import build_store, build_upstreams
 from bot.cli.exit_codes import EXIT_OK
 from bot.cli.help import examples
 from bot.cli.progress import Progress
@@ -36,7 +36,9 @@ def _show(args: argparse.Namespace, config: Config) -> int:
 
 
 def _link(args: argparse.Namespace, config: Config) -> int:
-    result = services.link_tickets(build_store(config), args.source_id, args.target_id, args.actor)
+    # a ticket no pull has stored yet is read from its system first: a typo (404) is refused
+    upstreams = build_upstreams(config)
+    result = services.link_tickets(build_store(config), args.source_id, args.target_id, args.actor, upstreams)
     _emit(args, result, format_link("link", result))
     return EXIT_OK
 

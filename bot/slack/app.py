@@ -25,6 +25,7 @@ from bot.slack.readers import Readers
 from bot.slack.status_board import StatusBoard
 from bot.slack.sweep import fetch_message
 from bot.suggest.service import Suggester
+from bot.suggest.upstreams import Upstreams
 from storage.store import BugStore
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def build_app(
     client: WebClient,
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
+    upstreams: Upstreams | None = None,
 ) -> tuple[App, Intake]:
     identity = client.auth_test()
     app = App(client=client, logger=_bolt_logger(), token_verification_enabled=False)
@@ -54,7 +56,7 @@ def build_app(
     )
     intake.own = (identity.get("user_id"), identity.get("bot_id"))  # our own posts are never reports
     readers = Readers(client, config.channel_ids, config.readers, config.linkers)
-    register_listeners(app, store, intake, config, suggester, board, readers)
+    register_listeners(app, store, intake, config, suggester, board, readers, upstreams)
     return app, intake
 
 
@@ -93,6 +95,7 @@ def register_listeners(
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
     readers: Readers | None = None,
+    upstreams: Upstreams | None = None,
 ) -> None:
     """`readers` (who may read which channel's reports): every surface but the console asks it."""
     readers = readers or Readers(app.client, config.channel_ids, config.readers, config.linkers)
@@ -102,7 +105,7 @@ def register_listeners(
         suggester.fits_channel = readers.fits_channel  # and so does a thread's list of look-alikes
     message_listeners.register(app, intake, config.channel_ids, suggester, board)
     member_listeners.register(app, readers)
-    command_listeners.register(app, store, intake.may_link, board, readers)
+    command_listeners.register(app, store, intake.may_link, board, readers, upstreams)
     suggestion_listeners.register(app, store, intake.may_link, board)
     link_modal_listeners.register(app, intake, config.channel_ids, intake.may_link, suggester, board, readers)
     home_listeners.register(app, store, intake.may_link, suggester, board, readers)

@@ -17,6 +17,7 @@ from bot.slack.slash import dispatch
 from bot.slack.status_board import StatusBoard
 from bot.slack.suggestion_blocks import suggestion_text
 from bot.suggest.service import Suggester
+from bot.suggest.upstreams import Upstreams
 from storage.store import BugStore
 
 CONSOLE_CHANNEL = "CCONSOLE"
@@ -38,8 +39,10 @@ class Console:
         user: str | None = None,
         suggester: Suggester | None = None,
         board: StatusBoard | None = None,
+        upstreams: Upstreams | None = None,
     ) -> None:
         self.store = store
+        self.upstreams = upstreams  # `/bug create` creates there; `/bug link` checks unseen tickets there
         self.suggester = suggester
         self.board = board  # told of tag links, as in Slack (run_console tells it of /bug link / unlink)
         self.user = user or f"console:{getpass.getuser()}"
@@ -57,7 +60,8 @@ class Console:
             return None
         if line.split()[0].lower() == "/bug":
             EVENTS_HANDLED.labels("command").inc()
-            return printable(dispatch(self.store, line, self.user).text)  # run_console tells the board
+            reply = dispatch(self.store, line, self.user, upstreams=self.upstreams)
+            return printable(reply.text)  # run_console tells the board
         message = {"type": "message", "user": self.user, "text": line, "ts": self._next_ts()}
         result = self.intake.ingest_message(message, CONSOLE_CHANNEL)
         EVENTS_HANDLED.labels(result.kind).inc()
@@ -78,8 +82,9 @@ def run_console(
     store_description: str = "",
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
+    upstreams: Upstreams | None = None,
 ) -> int:
-    console = Console(store, suggester=suggester, board=board)
+    console = Console(store, suggester=suggester, board=board, upstreams=upstreams)
     print(BANNER.format(store=store_description or store.description), file=stdout, flush=True)
     if board is not None:  # status changes (pulled meanwhile, or by a link typed here) printed as text
         from bot.slack.status_cards import ConsoleStatus
@@ -100,6 +105,6 @@ def run_console(
         if board is not None:
             command = line.strip()
             typed = command.removeprefix("/bug").strip() if command.startswith("/bug") else ""
-            for ticket_id in linked_tickets(store, typed):
+            for ticket_id in linked_tickets(store, typed) + linked_tickets(store, typed, created=True):
                 board.ticket_changed(ticket_id)  # a link typed here: its reports' status, after the answer
             board.wait_idle(STATUS_WAIT_SECONDS)

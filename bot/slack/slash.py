@@ -15,7 +15,11 @@ from bot import services
 from bot.metrics.registry import COMMAND_LATENCY
 from bot.slack import blocks
 from bot.slack.readers import EVERYTHING, ReaderScope, channel_of
-from storage.errors import BugTrackerError
+from bot.suggest.creating import create_ticket, created_note
+from bot.suggest.linking import report_of
+from bot.suggest.upstreams import Upstreams
+from storage.errors import BugTrackerError, TicketNotFound
+from storage.model import parse_ticket_id
 from storage.store import BugStore
 
 if TYPE_CHECKING:
@@ -26,15 +30,17 @@ USAGE = """Usage:
 those deleted upstream; `public`: post in channel
 `/bug link SOURCE TARGET` — move SOURCE's records under TARGET (e.g. `/bug link SL-1732712345.123456 ZD-123`)
 `/bug unlink ID` — undo a link
+`/bug create shortcut|zendesk SL-…` — create a Shortcut story or Zendesk ticket from a report and link it
 `/bug list priority|state|source VALUE` — e.g. `/bug list priority High`, `/bug list source zendesk`
 `/bug unlinked` — Slack reports not linked to a ticket yet
 `/bug stats` — counts by priority and source
 `/bug help` — this message"""
 
-NAMES = ("show", "link", "unlink", "list", "unlinked", "stats", "help")
+NAMES = ("show", "link", "unlink", "create", "list", "unlinked", "stats", "help")
 _ARITY = {
     "show": (1, 1),
     "link": (2, 2),
+    "create": (2, 2),
     "unlink": (1, 1),
     "unlinked": (0, 0),
     "stats": (0, 0),
@@ -93,15 +99,17 @@ def dispatch(
     may_link: Callable[[str], bool] | None = None,
     readers: Readers | None = None,
     channel: str | None = None,
+    upstreams: Upstreams | None = None,
 ) -> blocks.Reply:
     """Run one `/bug` command for `user`, typed in `channel`; always returns a Reply, never raises our own
-    errors. `readers` (bot/slack/readers.py) decides what the person may see; None: everything (console)."""
+    errors. `readers` (bot/slack/readers.py) decides what the person may see; None: everything (console).
+    `upstreams`: the systems `create` creates in and `link` checks an unseen ticket against."""
     started = time.perf_counter()
     label = "invalid"
     try:
         command = parse_command(text)
         label = command.name
-        return _run(store, command, user, may_link or (lambda _user: True), readers, channel)
+        return _run(store, command, user, may_link or (lambda _user: True), readers, channel, upstreams)
     except CommandUsageError as exc:
         return blocks.build_text_reply(f"{exc}\n{USAGE}")
     except BugTrackerError as exc:
@@ -117,6 +125,7 @@ def _run(
     may_link: Callable[[str], bool],
     readers: Readers | None,
     channel: str | None,
+    upstreams: Upstreams | None = None,
 ) -> blocks.Reply:
     name, args = command.name, command.args
     if name == "help":
@@ -127,7 +136,8 @@ def _run(
                 f"Sorry, you may not {name} tickets here: only the people and groups in BUG_LINKERS may."
             )
         if name == "link":
-            return blocks.build_link_reply("link", services.link_tickets(store, args[0], args[1], user))
+            result = services.link_tickets(store, args[0], args[1], user, upstreams)
+            return blocks.build_link_reply("link", result)
         return blocks.build_link_reply("unlink", services.unlink_ticket(store, args[0], user))
     scope = readers.scope(user) if readers is not None else EVERYTHING
     if not scope.reads_any:
@@ -135,6 +145,11 @@ def _run(
         return blocks.build_text_reply(readers.refusal())
     if name == "show":
         return _show(store, command, scope, readers, channel)
+    if name == "create":  # the console's way; in Slack, `/bug create` opens the modal
+        if not scope.may_read(report_of(store, args[1])):
+            raise TicketNotFound(f"{parse_ticket_id(args[1])} is not a report you may see here")
+        created = create_ticket(store, upstreams or Upstreams(), args[0], args[1], user, may_link)
+        return blocks.build_text_reply(created_note(created))
     if name == "list":
         request = services.normalize_list_request(args[0], args[1])
         page = services.list_bugs(store, request, cursor=command.cursor, visible=_visible(scope))

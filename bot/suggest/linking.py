@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.suggest.upstreams import SYSTEM_NAMES, Upstreams
 from storage.errors import BugTrackerError, LinkRefused, TicketNotFound
 from storage.model import BugRecord, parse_ticket_id, source_of
 from storage.store import BugStore, LinkResult
@@ -63,21 +64,53 @@ def check_may_link(report: BugRecord, user: str, may_link: MayLink, store: BugSt
 
 
 def check_target(store: BugStore, report: BugRecord, text: str) -> str:
-    """A ticket id as typed in the modal: its canonical form, or an error saying what is wrong with it."""
+    """A ticket id as typed in the modal: its canonical form, or an error saying what is wrong with it.
+    A Zendesk / Shortcut id no pull has stored yet passes: the link reads it from its system first."""
     target = parse_ticket_id(text)
     if target == report.home_id:
         raise LinkRefused(f"{target} is this report itself; give the ticket to link it to")
+    if source_of(target) != "slack":
+        return target
     try:
         store.show(target)
     except TicketNotFound:
-        raise TicketNotFound(
-            f"{target} is not known here yet (never synced, or a typo); check the id, or link it later"
-        ) from None
+        raise TicketNotFound(f"{target} is not a report stored here; check the id") from None
     return target
 
 
-def link_report(store: BugStore, report_id: str, target_id: str, user: str, may_link: MayLink) -> LinkResult:
-    """Link a report to a suggested (or typed) ticket. Stale: the report already lives under another one."""
+def fetch_unknown(store: BugStore, upstreams: Upstreams | None, target_id: str) -> str | None:
+    """Before a link: a Zendesk ticket / Shortcut story the store has not seen is read from its system at
+    once and stored. Returns a note when that system is not configured (the link is made anyway);
+    raises TicketNotFound when the system says there is no such item (404)."""
+    target = parse_ticket_id(target_id)
+    source = source_of(target)
+    if source == "slack" or upstreams is None:
+        return None
+    number = target.split("-", 1)[1]
+    if store.get_record(source, number) is not None:
+        return None
+    reader = upstreams.reader(source)
+    if reader is None:
+        return f"{target} is not known here ({SYSTEM_NAMES[source]} is not configured); linked all the same"
+    record = reader.fetch(int(number))
+    if record is None:
+        raise TicketNotFound(
+            f"{target} does not exist in {SYSTEM_NAMES[source]} (it answered 404); nothing linked"
+        )
+    store.upsert(record)
+    return None
+
+
+def link_report(
+    store: BugStore,
+    report_id: str,
+    target_id: str,
+    user: str,
+    may_link: MayLink,
+    upstreams: Upstreams | None = None,
+) -> LinkResult:
+    """Link a report to a suggested (or typed) ticket. Stale: the report already lives under another one.
+    A ticket not stored yet is read from its system first (fetch_unknown)."""
     report = report_of(store, report_id)
     check_may_link(report, user, may_link, store)
     target = parse_ticket_id(target_id)
@@ -86,4 +119,5 @@ def link_report(store: BugStore, report_id: str, target_id: str, user: str, may_
     here = report.location
     if here != report.home_id and here != store.resolve(target)[-1]:
         raise StaleSuggestion(f"{report.home_id} is already linked to {here}; nothing changed")
+    fetch_unknown(store, upstreams, target)
     return store.link(report.home_id, target, user)

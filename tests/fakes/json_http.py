@@ -15,17 +15,23 @@ POLL_INTERVAL = 0.02  # seconds between serve_forever's shutdown checks
 
 
 class Fault:
-    def __init__(self, status: int, headers: dict[str, str] | None = None, body: Any = None) -> None:
+    def __init__(
+        self, status: int, headers: dict[str, str] | None = None, body: Any = None, after: bool = False
+    ) -> None:
         self.status, self.headers, self.body = status, headers or {}, body
+        self.after = after  # the request is carried out, then its answer is lost (a gateway's 5xx)
 
 
 class JsonServer:
-    """Subclasses implement route(method, path, query, headers) -> (status, body, extra headers)."""
+    """Subclasses implement route(method, path, query, headers) -> (status, body, extra headers), and
+    route_body (the same with the raw body) where a POST's body matters. Every POST's JSON body is kept in
+    `posted` as (path, body)."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.faults: deque[Fault] = deque()
         self.requests: list[tuple[str, str, dict[str, list[str]]]] = []  # (method, path, query)
+        self.posted: list[tuple[str, Any]] = []  # (path, parsed JSON body) of every POST
         self.delay = 0.0  # seconds before each answer (lets a test kill a client mid-run)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -78,12 +84,20 @@ class JsonServer:
 
     # -- behaviour ---------------------------------------------------------------------------------
     def inject(
-        self, status: int, times: int = 1, headers: dict[str, str] | None = None, body: Any = None
+        self,
+        status: int,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        *,
+        after: bool = False,
     ) -> None:
+        """The next `times` requests answer `status`; `after`: they are carried out first (the answer is
+        lost on its way back, as when a gateway times out on a POST that went through)."""
         with self.lock:
             for _ in range(times):
                 self.faults.append(
-                    Fault(status, headers, body if body is not None else {"error": "injected"})
+                    Fault(status, headers, body if body is not None else {"error": "injected"}, after)
                 )
 
     def clear_faults(self) -> None:
@@ -106,20 +120,33 @@ class JsonServer:
         """Like route, with the request's body (POST): override where the body matters."""
         return self.route(method, path, query, headers)
 
+    def posts(self, path_part: str) -> list[Any]:
+        """The JSON bodies POSTed to paths containing path_part, oldest first (None: not JSON)."""
+        with self.lock:
+            return [body for path, body in self.posted if path_part in path]
+
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(handler.path)
         query = parse_qs(parts.query)
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
+        body: Any = None
+        if method == "POST":
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError:
+                body = None
         with self.lock:
             self.requests.append((method, parts.path, query))
+            if method == "POST":
+                self.posted.append((parts.path, body))
             fault = self.faults.popleft() if self.faults else None
         if self.delay:
             time.sleep(self.delay)
+        if fault is None or fault.after:
+            status, body, headers = self.route_body(method, parts.path, query, handler.headers, raw)
         if fault is not None:
             status, body, headers = fault.status, fault.body, fault.headers
-        else:
-            status, body, headers = self.route_body(method, parts.path, query, handler.headers, raw)
         payload = json.dumps(body).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")

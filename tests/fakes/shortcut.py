@@ -8,6 +8,11 @@ a canonical name), GET /stories/{id} (404 once a story is deleted), the Shortcut
 5xx, and optionally Shortcut's 200 requests a minute (`rate_limit=(200, 60.0)`: 429 past it).
 Not kinder than Shortcut: search never returns deleted stories and returns archived ones (`archived: true`)
 unless the query says `!is:archived` (`is:archived`: only those).
+Creating: POST /stories checks the body against CreateStoryParams (400 on a schema mismatch: `name` 1-512
+characters, no unknown property; 422 on a workflow_state_id, group or project that does not exist, or a
+custom field value that is not one of the field's), answers 201 with the new Story and serves it from search
+and GET /stories/{id} from then on. /groups, /projects and /external-link/stories?external_link= answer as
+the spec says. `read_only=True`: an Observer's token (every POST /stories answers 403).
 
 Payloads follow the Story / StorySlim / StorySearchResults / Workflow / MemberInfo definitions of the swagger
 file (tests/unit/adapters/test_shortcut_fake_schema.py checks them against it).
@@ -127,6 +132,10 @@ class FakeShortcut(JsonServer):
         ]
         self.custom_fields = [_custom_field(n, *field) for n, field in enumerate(CUSTOM_FIELDS)]
         self.deleted: set[int] = set()
+        self.groups: list[dict[str, Any]] = []  # teams: none unless a test adds one (add_group)
+        self.projects: list[dict[str, Any]] = []
+        self.read_only = False
+        self.next_id = 9001  # the id of the next story created through the API
         self._clock = BASE
         self._clock_lock = threading.Lock()
 
@@ -200,6 +209,31 @@ class FakeShortcut(JsonServer):
         self.stories[story_id] = story
         return story
 
+    def add_group(self, group_id: str, name: str) -> None:
+        self.groups.append(
+            {
+                "id": group_id,
+                "name": name,
+                "mention_name": name.lower(),
+                "archived": False,
+                "entity_type": "group",
+                "workflow_ids": [WORKFLOW_ID],
+                "member_ids": [],
+            }
+        )
+
+    def add_project(self, project_id: int, name: str) -> None:
+        self.projects.append(
+            {
+                "id": project_id,
+                "name": name,
+                "archived": False,
+                "entity_type": "project",
+                "workflow_id": WORKFLOW_ID,
+                "team_id": 1,
+            }
+        )
+
     def touch(self, story_id: int, **fields: Any) -> None:
         """Change a story upstream, now (it falls inside the next incremental window)."""
         with self._clock_lock:
@@ -225,6 +259,8 @@ class FakeShortcut(JsonServer):
                 return 429, {"message": "Too Many Requests"}, {"Retry-After": f"{wait:.3f}"}
         if method == "POST" and path == f"{API}/stories/search":
             return self._post_search(raw)
+        if method == "POST" and path == f"{API}/stories":
+            return self._create(raw)
         return self.route(method, path, query, headers)
 
     def route(
@@ -238,6 +274,17 @@ class FakeShortcut(JsonServer):
             return self._search(query)
         if method == "GET" and path == f"{API}/custom-fields":
             return 200, list(self.custom_fields), {}
+        if method == "GET" and path == f"{API}/groups":
+            return 200, list(self.groups), {}
+        if method == "GET" and path == f"{API}/projects":
+            return 200, list(self.projects), {}
+        if method == "GET" and path == f"{API}/external-link/stories":
+            link = query.get("external_link", [""])[0]
+            if not link.startswith(("http://", "https://")):
+                return 400, {"message": "external_link must be a URL"}, {}
+            with self.lock:
+                found = [dict(s) for _, s in sorted(self.stories.items()) if link in s["external_links"]]
+            return 200, found, {}
         if method == "GET" and path.startswith(f"{API}/stories/"):
             story_id = path.removeprefix(f"{API}/stories/")
             with self.lock:
@@ -245,6 +292,56 @@ class FakeShortcut(JsonServer):
                 if story is not None:
                     return 200, _full_story(story), {}
         return 404, {"message": "Resource does not exist"}, {}
+
+    def _create(self, raw: bytes) -> tuple[int, Any, dict]:
+        """POST /stories (CreateStoryParams): 400 on a schema mismatch, 422 on ids that name nothing."""
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            return 400, {"message": "Schema mismatch"}, {}
+        if self.read_only:
+            return 403, {"message": "You do not have permission to perform this action."}, {}
+        problem = _schema_problem(body)
+        if problem:
+            return 400, {"message": "Schema mismatch", "errors": problem}, {}
+        with self.lock:
+            refusal = self._unprocessable(body)
+            if refusal:
+                return 422, {"message": refusal}, {}
+            story_id, self.next_id = self.next_id, self.next_id + 1
+        fields = {key: body[key] for key in _CREATE_KEEPS if key in body}
+        fields.setdefault("workflow_state_id", STATES[0][0])  # the workflow's default state, as Shortcut
+        fields["custom_fields"] = [
+            field_value(entry["field_id"], self._value_text(entry)) for entry in body.get("custom_fields", [])
+        ]
+        story = self.add_story(story_id, step=timedelta(0), **fields)
+        self.touch(story_id)  # made now: it falls in the next incremental window
+        state_id = story["workflow_state_id"]
+        self.stories[story_id].update(
+            started=state_id in (500000003, 500000004), completed=state_id == 500000005
+        )
+        return 201, _full_story(self.stories[story_id]), {}
+
+    def _unprocessable(self, body: dict[str, Any]) -> str | None:
+        """What Shortcut refuses with 422: ids that name nothing in this workspace."""
+        if "workflow_state_id" in body and body["workflow_state_id"] not in {s["id"] for s in self.states}:
+            return f"workflow state {body['workflow_state_id']} does not exist"
+        if body.get("group_id") and body["group_id"] not in {g["id"] for g in self.groups}:
+            return f"group {body['group_id']} does not exist"
+        if body.get("project_id") and body["project_id"] not in {p["id"] for p in self.projects}:
+            return f"project {body['project_id']} does not exist"
+        for entry in body.get("custom_fields", []):
+            if self._value_text(entry) is None:
+                return f"{entry.get('value_id')} is not a value of custom field {entry.get('field_id')}"
+        return None
+
+    def _value_text(self, entry: dict[str, Any]) -> Any:
+        for custom in self.custom_fields:
+            if custom["id"] == entry.get("field_id"):
+                for value in custom["values"]:
+                    if value["id"] == entry.get("value_id"):
+                        return value["value"]
+        return None
 
     def _workflow(self) -> dict[str, Any]:
         return {
@@ -330,7 +427,7 @@ class FakeShortcut(JsonServer):
             "is_owner": False,
             "mention_name": "bugbot",
             "name": "Bug Bot",
-            "role": "member",
+            "role": "observer" if self.read_only else "member",
             "workspace2": {
                 "id": "5f1b2c3d-0000-4000-8000-0000000000aa",
                 "created_at": iso(BASE),
@@ -412,6 +509,70 @@ def _max_results_exceeded() -> dict[str, Any]:
         "message": "A maximum of 1000 search results are supported.",
         "maximum-results": 1000,
     }
+
+
+_CREATE_KEEPS = (
+    "name",
+    "description",
+    "story_type",
+    "workflow_state_id",
+    "external_links",
+    "external_id",
+    "group_id",
+    "project_id",
+    "requested_by_id",
+    "owner_ids",
+)
+_CREATE_PARAMS = {
+    "name": str,
+    "description": str,
+    "story_type": str,
+    "workflow_state_id": int,
+    "external_links": list,
+    "external_id": str,
+    "custom_fields": list,
+    "group_id": (str, type(None)),
+    "project_id": (int, type(None)),
+    "requested_by_id": str,
+    "owner_ids": list,
+    "labels": list,
+    "follower_ids": list,
+    "epic_id": (int, type(None)),
+    "iteration_id": (int, type(None)),
+    "estimate": (int, type(None)),
+    "deadline": (str, type(None)),
+}
+
+
+def _schema_problem(body: Any) -> dict[str, str] | None:
+    """What of CreateStoryParams a body breaks (Shortcut answers 400 "Schema mismatch"), or None."""
+    if not isinstance(body, dict):
+        return {"body": "not a JSON object"}
+    problems = {}
+    for key, value in body.items():
+        kind = _CREATE_PARAMS.get(key)
+        if kind is None:
+            problems[key] = "disallowed-key"
+        elif not isinstance(value, kind) or isinstance(value, bool):
+            problems[key] = "wrong type"
+    name = body.get("name")
+    if not isinstance(name, str) or not 1 <= len(name) <= 512:
+        problems["name"] = "missing-required-key" if name is None else "length 1-512"
+    if body.get("story_type") not in (None, "feature", "chore", "bug"):
+        problems["story_type"] = "not one of feature, chore, bug"
+    for link in body.get("external_links") or []:
+        if not isinstance(link, str) or not link.startswith(("http://", "https://")):
+            problems["external_links"] = "each an http(s) URL"
+    for entry in body.get("custom_fields") or []:
+        if (
+            not isinstance(entry, dict)
+            or set(entry) - {"field_id", "value_id", "value"}
+            or not {"field_id", "value_id"} <= set(entry)
+        ):
+            problems["custom_fields"] = "each {field_id, value_id}"
+    if len(body.get("description") or "") > 100_000 or len(body.get("external_id") or "") > 1024:
+        problems["length"] = "description at most 100000, external_id at most 1024 characters"
+    return problems or None
 
 
 def _full_story(story: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,12 @@ saved cursor). Every ticket carries
 `generated_timestamp`; `touch()` moves it with `updated_at` (a change that makes a ticket event),
 `system_update()` moves only `generated_timestamp` (a trigger / automation changing the status).
 GET /api/v2/users/show_many.json?ids=1,2 (at most 100 ids) answers {users, next_page, previous_page, count}.
+Creating: POST /api/v2/tickets.json takes {"ticket": {...}} as zenpy sends it (a first `comment` with a
+body is required, `priority` / `type` / `status` must be Zendesk's values, a `requester` {email, name} is
+found or made as a user; 422 RecordInvalid otherwise), answers 201 {ticket, audit} and exports the ticket
+from then on. GET /api/v2/tickets.json?external_id=<key> lists the tickets carrying it; GET
+/api/v2/tickets/{id}.json answers one ticket or 404 RecordNotFound. `can_create=False`: a light agent's
+token (POST answers 403).
 Basic auth `<email>/token:<token>` is checked; `admin=False` makes the export answer 403 as Zendesk does for
 an agent's token. Faults (429 + Retry-After, 5xx) are injected with `inject()`.
 """
@@ -16,6 +22,8 @@ an agent's token. Faults (429 + Retry-After, 5xx) are injected with `inject()`.
 from __future__ import annotations
 
 import base64
+import json
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -26,6 +34,8 @@ from tests.fakes.json_http import JsonServer
 
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
 SHOW_MANY_PATH = "/api/v2/users/show_many.json"
+TICKETS_PATH = "/api/v2/tickets.json"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 SHOW_MANY_LIMIT = 100  # ids per show_many request
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 PRIORITIES = ("urgent", "high", "normal", "low", None)
@@ -51,10 +61,14 @@ class FakeZendesk(JsonServer):
         self.subdomain, self.email, self.token = subdomain, email, token
         self.tickets: dict[int, dict[str, Any]] = {}
         self.users: dict[int, dict[str, Any]] = {}
+        self.comments: dict[int, list[dict[str, Any]]] = {}  # the first comment of tickets made by POST
         self._clock = BASE_EPOCH
         self._clock_lock = threading.Lock()
         self.pages_served = 0
         self.admin = True  # False: the token is an agent's, and the export answers 403
+        self.can_create = True  # False: the user's role may not create tickets (POST answers 403)
+        self.next_id = 5001  # the id of the next ticket created through the API
+        self.api_user_id = 2999  # the token's own user: the requester when none is given
 
     # -- data --------------------------------------------------------------------------------------
     def _tick(self) -> int:
@@ -152,6 +166,20 @@ class FakeZendesk(JsonServer):
             return 401, {"error": "Couldn't authenticate you"}, {}
         if method == "GET" and path == SHOW_MANY_PATH:
             return self._show_many(query)
+        if method == "GET" and path == TICKETS_PATH:
+            wanted = query.get("external_id", [None])[0]
+            with self.lock:
+                found = [
+                    dict(t) for _, t in sorted(self.tickets.items()) if wanted and t["external_id"] == wanted
+                ]
+            return 200, {"tickets": found, "next_page": None, "previous_page": None, "count": len(found)}, {}
+        if method == "GET" and path.startswith("/api/v2/tickets/") and path.endswith(".json"):
+            number = path.removeprefix("/api/v2/tickets/").removesuffix(".json")
+            with self.lock:
+                ticket = self.tickets.get(int(number)) if number.isdigit() else None
+                if ticket is not None and ticket["status"] != "deleted":
+                    return 200, {"ticket": dict(ticket)}, {}
+            return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
         if method != "GET" or path != EXPORT_PATH:
             return 404, {"error": "InvalidEndpoint", "description": "Not found"}, {}
         if not self.admin:
@@ -188,6 +216,78 @@ class FakeZendesk(JsonServer):
             ]
         return 200, body, {}
 
+    def route_body(
+        self, method: str, path: str, query: dict[str, list[str]], headers: Any, raw: bytes
+    ) -> tuple[int, Any, dict]:
+        if method != "POST":
+            return self.route(method, path, query, headers)
+        expected = "Basic " + base64.b64encode(f"{self.email}/token:{self.token}".encode()).decode()
+        if headers.get("Authorization") != expected:
+            return 401, {"error": "Couldn't authenticate you"}, {}
+        if path != TICKETS_PATH:
+            return 404, {"error": "InvalidEndpoint", "description": "Not found"}, {}
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            return 400, {"error": "InvalidValue", "description": "the body is not JSON"}, {}
+        if not self.can_create:
+            return 403, {"error": "Forbidden", "description": "You do not have access to this page."}, {}
+        ticket = body.get("ticket") if isinstance(body, dict) else None
+        if not isinstance(ticket, dict):
+            return 400, {"error": "InvalidValue", "description": "ticket is required"}, {}
+        details = _invalid(ticket)
+        if details:
+            return (
+                422,
+                {"error": "RecordInvalid", "description": "Record validation errors", "details": details},
+                {},
+            )
+        with self.lock:
+            ticket_id, self.next_id = self.next_id, self.next_id + 1
+            requester = self._requester(ticket.get("requester"))
+        comment = ticket["comment"]
+        created = self.add_ticket(
+            ticket_id,
+            subject=ticket.get("subject") or "",
+            raw_subject=ticket.get("subject") or "",
+            description=comment.get("body") or comment.get("html_body"),
+            priority=ticket.get("priority"),
+            type=ticket.get("type"),
+            status=ticket.get("status") or "new",
+            external_id=ticket.get("external_id"),
+            requester_id=requester,
+            submitter_id=self.api_user_id,
+            assignee_id=None,
+            tags=list(ticket.get("tags") or []),
+        )
+        self.comments[ticket_id] = [
+            dict(comment, public=comment.get("public", True), author_id=self.api_user_id)
+        ]
+        self.touch(ticket_id)  # made now: it falls in the next export window
+        audit = {
+            "id": ticket_id * 10,
+            "ticket_id": ticket_id,
+            "created_at": created["updated_at"],
+            "author_id": self.api_user_id,
+            "metadata": {},
+            "events": [{"id": ticket_id * 10 + 1, "type": "Comment", "body": comment.get("body")}],
+        }
+        return 201, {"ticket": dict(self.tickets[ticket_id]), "audit": audit}, {}
+
+    def _requester(self, requester: Any) -> int:
+        """The requester's user id: the API user, or the user with that email (made when new)."""
+        if not isinstance(requester, dict) or not requester.get("email"):
+            if self.api_user_id not in self.users:
+                self.add_user(self.api_user_id, "Bug Bot")
+            return self.api_user_id
+        for user in self.users.values():
+            if user["email"] == requester["email"]:
+                return user["id"]
+        user_id = 7000 + len(self.users)
+        self.add_user(user_id, requester.get("name"))
+        self.users[user_id]["email"] = requester["email"]
+        return user_id
+
     def _show_many(self, query: dict[str, list[str]]) -> tuple[int, Any, dict]:
         try:
             ids = [int(text) for text in query.get("ids", [""])[0].split(",") if text]
@@ -197,6 +297,27 @@ class FakeZendesk(JsonServer):
             return 400, {"error": "TooManyValues", "description": "at most 100 ids"}, {}
         users = [self.users[user_id] for user_id in ids if user_id in self.users]  # unknown ids: left out
         return 200, {"users": users, "next_page": None, "previous_page": None, "count": len(users)}, {}
+
+
+def _invalid(ticket: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """Zendesk's RecordInvalid details for a new ticket, by field (empty: valid)."""
+    details: dict[str, list[dict[str, str]]] = {}
+    comment = ticket.get("comment")
+    if not isinstance(comment, dict) or not (comment.get("body") or comment.get("html_body")):
+        details["description"] = [{"description": "Description: cannot be blank", "error": "BlankValue"}]
+    for name, allowed in (
+        ("priority", ("urgent", "high", "normal", "low")),
+        ("type", ("problem", "incident", "question", "task")),
+        ("status", ("new", "open", "pending", "hold", "solved")),
+    ):
+        if ticket.get(name) is not None and ticket[name] not in allowed:
+            details[name] = [{"description": f"{name.capitalize()}: is invalid", "error": "InvalidValue"}]
+    requester = ticket.get("requester")
+    if requester is not None and (
+        not isinstance(requester, dict) or not _EMAIL.fullmatch(str(requester.get("email")))
+    ):
+        details["requester"] = [{"description": "Requester: Email is invalid", "error": "InvalidValue"}]
+    return details
 
 
 def point_zenpy_at(fake: FakeZendesk, monkeypatch: Any) -> None:

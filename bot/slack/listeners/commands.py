@@ -12,6 +12,7 @@ from bot.slack.blocks import NEXT_PAGE_ACTION, Reply
 from bot.slack.readers import Readers
 from bot.slack.slash import dispatch
 from bot.slack.status_board import StatusBoard
+from bot.suggest.upstreams import Upstreams
 from storage.errors import BugTrackerError
 from storage.model import parse_ticket_id
 from storage.store import BugStore
@@ -23,6 +24,7 @@ def register(
     may_link: Callable[[str], bool],
     board: StatusBoard | None = None,
     readers: Readers | None = None,
+    upstreams: Upstreams | None = None,
 ) -> None:
     @app.command("/bug")
     def on_bug(ack: Any, command: dict[str, Any], respond: Any) -> None:
@@ -30,7 +32,8 @@ def register(
         EVENTS_HANDLED.labels("command").inc()
         touched = linked_tickets(store, command.get("text")) if board is not None else []
         user, channel = command.get("user_id", "unknown"), command.get("channel_id")
-        send(respond, dispatch(store, command.get("text"), user, may_link, readers, channel))
+        send(respond, dispatch(store, command.get("text"), user, may_link, readers, channel, upstreams))
+        touched += linked_tickets(store, command.get("text"), created=True) if board is not None else []
         for ticket_id in touched:  # a link or unlink changes the status cards of the reports it moved
             assert board is not None
             board.ticket_changed(ticket_id)
@@ -40,12 +43,21 @@ def register(
         ack()
         user = (body.get("user") or {}).get("id", "unknown")
         channel = (body.get("channel") or {}).get("id")
-        send(respond, dispatch(store, action.get("value"), user, may_link, readers, channel))
+        send(respond, dispatch(store, action.get("value"), user, may_link, readers, channel, upstreams))
 
 
-def linked_tickets(store: BugStore, text: str | None) -> list[str]:
-    """For `link A B` / `unlink A`: the ids whose status cards may change (A, B, where A lived before)."""
+def linked_tickets(store: BugStore, text: str | None, created: bool = False) -> list[str]:
+    """For `link A B` / `unlink A`: the ids whose status cards may change (A, B, where A lived before).
+    `created`: after `create SYSTEM SL-…` ran, the ticket the report now lives under."""
     words = (text or "").split()
+    if created:
+        if len(words) != 3 or words[0].lower() != "create":
+            return []
+        try:
+            location = store.resolve(parse_ticket_id(words[2]))[-1]
+        except BugTrackerError:
+            return []
+        return [location] if not location.startswith("SL-") else []
     if len(words) < 2 or words[0].lower() not in ("link", "unlink"):
         return []
     try:

@@ -54,8 +54,10 @@ def test_the_modal_checks_the_typed_id(reports):
     store, first, _ = reports
     with pytest.raises(InvalidTicketId, match="'JIRA-9' is not a ticket id"):
         check_target(store, first, "JIRA-9")
-    with pytest.raises(TicketNotFound, match="ZD-404 is not known here"):
-        check_target(store, first, "ZD-404")
+    # issue 18: an id no pull stored yet passes the modal; the link reads it from its system first
+    assert check_target(store, first, "zd-404") == "ZD-404"
+    with pytest.raises(TicketNotFound, match="SL-1764300099.000099 is not a report stored here"):
+        check_target(store, first, "SL-1764300099.000099")
     with pytest.raises(LinkRefused, match="this report itself"):
         check_target(store, first, first.home_id)
     assert check_target(store, first, " zd-5 ") == "ZD-5"

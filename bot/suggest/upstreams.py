@@ -1,0 +1,50 @@
+"""The systems a ticket can be created in or read from: the Shortcut and Zendesk creators bot/bootstrap.py
+built (None when that system is not configured), and whether creating is on (BUG_CREATE)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapters.create import Creator
+from storage.errors import BugTrackerError
+
+SYSTEM_NAMES = {"shortcut": "Shortcut", "zendesk": "Zendesk"}
+SETUP = {
+    "shortcut": "SHORTCUT_API_TOKEN is not set",
+    "zendesk": "ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN are not set",
+}
+
+
+class CreateUnavailable(BugTrackerError):
+    """Creating is switched off, or that system is not configured."""
+
+
+@dataclass(frozen=True)
+class Upstreams:
+    shortcut: Creator | None = None
+    zendesk: Creator | None = None
+    create_enabled: bool = True  # BUG_CREATE
+
+    def reader(self, source: str) -> Creator | None:
+        """The system a ticket id belongs to, for reading one item (None: not configured)."""
+        return self.shortcut if source == "shortcut" else self.zendesk if source == "zendesk" else None
+
+    def creator(self, system: str) -> Creator:
+        system = system.lower()
+        if system not in SYSTEM_NAMES:
+            raise CreateUnavailable(f"create in shortcut or zendesk, not '{system[:40]}'")
+        if not self.create_enabled:
+            raise CreateUnavailable("creating tickets from reports is switched off here (BUG_CREATE=off)")
+        creator = self.reader(system)
+        if creator is None:
+            raise CreateUnavailable(f"{SYSTEM_NAMES[system]} is not configured here ({SETUP[system]})")
+        return creator
+
+    def available(self) -> list[str]:
+        """The systems a ticket can be created in now (for the buttons and the modal's choice)."""
+        if not self.create_enabled:
+            return []
+        return [system for system in SYSTEM_NAMES if self.reader(system) is not None]
+
+
+NO_UPSTREAMS = Upstreams(create_enabled=False)
