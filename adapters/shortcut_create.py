@@ -145,7 +145,7 @@ class ShortcutCreate:
                     f"Shortcut has no Priority field value for {draft.priority}; pick no priority or another"
                 )
             body["custom_fields"] = [{"field_id": choices.priority_field_id, "value_id": value_id}]
-        story = self.http.post_json(f"{self.http.api_url}/stories", body)
+        story = self.http.create_json(f"{self.http.api_url}/stories", body)
         return self._record(story)
 
     def find(self, key: str, permalink: str | None) -> BugRecord | None:

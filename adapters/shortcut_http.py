@@ -114,7 +114,7 @@ class ShortcutHttp:
             except ValueError:
                 raise UpstreamError(f"Shortcut answered {path} with something that is not JSON") from None
 
-    def post_json(self, url: str, body: dict[str, Any]) -> Any:
+    def create_json(self, url: str, body: dict[str, Any]) -> Any:
         """POST once (never retried here: a second POST could make a second story). A refusal raises
         CreateRefused; no answer or a 5xx raises CreateUnknown (the story may exist: look it up)."""
         path = url.removeprefix(self.api_url)

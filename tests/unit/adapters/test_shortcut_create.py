@@ -72,12 +72,12 @@ def test_team_and_state_are_sent_and_unknown_ones_are_refused_with_the_reason(fa
 def test_the_fake_refuses_what_the_spec_refuses(fake):
     http = ShortcutHttp(fake.api_url, fake.token, timeout=10)
     with pytest.raises(CreateRefused, match="HTTP 400"):
-        http.post_json(f"{fake.api_url}/stories", {"description": "no name"})
+        http.create_json(f"{fake.api_url}/stories", {"description": "no name"})
     with pytest.raises(CreateRefused, match="HTTP 400"):
-        http.post_json(f"{fake.api_url}/stories", {"name": "x", "colour": "red"})
+        http.create_json(f"{fake.api_url}/stories", {"name": "x", "colour": "red"})
     with pytest.raises(CreateRefused, match="HTTP 422"):
         field = {"field_id": PRIORITY_FIELD_ID, "value_id": "5f0c0000-0000-4000-8000-00000000ffff"}
-        http.post_json(f"{fake.api_url}/stories", {"name": "x", "custom_fields": [field]})
+        http.create_json(f"{fake.api_url}/stories", {"name": "x", "custom_fields": [field]})
     assert fake.stories == {}
 
 
