@@ -6,8 +6,11 @@ checked where it costs money.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from bot.sync.recheck import new_sweep
 from bot.sync.runner import run_sync
 from tests.fakes.shortcut import FakeShortcut, shortcut_pull
 from tests.fakes.zendesk import FakeZendesk, zendesk_pull
@@ -97,31 +100,30 @@ def test_a_system_update_moving_only_generated_timestamp_reaches_the_store(store
     assert write_calls[before_writes:] == []
 
 
-def test_the_recheck_marks_deleted_stories_and_records_archived_ones(store, fakes, write_calls):
+def test_the_recheck_marks_deleted_stories_done_and_archived_ones_included(store, fakes, write_calls):
     _zendesk, shortcut, _zd_pull, sc_pull = fakes
     run_sync(store, sc_pull)
-    assert store.get_meta("sync:shortcut:recheck")["cursor"] is None  # first sweep: a day later
-    shortcut.delete(8)  # Ready for Review: not done
-    shortcut.delete(9)  # Done: not rechecked (only not-done stories are)
     shortcut.touch(11, archived=True)  # archived: search returns it with archived: true
-    assert run_sync(store, sc_pull).rechecked == 0  # not due yet
-    store.put_meta("sync:shortcut:recheck", {"cursor": None, "finished": 0})  # a day has passed
+    shortcut.touch(12, archived=True)
+    assert run_sync(store, sc_pull).rechecked == 0  # the rotation has only just started: nothing due
+    shortcut.delete(8)  # Ready for Review
+    shortcut.delete(9)  # Done, then deleted
+    shortcut.delete(12)  # archived, then deleted: how Shortcut deletes
+    store.put_meta("sync:shortcut:recheck", new_sweep(time.time() - 7 * 24 * 3600))  # a week has passed
     summary = run_sync(store, sc_pull)
-    # stories 4, 9, ... are Done, 11 is archived (done): left out; 8 is among those asked about
-    not_done = sum(1 for n in range(1, 61) if n % 5 != 4) - 1
-    assert (summary.rechecked, summary.gone, summary.error) == (not_done, 1, None)
+    assert (summary.rechecked, summary.gone, summary.error) == (60, 3, None)
     assert summary.line().endswith(
-        f"rechecked {not_done} (1 deleted upstream) ({summary.requests} requests, {summary.seconds:.1f}s)"
+        f"rechecked 60 (3 deleted upstream) ({summary.requests} requests, {summary.seconds:.1f}s)"
     )
     gone = store.get_record("shortcut", "8")
     assert gone.deleted and gone.state == "Ready for Review"
-    assert not store.get_record("shortcut", "9").deleted
+    assert store.get_record("shortcut", "9").deleted and store.get_record("shortcut", "12").deleted
     archived = store.get_record("shortcut", "11")
     assert (archived.state, archived.state_type, archived.deleted) == ("archived", "done", False)
     listed = {r.record_id for r in store.list_records(source="shortcut", limit=100).records}
-    assert "8" not in listed and "11" not in listed and "12" in listed
+    assert "8" not in listed and "11" not in listed and "12" not in listed and "13" in listed
     assert store.counts().by_state.get("archived") == 1
-    # the sweep is over: the next run asks nothing more
+    # that sweep is over and the next one has just begun: the next run asks nothing more
     requests_before = shortcut.count("/api/v3/stories/")
     assert run_sync(store, sc_pull).rechecked == 0
     assert shortcut.count("/api/v3/stories/") == requests_before
