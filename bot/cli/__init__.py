@@ -18,6 +18,7 @@ from bot import services
 from bot.cli import bot as bot_command
 from bot.cli import create as create_command
 from bot.cli import metrics as metrics_command
+from bot.cli import recheck as recheck_command
 from bot.cli import store as store_commands
 from bot.cli import sync as sync_command
 from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     metrics_command.register(sub)
     bot_command.register(sub)
     sync_command.register(sub)
+    recheck_command.register(sub)
     # --json and --verbose also after the subcommand (`bugtracker show ZD-1 --json`, as gh and aws take them).
     # SUPPRESS: a subcommand leaves the option alone when it is not given there, so that one given before the
     # subcommand is not reset by the subcommand's default.
