@@ -22,6 +22,7 @@ from storage.model import ZENDESK_STATE_TYPES, BugRecord, normalize_priority, ti
 log = logging.getLogger(__name__)
 
 # Ticket fields kept as attributes beside the named ones (small, and useful when showing a ticket).
+STATUS_LABEL_LIMIT = 100  # an agent label is an admin's text: kept short
 _EXTRA_FIELDS = ("type", "group_id", "organization_id", "brand_id", "external_id")
 
 
@@ -36,6 +37,35 @@ def index_users(users: Any) -> dict[int, dict[str, Any]]:
         if isinstance(user, Mapping) and isinstance(user.get("id"), int):
             indexed[user["id"]] = {"id": user["id"], "name": user.get("name"), "email": user.get("email")}
     return indexed
+
+
+def index_custom_statuses(statuses: Any) -> dict[int, dict[str, Any]]:
+    """GET /api/v2/custom_statuses (zenpy CustomStatus objects or plain JSON) by id: agent_label,
+    status_category, default (a built-in status: the ticket's own status name is kept)."""
+    indexed: dict[int, dict[str, Any]] = {}
+    for status in statuses if isinstance(statuses, list) else []:
+        read = status.get if isinstance(status, Mapping) else lambda name, s=status: getattr(s, name, None)
+        status_id, label = read("id"), read("agent_label")
+        if isinstance(status_id, int) and isinstance(label, str) and label.strip():
+            indexed[status_id] = {
+                "agent_label": label.strip()[:STATUS_LABEL_LIMIT],
+                "status_category": read("status_category"),
+                "default": read("default") is True,
+            }
+    return indexed
+
+
+def _state(ticket: Mapping[str, Any], statuses: Mapping[int, Mapping[str, Any]] | None) -> tuple:
+    """(state, state type, the custom status or None): a ticket in a custom status (not a built-in one)
+    is in its agent label, typed by its category; otherwise in its status."""
+    status = ticket.get("status") if isinstance(ticket.get("status"), str) else None
+    custom = (statuses or {}).get(ticket.get("custom_status_id"))
+    if custom and not custom["default"] and status not in ("closed", "deleted"):
+        category = custom["status_category"]
+        return custom["agent_label"], ZENDESK_STATE_TYPES.get(category), custom
+    if status and ZENDESK_STATE_TYPES.get(status) is None:
+        log.warning("Zendesk ticket %s: unknown status %r (no state type)", ticket.get("id"), status)
+    return status, ZENDESK_STATE_TYPES.get(status) if status else None, None
 
 
 def _person(user_id: Any, users: Mapping[int, dict[str, Any]]) -> dict[str, Any] | None:
@@ -72,14 +102,18 @@ def user_ids(ticket: Any) -> set[int]:
     return {value for name in ("requester_id", "assignee_id") if isinstance(value := ticket.get(name), int)}
 
 
-def ticket_to_record(ticket: Any, users: Mapping[int, dict[str, Any]], subdomain: str) -> BugRecord:
-    """Map one exported ticket; raise UnmappableRecord when it has no id or no usable timestamps."""
+def ticket_to_record(
+    ticket: Any,
+    users: Mapping[int, dict[str, Any]],
+    subdomain: str,
+    custom_statuses: Mapping[int, Mapping[str, Any]] | None = None,
+) -> BugRecord:
+    """Map one exported ticket; raise UnmappableRecord when it has no id or no usable timestamps.
+    `custom_statuses`: index_custom_statuses of GET /api/v2/custom_statuses."""
     ticket_id = item_id(ticket, "Zendesk export item")
     created_at, updated_at = item_times(ticket, f"Zendesk ticket {ticket_id}")
     status = ticket.get("status") if isinstance(ticket.get("status"), str) else None
-    state_type = ZENDESK_STATE_TYPES.get(status) if status else None
-    if status and state_type is None:
-        log.warning("Zendesk ticket %s: unknown status %r (no state type)", ticket_id, status)
+    state, state_type, custom = _state(ticket, custom_statuses)
     priority_raw = ticket.get("priority") if isinstance(ticket.get("priority"), str) else None
     subject = ticket.get("subject") if isinstance(ticket.get("subject"), str) else ""
     tags = ticket.get("tags")
@@ -90,6 +124,9 @@ def ticket_to_record(ticket: Any, users: Mapping[int, dict[str, Any]], subdomain
         "tags": sorted(str(tag) for tag in tags) if isinstance(tags, list) else [],
     }
     attributes.update({name: ticket[name] for name in _EXTRA_FIELDS if ticket.get(name) is not None})
+    if custom is not None:
+        attributes["status"] = status  # the status category the export names; state is the agent label
+        attributes["custom_status_id"] = ticket.get("custom_status_id")
     record = BugRecord(
         source_system="zendesk",
         record_id=str(ticket_id),
@@ -98,7 +135,7 @@ def ticket_to_record(ticket: Any, users: Mapping[int, dict[str, Any]], subdomain
         title=subject,
         priority=_priority(priority_raw, ticket_id),
         priority_raw=priority_raw,
-        state=status,
+        state=state,
         state_type=state_type,
         url=agent_url(subdomain, ticket_id),
         deleted=status == "deleted",

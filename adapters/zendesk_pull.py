@@ -1,7 +1,8 @@
 """Zendesk's cursor-based incremental ticket export through zenpy, one page at a time.
 
-zenpy follows `after_url` and sleeps on 429 + Retry-After (bounded by `ratelimit_budget`); the session under
-it retries 5xx and connection errors with backoff (urllib3 Retry). We drive the generator page by page
+zenpy follows `after_url`; the session under it retries 5xx and connection errors with backoff (urllib3
+Retry) and waits out every 429 (the export's, users/show_many's, custom_statuses') within one rate-limit
+budget a run, counted in `rate_limit_wait` (adapters/rate_budget.py). We drive the generator page by page
 because the sync saves the export cursor after each page's records are written: an interrupted run resumes
 from the last saved page.
 
@@ -9,6 +10,10 @@ Zendesk's `after_url` keeps the cursor and `per_page` but not `include` (and zen
 resuming from a saved cursor), so pages after the first come without the sideloaded users: requester and
 assignee names missing from a page are looked up with `users/show_many` (100 ids a request), cached for the
 run.
+Custom ticket statuses: a ticket whose `custom_status_id` names a status that is not one of the built-in
+defaults stores that status's agent label as its state and its `status_category` as the state type; the
+statuses are listed with GET /api/v2/custom_statuses (cached, listed again once a run at most, when a ticket
+names one the cache does not know).
 The export is admin-only: a 403 stops the run with one line saying ZENDESK_EMAIL must be an admin.
 """
 
@@ -22,8 +27,9 @@ from typing import Any
 import requests
 
 from adapters.http_session import retrying_session
-from adapters.pull import PulledPage, PullStats, UnmappableRecord, UpstreamError
-from adapters.zendesk import index_users, ticket_to_record, user_ids
+from adapters.pull import PulledPage, RateLimited, UnmappableRecord, UpstreamError
+from adapters.rate_budget import RateBudget, spend_on_429s
+from adapters.zendesk import index_custom_statuses, index_users, ticket_to_record, user_ids
 
 log = logging.getLogger(__name__)
 
@@ -68,36 +74,49 @@ class ZendeskPull:
         self.start = start
         self.per_page = per_page
         self.ratelimit_budget = ratelimit_budget
-        self.stats = PullStats()
+        self.budget = RateBudget(ratelimit_budget, "Zendesk", "the saved cursor")
+        spend_on_429s(client.tickets.session, self.budget)  # one session for every zenpy API
         self._users: dict[int, dict[str, Any]] = {}  # this run's users: sideloaded or looked up
-        client.tickets.session.hooks["response"].append(self._count_request)
+        self.custom_statuses: dict[int, dict[str, Any]] | None = None  # id -> agent_label, category, default
+        self._statuses_listed = False  # in this run
 
-    def _count_request(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.stats.requests += 1
+    @property
+    def stats(self) -> Any:
+        return self.budget.stats
 
     def pull(self, saved: dict[str, Any] | None, full: bool = False) -> Iterator[PulledPage]:
         """Pages from the saved cursor (or from SYNC_START on the first run or with full=True)."""
-        self.stats = PullStats()
+        self.budget.reset()
         self._users = {}
+        self._statuses_listed = False
         api = self.client.tickets
-        api.ratelimit_budget = self.ratelimit_budget  # zenpy spends this in place: a fresh budget per run
+        if saved and saved.get("cursor") and not full:
+            start_time = saved.get("start_time")
+            generator = self._call(lambda: api.incremental(cursor=saved["cursor"], **self._params()))
+        else:
+            start_time = start_epoch(self.start)
+            generator = self._call(lambda: api.incremental(start_time=start_time, **self._params()))
+        while True:
+            # zenpy keeps the page it fetched in _response_json: its tickets and sideloaded users.
+            page_json = generator._response_json
+            yield self._page(page_json, start_time)
+            if page_json.get("end_of_stream") or not page_json.get("after_url"):
+                return
+            if self._call(lambda: _next_page(generator)) is None:
+                return
+
+    def estimate_total(self) -> int | None:
+        """About how many tickets a backfill brings: GET /api/v2/tickets/count (one general-API request;
+        it counts every live ticket, so with SYNC_START it is an upper bound)."""
         try:
-            if saved and saved.get("cursor") and not full:
-                start_time = saved.get("start_time")
-                generator = self._call(lambda: api.incremental(cursor=saved["cursor"], **self._params()))
-            else:
-                start_time = start_epoch(self.start)
-                generator = self._call(lambda: api.incremental(start_time=start_time, **self._params()))
-            while True:
-                # zenpy keeps the page it fetched in _response_json: its tickets and sideloaded users.
-                page_json = generator._response_json
-                yield self._page(page_json, start_time)
-                if page_json.get("end_of_stream") or not page_json.get("after_url"):
-                    return
-                if self._call(lambda: _next_page(generator)) is None:
-                    return
-        finally:
-            self.stats.rate_limit_wait = float(self.ratelimit_budget - (api.ratelimit_budget or 0))
+            count = self._call(lambda: self.client.tickets.count(), "tickets/count")
+        except RateLimited:
+            raise
+        except UpstreamError as exc:
+            log.warning("Zendesk: could not count the tickets: %s", exc)
+            return None
+        value = getattr(count, "value", count)
+        return value if isinstance(value, int) else None
 
     def _params(self) -> dict[str, Any]:
         return {"include": ["users"], "per_page": self.per_page}
@@ -109,10 +128,13 @@ class ZendeskPull:
         self._users.update(index_users(page_json.get("users")))
         needed = set().union(*(user_ids(ticket) for ticket in tickets))
         self._look_up_users(sorted(needed - set(self._users)))
+        self._know_statuses({t.get("custom_status_id") for t in tickets if isinstance(t, dict)} - {None})
         page = PulledPage(records=[])
         for ticket in tickets:
             try:
-                page.records.append(ticket_to_record(ticket, self._users, self.subdomain))
+                page.records.append(
+                    ticket_to_record(ticket, self._users, self.subdomain, self.custom_statuses)
+                )
             except UnmappableRecord as exc:
                 page.failures.append(str(exc))
         cursor = page_json.get("after_cursor")
@@ -131,14 +153,28 @@ class ZendeskPull:
             for user_id in chunk:
                 self._users.setdefault(user_id, {"id": user_id, "name": None, "email": None})
 
+    def _know_statuses(self, status_ids: set[Any]) -> None:
+        """List the custom statuses when a ticket names one the cache does not know (once a run at most)."""
+        if not status_ids - set(self.custom_statuses or {}) or self._statuses_listed:
+            return
+        self._statuses_listed = True
+        try:
+            found = self._call(lambda: list(self.client.custom_statuses()), "custom_statuses")
+        except RateLimited:
+            raise
+        except UpstreamError as exc:  # statuses stay as the export names them (their category)
+            log.warning("Zendesk: could not list the custom statuses: %s", exc)
+            return
+        self.custom_statuses = index_custom_statuses(found)
+
     def _call(self, fetch: Callable[[], Any], what: str = "the incremental export") -> Any:
         """Run one zenpy call; turn its failures into one UpstreamError line (no URL params, no secrets)."""
         from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
 
         try:
             return fetch()
-        except RatelimitBudgetExceeded:
-            raise UpstreamError(
+        except RatelimitBudgetExceeded:  # zenpy's own budget: only if a 429 ever reached it
+            raise RateLimited(
                 f"Zendesk rate limit: more than {self.ratelimit_budget}s spent waiting; stopping, the next"
                 " run resumes from the saved cursor"
             ) from None

@@ -15,6 +15,12 @@ found or made as a user; 422 RecordInvalid otherwise), answers 201 {ticket, audi
 from then on. GET /api/v2/tickets.json?external_id=<key> lists the tickets carrying it; GET
 /api/v2/tickets/{id}.json answers one ticket or 404 RecordNotFound. `can_create=False`: a light agent's
 token (POST answers 403).
+GET /api/v2/custom_statuses.json answers {custom_statuses}: the five built-in ones (default: true; every
+ticket names the one of its status in `custom_status_id`) and any added with `add_custom_status()`.
+GET /api/v2/tickets/count.json answers {count: {value, refreshed_at}}.
+`rate_limits={"export": (10, 60.0), "api": (700, 60.0)}` enforces Zendesk's limits (the incremental export's
+10 a minute, the plan's general limit for the rest): 429 + Retry-After past them (benchmarks scale the minute
+down; the real Retry-After is whole seconds).
 Basic auth `<email>/token:<token>` is checked; `admin=False` makes the export answer 403 as Zendesk does for
 an agent's token. Faults (429 + Retry-After, 5xx) are injected with `inject()`.
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import threading
 import time
@@ -31,11 +38,23 @@ from typing import Any
 from urllib.parse import urlencode
 
 from tests.fakes.json_http import JsonServer
+from tests.fakes.rate_window import RateWindow
 
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
 SHOW_MANY_PATH = "/api/v2/users/show_many.json"
 TICKETS_PATH = "/api/v2/tickets.json"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+CUSTOM_STATUSES_PATH = "/api/v2/custom_statuses.json"
+COUNT_PATH = "/api/v2/tickets/count.json"
+# the built-in custom statuses: (id, agent label, category); closed tickets keep the solved one
+DEFAULT_STATUSES = (
+    (1, "New", "new"),
+    (2, "Open", "open"),
+    (3, "Pending", "pending"),
+    (4, "On-hold", "hold"),
+    (5, "Solved", "solved"),
+)
+STATUS_IDS = {"new": 1, "open": 2, "pending": 3, "hold": 4, "solved": 5, "closed": 5}
 SHOW_MANY_LIMIT = 100  # ids per show_many request
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 PRIORITIES = ("urgent", "high", "normal", "low", None)
@@ -56,8 +75,16 @@ def _decode(cursor: str) -> tuple[int, int]:
 
 
 class FakeZendesk(JsonServer):
-    def __init__(self, subdomain: str = "acme", email: str = "bot@example.com", token: str = "zd-test-token"):
+    def __init__(
+        self,
+        subdomain: str = "acme",
+        email: str = "bot@example.com",
+        token: str = "zd-test-token",
+        rate_limits: dict[str, tuple[int, float]] | None = None,
+    ):
         super().__init__()
+        self.limiters = {name: RateWindow(*limit) for name, limit in (rate_limits or {}).items()}
+        self.custom_statuses = [_custom_status(*status, default=True) for status in DEFAULT_STATUSES]
         self.subdomain, self.email, self.token = subdomain, email, token
         self.tickets: dict[int, dict[str, Any]] = {}
         self.users: dict[int, dict[str, Any]] = {}
@@ -126,7 +153,7 @@ class FakeZendesk(JsonServer):
             "custom_fields": [],
             "satisfaction_rating": None,
             "sharing_agreement_ids": [],
-            "custom_status_id": 1,
+            "custom_status_id": STATUS_IDS[STATUSES[ticket_id % len(STATUSES)]],
             "fields": [],
             "followup_ids": [],
             "ticket_form_id": 1,
@@ -138,6 +165,9 @@ class FakeZendesk(JsonServer):
         ticket.update(fields)
         self.tickets[ticket_id] = ticket
         return ticket
+
+    def add_custom_status(self, status_id: int, agent_label: str, category: str) -> None:
+        self.custom_statuses.append(_custom_status(status_id, agent_label, category, default=False))
 
     def add_tickets(self, count: int, first_id: int = 1) -> None:
         for ticket_id in range(first_id, first_id + count):
@@ -164,8 +194,17 @@ class FakeZendesk(JsonServer):
         expected = "Basic " + base64.b64encode(f"{self.email}/token:{self.token}".encode()).decode()
         if headers.get("Authorization") != expected:
             return 401, {"error": "Couldn't authenticate you"}, {}
+        limiter = self.limiters.get("export" if path == EXPORT_PATH else "api")
+        if limiter is not None and (wait := limiter.admit()):
+            retry_after = f"{wait:.3f}" if limiter.window < 60 else str(math.ceil(wait))
+            return 429, {"error": "APIRateLimitExceeded"}, {"Retry-After": retry_after}
         if method == "GET" and path == SHOW_MANY_PATH:
             return self._show_many(query)
+        if method == "GET" and path == CUSTOM_STATUSES_PATH:
+            return 200, {"custom_statuses": list(self.custom_statuses)}, {}
+        if method == "GET" and path == COUNT_PATH:
+            live = sum(1 for ticket in self.tickets.values() if ticket["status"] != "deleted")
+            return 200, {"count": {"value": live, "refreshed_at": iso(int(time.time()))}}, {}
         if method == "GET" and path == TICKETS_PATH:
             wanted = query.get("external_id", [None])[0]
             with self.lock:
@@ -318,6 +357,22 @@ def _invalid(ticket: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
     ):
         details["requester"] = [{"description": "Requester: Email is invalid", "error": "InvalidValue"}]
     return details
+
+
+def _custom_status(status_id: int, agent_label: str, category: str, default: bool) -> dict[str, Any]:
+    return {
+        "id": status_id,
+        "url": f"https://acme.zendesk.com/api/v2/custom_statuses/{status_id}.json",
+        "status_category": category,
+        "agent_label": agent_label,
+        "end_user_label": agent_label,
+        "description": "",
+        "end_user_description": "",
+        "active": True,
+        "default": default,
+        "created_at": iso(BASE_EPOCH),
+        "updated_at": iso(BASE_EPOCH),
+    }
 
 
 def point_zenpy_at(fake: FakeZendesk, monkeypatch: Any) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.pull import UpstreamError
-from tests.fakes.zendesk import EXPORT_PATH, SHOW_MANY_PATH, FakeZendesk, zendesk_pull
+from adapters.pull import RateLimited, UpstreamError
+from tests.fakes.zendesk import CUSTOM_STATUSES_PATH, EXPORT_PATH, SHOW_MANY_PATH, FakeZendesk, zendesk_pull
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_names_survive_pages_without_the_sideload(fake, monkeypatch):
     asked = {int(i) for _, path, q in fake.requests if path == SHOW_MANY_PATH for i in q["ids"][0].split(",")}
     page_one_users = {u for n in range(1, 11) for u in (1000 + n % 50, 2000 + n % 7)}
     assert asked and not asked & page_one_users
-    assert pull.stats.requests == 5
+    assert pull.stats.requests == 5 + 1  # + GET custom_statuses, once (tickets name their status)
 
 
 def test_user_lookups_are_bounded_to_100_ids_a_request_and_unknown_users_keep_their_id(fake, monkeypatch):
@@ -70,7 +70,7 @@ def test_user_lookups_are_bounded_to_100_ids_a_request_and_unknown_users_keep_th
     assert records["501"].attributes["requester"] == {"id": 99_999, "name": None, "email": None}
     sizes = [len(q["ids"][0].split(",")) for _, path, q in fake.requests if path == SHOW_MANY_PATH]
     assert sizes == [100, 100, 50, 1]
-    assert pull.stats.requests == 3 + 4
+    assert pull.stats.requests == 3 + 4 + 1  # + GET custom_statuses
 
 
 def test_a_system_update_moves_only_generated_timestamp_and_the_record_carries_it(fake, monkeypatch):
@@ -182,3 +182,65 @@ def test_unmappable_tickets_are_reported_and_the_page_goes_on(fake, monkeypatch)
     assert _ids(pages) == [1, 3]
     assert pages[0].failures == ["Zendesk ticket 2: created_at 'not a date' is not a timestamp"]
     assert pages[0].checkpoint is not None
+
+
+def test_a_custom_status_is_stored_as_its_agent_label_typed_by_its_category(fake, monkeypatch):
+    fake.add_custom_status(9001, "Waiting on engineering", "hold")
+    fake.add_custom_status(9002, "Fixed, awaiting customer", "solved")
+    fake.add_tickets(4)
+    fake.tickets[1].update(status="hold", custom_status_id=9001)
+    fake.tickets[3].update(status="open")  # a built-in status keeps its own name
+    pull = zendesk_pull(fake, monkeypatch)
+    records = {r.record_id: r for page in pull.pull(None) for r in page.records}
+    assert (records["1"].state, records["1"].state_type) == ("Waiting on engineering", "started")
+    assert records["1"].attributes["status"] == "hold"
+    assert (records["3"].state, records["3"].state_type) == ("open", "started")
+    assert "status" not in records["3"].attributes
+    # cached: a ticket moving to another known status needs no new listing
+    fake.touch(2, status="solved", custom_status_id=9002)
+    again = {r.record_id: r for page in pull.pull(None) for r in page.records}
+    assert (again["2"].state, again["2"].state_type) == ("Fixed, awaiting customer", "done")
+    assert fake.count(CUSTOM_STATUSES_PATH) == 1
+    # a status the cache does not know: listed again, once in a run
+    fake.add_custom_status(9003, "Escalated", "open")
+    fake.touch(4, status="open", custom_status_id=9003)
+    fake.touch(3, status="open", custom_status_id=9004)  # unknown even after listing: its status kept
+    latest = {r.record_id: r for page in pull.pull(None) for r in page.records}
+    assert latest["4"].state == "Escalated" and latest["3"].state == "open"
+    assert fake.count(CUSTOM_STATUSES_PATH) == 2
+
+
+def test_every_request_spends_one_rate_limit_budget_and_past_it_the_run_is_rate_limited(fake, monkeypatch):
+    fake.add_tickets(25)
+    pull = zendesk_pull(fake, monkeypatch, per_page=10, budget=3)
+    pages = pull.pull(None)
+    next(pages)
+    fake.inject(429, headers={"Retry-After": "1"})  # the next request: page 2
+    fake.inject(429, headers={"Retry-After": "1.5"})  # page 2 again
+    second = next(pages)
+    assert len(second.records) == 10
+    assert pull.stats.rate_limit_wait == pytest.approx(2.5)
+    fake.inject(429, headers={"Retry-After": "1"})  # page 3's export request: 3.5 s would pass 3 s
+    with pytest.raises(RateLimited, match="Zendesk rate limit: more than 3s spent waiting"):
+        next(pages)
+
+
+def test_a_429_on_users_show_many_is_waited_out_and_counted(fake, monkeypatch):
+    fake.add_tickets(25)
+    pull = zendesk_pull(fake, monkeypatch, per_page=10)
+    pages = pull.pull(None)
+    next(pages)
+    before = fake.count(SHOW_MANY_PATH)
+    # page 2's export request is served; its users/show_many gets the 429
+    original = fake.route
+
+    def route(method, path, query, headers):
+        if path == SHOW_MANY_PATH and not hasattr(route, "done"):
+            route.done = True
+            return 429, {"error": "APIRateLimitExceeded"}, {"Retry-After": "1"}
+        return original(method, path, query, headers)
+
+    fake.route = route
+    assert len(next(pages).records) == 10
+    assert fake.count(SHOW_MANY_PATH) - before == 2
+    assert pull.stats.rate_limit_wait == pytest.approx(1.0)
