@@ -77,3 +77,5 @@ class SyncSource(Protocol):
     def stats(self) -> Any: ...  # PullStats: requests, rate_limit_wait
 
     def pull(self, saved: dict[str, Any] | None, full: bool = False) -> Iterator[PulledPage]: ...
+
+    def set_ratelimit_budget(self, seconds: float) -> None: ...  # math.inf: wait as long as the limit says

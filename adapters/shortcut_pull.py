@@ -75,6 +75,15 @@ class ShortcutPull:
     def stats(self) -> Any:
         return self.http.stats
 
+    def set_ratelimit_budget(self, seconds: float) -> None:
+        """How long a run may wait on rate limits (math.inf: as long as they say; `--until-done`)."""
+        self.http.ratelimit_budget = seconds
+
+    @property
+    def items_per_minute_at_limit(self) -> float:
+        """The fastest a backfill can go: full pages at the self-throttle (bot/sync/backfill.py's ETA)."""
+        return self.page_size * self.http.requests_per_minute * 60.0 / self.http.window
+
     def pull(self, saved: dict[str, Any] | None, full: bool = False) -> Iterator[PulledPage]:
         self.http.reset_stats()
         saved = saved or {}

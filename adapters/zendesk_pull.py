@@ -20,6 +20,7 @@ The export is admin-only: a 403 stops the run with one line saying ZENDESK_EMAIL
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 1000  # the export's largest page
 DEFAULT_RATELIMIT_BUDGET = 300  # seconds a run may spend waiting on 429s before it stops
+EXPORT_REQUESTS_PER_MINUTE = 10  # Zendesk's limit on the incremental export (30 with the high-volume add-on)
 SHOW_MANY_LIMIT = 100  # ids per users/show_many request (Zendesk's limit)
 ADMIN_HINT = "the Zendesk incremental export needs an admin's API token: ZENDESK_EMAIL must be an admin"
 
@@ -84,6 +86,15 @@ class ZendeskPull:
     def stats(self) -> Any:
         return self.budget.stats
 
+    def set_ratelimit_budget(self, seconds: float) -> None:
+        """How long a run may wait on rate limits (math.inf: as long as they say; `--until-done`)."""
+        self.ratelimit_budget = self.budget.seconds = seconds
+
+    @property
+    def items_per_minute_at_limit(self) -> int:
+        """The fastest a backfill can go: full pages at the export's limit (bot/sync/backfill.py's ETA)."""
+        return self.per_page * EXPORT_REQUESTS_PER_MINUTE
+
     def pull(self, saved: dict[str, Any] | None, full: bool = False) -> Iterator[PulledPage]:
         """Pages from the saved cursor (or from SYNC_START on the first run or with full=True)."""
         self.budget.reset()
@@ -108,14 +119,18 @@ class ZendeskPull:
     def estimate_total(self) -> int | None:
         """About how many tickets a backfill brings: GET /api/v2/tickets/count (one general-API request;
         it counts every live ticket, so with SYNC_START it is an upper bound)."""
+        api = self.client.tickets  # zenpy has no call for it: its own GET, on its session and base URL
+        scheme = os.environ.get("ZENPY_FORCE_SCHEME", api.protocol)
+        url = f"{scheme}://{api.base_url}/{api.api_prefix}/tickets/count.json"
         try:
-            count = self._call(lambda: self.client.tickets.count(), "tickets/count")
+            body = self._call(lambda: api._get(url, raw_response=True).json(), "tickets/count")
         except RateLimited:
             raise
-        except UpstreamError as exc:
+        except (UpstreamError, ValueError) as exc:
             log.warning("Zendesk: could not count the tickets: %s", exc)
             return None
-        value = getattr(count, "value", count)
+        count = body.get("count") if isinstance(body, dict) else None
+        value = count.get("value") if isinstance(count, dict) else None
         return value if isinstance(value, int) else None
 
     def _params(self) -> dict[str, Any]:

@@ -4,6 +4,12 @@ For each page: write its records (`upsert_many`: nothing is written for unchange
 updates), link stories to the Zendesk ticket they name, then save the page's checkpoint (export cursor /
 watermark). A run killed anywhere resumes from the last saved checkpoint and re-reads at most one page,
 which the store finds unchanged: nothing lost, nothing duplicated.
+
+A run that made progress (saved a checkpoint) and then spent its rate-limit budget (RateLimited) is not a
+failed run: the upstream's limit sets the pace of a backfill. Its summary says `continues` (a backfill: "N of
+about M", N and M kept in the checkpoint's `backfill` entry until the backfill ends), no failure is counted,
+and the next run carries on from the checkpoint (the scheduler starts it at once, bot/sync/scheduler.py;
+`bugtracker sync --until-done` runs them back to back).
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from adapters.pull import PulledPage, SyncSource
+from adapters.pull import PulledPage, RateLimited, SyncSource
 from bot.metrics import registry
+from bot.sync.backfill import backfill_state, estimate_size
 from bot.sync.changes import ChangeNotifier
 from bot.sync.lease import LEASE_TTL_SECONDS, HeldLease, default_owner, frees_at, holder_name, take_lease
 from bot.sync.recheck import run_recheck
@@ -48,6 +55,10 @@ class SyncSummary:
     holder: str | None = None  # when skipped: who holds it (host:pid)
     lease_frees_at: str | None = None  # when skipped: when its lease expires unless renewed (HH:MM:SS UTC)
     error: str | None = None
+    continues: bool = False  # stopped on the rate limit after making progress: the next run carries on
+    backfill: bool = False  # a backfill (first pull, --full) was under way in this run
+    backfill_fetched: int = 0  # items the backfill has brought so far, over all its runs
+    backfill_about: int | None = None  # about how many it will bring (the API's count), when known
 
     def line(self) -> str:
         if self.skipped:
@@ -65,6 +76,11 @@ class SyncSummary:
         if self.rechecked:
             text += f", rechecked {self.rechecked} ({self.gone} deleted upstream)"
         text += f" ({self.requests} requests, {self.seconds:.1f}s)"
+        if self.continues:
+            if self.backfill:
+                about = f" of about {self.backfill_about}" if self.backfill_about else ""
+                return f"{text}; backfill continues: {self.backfill_fetched}{about}"
+            return f"{text}; continues at the next run (rate limit)"
         return text + (f"; stopped: {self.error}" if self.error else "")
 
     def as_dict(self) -> dict[str, Any]:
@@ -116,27 +132,45 @@ def run_sync(
         time.sleep(min(poll_seconds, max(0.05, left)))
     lease = HeldLease(store, lease_name, owner, lease_ttl).start()
     started = time.monotonic()
+    progressed = False
     try:
         saved = store.get_meta(source.meta_key)
+        backfill = backfill_state(saved, full)
+        summary.backfill = backfill is not None
         for page in source.pull(saved, full=full):
             lease.check()
             changed = _write_page(store, page, summary)
             _tell(notifier, changed)
-            if page.checkpoint is not None and page.checkpoint != saved:  # an idle re-sync writes nothing
-                store.put_meta(source.meta_key, page.checkpoint)
-                saved = page.checkpoint
+            if backfill is not None:
+                backfill["fetched"] += len(page.records) + len(page.failures)
+                backfill["about"] = backfill["about"] or page.total_hint
+            checkpoint = page.checkpoint
+            if checkpoint is not None and backfill is not None:
+                checkpoint = {**checkpoint, "backfill": dict(backfill)}
+            if checkpoint is not None and checkpoint != saved:  # an idle re-sync writes nothing
+                store.put_meta(source.meta_key, checkpoint)
+                saved, progressed = checkpoint, True
             if progress:
                 progress(page, summary)
+        if saved is not None and "backfill" in saved:  # the backfill is over: the next run is incremental
+            store.put_meta(source.meta_key, {k: v for k, v in saved.items() if k != "backfill"})
         lease.check()
         recheck = run_recheck(store, source)
         if recheck is not None:
             summary.rechecked, summary.gone = recheck.checked, recheck.gone
             summary.updated += recheck.gone + recheck.updated
             _tell(notifier, list(recheck.changed))
+    except RateLimited as exc:
+        if not progressed:
+            _failed(summary, exc)
+        else:
+            summary.continues = True
+            log.info("sync %s: %s", source.name, exc)
+            if backfill is not None and saved is not None:
+                summary.backfill_fetched = backfill["fetched"]
+                summary.backfill_about = backfill["about"] or estimate_size(store, source, saved)
     except BugTrackerError as exc:
-        summary.error = str(exc)
-        log.error("sync %s stopped: %s", source.name, exc)
-        registry.SYNC_FAILURES.labels(source.name).inc()
+        _failed(summary, exc)
     finally:
         lease.stop()
         if notifier is not None:
@@ -150,6 +184,12 @@ def run_sync(
         _record_metrics(summary)
     log.info("sync %s", summary.line())
     return summary
+
+
+def _failed(summary: SyncSummary, exc: BugTrackerError) -> None:
+    summary.error = str(exc)
+    log.error("sync %s stopped: %s", summary.source, exc)
+    registry.SYNC_FAILURES.labels(summary.source).inc()
 
 
 def _tell(notifier: ChangeNotifier | None, changed: list[BugRecord]) -> None:

@@ -3,6 +3,8 @@ SYNC_INTERVAL_SECONDS in a background thread, the first run right after start-up
 
 A run that fails is logged (run_sync logs expected failures; APScheduler logs anything else with its
 traceback) and the job simply runs again at the next interval: the bot keeps answering Slack meanwhile.
+A run that stopped on the rate limit after making progress (a backfill) is carried on at once: the job's
+next run is moved to a second later, so a backfill goes at the pace the upstream's limit sets.
 One job per source, never two instances of it at once in this process; the store lease keeps other
 processes out. A daily job recounts the bug counters (bot/metrics/recount.py).
 """
@@ -10,7 +12,7 @@ processes out. A daily job recounts the bug counters (bot/metrics/recount.py).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -23,6 +25,8 @@ from bot.sync.runner import run_sync
 from storage.store import BugStore
 
 log = logging.getLogger(__name__)
+
+CONTINUE_AFTER_SECONDS = 1.0  # a run that continues a backfill starts this long after the last one ended
 
 
 class SyncScheduler:
@@ -56,7 +60,7 @@ def start_scheduler(
             _run,
             "interval",
             seconds=interval,
-            args=[store, source, config.sync.lease_seconds, held_by, notifier],
+            args=[store, source, config.sync.lease_seconds, held_by, notifier, scheduler],
             id=f"sync:{source.name}",
             name=f"sync {source.name}",
             next_run_time=first_run,
@@ -83,10 +87,14 @@ def _run(
     lease_seconds: float,
     held_by: dict[str, str | None],
     notifier: ChangeNotifier | None = None,
+    scheduler: BackgroundScheduler | None = None,
 ) -> Any:
     """One scheduled pull. A lease held elsewhere (a `bugtracker sync`, another bot) is said at INFO once
     per holder, not at every interval; the next run that pulls says nothing about it."""
     summary = run_sync(store, source, lease_ttl=lease_seconds, notifier=notifier)
+    if summary.continues and scheduler is not None and scheduler.running:
+        soon = datetime.now(UTC) + timedelta(seconds=CONTINUE_AFTER_SECONDS)
+        scheduler.modify_job(f"sync:{source.name}", next_run_time=soon)
     if not summary.skipped:
         held_by.pop(source.name, None)
     elif source.name not in held_by or held_by[source.name] != summary.holder:

@@ -161,3 +161,30 @@ def test_a_refused_auto_link_is_logged_and_the_run_goes_on(store, caplog):
     assert summary.error is None and summary.inserted == 1 and summary.linked == 0
     assert "could not link SC-1" in caplog.text
     assert store.get_meta("sync:shortcut") == {"watermark": "2025-01-01"}
+
+
+def test_a_rate_limited_backfill_continues_without_a_failure_and_finishes_on_the_next_run(store, monkeypatch):
+    # Zendesk's export limit: 2 requests a minute here; the run may wait 1 s, so page 3 stops it
+    with FakeZendesk(rate_limits={"export": (2, 60.0)}) as fake:
+        fake.add_tickets(25)
+        pull = zendesk_pull(fake, monkeypatch, per_page=10, budget=1)
+        failures = _metric("bugtracker_sync_failures_total", source="zendesk")
+        first = run_sync(store, pull)
+        assert first.error is None and first.continues and first.backfill
+        assert (first.fetched, first.inserted) == (20, 20)
+        assert first.line().endswith("; backfill continues: 20 of about 25")  # about: GET tickets/count
+        assert store.get_meta("sync:zendesk")["backfill"] == {"fetched": 20, "about": 25}
+        fake.limiters.clear()  # the minute has passed
+        second = run_sync(store, pull)
+        assert second.error is None and not second.continues and second.inserted == 5
+        assert "backfill" not in store.get_meta("sync:zendesk")  # over: the next runs are incremental
+        assert _metric("bugtracker_sync_failures_total", source="zendesk") == failures
+        assert len(store.list_records(source="zendesk", limit=100).records) == 25
+
+
+def test_a_rate_limit_before_any_progress_is_a_failure(store, monkeypatch):
+    with FakeZendesk() as fake:
+        fake.add_tickets(3)
+        fake.inject(429, headers={"Retry-After": "30"})
+        summary = run_sync(store, zendesk_pull(fake, monkeypatch, budget=1))
+    assert summary.error and "rate limit" in summary.error and not summary.continues

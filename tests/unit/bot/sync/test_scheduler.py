@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from adapters.pull import PulledPage, PullStats, UpstreamError
+from adapters.pull import PulledPage, PullStats, RateLimited, UpstreamError
 from bot.bootstrap import build_sources
 from bot.config import load_config
 from bot.sync.scheduler import start_scheduler
@@ -61,3 +61,25 @@ def test_scheduler_with_nothing_configured_starts_and_stops(sqlite_store):
         "counts:recount"
     ]
     scheduler.shutdown()
+
+
+class _BackfillSource(_CountingSource):
+    """Stops on the rate limit after one page, then finishes."""
+
+    def pull(self, saved, full=False):
+        self.runs += 1
+        yield PulledPage(records=[], checkpoint={"cursor": f"c{self.runs}", "start_time": 0})
+        if self.runs == 1:
+            raise RateLimited("Zendesk rate limit: more than 300s spent waiting")
+        self.second_run.set()
+
+
+def test_a_backfill_that_continues_runs_again_at_once_not_an_interval_later(sqlite_store):
+    config = load_config({"SYNC_INTERVAL_SECONDS": "3600"})
+    source = _BackfillSource(fail_first=False)
+    scheduler = start_scheduler(config, sqlite_store, sources=[source])
+    try:
+        assert source.second_run.wait(10), "the backfill waited for the next interval"
+    finally:
+        scheduler.shutdown()
+    assert source.runs == 2 and "backfill" not in sqlite_store.get_meta("sync:zendesk")
