@@ -90,8 +90,9 @@ def open_store(directory: str | os.PathLike[str] | None = None) -> BugStore:
 
     Like the entry points (and the only place besides them), it reads `.env` of the current directory (or of
     `directory`); variables already set in the environment win. DYNAMODB_TABLE set: the DynamoDB table, else
-    the embedded SQLite file (BUGTRACKER_DB). Raises ConfigError / StoreUnavailable (BugTrackerErrors, one
-    readable line each) when the configuration is wrong or the store cannot be reached.
+    the embedded SQLite file (BUGTRACKER_DB), which must exist (StoreMissing: it opens a store, it does not
+    create one). Raises ConfigError / StoreUnavailable (BugTrackerErrors, one readable line each) when the
+    configuration is wrong or the store cannot be reached.
     """
     load_env_file(directory)
     store = build_store(load_config())

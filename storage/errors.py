@@ -21,6 +21,10 @@ class LinkRefused(BugTrackerError):
     """A link or unlink that would break the store's rules (self link, cycle, unknown id, ...)."""
 
 
+class NothingToLink(LinkRefused):
+    """The id to link has no records in this store (a wrong id, or the wrong store)."""
+
+
 class StoreUnavailable(BugTrackerError):
     """The database cannot be reached or refused our credentials."""
 

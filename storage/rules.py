@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from storage.errors import BugTrackerError, LinkRefused, TicketNotFound
+from storage.errors import BugTrackerError, LinkRefused, NothingToLink, TicketNotFound
 from storage.model import PRIORITIES, SOURCES, BugRecord
 from storage.primitives import Lease
 from storage.values import AuditEntry, TicketView, UpsertOutcome
@@ -54,7 +54,7 @@ def check_link(
             f"linking {source_id} to {target_id} would make a cycle: {' -> '.join(target_chain)} already"
         )
     if not source_has_records:
-        raise LinkRefused(f"{source_id} has no records to link; check the id with show")
+        raise NothingToLink(f"{source_id} has no records to link; check the id with show")
 
 
 def check_unlink(ticket_id: str, target: str | None) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 
 from bot import services
@@ -13,7 +15,7 @@ from bot.cli.help import examples
 from bot.cli.progress import Progress
 from bot.config import Config
 from bot.text import format_counts, format_drift, format_link, format_page, format_view
-from storage.errors import TicketNotFound
+from storage.errors import NothingToLink, TicketNotFound
 from storage.rules import MAX_PAGE
 from storage.store import BugStore, Counts
 
@@ -25,12 +27,19 @@ def _emit(args: argparse.Namespace, value: object, text: str) -> None:
         print(text)
 
 
+@contextmanager
+def _naming(store: BugStore) -> Iterator[None]:
+    """Found nothing: say where we looked, since the wrong store (directory, variable) is the usual reason."""
+    try:
+        yield
+    except (TicketNotFound, NothingToLink) as exc:
+        raise type(exc)(f"{exc} (looked in the {store.description})") from None
+
+
 def _show(args: argparse.Namespace, config: Config) -> int:
     store = build_store(config)
-    try:
+    with _naming(store):
         view = services.show_ticket(store, args.ticket_id, include_deleted=args.include_deleted)
-    except TicketNotFound as exc:  # say where we looked: the wrong store is the usual reason
-        raise TicketNotFound(f"{exc} in the {store.description}") from None
     _emit(args, view, format_view(view))
     return EXIT_OK
 
@@ -38,7 +47,9 @@ def _show(args: argparse.Namespace, config: Config) -> int:
 def _link(args: argparse.Namespace, config: Config) -> int:
     # a ticket no pull has stored yet is read from its system first: a typo (404) is refused
     upstreams = build_upstreams(config)
-    result = services.link_tickets(build_store(config), args.source_id, args.target_id, args.actor, upstreams)
+    store = build_store(config)
+    with _naming(store):
+        result = services.link_tickets(store, args.source_id, args.target_id, args.actor, upstreams)
     _emit(args, result, format_link("link", result))
     return EXIT_OK
 

@@ -56,7 +56,13 @@ def test_init_creates_it_and_nothing_found_names_the_store(tmp_path):
     shown = run_entry_point("bugtracker", "show", "ZD-12345", cwd=tmp_path, env=child_env())
     assert shown.returncode == 1
     where = f"embedded SQLite store at {tmp_path / 'bugtracker.db'}"
-    assert shown.stderr == f"error: nothing is stored under ZD-12345 in the {where}\n"
+    assert shown.stderr == f"error: nothing is stored under ZD-12345 (looked in the {where})\n"
+    linked = run_entry_point("bugtracker", "link", "ZD-3", "ZD-4", cwd=tmp_path, env=child_env())
+    assert linked.returncode == 1
+    assert (
+        linked.stderr
+        == f"error: ZD-3 has no records to link; check the id with show (looked in the {where})\n"
+    )
     listed = run_entry_point("bugtracker", "list", "--state", "Solved", cwd=tmp_path, env=child_env())
     assert listed.returncode == 0
     assert listed.stdout == f"no bugs match state Solved in the {where}; no bug has any state yet\n"
