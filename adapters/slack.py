@@ -282,3 +282,30 @@ def message_to_record(
         attributes=attributes,
     )
     return bound_record(record)
+
+
+# What a report deleted in Slack keeps (docs/slack.md, "Deleted messages"): who, where, when, and where it was
+# filed; its words (text, title, tags, priority as typed, problems quoting them) are erased.
+KEPT_WHEN_DELETED = ("author", "channel")
+
+
+def erased(record: BugRecord, updated_at: str | None = None) -> BugRecord:
+    """The copy of a Slack report to keep once it is deleted in Slack: id, channel, author, times, where it
+    lives and its permalink (which names only the channel and the ts); no text, title or other attribute."""
+    kept = {name: record.attributes[name] for name in KEPT_WHEN_DELETED if record.attributes.get(name)}
+    return BugRecord(
+        source_system="slack",
+        record_id=record.record_id,
+        created_at=record.created_at,
+        updated_at=updated_at or record.updated_at,
+        url=record.url,
+        deleted=True,
+        attributes=kept,
+        ticket_id=record.ticket_id,
+    )
+
+
+def is_erased(record: BugRecord) -> bool:
+    """True when nothing but what a deleted report keeps is left (an index row: no title, no priority)."""
+    words = (record.title, record.priority, record.priority_raw, record.state)
+    return not any(words) and set(record.attributes) <= set(KEPT_WHEN_DELETED)

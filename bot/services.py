@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from adapters.slack import erased, is_erased
 from bot.suggest.linking import fetch_unknown
 from bot.suggest.upstreams import Upstreams
 from storage.bounds import clip
@@ -250,6 +251,26 @@ def visible_page(
 
 def stats(store: BugStore) -> Counts:
     return store.counts()
+
+
+def erase_deleted_reports(store: BugStore, progress: Callable[[str], None] = print) -> list[str]:
+    """`bugtracker migrate`: erase the words of Slack reports deleted before deletion erased them (older
+    versions kept the text of a deleted message). Idempotent; returns the ids erased."""
+    done = []
+    for row in store.scan_records():
+        if row.source_system != "slack" or not row.deleted or is_erased(row):
+            continue
+        for _ in range(8):  # a concurrent write: read it again
+            stored = store.get_record("slack", row.record_id)
+            if stored is None or is_erased(stored):
+                break
+            if store.erase(stored, erased(stored)):
+                done.append(row.home_id)
+                break
+        else:
+            raise BugTrackerError(f"{row.home_id} kept changing while it was erased; run migrate again")
+    progress(f"erased the text of {len(done)} Slack report(s) deleted in Slack before this version")
+    return done
 
 
 CANONICAL_IDS_KEY = "migration:canonical-ids"

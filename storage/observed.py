@@ -55,6 +55,12 @@ class ObservedStore(BugStore):
             self._tell([replace(record, ticket_id=result.ticket_id)])
         return result
 
+    def erase(self, stored: BugRecord, kept: BugRecord) -> bool:
+        erased = self.inner.erase(stored, kept)
+        if erased:
+            self._tell([replace(kept, ticket_id=stored.location)])
+        return erased
+
     def upsert_many(self, records: Iterable[BugRecord]) -> list[UpsertResult]:
         records = list(records)
         results = self.inner.upsert_many(records)

@@ -287,6 +287,16 @@ class BugStore(ABC):
             self.commit([ReplaceRecord(record, stored)])
         return UpsertResult(outcome, stored.location)
 
+    def erase(self, stored: BugRecord, kept: BugRecord) -> bool:
+        """Replace the copy read (`stored`) with `kept`, whatever their versions: what a source deleted is
+        erased, not compared. False when the copy changed meanwhile (read it again and retry)."""
+        with self.transaction():
+            try:
+                self.commit([ReplaceRecord(replace(kept, ticket_id=None), stored)])
+            except ConditionFailed:
+                return False
+        return True
+
     def upsert_many(self, records: Iterable[BugRecord]) -> list[UpsertResult]:
         """Same semantics as upsert for each record; stores may batch reads and new-record writes."""
         with self.transaction():

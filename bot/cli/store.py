@@ -121,6 +121,7 @@ def _migrate(args: argparse.Namespace, config: Config) -> int:
     progress = Progress(total=_total_hint(store))
     try:
         store.migrate(progress=progress.line, manage_indexes=local, advance=progress.advance)
+        services.erase_deleted_reports(store, progress=progress.line)
     finally:
         progress.close()
     _emit(args, {"store": store.description, "migrated": True}, f"migrated: {store.description}")

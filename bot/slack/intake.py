@@ -25,7 +25,7 @@ from typing import Any
 from adapters import slack
 from bot.slack.watermark import Watermarks
 from bot.suggest.linking import may_link_report
-from storage.errors import BugTrackerError, LinkRefused, StoreError, StoreUnavailable
+from storage.errors import BugTrackerError, ConcurrentUpdate, LinkRefused, StoreError, StoreUnavailable
 from storage.model import BugRecord, home_id, timestamp_from_epoch
 from storage.store import BugStore, UpsertOutcome
 
@@ -35,6 +35,7 @@ LinkPermission = Callable[[str], bool]
 MessageFetcher = Callable[[str, str], "dict[str, Any] | None"]  # (channel, ts) -> the message, from Slack
 STORE_FAILURES = (StoreUnavailable, StoreError)  # the store failing: retried, the report stays pending
 CHANGED = (UpsertOutcome.INSERTED, UpsertOutcome.UPDATED)
+MAX_ERASE_TRIES = 8
 
 
 @dataclass(frozen=True)
@@ -200,16 +201,23 @@ class Intake:
         return self.ingest_message(message, channel, edited_ts=edited_ts)
 
     def delete_message(self, event: dict[str, Any]) -> IntakeResult | None:
+        """A report deleted in Slack (live, or found gone by the sweep): its words are erased from the store
+        (adapters/slack.py `erased`), keeping its id, channel, author, times, ticket and audit entries."""
         deleted_ts = event.get("deleted_ts")
         with self.health.watch():
-            stored = self.store.get_record("slack", deleted_ts) if deleted_ts else None
-            if stored is None:  # a reply, or a message from before the bot: nothing stored to mark
-                return None
-            when = event.get("event_ts") or event.get("ts") or deleted_ts
-            updated_at = max(stored.updated_at, timestamp_from_epoch(when))
-            record = replace(stored, deleted=True, updated_at=updated_at, ticket_id=None)
-            result = self.store.upsert(record, seen=stored)
-            return self._result("delete", record, result.outcome, None, [], False, result.ticket_id)
+            for _ in range(MAX_ERASE_TRIES):
+                stored = self.store.get_record("slack", deleted_ts) if deleted_ts else None
+                if stored is None:  # a reply, or a message from before the bot: nothing stored to erase
+                    return None
+                if stored.deleted and slack.is_erased(stored):
+                    outcome = UpsertOutcome.UNCHANGED
+                    return self._result("delete", stored, outcome, None, [], False, stored.location)
+                when = event.get("event_ts") or event.get("ts") or deleted_ts
+                record = slack.erased(stored, max(stored.updated_at, timestamp_from_epoch(when)))
+                if self.store.erase(stored, record):
+                    outcome = UpsertOutcome.UPDATED
+                    return self._result("delete", record, outcome, None, [], False, stored.location)
+            raise ConcurrentUpdate(f"{stored.home_id} kept changing while it was erased; will try again")
 
     def thread_reply(
         self, reply: dict[str, Any], channel: str, edited_ts: str | None = None

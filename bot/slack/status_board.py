@@ -144,6 +144,14 @@ class StatusBoard:
         if self.store.get_meta(key) is None:
             self.store.put_meta(key, {"channel": channel, "ts": ts, "note": note[:NOTE_LIMIT]})
 
+    def report_deleted(self, report_id: str) -> None:
+        """The report was deleted in Slack: forget the words of its first answer kept for its card (they
+        may quote its tags); where the card is stays, so that the card can still be kept current."""
+        key = CARD_PREFIX + report_id
+        card = self.store.get_meta(key)
+        if card is not None and card.get("note"):
+            self.store.put_meta(key, {**card, "note": ""})
+
     # -- pending tickets, kept in the store --------------------------------------------------------
     def note(self, tickets: Iterable[str]) -> None:
         tickets = list(tickets)

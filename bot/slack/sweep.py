@@ -6,7 +6,9 @@ from the mark less SWEEP_OVERLAP_SECONDS, oldest first, and for each top-level m
 - not stored: stored (a report posted while the bot was down or while the store was failing) and answered;
 - `edited.ts` newer than the stored copy: stored as an edit (answered when its tags changed);
 - `latest_reply` past the stored activity: `conversations.replies` is read and the new replies are applied,
-  so a `ticketId=` tag replied while the bot was down links the report.
+  so a `ticketId=` tag replied while the bot was down links the report;
+- a tombstone (deleted, its thread kept), or a report stored in the window read that the history no longer
+  holds: deleted while the bot was not listening, so its text is erased as a live `message_deleted` would.
 Everything is idempotent (a stored report is UNCHANGED, a made link `already`), and answers are claimed
 (bot/slack/claims.py), so several instances sweeping together answer once. Answers are paced to about one
 message a second per channel (Slack's chat.postMessage limit). Paging survives HTTP 429: the WebClient's
@@ -28,13 +30,16 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from adapters import slack
 from bot.metrics.registry import ERRORS, SWEEP_LAST_SUCCESS
 from bot.slack.intake import STORE_FAILURES, Intake, IntakeResult
+from bot.slack.readers import channel_of
 from storage.model import timestamp_from_epoch
+from storage.store import UpsertOutcome
 
 log = logging.getLogger(__name__)
 
 SWEEP_OVERLAP_SECONDS = 300.0  # re-read this much before the mark: late deliveries, a kill mid-burst
 PAGE = 200
 POST_INTERVAL = 1.0  # seconds between answers in one channel
+DELETE_MARGIN_SECONDS = 10.0  # reports younger than this when the history was read are not judged deleted
 
 Answer = Callable[[str, IntakeResult], None]  # (channel, result): post the result's answer, if it has one
 
@@ -132,17 +137,57 @@ class Sweeper:
             return 0
         oldest = max(start or 0.0, min(mark, watermarks.mark(channel)) - SWEEP_OVERLAP_SECONDS)
         changed, results = 0, []
-        for message in history(self.client, channel, oldest):
+        read_at = time.time()
+        messages = history(self.client, channel, oldest)
+        for message in messages:
+            if message.get("subtype") == "tombstone":  # deleted, its thread kept: erase it if stored
+                erased = self.intake.delete_message({"deleted_ts": message["ts"]})
+                if erased is not None and erased.outcome is UpsertOutcome.UPDATED:
+                    changed, results = changed + 1, [*results, erased]
+                continue
             report = self.intake.as_report(message)
             if report is not None and not slack.is_thread_reply(report):
                 changed += self._message(channel, report, results)
+        present = {m["ts"] for m in messages if m.get("subtype") != "tombstone"}
+        gone = self._gone(channel, oldest, read_at, present)
+        changed, results = changed + len(gone), results + gone
         watermarks.flush(force=True)
         log.info("sweep %s: %d message(s) missing or changed", channel, changed)
         for result in results:  # everything is stored first; the answers follow, paced and claimed
             if result.reply:
                 self.pacer.wait(channel)
                 self.answer(channel, replace(result, exclusive=False))
+            elif result.kind == "delete":  # no answer: the status card forgets what it quoted
+                self.answer(channel, result)
         return changed
+
+    def _gone(self, channel: str, oldest: float, read_at: float, present: set[str]) -> list[IntakeResult]:
+        """Erase the reports of this channel stored in the window read that the history no longer holds:
+        deleted while the bot was not listening. Only up to DELETE_MARGIN_SECONDS before the history was
+        read (a message posted while it was being read is not missing)."""
+        since, until = timestamp_from_epoch(oldest), timestamp_from_epoch(read_at - DELETE_MARGIN_SECONDS)
+        if since > until:
+            return []
+        gone: list[IntakeResult] = []
+        store, cursor = self.intake.store, None
+        while True:
+            page = store.list_records(source="slack", since=since, until=until, limit=PAGE, cursor=cursor)
+            for row in page.records:
+                if row.record_id in present or float(row.record_id) <= oldest:
+                    continue
+                where = channel_of(row)  # from the permalink; without one, from the stored record
+                if where is None and (full := store.get_record("slack", row.record_id)) is not None:
+                    where = channel_of(full)
+                if where != channel:
+                    continue
+                event = {"deleted_ts": row.record_id, "event_ts": f"{read_at:.6f}"}
+                erased = self.intake.delete_message(event)
+                if erased is not None and erased.outcome is UpsertOutcome.UPDATED:
+                    log.info("sweep %s: %s was deleted in Slack; its text is erased", channel, row.home_id)
+                    gone.append(erased)
+            cursor = page.next_cursor
+            if not cursor:
+                return gone
 
     def _message(self, channel: str, message: dict[str, Any], results: list[IntakeResult]) -> int:
         ts = message["ts"]

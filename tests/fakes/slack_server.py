@@ -199,6 +199,22 @@ class FakeSlack:
         return {"type": "message", "subtype": "message_changed", "channel": channel, "hidden": True,
                 "message": dict(message), "previous_message": previous, "ts": self.next_ts()}  # fmt: skip
 
+    def delete(self, channel: str, ts: str) -> dict[str, Any]:
+        """A person deletes a top-level message: gone from the history, or, when it has replies, left as
+        Slack's tombstone (subtype `tombstone`, no text) that keeps the thread; returns the
+        `message_deleted` event (not pushed: push it with push_event, or let the sweep find the gap)."""
+        history = self.history.get(channel, [])
+        message = next(m for m in history if m["ts"] == ts)
+        if message.get("reply_count"):
+            tombstone = {"type": "message", "subtype": "tombstone", "text": "This message was deleted.",
+                         "user": "USLACKBOT", "hidden": True, "ts": ts, "thread_ts": ts}  # fmt: skip
+            tombstone.update(reply_count=message["reply_count"], latest_reply=message.get("latest_reply"))
+            history[history.index(message)] = tombstone
+        else:
+            history.remove(message)
+        return {"type": "message", "subtype": "message_deleted", "channel": channel, "hidden": True,
+                "deleted_ts": ts, "previous_message": dict(message), "ts": self.next_ts()}  # fmt: skip
+
     def join(self, channel: str, user: str) -> str:
         """A person joins the channel: a member now, and `member_joined_channel` is pushed."""
         with self._changed:

@@ -119,6 +119,8 @@ def post_reply(
     With status updates on, the first answer becomes the report's status card, made current at once when
     the report lives under a ticket (a tag linked it). With `claims`, an answer not earned by a once-only
     write is claimed first: posted once whatever the number of instances or sweeps."""
+    if board is not None and result.kind == "delete":
+        board.report_deleted(result.home_id)
     _post_answer(client, channel, result, suggester, board, claims)
     if board is not None and result.ticket_id and result.ticket_id != result.home_id:
         board.ticket_changed(result.ticket_id)

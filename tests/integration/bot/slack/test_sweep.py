@@ -151,3 +151,29 @@ def test_the_mark_never_passes_a_report_that_is_not_stored(fake, store):
     sweeper.run()
     assert store.get_record("slack", failing["ts"]) is not None
     assert float(store.get_meta(key(CHANNEL))["ts"]) >= float(later["ts"])
+
+
+def test_reports_deleted_while_the_bot_was_away_are_erased_by_the_sweep(fake, store):
+    """Issue 15: a report gone from the history (or left as a tombstone) is erased like a live delete; one
+    posted just before the history was read is not judged deleted."""
+    intake, sweeper = started(fake, store)
+    old = time.time() - 600
+    gone = fake.message(CHANNEL, "salary of Jane Doe wrong priority=High", ts=f"{old:.6f}")
+    threaded = fake.message(CHANNEL, "payroll of ACME broken", ts=f"{old + 1:.6f}")
+    fake.message(CHANNEL, "me too", user="U0BOB", thread_ts=threaded["ts"], ts=f"{old + 2:.6f}")
+    kept = fake.message(CHANNEL, "checkout broken", ts=f"{old + 3:.6f}")
+    sweeper.run()
+    assert store.get_record("slack", gone["ts"]).attributes["text"].startswith("salary")
+    fake.delete(CHANNEL, gone["ts"])
+    fake.delete(CHANNEL, threaded["ts"])  # has a reply: a tombstone stays
+    fresh = fake.message(CHANNEL, "posted a moment ago")
+    intake.ingest_message(fresh, CHANNEL)
+    fake.history[CHANNEL].remove(fresh)  # not in the history read yet: too young to be judged deleted
+    assert sweeper.run() == 2
+    for message in (gone, threaded):
+        erased = store.get_record("slack", message["ts"])
+        assert erased.deleted and erased.attributes == {"author": "U0ALICE", "channel": CHANNEL}
+        assert erased.title == "" and "Jane" not in repr(erased) and "ACME" not in repr(erased)
+    assert not store.get_record("slack", kept["ts"]).deleted
+    assert not store.get_record("slack", fresh["ts"]).deleted
+    assert sweeper.run() == 0  # erased once

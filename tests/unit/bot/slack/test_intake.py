@@ -59,13 +59,29 @@ def test_edit_rereads_tags_and_links(sqlite_store):
     assert intake.edit_message(edit).reply is False  # a replayed edit changes nothing
 
 
-def test_delete_marks_deleted_and_keeps_the_record(sqlite_store):
-    intake = Intake(sqlite_store)
-    intake.ingest_message(message("broken"), "C0BUGS")
-    intake.delete_message({"subtype": "message_deleted", "deleted_ts": TS, "event_ts": "1732712500.000000"})
-    stored = sqlite_store.get_record("slack", TS)
-    assert stored.deleted is True and stored.attributes["text"] == "broken"
-    assert sqlite_store.unlinked_slack().records == ()
+def test_delete_erases_the_words_and_keeps_id_channel_author_times_and_ticket(store):
+    """Issue 15 (deliberate change: the deleted text used to be kept): deleted means deleted."""
+    intake = Intake(store, workspace_url="https://acme.slack.com/")
+    intake.ingest_message(message("Payroll of ACME broken priority=High ticketId=ZD-9"), "C0BUGS")
+    before = store.get_record("slack", TS)
+    result = intake.delete_message(
+        {"subtype": "message_deleted", "deleted_ts": TS, "event_ts": "1732712500.0"}
+    )
+    stored = store.get_record("slack", TS)
+    assert result.kind == "delete" and stored.deleted is True
+    assert stored.attributes == {"author": "U0ALICE", "channel": "C0BUGS"}
+    assert stored.title == "" and stored.priority is None and stored.priority_raw is None
+    assert "ACME" not in repr(stored) and "ACME" not in repr(store.show("ZD-9", include_deleted=True))
+    assert stored.created_at == before.created_at and stored.updated_at == "2024-11-27T13:01:40.000000Z"
+    assert stored.ticket_id == "ZD-9" and stored.url == before.url
+    assert [entry.action for entry in store.show("ZD-9", include_deleted=True).audit] == ["link"]
+    assert store.unlinked_slack().records == ()
+    again = intake.delete_message(
+        {"subtype": "message_deleted", "deleted_ts": TS, "event_ts": "1732712600.0"}
+    )
+    assert again.outcome is UpsertOutcome.UNCHANGED  # redelivered: nothing more to erase
+    late = intake.ingest_message(message("Payroll of ACME broken priority=High"), "C0BUGS")  # a late copy
+    assert late.outcome is UpsertOutcome.STALE and "ACME" not in repr(store.get_record("slack", TS))
 
 
 def test_thread_reply_updates_activity_once_and_links_by_tag(sqlite_store):
