@@ -195,14 +195,15 @@ def no_match(store: BugStore, request: ListRequest) -> str:
         known = [name for name, count in stored[kind].items() if count and name != "none"]
         if value.casefold() in {name.casefold() for name in known}:
             continue
-        folded = {name.casefold(): name for name in sorted(known)}
+        # stored names are outside text (Shortcut's workflow states): one line each, bounded
+        folded = {name.casefold(): clip(" ".join(name.split()), 40) for name in sorted(known)}
         close = difflib.get_close_matches(value.casefold(), list(folded), n=3, cutoff=0.6)
         if close:
             hints.append(
                 f"no bug has {kind} '{clip(value, 40)}'; closest: {', '.join(folded[c] for c in close)}"
             )
         elif known:
-            shown = sorted(known)[:10]
+            shown = sorted(folded.values())[:10]
             more = ", ..." if len(known) > len(shown) else ""
             hints.append(f"no bug has {kind} '{clip(value, 40)}'; known: {', '.join(shown)}{more}")
         else:

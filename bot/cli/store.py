@@ -14,7 +14,7 @@ from bot.cli.exit_codes import EXIT_OK
 from bot.cli.help import examples
 from bot.cli.progress import Progress
 from bot.config import Config
-from bot.text import format_counts, format_drift, format_link, format_page, format_view
+from bot.text import format_counts, format_drift, format_link, format_page, format_view, printable
 from storage.errors import NothingToLink, TicketNotFound
 from storage.rules import MAX_PAGE
 from storage.store import BugStore, Counts
@@ -68,7 +68,7 @@ def _list(args: argparse.Namespace, config: Config) -> int:
     store = build_store(config)
     page = services.list_bugs(store, request, cursor=args.cursor, limit=limit)
     empty = not page.records and not args.json
-    _emit(args, page, services.no_match(store, request) if empty else format_page(page))
+    _emit(args, page, printable(services.no_match(store, request)) if empty else format_page(page))
     return EXIT_OK
 
 

@@ -132,13 +132,16 @@ def test_sync_shows_its_bar_on_a_terminal_and_its_json_alone_on_stdout(tmp_path)
 
 
 def _readme_sessions() -> list[tuple[str, str]]:
-    """Every `$ … bugtracker …` line of README.md, with the line shown after it."""
-    lines = (ROOT / "README.md").read_text().splitlines()
-    return [
-        (line[2:], lines[n + 1])
-        for n, line in enumerate(lines)
-        if line.startswith("$ ") and "bugtracker" in line
-    ]
+    """Every `$ … bugtracker …` line of README.md and docs/*.md, with the line shown after it."""
+    sessions = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        lines = page.read_text().splitlines()
+        sessions += [
+            (line[2:], lines[n + 1])
+            for n, line in enumerate(lines)
+            if line.startswith("$ ") and "bugtracker" in line
+        ]
+    return sessions
 
 
 def test_the_readme_examples_run_as_written(tmp_path):

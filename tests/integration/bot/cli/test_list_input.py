@@ -66,3 +66,18 @@ def test_no_match_names_the_store_and_the_closest_values(env, monkeypatch, capsy
     assert code == 0
     assert out.startswith("no bugs match state opn, source slack in the embedded SQLite store at ")
     assert out.rstrip().endswith("no bug has state 'opn'; closest: open")
+
+
+def test_stored_names_in_a_no_match_answer_are_plain_bounded_text(env, monkeypatch, capsys):
+    """State names are Shortcut's workflow names, outside text: no escapes, one line, bounded."""
+    from tests.support.builders import shortcut_record
+
+    store = SqliteStore(env["BUGTRACKER_DB"])
+    store.upsert_many(
+        [shortcut_record(8, state="\x1b[2JDone\nfor\u202e"), shortcut_record(9, state="Q" * 300)]
+    )
+    store.close()
+    code, out = _run(monkeypatch, capsys, env["BUGTRACKER_DB"], "list", "--state", "done fo")
+    assert code == 0 and out.endswith("no bug has state 'done fo'; closest: [2JDone for\n")
+    code, out = _run(monkeypatch, capsys, env["BUGTRACKER_DB"], "list", "--state", "zzz")
+    assert "QQQ…" in out and "Q" * 40 not in out and out.count("\n") == 1
