@@ -30,9 +30,9 @@ checkov: $(CHECKOV_STAMP)
 run: $(STAMP)
 	$(PY) -m bot
 
-# The suite runs in parallel (pytest-xdist): `auto` is two workers per CPU (tests/conftest.py says why), tests
-# are dealt one by one except an xdist_group's, which stay on one worker (the Prometheus module starts one
-# Prometheus). TEST_WORKERS=0 runs it in this one process.
+# The suite runs in parallel (pytest-xdist): `auto` is two workers per CPU, at most 8 (tests/conftest.py
+# says why); tests are dealt one by one except an xdist_group's, which stay on one worker (the Prometheus
+# module starts one Prometheus). TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= auto
 test: $(STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/ruff check .
