@@ -31,3 +31,14 @@ def test_the_home_tab_and_its_event_are_declared():
 def test_the_answer_metadata_can_be_read_back():
     manifest = yaml.safe_load(MANIFEST.read_text())
     assert "metadata.message:read" in manifest["oauth_config"]["scopes"]["bot"]
+
+
+def test_the_readers_scopes_and_member_events_are_declared():
+    """bot/slack/readers.py calls conversations.members, conversations.info and users.info, and listens to
+    the member events (bot/slack/listeners/members.py)."""
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert {"channels:read", "groups:read", "users:read", "usergroups:read"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"]
+    )
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert {"member_joined_channel", "member_left_channel"} <= set(events)
