@@ -238,6 +238,8 @@ def build_slack_app(
     if board is not None:
         from bot.slack.status_cards import SlackStatusCards
 
-        board.transport = SlackStatusCards(app.client)
+        board.transport = SlackStatusCards(
+            app.client, create_button=bool(upstreams and upstreams.available())
+        )
         board.start()
     return app, intake

@@ -66,7 +66,7 @@ SYNC_RATE_LIMIT_WAIT = Counter(
 
 # -- every series the dashboard queries exists from the start (0), not only after its first event ------
 EVENT_KINDS = ("message", "edit", "delete", "reply")
-COMMANDS = ("help", "show", "link", "unlink", "list", "unlinked", "stats", "invalid")
+COMMANDS = ("help", "show", "link", "unlink", "create", "list", "unlinked", "stats", "invalid")
 SYNC_OUTCOMES = ("fetched", "inserted", "updated", "unchanged", "failed")
 
 for _kind in EVENT_KINDS:

@@ -15,6 +15,7 @@ from bot.config import SlackConfig
 from bot.metrics.registry import ERRORS
 from bot.slack.intake import Intake
 from bot.slack.listeners import commands as command_listeners
+from bot.slack.listeners import create as create_listeners
 from bot.slack.listeners import home as home_listeners
 from bot.slack.listeners import link_modal as link_modal_listeners
 from bot.slack.listeners import members as member_listeners
@@ -25,7 +26,7 @@ from bot.slack.readers import Readers
 from bot.slack.status_board import StatusBoard
 from bot.slack.sweep import fetch_message
 from bot.suggest.service import Suggester
-from bot.suggest.upstreams import Upstreams
+from bot.suggest.upstreams import NO_UPSTREAMS, Upstreams
 from storage.store import BugStore
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def build_app(
         intake_bots=config.intake_bots,
     )
     intake.own = (identity.get("user_id"), identity.get("bot_id"))  # our own posts are never reports
+    intake.create_button = upstreams is not None and bool(upstreams.available())
     readers = Readers(client, config.channel_ids, config.readers, config.linkers)
     register_listeners(app, store, intake, config, suggester, board, readers, upstreams)
     return app, intake
@@ -105,10 +107,14 @@ def register_listeners(
         suggester.fits_channel = readers.fits_channel  # and so does a thread's list of look-alikes
     message_listeners.register(app, intake, config.channel_ids, suggester, board)
     member_listeners.register(app, readers)
-    command_listeners.register(app, store, intake.may_link, board, readers, upstreams)
-    suggestion_listeners.register(app, store, intake.may_link, board)
-    link_modal_listeners.register(app, intake, config.channel_ids, intake.may_link, suggester, board, readers)
-    home_listeners.register(app, store, intake.may_link, suggester, board, readers)
+    upstreams = upstreams or NO_UPSTREAMS
+    open_create = create_listeners.register(app, store, intake.may_link, upstreams, readers, board)
+    command_listeners.register(app, store, intake.may_link, board, readers, upstreams, open_create)
+    suggestion_listeners.register(app, store, intake.may_link, board, upstreams)
+    link_modal_listeners.register(
+        app, intake, config.channel_ids, intake.may_link, suggester, board, readers, upstreams
+    )
+    home_listeners.register(app, store, intake.may_link, suggester, board, readers, upstreams)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:

@@ -106,6 +106,7 @@ class Intake:
         self.workspace_url = workspace_url
         self.may_link = may_link or (lambda user: True)
         self.thread_replies = thread_replies
+        self.create_button = False  # Slack: a "Create…" button under the answer of an unlinked report
         self.fetch_message = fetch_message  # a thread reply's parent that was never stored is fetched
         self.watermarks = Watermarks(store)
         self.health = StoreHealth()

@@ -35,7 +35,9 @@ def start_socket_mode(
     claims = Claims(intake.store)
 
     def answer(channel: str, result: IntakeResult) -> None:
-        message_listeners.post_reply(app.client, channel, result, suggester, board, claims)
+        message_listeners.post_reply(
+            app.client, channel, result, suggester, board, claims, intake.create_button
+        )
 
     sweeper = Sweeper(app.client, intake, config.channel_ids, answer, config.sweep_seconds).start()
 

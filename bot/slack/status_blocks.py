@@ -3,6 +3,7 @@ the short notice a change of state type posts. Pure functions; every outside str
 
 from __future__ import annotations
 
+from bot.slack.create_blocks import create_button_block
 from bot.slack.mrkdwn import Block, bold, context, escape, link, mention, section, truncate_plain
 from bot.slack.status_board import Announcement
 from bot.text import SYSTEM_LABELS, format_status_line, format_transition, short_time
@@ -34,14 +35,19 @@ def card_text(announcement: Announcement) -> str:
     return "\n".join([head, *(format_status_line(r) for r in view.records[:RECORDS_SHOWN])])
 
 
-def build_status_card(announcement: Announcement) -> list[Block]:
+def build_status_card(announcement: Announcement, create_button: bool = False) -> list[Block]:
+    """`create_button`: a card whose report lives under no ticket (unlinked, or under another report)
+    offers "Create…" (a Shortcut story / Zendesk ticket made from that report)."""
     view, note = announcement.view, announcement.card.get("note")
     blocks: list[Block] = []
     if note:
         blocks.append(context(escape(note)))
+    offer = (
+        [create_button_block(view.ticket_id)] if create_button and view.ticket_id.startswith("SL-") else []
+    )
     if not announcement.linked:
         blocks.append(section(f"{bold(view.ticket_id)} is not linked to a ticket any more."))
-        return blocks
+        return blocks + offer
     blocks.append(section(f"*Status of {escape(view.ticket_id)}*"))
     blocks += [_record_section(record) for record in view.records[:RECORDS_SHOWN]]
     if len(view.records) > RECORDS_SHOWN:
@@ -55,7 +61,7 @@ def build_status_card(announcement: Announcement) -> list[Block]:
         who = mention(entry.actor)
         footer += f" · {who} {entry.action}ed {escape(entry.from_id)} to {bold(entry.to_id)}"
     blocks.append(context(footer))
-    return blocks
+    return blocks + offer
 
 
 def transition_text(announcement: Announcement) -> str:

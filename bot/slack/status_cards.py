@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 class SlackStatusCards:
     """The Transport of bot/slack/status_board.py for Slack."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, create_button: bool = False) -> None:
         self.client = client
+        self.create_button = create_button  # cards of reports under no ticket offer "Create…"
 
     def announce(self, announcement: Announcement) -> dict[str, Any]:
         report, card = announcement.report, announcement.card
@@ -40,7 +41,7 @@ class SlackStatusCards:
             return {}
         payload = {
             "text": message_text(card_text(announcement)),
-            "blocks": fit_blocks(build_status_card(announcement)),
+            "blocks": fit_blocks(build_status_card(announcement, self.create_button)),
         }
         ts = card.get("ts")
         if ts:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.slack.create_blocks import OPEN_ACTION as CREATE_OPEN_ACTION
 from bot.slack.mrkdwn import (
     FALLBACK_TEXT_LIMIT,
     Block,
@@ -121,9 +122,15 @@ def dismissed_note(user: str) -> str:
 
 
 def link_modal(
-    report_id: str, title: str, suggestions: list[Suggestion], channel: str, reply_ts: str | None = None
+    report_id: str,
+    title: str,
+    suggestions: list[Suggestion],
+    channel: str,
+    reply_ts: str | None = None,
+    can_create: bool = False,
 ) -> dict[str, Any]:
-    """The "Link to ticket…" modal: the top suggestions as choices and a free ticket id, checked on submit."""
+    """The "Link to ticket…" modal: the top suggestions as choices and a free ticket id, checked on submit;
+    `can_create`: a button turning it into the form that creates a new ticket instead."""
     blocks: list[Block] = [
         {
             "type": "section",
@@ -164,6 +171,14 @@ def link_modal(
             },
         }
     )
+    if can_create:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "create_instead",
+                "elements": [button(CREATE_OPEN_ACTION, "Create a new ticket instead…", report_id)],
+            }
+        )
     metadata = {"report": report_id, "channel": channel, "reply_ts": reply_ts}
     return {
         "type": "modal",

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
+from slack_sdk import WebClient
 
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.blocks import NEXT_PAGE_ACTION, Reply
@@ -25,11 +26,18 @@ def register(
     board: StatusBoard | None = None,
     readers: Readers | None = None,
     upstreams: Upstreams | None = None,
+    open_create: Callable[[WebClient, dict[str, Any]], None] | None = None,
 ) -> None:
+    """`open_create`: how `/bug create …` opens the prefilled modal (bot/slack/listeners/create.py)."""
+
     @app.command("/bug")
-    def on_bug(ack: Any, command: dict[str, Any], respond: Any) -> None:
+    def on_bug(ack: Any, command: dict[str, Any], respond: Any, client: WebClient) -> None:
         ack()  # within Slack's 3 s, before any store work
         EVENTS_HANDLED.labels("command").inc()
+        words = (command.get("text") or "").split()
+        if open_create is not None and words[:1] == ["create"] and command.get("trigger_id"):
+            open_create(client, command)  # reviewed in the modal, created on its submit
+            return
         touched = linked_tickets(store, command.get("text")) if board is not None else []
         user, channel = command.get("user_id", "unknown"), command.get("channel_id")
         send(respond, dispatch(store, command.get("text"), user, may_link, readers, channel, upstreams))

@@ -20,6 +20,7 @@ from bot.slack.readers import EVERYTHING, Readers, ReadersUnavailable
 from bot.slack.status_board import StatusBoard
 from bot.suggest.linking import link_report
 from bot.suggest.service import Suggester
+from bot.suggest.upstreams import Upstreams
 from storage.errors import BugTrackerError
 from storage.store import BugStore, Counts
 
@@ -33,6 +34,7 @@ def register(
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
     readers: Readers | None = None,
+    upstreams: Upstreams | None = None,
 ) -> None:
     counts = CachedCounts(store)
 
@@ -50,7 +52,7 @@ def register(
         user = body["user"]["id"]
         report_id, _, target = (action.get("value") or "").partition(" ")
         try:
-            result = link_report(store, report_id, target, user, may_link)
+            result = link_report(store, report_id, target, user, may_link, upstreams)
         except BugTrackerError as exc:  # refused, stale, unknown: said at the top of the tab
             notice = f":warning: Not linked: {escape(exc)}"
         else:

@@ -43,6 +43,7 @@ from bot.slack.suggestion_blocks import (
 )
 from bot.suggest.linking import check_may_link, check_target, link_report, report_of
 from bot.suggest.service import Suggester
+from bot.suggest.upstreams import Upstreams
 from storage.errors import BugTrackerError, LinkRefused
 from storage.model import BugRecord
 
@@ -60,8 +61,10 @@ def register(
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
     readers: Readers | None = None,
+    upstreams: Upstreams | None = None,
 ) -> None:
     store = intake.store
+    can_create = upstreams is not None and bool(upstreams.available())
     # the submit checks run here so that the ack can go when the budget is spent (created per app, not
     # at import time; threads start only when a check runs)
     checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="link-modal-checks")
@@ -96,7 +99,8 @@ def register(
         # shown to this person, about a report of this channel: what both may show
         suggestions = suggester.suggest_for(report, channel, scope.may_read) if suggester is not None else []
         client.views_update(
-            view_id=view_id, view=link_modal(report.home_id, report.title, suggestions, channel)
+            view_id=view_id,
+            view=link_modal(report.home_id, report.title, suggestions, channel, can_create=can_create),
         )
 
     @app.view(MODAL_CALLBACK)
@@ -131,7 +135,7 @@ def register(
         EVENTS_HANDLED.labels("shortcut").inc()
         channel = metadata.get("channel") or report.attributes.get("channel")
         try:
-            result = link_report(store, report.home_id, target, user, may_link)
+            result = link_report(store, report.home_id, target, user, may_link, upstreams)
         except BugTrackerError as exc:  # changed between the check and now (a race): say so
             client.chat_postEphemeral(channel=channel, user=user, text=message_text(f"Not linked: {exc}"))
             return

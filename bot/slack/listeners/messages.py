@@ -17,6 +17,7 @@ from bot.metrics.registry import EVENTS_HANDLED, INTAKE_PENDING
 from bot.slack.answers import post_answer
 from bot.slack.blocks import Reply, build_intake_reply
 from bot.slack.claims import Claims
+from bot.slack.create_blocks import create_button_block
 from bot.slack.home_data import remember_report
 from bot.slack.intake import STORE_FAILURES, Intake, IntakeResult
 from bot.slack.retry import RetryQueue
@@ -62,7 +63,15 @@ class Delivery:
             if result.kind == "message" and result.outcome is UpsertOutcome.INSERTED:
                 reporter = (self.intake.as_report(event, self.bot_user_id) or event).get("user")
                 remember_report(self.intake.store, reporter, result.home_id)  # for the Home tab
-            post_reply(self.client, channel, result, self.suggester, self.board, self.claims)
+            post_reply(
+                self.client,
+                channel,
+                result,
+                self.suggester,
+                self.board,
+                self.claims,
+                self.intake.create_button,
+            )
 
 
 def register(
@@ -113,15 +122,17 @@ def post_reply(
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
     claims: Claims | None = None,
+    create_button: bool = False,
 ) -> None:
     """Answer in the report's thread, only when the event earned an answer (see bot/slack/intake.py).
-    A new report still under its own id also gets the tickets it resembles, each with a link button.
+    A new report still under its own id also gets the tickets it resembles, each with a link button, and
+    (`create_button`) the "Create…" button that makes a Shortcut story / Zendesk ticket of it.
     With status updates on, the first answer becomes the report's status card, made current at once when
     the report lives under a ticket (a tag linked it). With `claims`, an answer not earned by a once-only
     write is claimed first: posted once whatever the number of instances or sweeps."""
     if board is not None and result.kind == "delete":
         board.report_deleted(result.home_id)
-    _post_answer(client, channel, result, suggester, board, claims)
+    _post_answer(client, channel, result, suggester, board, claims, create_button)
     if board is not None and result.ticket_id and result.ticket_id != result.home_id:
         board.ticket_changed(result.ticket_id)
 
@@ -133,6 +144,7 @@ def _post_answer(
     suggester: Suggester | None,
     board: StatusBoard | None,
     claims: Claims | None,
+    create_button: bool = False,
 ) -> None:
     if not result.reply:
         return
@@ -143,6 +155,8 @@ def _post_answer(
         if suggestions:
             text = f"{text}\n{suggestion_text(result.home_id, suggestions)}"
             blocks += suggestion_blocks(result.home_id, suggestions)
+    if create_button and result.kind == "message" and result.ticket_id == result.home_id and blocks:
+        blocks.append(create_button_block(result.home_id))
     if not text:
         return
     thread_ts = result.home_id.split("-", 1)[1]

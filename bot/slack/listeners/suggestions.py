@@ -22,12 +22,17 @@ from bot.slack.suggestion_blocks import (
     without_suggestions,
 )
 from bot.suggest.linking import StaleSuggestion, check_may_link, link_report, report_of
+from bot.suggest.upstreams import Upstreams
 from storage.errors import BugTrackerError
 from storage.store import BugStore
 
 
 def register(
-    app: App, store: BugStore, may_link: Callable[[str], bool], board: StatusBoard | None = None
+    app: App,
+    store: BugStore,
+    may_link: Callable[[str], bool],
+    board: StatusBoard | None = None,
+    upstreams: Upstreams | None = None,
 ) -> None:
     @app.action(re.compile(rf"^{LINK_ACTION_PREFIX}\d+$"))
     def on_link(
@@ -38,7 +43,7 @@ def register(
         user = body["user"]["id"]
         report_id, _, target = (action.get("value") or "").partition(" ")
         try:
-            result = link_report(store, report_id, target, user, may_link)
+            result = link_report(store, report_id, target, user, may_link, upstreams)
         except StaleSuggestion as exc:
             tell(respond, str(exc))
             update_reply(client, body, f"{exc}")  # the buttons are stale for everyone: take them away

@@ -1,0 +1,184 @@
+"""Creating a Shortcut story / Zendesk ticket from a report: the "Create…" button (thread answer, status
+card), the "Create a new ticket instead…" button of the Link to ticket modal, `/bug create SYSTEM SL-…`, the
+modal's system select, and its submission. Thin: the verb is bot/suggest/creating.py, the views
+bot/slack/create_blocks.py.
+
+Slack's 3-second rule: the button and the command open a "Preparing…" modal at once (the trigger_id lives
+about 3 s), then read the report, its thread and the system's choices and fill the form (views.update). On
+submit the fields are checked from memory (no network) and errors shown under them; then the modal says
+"Creating…" (response_action update, within the ack), the verb runs, and the modal shows the outcome: the
+new ticket, or the one line saying why nothing was made. The thread gets the answer, the status card follows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.metrics.registry import EVENTS_HANDLED
+from bot.slack.answers import post_answer
+from bot.slack.create_blocks import (
+    MODAL_CALLBACK,
+    OPEN_ACTION,
+    SYSTEM_ACTION,
+    SYSTEM_NAMES,
+    FormChoices,
+    create_modal,
+    created_blocks,
+    message_modal,
+    read_form,
+    typed_draft,
+)
+from bot.slack.mrkdwn import message_text, truncate_plain
+from bot.slack.readers import EVERYTHING, Readers
+from bot.slack.status_board import StatusBoard
+from bot.suggest.creating import check_may_create, check_unlinked, create_ticket, prefill, untagged_replies
+from bot.suggest.linking import report_of
+from bot.suggest.upstreams import CreateUnavailable, Upstreams
+from storage.errors import BugTrackerError
+
+log = logging.getLogger(__name__)
+ERROR_LIMIT = 150
+REPLIES_READ = 50  # thread replies read for the description
+
+
+def register(
+    app: App,
+    store: Any,
+    may_link: Callable[[str], bool],
+    upstreams: Upstreams,
+    readers: Readers | None = None,
+    board: StatusBoard | None = None,
+) -> Callable[[WebClient, dict[str, Any]], None]:
+    """Wire the listeners; returns what `/bug create …` calls to open the modal (listeners/commands.py)."""
+
+    def fill(client: WebClient, view_id: str, user: str, report_id: str, system: str | None) -> None:
+        """Put the prefilled form (or why there is none) into the opened modal."""
+        try:
+            systems = upstreams.available()
+            if not systems:
+                upstreams.creator(system or "shortcut")  # raises the reason: off, or not configured
+            check_may_create(user, may_link)
+            report = report_of(store, report_id)
+            channel = report.attributes.get("channel") or ""
+            scope = readers.scope(user) if readers is not None else EVERYTHING
+            if not scope.may_read(report):
+                raise CreateUnavailable(f"{report.home_id} is not a report you may see here")
+            check_unlinked(report)
+            system = system or systems[0]
+            upstreams.creator(system)
+            draft = prefill(report, _replies(client, channel, report.record_id))
+            view = create_modal(report.home_id, channel, system, systems, draft, form_choices(system))
+        except BugTrackerError as exc:
+            view = message_modal(str(exc))
+        client.views_update(view_id=view_id, view=view)
+
+    def form_choices(system: str) -> FormChoices:
+        if system != "shortcut" or upstreams.shortcut is None:
+            return FormChoices()
+        choices = upstreams.shortcut.choices()  # cached; read from Shortcut when older than 10 minutes
+        return FormChoices(
+            states=[(str(state_id), label) for state_id, label in choices.state_options],
+            default_state=str(choices.default_state_id) if choices.default_state_id else None,
+            teams=list(choices.groups),
+            projects=[(str(project_id), name) for project_id, name in choices.projects],
+            priorities=tuple(
+                p for p in ("Critical", "High", "Medium", "Low") if p in choices.priority_values
+            ),
+        )
+
+    def open_modal(client: WebClient, trigger_id: str, user: str, report_id: str, system: str | None) -> None:
+        # first, before any store read or upstream call: the trigger_id lives ~3 s
+        opened = client.views_open(trigger_id=trigger_id, view=message_modal("Preparing the form…"))
+        fill(client, opened["view"]["id"], user, report_id, system)
+
+    @app.action(OPEN_ACTION)
+    def on_open(ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        EVENTS_HANDLED.labels("create").inc()
+        user, report_id = body["user"]["id"], action.get("value") or ""
+        view = body.get("view")
+        if (
+            view and view.get("type") == "modal"
+        ):  # from the Link to ticket modal: the same modal becomes the form
+            client.views_update(view_id=view["id"], view=message_modal("Preparing the form…"))
+            fill(client, view["id"], user, report_id, None)
+            return
+        open_modal(client, body["trigger_id"], user, report_id, None)
+
+    @app.action(SYSTEM_ACTION)
+    def on_system(ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view = body["view"]
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        system = (action.get("selected_option") or {}).get("value") or ""
+        try:
+            upstreams.creator(system)
+            report = report_of(store, metadata.get("report") or "")
+            base = prefill(report)
+            draft = typed_draft(view, base)  # what was typed so far stays
+            systems = upstreams.available()
+            channel = metadata.get("channel") or ""
+            new = create_modal(report.home_id, channel, system, systems, draft, form_choices(system))
+        except BugTrackerError as exc:
+            new = message_modal(str(exc))
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=new)
+
+    @app.view(MODAL_CALLBACK)
+    def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        user = body["user"]["id"]
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        system = metadata.get("system") or ""
+        draft, errors = read_form(view, form_choices(system) if system == "shortcut" else None)
+        if errors:  # checked from memory: well within Slack's 3 s
+            ack(
+                response_action="errors",
+                errors={k: truncate_plain(v, ERROR_LIMIT) for k, v in errors.items()},
+            )
+            return
+        name = SYSTEM_NAMES.get(system, system)
+        ack(response_action="update", view=message_modal(f"Creating it in {name}…"))
+        EVENTS_HANDLED.labels("create").inc()
+        try:
+            created = create_ticket(
+                store, upstreams, system, metadata.get("report") or "", user, may_link, draft
+            )
+        except BugTrackerError as exc:  # one line; the report is as it was
+            client.views_update(view_id=view["id"], view=message_modal(f"Nothing was created: {exc}"))
+            return
+        text, blocks = created_blocks(created.ticket_id, created.system, created.url)
+        client.views_update(view_id=view["id"], view=message_modal(text))
+        channel = metadata.get("channel") or created.record.attributes.get("channel")
+        if channel:
+            thread_ts = created.report_id.split("-", 1)[1]
+            key = f"create:{created.report_id}:{created.ticket_id}"
+            post_answer(client, channel, thread_ts, key, text=message_text(text), blocks=blocks)
+        if board is not None:  # the first reply becomes the status card of the new ticket
+            board.ticket_changed(created.ticket_id)
+
+    def from_command(client: WebClient, command: dict[str, Any]) -> None:
+        """`/bug create SYSTEM SL-…` in Slack: the same modal, that system's form first."""
+        words = (command.get("text") or "").split()
+        system = words[1].lower() if len(words) > 1 else None
+        report_id = words[2] if len(words) > 2 else ""
+        open_modal(client, command["trigger_id"], command.get("user_id", "unknown"), report_id, system)
+
+    return from_command
+
+
+def _replies(client: WebClient, channel: str, report_ts: str) -> list[str]:
+    """The thread's untagged replies by people, for the description (none when Slack cannot say)."""
+    if not channel:
+        return []
+    try:
+        page = client.conversations_replies(channel=channel, ts=report_ts, limit=REPLIES_READ)
+    except SlackApiError as exc:  # the form opens without them
+        log.info("create: thread of %s not read (%s)", report_ts, type(exc).__name__)
+        return []
+    return untagged_replies(page.get("messages") or [], report_ts)

@@ -1,0 +1,277 @@
+"""Creating from Slack through the real Bolt App on the fake Slack, with the fake Shortcut and Zendesk over
+HTTP: the "Create…" button, the prefilled modal and its system switch, validation within Slack's 3 seconds,
+the thread answer, refusals in one line, `/bug create` and the Link to ticket modal's way in."""
+
+import json
+import threading
+import time
+
+import pytest
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+
+from adapters.shortcut_create import ShortcutCreate
+from adapters.shortcut_http import ShortcutHttp
+from adapters.zendesk_create import ZendeskCreate
+from adapters.zendesk_pull import build_zendesk_client
+from bot.config import SlackConfig
+from bot.slack.app import build_app
+from bot.slack.create_blocks import (
+    DESCRIPTION,
+    MODAL_CALLBACK,
+    OPEN_ACTION,
+    PRIORITY,
+    REQUESTER,
+    STATE,
+    SYSTEM_ACTION,
+    TICKET_TYPE,
+    TITLE,
+)
+from bot.slack.suggestion_blocks import SHORTCUT_CALLBACK
+from bot.suggest.upstreams import Upstreams
+from tests.fakes.shortcut import STATES, FakeShortcut
+from tests.fakes.slack_server import FakeSlack
+from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_config
+from tests.integration.bot.slack.test_listeners import event_request
+
+CHANNEL = "C0BUGS"
+LINKER, OTHER = "U0BOSS", "U0ALICE"
+
+
+@pytest.fixture
+def world(sqlite_store, monkeypatch):
+    with (
+        FakeSlack(members={CHANNEL: [LINKER, OTHER]}) as slack,
+        FakeShortcut() as shortcut,
+        FakeZendesk() as zd,
+    ):
+        point_zenpy_at(zd, monkeypatch)
+        upstreams = Upstreams(
+            shortcut=ShortcutCreate(
+                ShortcutHttp(shortcut.api_url, shortcut.token, backoff_factor=0.01, timeout=10)
+            ),
+            zendesk=ZendeskCreate(
+                build_zendesk_client(zendesk_config(zd), backoff_factor=0.01), zd.subdomain
+            ),
+        )
+        config = SlackConfig("xoxb-test-token", "xapp-test-token", (CHANNEL,), slack.api_url, (LINKER,), True)
+        client = WebClient(token="xoxb-test-token", base_url=slack.api_url)
+        app, _ = build_app(config, sqlite_store, client, upstreams=upstreams)
+        yield app, slack, shortcut, zd, sqlite_store
+
+
+def report(app, slack, text="Checkout button broken priority=high"):
+    """A report posted in the channel: stored and answered (the answer carries the Create… button)."""
+    message = slack.message(CHANNEL, text, OTHER)
+    app.dispatch(event_request({**message, "channel": CHANNEL}))
+    answer = slack.wait_for(lambda: [p for p in slack.posts if p.get("thread_ts") == message["ts"]])[0]
+    return message, answer
+
+
+def blocks_of(posted):
+    blocks = posted.get("blocks")
+    return json.loads(blocks) if isinstance(blocks, str) else blocks or []
+
+
+def press(slack, posted, thread_ts, user):
+    """A person presses Create… on the bot's answer."""
+    button = next(e for b in blocks_of(posted) if b.get("type") == "actions" for e in b["elements"]
+                  if e["action_id"] == OPEN_ACTION)  # fmt: skip
+    body = {"type": "block_actions", "user": {"id": user}, "team": {"id": "T0FAKE"}, "api_app_id": "A0FAKE",
+            "trigger_id": slack.new_trigger(), "channel": {"id": CHANNEL},
+            "container": {"type": "message", "message_ts": "1.0", "channel_id": CHANNEL},
+            "message": {"ts": "1.0", "thread_ts": thread_ts, "blocks": blocks_of(posted)},
+            "response_url": f"{slack.api_url.removesuffix('/api/')}/respond/{time.time_ns()}",
+            "actions": [{**button, "block_id": "create-actions", "action_ts": "1.1"}]}  # fmt: skip
+    return BoltRequest(body=body, mode="socket_mode")
+
+
+def form(slack, count=1):
+    """The count-th views.update (the filled form), waited for."""
+    return slack.wait_for(lambda: slack.view_updates[count - 1] if len(slack.view_updates) >= count else None)
+
+
+def inputs(view):
+    return {b["block_id"]: b["element"] for b in view["view"]["blocks"] if b.get("type") == "input"}
+
+
+def submit(view, values, user=LINKER):
+    state = {block: {block: value} for block, value in values.items()}
+    body = {"type": "view_submission", "team": {"id": "T0FAKE"}, "user": {"id": user}, "api_app_id": "A0FAKE",
+            "trigger_id": "t", "view": {**view["view"], "id": view["view_id"], "callback_id": MODAL_CALLBACK,
+                                        "state": {"values": state}}}  # fmt: skip
+    return BoltRequest(body=body, mode="socket_mode")
+
+
+def filled(element):
+    """What the prefilled element submits as it is."""
+    if element["type"] == "plain_text_input":
+        return {"type": "plain_text_input", "value": element.get("initial_value")}
+    return {"type": element["type"], "selected_option": element.get("initial_option")}
+
+
+def as_submitted(view, **changes):
+    values = {block: filled(element) for block, element in inputs(view).items()}
+    for block, value in changes.items():
+        values[block] = value
+    return values
+
+
+def test_the_button_opens_a_prefilled_form_that_creates_a_story_and_links_the_report(world):
+    app, slack, shortcut, _, store = world
+    message, answer = report(app, slack)
+    app.dispatch(press(slack, answer, message["ts"], LINKER))
+    opened = slack.wait_for(lambda: slack.views)[0]
+    assert "Preparing" in json.dumps(opened["view"])
+    view = form(slack)
+    fields = inputs(view)
+    assert fields[TITLE]["initial_value"] == "Checkout button broken"
+    assert fields[PRIORITY]["initial_option"]["value"] == "High"
+    assert fields[STATE]["initial_option"]["value"] == str(STATES[0][0])  # first unstarted, default workflow
+    assert f"SL-{message['ts']}" in fields[DESCRIPTION]["initial_value"]
+    response = app.dispatch(submit(view, as_submitted(view)))
+    assert json.loads(response.body)["response_action"] == "update"
+    done = form(slack, 2)
+    assert "Created SC-9001 in Shortcut" in json.dumps(done["view"])
+    thread = slack.wait_for(lambda: [p for p in slack.posts if "Created SC-9001" in p.get("text", "")])
+    assert "this report now lives under SC-9001" in thread[0]["text"]
+    assert "https://app.shortcut.com/acme/story/9001" in json.dumps(blocks_of(thread[0]))
+    assert store.get_record("slack", message["ts"]).ticket_id == "SC-9001"
+    assert shortcut.posts("/stories")[0]["external_links"] == [store.get_record("slack", message["ts"]).url]
+
+
+def test_the_system_select_switches_the_form_keeping_what_was_typed_and_creates_a_ticket(world):
+    app, slack, _, zendesk, store = world
+    message, answer = report(app, slack)
+    app.dispatch(press(slack, answer, message["ts"], LINKER))
+    view = form(slack)
+    title = {"type": "plain_text_input", "value": "Typed title"}
+    typed = {
+        **view["view"],
+        "id": view["view_id"],
+        "hash": "h1",
+        "state": {"values": {TITLE: {TITLE: title}}},
+    }
+    body = {"type": "block_actions", "user": {"id": LINKER}, "team": {"id": "T0FAKE"}, "api_app_id": "A0FAKE",
+            "container": {"type": "view", "view_id": view["view_id"]}, "trigger_id": slack.new_trigger(),
+            "view": typed, "actions": [{"action_id": SYSTEM_ACTION, "block_id": "create_where",
+                                        "type": "static_select",
+                                        "selected_option": {"value": "zendesk"}}]}  # fmt: skip
+    app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    switched = form(slack, 2)
+    fields = inputs(switched)
+    assert fields[TITLE]["initial_value"] == "Typed title" and TICKET_TYPE in fields and STATE not in fields
+    values = as_submitted(
+        switched, **{TICKET_TYPE: {"type": "radio_buttons", "selected_option": {"value": "incident"}}}
+    )
+    app.dispatch(submit(switched, values))
+    form(slack, 3)
+    ticket = zendesk.posts("/tickets.json")[0]["ticket"]
+    assert (
+        ticket["subject"] == "Typed title" and ticket["type"] == "incident" and ticket["priority"] == "high"
+    )
+    assert store.get_record("slack", message["ts"]).ticket_id == "ZD-5001"
+
+
+def test_invalid_fields_are_answered_in_the_modal_within_three_seconds(world):
+    app, slack, shortcut, _, store = world
+    message, answer = report(app, slack)
+    app.dispatch(press(slack, answer, message["ts"], LINKER))
+    view = form(slack)
+    values = as_submitted(view, **{TITLE: {"type": "plain_text_input", "value": "  "}})
+    started = time.monotonic()
+    response = app.dispatch(submit(view, values))
+    assert time.monotonic() - started < 1
+    answer_body = json.loads(response.body)
+    assert answer_body["response_action"] == "errors" and TITLE in answer_body["errors"]
+    # and a Zendesk requester that is no email
+    meta = json.loads(view["view"]["private_metadata"])
+    zendesk_view = {
+        **view,
+        "view": {**view["view"], "private_metadata": json.dumps({**meta, "system": "zendesk"})},
+    }
+    values = {TITLE: {"type": "plain_text_input", "value": "t"},
+              REQUESTER: {"type": "plain_text_input", "value": "ann@"}}  # fmt: skip
+    assert REQUESTER in json.loads(app.dispatch(submit(zendesk_view, values)).body)["errors"]
+    assert shortcut.posts("/stories") == [] and store.get_record("slack", message["ts"]).ticket_id.startswith(
+        "SL-"
+    )
+
+
+def test_a_non_linker_is_refused_in_the_modal(world):
+    app, slack, shortcut, _, store = world
+    message, answer = report(app, slack)
+    app.dispatch(press(slack, answer, message["ts"], OTHER))  # the author, not in BUG_LINKERS
+    refused = form(slack)
+    assert "only the people and groups in BUG_LINKERS may" in json.dumps(refused["view"])
+    assert refused["view"].get("callback_id") != MODAL_CALLBACK and shortcut.posts("/stories") == []
+
+
+def test_two_submissions_at_once_make_one_story(world):
+    app, slack, shortcut, _, store = world
+    message, answer = report(app, slack)
+    app.dispatch(press(slack, answer, message["ts"], LINKER))
+    view = form(slack)
+    shortcut.delay = 0.3
+    threads = [
+        threading.Thread(target=app.dispatch, args=(submit(view, as_submitted(view)),)) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outcomes = slack.wait_for(lambda: slack.view_updates[1:] if len(slack.view_updates) >= 3 else None)
+    shown = json.dumps([o["view"] for o in outcomes])
+    assert "Created SC-9001" in shown and ("right now" in shown or "already lives under SC-9001" in shown)
+    assert len(shortcut.posts("/stories")) == 1 and len(shortcut.stories) == 1
+
+
+@pytest.mark.parametrize("status, line", [(422, "Shortcut refused it (HTTP 422)"), (503, "HTTP 503")])
+def test_a_refusal_upstream_is_one_line_and_leaves_the_report(world, status, line):
+    app, slack, shortcut, _, store = world
+    message, answer = report(app, slack)
+    app.dispatch(press(slack, answer, message["ts"], LINKER))
+    view = form(slack)
+    shortcut.inject(status, body={"message": "Unprocessable"}, times=1 if status == 422 else 7)
+    app.dispatch(submit(view, as_submitted(view)))
+    outcome = form(slack, 2)
+    text = outcome["view"]["blocks"][0]["text"]["text"]
+    assert text.startswith("Nothing was created: ") and line in text and "\n" not in text
+    assert store.get_record("slack", message["ts"]).ticket_id == f"SL-{message['ts']}"
+    assert not [p for p in slack.posts if "Created" in p.get("text", "")]
+
+
+def test_bug_create_opens_the_form_of_that_system(world):
+    app, slack, _, _, _ = world
+    message, _ = report(app, slack)
+    body = {"command": "/bug", "text": f"create zendesk SL-{message['ts']}", "user_id": LINKER,
+            "team_id": "T0FAKE", "channel_id": CHANNEL, "trigger_id": slack.new_trigger(),
+            "api_app_id": "A0FAKE",
+            "response_url": f"{slack.api_url.removesuffix('/api/')}/respond/{time.time_ns()}"}  # fmt: skip
+    app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    view = form(slack)
+    assert TICKET_TYPE in inputs(view) and json.loads(view["view"]["private_metadata"])["system"] == "zendesk"
+
+
+def test_the_link_modal_offers_to_create_instead(world):
+    app, slack, shortcut, _, store = world
+    message = slack.message(CHANNEL, "Search returns nothing", OTHER)
+    body = {"type": "message_action", "callback_id": SHORTCUT_CALLBACK, "trigger_id": slack.new_trigger(),
+            "team": {"id": "T0FAKE"}, "user": {"id": LINKER}, "channel": {"id": CHANNEL},
+            "message_ts": message["ts"], "message": message, "api_app_id": "A0FAKE",
+            "response_url": f"{slack.api_url.removesuffix('/api/')}/respond/{time.time_ns()}"}  # fmt: skip
+    app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    link_view = form(slack)
+    slack.wait_for(lambda: slack.view_updates and slack.view_updates[0])
+    button = next(e for b in link_view["view"]["blocks"] if b.get("type") == "actions" for e in b["elements"]
+                  if e["action_id"] == OPEN_ACTION)  # fmt: skip
+    body = {"type": "block_actions", "user": {"id": LINKER}, "team": {"id": "T0FAKE"}, "api_app_id": "A0FAKE",
+            "container": {"type": "view", "view_id": link_view["view_id"]}, "trigger_id": slack.new_trigger(),
+            "view": {**link_view["view"], "id": link_view["view_id"], "type": "modal"},
+            "actions": [{**button, "block_id": "create_instead", "action_ts": "1.1"}]}  # fmt: skip
+    app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    created_form = slack.wait_for(
+        lambda: next((u for u in slack.view_updates if u["view"].get("callback_id") == MODAL_CALLBACK), None)
+    )
+    assert created_form["view_id"] == link_view["view_id"]  # the same modal became the form
+    assert inputs(created_form)[TITLE]["initial_value"] == "Search returns nothing"
