@@ -405,15 +405,21 @@ class FakeSlack:
             event["view"] = self.published[user]
         return self.push_event(event)
 
-    def push_view_action(self, user: str, action_id: str, view: dict[str, Any] | None = None) -> str:
+    def push_view_action(
+        self, user: str, action_id: str, view: dict[str, Any] | None = None, selected: str | None = None
+    ) -> str:
         """The person presses the button `action_id` in their Home view (as last published, or `view`: one
-        they still have on screen from before)."""
+        they still have on screen from before, a modal included); `selected`: picks that option of the
+        select `action_id` instead."""
         view = view or self.published[user]
         for block in view.get("blocks") or []:
             elements = [block.get("accessory")] if block.get("accessory") else block.get("elements") or []
             action = next((e for e in elements if e and e.get("action_id") == action_id), None)
             if action is not None:
                 action = {**action, "block_id": block.get("block_id"), "action_ts": self.next_ts()}
+                if selected is not None:
+                    option = next(o for o in action.get("options") or [] if o["value"] == selected)
+                    action = {**action, "selected_option": option}
                 break
         else:
             raise AssertionError(f"no element {action_id!r} in the Home view")
