@@ -102,7 +102,8 @@ def register_listeners(
     """`readers` (who may read which channel's reports): every surface but the console asks it."""
     readers = readers or Readers(app.client, config.channel_ids, config.readers, config.linkers)
     if board is not None:
-        board.fits_channel = readers.fits_channel  # a card in channel X shows only what X may read
+        # a card in channel X shows only what X may read; Slack failing: the card waits (strict)
+        board.fits_channel = lambda channel, record: readers.fits_channel(channel, record, strict=True)
     if suggester is not None:
         suggester.fits_channel = readers.fits_channel  # and so does a thread's list of look-alikes
     message_listeners.register(app, intake, config.channel_ids, suggester, board)

@@ -249,7 +249,8 @@ class Intake:
     def _reply(self, reply: dict[str, Any], parent: BugRecord, edited_ts: str | None = None) -> IntakeResult:
         outcome: UpsertOutcome | None = None
         location: str | None = parent.location
-        if float(reply["ts"]) > float(parent.attributes.get("last_activity") or 0):
+        # a report deleted in Slack keeps only what erased() keeps: its thread's activity is not recorded
+        if not parent.deleted and float(reply["ts"]) > float(parent.attributes.get("last_activity") or 0):
             attributes = {
                 **parent.attributes,
                 "reply_count": int(parent.attributes.get("reply_count") or 0) + 1,

@@ -120,14 +120,18 @@ class Readers:
         with self._slack("who is in the bug channels"):
             return self.members(channel) == self.members(other)
 
-    def fits_channel(self, channel: str, record: Any) -> bool:
+    def fits_channel(self, channel: str, record: Any, strict: bool = False) -> bool:
         """May `record` (a record, a suggestion) be shown in `channel` (a thread there, a status card)?
-        Zendesk and Shortcut: in any bug channel; a Slack report: only where its readers are the same."""
+        Zendesk and Shortcut: in any bug channel; a Slack report: only where its readers are the same.
+        Slack failing: no (a suggestion is left out), or with `strict` ReadersUnavailable (a status card
+        waits for the next flush rather than showing less and changing back)."""
         if getattr(record, "source_system", None) != "slack":
             return True
         try:
             return self.same_readers(channel, channel_of(record))
         except ReadersUnavailable as exc:
+            if strict:
+                raise
             log.warning("not shown in %s: %s", channel, exc)
             return False
 

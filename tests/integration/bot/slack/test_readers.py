@@ -129,3 +129,12 @@ def test_same_readers_and_public_answers(fake):
     assert "from another bug channel" in readers.public_problem(SECRET, [report(4, BUGS)])
     assert "has guests" in readers.public_problem(BUGS, [zendesk_record(1)])  # U0GUEST is not named
     assert readers.public_problem(SECRET, [secret, zendesk_record(1)]) is None
+
+
+def test_slack_failing_leaves_suggestions_out_and_makes_status_cards_wait(fake):
+    readers = readers_of(fake)
+    fake.fail("conversations.members", "internal_error")
+    assert readers.fits_channel(BUGS, report(5, SECRET)) is False  # a suggestion: left out
+    with pytest.raises(ReadersUnavailable):
+        readers.fits_channel(BUGS, report(5, SECRET), strict=True)  # a card: tried again later
+    assert readers.fits_channel(BUGS, zendesk_record(1), strict=True)  # needs no membership

@@ -126,3 +126,12 @@ def test_bot_edits_are_not_reports_or_links(sqlite_store):
                                bot_profile={"id": "B1"}, edited={"ts": "1732712400.0"})}  # fmt: skip
     assert intake.edit_message(edit) is None
     assert sqlite_store.resolve(f"SL-{TS}") == (f"SL-{TS}",)
+
+
+def test_a_reply_in_a_deleted_reports_thread_writes_nothing_back(store):
+    intake = Intake(store)
+    intake.ingest_message(message("Payroll of ACME broken"), "C0BUGS")
+    intake.delete_message({"subtype": "message_deleted", "deleted_ts": TS, "event_ts": "1732712500.0"})
+    erased = store.get_record("slack", TS)
+    intake.thread_reply(message("still broken", ts="1732712600.000000", user="U0BOB", thread_ts=TS), "C0BUGS")
+    assert store.get_record("slack", TS) == erased
