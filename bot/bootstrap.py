@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Config, SlackConfig, load_config, load_env_file
@@ -229,12 +230,17 @@ def build_slack_app(
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
     upstreams: Upstreams | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[App, Intake]:
-    """The Bolt app with its listeners, on a WebClient built here; the status board (if any) gets its
-    Slack transport and starts."""
+    """The Bolt app with its listeners, on a WebClient built here, once Slack accepted the bot token
+    (bot/slack/startup.py: refused, one line; unreachable, retried until `stop`); the status board (if any)
+    gets its Slack transport and starts."""
     from bot.slack.app import build_app
+    from bot.slack.startup import verify_bot_token
 
-    app, intake = build_app(config, store, build_slack_client(config), suggester, board, upstreams)
+    client = build_slack_client(config)
+    identity = verify_bot_token(client, stop)
+    app, intake = build_app(config, store, client, suggester, board, upstreams, identity=identity)
     if board is not None:
         from bot.slack.status_cards import SlackStatusCards
 

@@ -184,14 +184,21 @@ def run_slack(
 ) -> int:
     """Connect over Socket Mode and serve until SIGTERM / SIGINT."""
     from bot.slack.socket_mode import start_socket_mode
+    from bot.slack.startup import SlackRefused, StartStopped
 
     assert config.slack is not None
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    app, intake = bootstrap.build_slack_app(config.slack, store, suggester, board, upstreams)
-    status.intake = intake
-    handler = start_socket_mode(app, config.slack, intake, suggester, board)
+    try:
+        app, intake = bootstrap.build_slack_app(config.slack, store, suggester, board, upstreams, stop)
+        status.intake = intake
+        handler = start_socket_mode(app, config.slack, intake, suggester, board, stop)
+    except StartStopped:
+        return 0  # asked to stop while Slack was unreachable
+    except SlackRefused as exc:  # a token Slack refuses: one line, as for a bad configuration
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     status.handler = handler
     try:
         stop.wait()

@@ -21,7 +21,7 @@ from bot.cli import metrics as metrics_command
 from bot.cli import recheck as recheck_command
 from bot.cli import store as store_commands
 from bot.cli import sync as sync_command
-from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE
+from bot.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE
 from bot.config import ConfigError, load_config, load_env_file
 from bot.logging_setup import configure_for
 from storage.errors import BugTrackerError, StoreMissing, StoreUnavailable
@@ -101,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # interpreter's own flush at exit finds nothing to write.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except KeyboardInterrupt:  # Ctrl-C: one line, never a traceback (`sync` says how to resume itself)
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 

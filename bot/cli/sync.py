@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.bootstrap import SOURCE_NAMES, build_source, build_status_board, build_store
 from bot.cli import progress
-from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
+from bot.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from bot.cli.help import examples
 from bot.config import Config
 from bot.sync.backfill import estimate_size, seconds_at_limit
@@ -76,6 +76,24 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
     # no Slack here: the changes are noted in the store and the running bot announces them
     # (bot/slack/status_board.py)
     board = build_status_board(config, store)
+    try:
+        summaries = _sync_each(args, config, store, sources, board)
+    except KeyboardInterrupt:
+        # each page's checkpoint is saved as it is written and the lease was given back (bot/sync/runner.py):
+        # the next run starts where this one stopped
+        print("interrupted; run it again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if getattr(args, "json", False):
+        print(json.dumps([summary.as_dict() for summary in summaries], indent=2))
+    else:
+        for summary in summaries:
+            print(summary.line())
+    return EXIT_REFUSED if any(summary.error for summary in summaries) else EXIT_OK
+
+
+def _sync_each(
+    args: argparse.Namespace, config: Config, store: Any, sources: list[Any], board: Any
+) -> list[SyncSummary]:
     summaries: list[SyncSummary] = []
     until_done = getattr(args, "until_done", False)
     for source in sources:
@@ -104,12 +122,7 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
         finally:
             bar.close()
         summaries.append(_combined(runs))
-    if getattr(args, "json", False):
-        print(json.dumps([summary.as_dict() for summary in summaries], indent=2))
-    else:
-        for summary in summaries:
-            print(summary.line())
-    return EXIT_REFUSED if any(summary.error for summary in summaries) else EXIT_OK
+    return summaries
 
 
 def _about(saved: dict[str, Any] | None) -> int | None:

@@ -43,8 +43,10 @@ def build_app(
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
     upstreams: Upstreams | None = None,
+    identity: dict[str, Any] | None = None,
 ) -> tuple[App, Intake]:
-    identity = client.auth_test()
+    """`identity`: auth.test's answer when the caller already asked (bot/slack/startup.py)."""
+    identity = identity if identity is not None else client.auth_test().data
     app = App(client=client, logger=_bolt_logger(), token_verification_enabled=False)
     share_client(app, client)
     intake = Intake(

@@ -29,6 +29,7 @@ BANNER = (
 )
 
 
+INTERRUPTED = 130  # the exit code of a program ended by Ctrl-C
 STATUS_WAIT_SECONDS = 5.0  # the console waits this long at most for status lines before reading on
 
 
@@ -83,6 +84,25 @@ def run_console(
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
     upstreams: Upstreams | None = None,
+) -> int:
+    """Read lines until Ctrl-D or /quit (exit 0); Ctrl-C leaves quietly with exit 130 (128 + SIGINT), as a
+    shell's own programs do, never with a traceback."""
+    try:
+        return _serve_lines(store, stdin, stdout, store_description, suggester, board, upstreams)
+    except KeyboardInterrupt:
+        if stdin.isatty():
+            print(file=stdout, flush=True)  # end the prompt's line, so the shell's prompt starts clean
+        return INTERRUPTED
+
+
+def _serve_lines(
+    store: BugStore,
+    stdin: TextIO,
+    stdout: TextIO,
+    store_description: str,
+    suggester: Suggester | None,
+    board: StatusBoard | None,
+    upstreams: Upstreams | None,
 ) -> int:
     console = Console(store, suggester=suggester, board=board, upstreams=upstreams)
     print(BANNER.format(store=store_description or store.description), file=stdout, flush=True)

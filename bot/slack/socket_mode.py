@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Any
 
 from slack_bolt import App
@@ -13,6 +14,7 @@ from bot.metrics.registry import SOCKET_CONNECTED
 from bot.slack.claims import Claims
 from bot.slack.intake import Intake, IntakeResult
 from bot.slack.listeners import messages as message_listeners
+from bot.slack.startup import verify_app_token
 from bot.slack.status_board import StatusBoard
 from bot.slack.sweep import Sweeper
 from bot.suggest.service import Suggester
@@ -26,6 +28,7 @@ def start_socket_mode(
     intake: Intake,
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
+    stop: threading.Event | None = None,
 ) -> Any:
     """Connect (non-blocking) and return the SocketModeHandler; sweep (catch up) on every `hello` and
     every SLACK_SWEEP_SECONDS (bot/slack/sweep.py). `handler.close()` stops both."""
@@ -56,6 +59,11 @@ def start_socket_mode(
 
     handler.close = close_all
     handler.sweeper = sweeper
-    handler.connect()
+    try:  # SLACK_APP_TOKEN refused: one line; Slack unreachable: retried until `stop`
+        verify_app_token(app.client, config.app_token, stop)
+        handler.connect()
+    except BaseException:
+        close_all()
+        raise
     log.info("connected to Slack over Socket Mode")
     return handler

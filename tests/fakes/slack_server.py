@@ -62,6 +62,7 @@ class FakeSlack:
         self._limited: dict[str, tuple[int, int]] = {}  # method -> (429s left to answer, Retry-After)
         self.rate_limited: list[str] = []  # methods answered with 429, in order
         self._lost: list[str] = []  # failures of the next posts that land: "500" or "drop"
+        self.refused: dict[str, str] = {}  # token -> the error Slack answers every call made with it
         self.updates: list[dict[str, Any]] = []  # chat.update arguments
         self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral arguments
         self.views: list[dict[str, Any]] = []  # views.open arguments, "view" decoded
@@ -243,6 +244,11 @@ class FakeSlack:
         when a method's tier is exceeded)."""
         with self._changed:
             self._limited[method] = (times, retry_after)
+
+    def refuse_token(self, token: str, error: str = "invalid_auth") -> None:
+        """Every call made with `token` is answered `{"ok": false, "error": error}` (HTTP 200, as Slack
+        answers a revoked, wrong or deactivated token: invalid_auth, token_revoked, account_inactive)."""
+        self.refused[token] = error
 
     def lose_answers(self, *failures: str) -> None:
         """The next posts (chat.postMessage) land in the channel, then the answer is lost: "500" answers HTTP
@@ -659,6 +665,11 @@ class FakeSlack:
                     body = {"ok": True}
                 else:
                     method = url.path.removeprefix("/api/")
+                    token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+                    if token in fake.refused:
+                        fake.calls.append(method)
+                        self._answer(200, {"ok": False, "error": fake.refused[token]})
+                        return
                     retry_after = fake._take_rate_limit(method)
                     if retry_after is not None:
                         data = json.dumps({"ok": False, "error": "ratelimited"}).encode()
