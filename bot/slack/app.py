@@ -59,6 +59,7 @@ def build_app(
     )
     intake.own = (identity.get("user_id"), identity.get("bot_id"))  # our own posts are never reports
     intake.create_button = upstreams is not None and bool(upstreams.available())
+    intake.upstreams = upstreams
     readers = Readers(client, config.channel_ids, config.readers, config.linkers)
     register_listeners(app, store, intake, config, suggester, board, readers, upstreams)
     return app, intake

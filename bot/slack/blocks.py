@@ -64,6 +64,7 @@ def build_intake_reply(result: IntakeResult) -> Reply:
         lines.append(f"Stored as {where}, {priority}.")
         if result.ticket_id == result.home_id:
             lines.append(f"To link it: reply `ticketId=ZD-12345` or `/bug link {result.home_id} ZD-12345`.")
+    lines += [truncate_plain(note, PROBLEM_LIMIT) for note in result.notes[:MAX_PROBLEMS_SHOWN]]
     for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
         lead = "" if problem.startswith("…") else "Could not read: "
         lines.append(lead + truncate_plain(problem, PROBLEM_LIMIT))

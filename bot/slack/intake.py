@@ -23,9 +23,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from adapters import slack
+from adapters.pull import UpstreamError
 from bot.slack.watermark import Watermarks
-from bot.suggest.linking import may_link_report
-from storage.errors import BugTrackerError, ConcurrentUpdate, LinkRefused, StoreError, StoreUnavailable
+from bot.suggest.linking import fetch_unknown, may_link_report
+from bot.suggest.upstreams import Upstreams
+from storage.errors import (
+    BugTrackerError,
+    ConcurrentUpdate,
+    LinkRefused,
+    StoreError,
+    StoreUnavailable,
+    TicketNotFound,
+)
 from storage.model import BugRecord, home_id, timestamp_from_epoch
 from storage.store import BugStore, UpsertOutcome
 
@@ -49,6 +58,7 @@ class IntakeResult:
     priority: str | None = None
     linked: str | None = None  # a link made by this event: "SL-1 -> ZD-2"
     problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # said beside the answer (a linked ticket not known here, say)
     reply: bool = False  # whether this event deserves an answer in the thread
     event_ts: str | None = None  # the event answered (message ts, edit's edited.ts, reply ts): claim key
     exclusive: bool = False  # the write that earned the answer was once-only itself (a new report's insert)
@@ -107,6 +117,8 @@ class Intake:
         self.may_link = may_link or (lambda user: True)
         self.thread_replies = thread_replies
         self.create_button = False  # Slack: a "Create…" button under the answer of an unlinked report
+        # the systems a tagged ticket no pull stored yet is read from before the link (None: not asked)
+        self.upstreams: Upstreams | None = None
         self.fetch_message = fetch_message  # a thread reply's parent that was never stored is fetched
         self.watermarks = Watermarks(store)
         self.health = StoreHealth()
@@ -166,16 +178,17 @@ class Intake:
         ):  # the sweep saw new thread activity: make the copy newer so that it wins
             activity = timestamp_from_epoch(record.attributes["last_activity"])
             record = replace(record, updated_at=max(record.updated_at, activity))
-        problems = list(tags.problems)
+        problems, notes = list(tags.problems), []
+        target = self._known_target(record.home_id, tags.ticket_id, problems, notes)
         outcome, linked, location = self._store(
-            record, previous, tags.ticket_id, message.get("user", "unknown"), problems
+            record, previous, target, message.get("user", "unknown"), problems
         )
         if edited_ts is None:
             inserted = outcome is UpsertOutcome.INSERTED
-            return self._result("message", record, outcome, linked, problems, inserted, location, ts)
+            return self._result("message", record, outcome, linked, problems, inserted, location, ts, notes)
         tags_changed = previous is None or previous.attributes.get("tags") != record.attributes["tags"]
         answer = outcome in CHANGED and tags_changed
-        return self._result("edit", record, outcome, linked, problems, answer, location, edited_ts)
+        return self._result("edit", record, outcome, linked, problems, answer, location, edited_ts, notes)
 
     def edit_message(self, event: dict[str, Any]) -> IntakeResult | None:
         message, channel = event.get("message") or {}, event.get("channel", "")
@@ -264,20 +277,39 @@ class Intake:
             result = self.store.upsert(parent, seen=seen)
             outcome, location = result.outcome, result.ticket_id
         tags = slack.parse_tags(reply.get("text"))
-        problems, linked = list(tags.problems), None
+        problems, linked, notes = list(tags.problems), None, []
         user = reply.get("user", "unknown")
         if tags.ticket_id:
-            if may_link_report(self.store, parent, user, self.may_link, tags.ticket_id):
-                linked = self._link(parent.home_id, tags.ticket_id, user, problems)
-            else:
+            if not may_link_report(self.store, parent, user, self.may_link, tags.ticket_id):
                 problems.append(f"{user} may not link this report (BUG_LINKERS); ask someone who may")
+            elif target := self._known_target(parent.home_id, tags.ticket_id, problems, notes):
+                linked = self._link(parent.home_id, target, user, problems)
         answer = bool(linked) or (bool(problems) and outcome in CHANGED)
         # a link made here moved the report: look its place up again
         location = None if linked else location
         event_ts = edited_ts or reply["ts"]
-        return self._result("reply", parent, outcome, linked, problems, answer, location, event_ts)
+        return self._result("reply", parent, outcome, linked, problems, answer, location, event_ts, notes)
 
     # -- helpers ---------------------------------------------------------------------------------
+    def _known_target(
+        self, report_id: str, target: str | None, problems: list[str], notes: list[str]
+    ) -> str | None:
+        """A tagged Zendesk ticket / Shortcut story no pull stored yet is read from its system first
+        (bot/suggest/linking.py fetch_unknown): one that does not exist (404) is not linked; one whose
+        system is not configured, or does not answer, is linked with a note."""
+        if target is None or self.upstreams is None:
+            return target
+        try:
+            note = fetch_unknown(self.store, self.upstreams, target)
+        except TicketNotFound as exc:
+            problems.append(f"could not link {report_id} to {target}: {exc}")
+            return None
+        except UpstreamError as exc:
+            note = f"{target} could not be checked ({exc}); linked all the same"
+        if note:
+            notes.append(note)
+        return target
+
     def _store(
         self,
         record: BugRecord,
@@ -333,6 +365,7 @@ class Intake:
         reply: bool,
         location: str | None,
         event_ts: str | None = None,
+        notes: list[str] | None = None,
     ) -> IntakeResult:
         """`location`: where the report lives, when the write just told us; otherwise it is looked up."""
         location = location or self.store.resolve(record.home_id)[-1]
@@ -344,6 +377,7 @@ class Intake:
             priority=record.priority,
             linked=linked,
             problems=tuple(problems),
+            notes=tuple(notes or ()),
             reply=reply and self.thread_replies,
             event_ts=event_ts,
             exclusive=kind == "message" and outcome is UpsertOutcome.INSERTED,
