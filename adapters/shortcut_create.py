@@ -69,6 +69,10 @@ class ShortcutCreate:
                 self._choices, self._read_at = self._read_choices(), self.clock()
             return self._choices
 
+    def cached_choices(self) -> ShortcutChoices | None:
+        """The choices last read, however old: for checks that must not wait on the network."""
+        return self._choices
+
     def _read_choices(self) -> ShortcutChoices:
         api = self.http.api_url
         workflows = _listed(self.http.get_json(f"{api}/workflows", None))

@@ -4,9 +4,13 @@ built (None when that system is not configured), and whether creating is on (BUG
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from adapters.create import Creator
 from storage.errors import BugTrackerError
+
+if TYPE_CHECKING:
+    from adapters.shortcut_create import ShortcutCreate
 
 SYSTEM_NAMES = {"shortcut": "Shortcut", "zendesk": "Zendesk"}
 SETUP = {
@@ -21,7 +25,7 @@ class CreateUnavailable(BugTrackerError):
 
 @dataclass(frozen=True)
 class Upstreams:
-    shortcut: Creator | None = None
+    shortcut: ShortcutCreate | None = None  # also offers the modal's choices (workflow states, teams…)
     zendesk: Creator | None = None
     create_enabled: bool = True  # BUG_CREATE
 

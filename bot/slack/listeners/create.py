@@ -79,10 +79,14 @@ def register(
             view = message_modal(str(exc))
         client.views_update(view_id=view_id, view=view)
 
-    def form_choices(system: str) -> FormChoices:
+    def form_choices(system: str, cached: bool = False) -> FormChoices:
+        """The Shortcut form's choices: cached, read from Shortcut when older than 10 minutes; `cached`:
+        never from the network (a submission's checks run within Slack's 3 s)."""
         if system != "shortcut" or upstreams.shortcut is None:
             return FormChoices()
-        choices = upstreams.shortcut.choices()  # cached; read from Shortcut when older than 10 minutes
+        choices = upstreams.shortcut.cached_choices() if cached else upstreams.shortcut.choices()
+        if choices is None:
+            return FormChoices()
         return FormChoices(
             states=[(str(state_id), label) for state_id, label in choices.state_options],
             default_state=str(choices.default_state_id) if choices.default_state_id else None,
@@ -135,7 +139,7 @@ def register(
         user = body["user"]["id"]
         metadata = json.loads(view.get("private_metadata") or "{}")
         system = metadata.get("system") or ""
-        draft, errors = read_form(view, form_choices(system) if system == "shortcut" else None)
+        draft, errors = read_form(view, form_choices(system, cached=True) if system == "shortcut" else None)
         if errors:  # checked from memory: well within Slack's 3 s
             ack(
                 response_action="errors",
