@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 
 from adapters import slack
 from bot.metrics.registry import EVENTS_HANDLED
+from bot.slack.answers import post_answer
 from bot.slack.intake import Intake
 from bot.slack.listeners.suggestions import tell
 from bot.slack.modal_blocks import checking_modal, refusal_modal
@@ -174,8 +175,8 @@ def update_thread(
         (m for m in replies if m.get("ts") != report_ts and m.get("user") == bot_user_id and bot_user_id),
         None,
     )
-    if ours is None:
-        client.chat_postMessage(channel=channel, thread_ts=report_ts, text=note)
+    if ours is None:  # an answer like any other: posted once even if Slack's reply to it is lost
+        post_answer(client, channel, report_ts, f"link:{channel}:{report_ts}:{note}"[:200], text=note)
         return
     client.chat_update(
         channel=channel,
