@@ -2,7 +2,8 @@
 
 The plain text is what the console prints and what Slack shows in notifications; the blocks are what
 Slack renders. Nothing here calls Slack or the store. Every outside string (titles, states, raw priorities,
-actors, problems quoting what someone typed) goes into mrkdwn through bot/slack/mrkdwn.py's `escape()`;
+actors, problems quoting what someone typed) goes into mrkdwn through bot/slack/mrkdwn.py's `inert()` (one
+line, no ping, no link, no formatting) or into a plain_text object; the bot's own lines through `escape()`;
 links are made only around the record URLs the adapters built. `Reply.payload()` is what a transport posts.
 """
 
@@ -15,6 +16,7 @@ from adapters.slack import ACCEPTED_TAGS
 from bot.slack.intake import IntakeResult
 from bot.slack.mrkdwn import (
     MAX_BLOCKS,
+    SECTION_LIMIT,
     Block,
     bold,
     button,
@@ -22,8 +24,10 @@ from bot.slack.mrkdwn import (
     escape,
     fit_blocks,
     header,
+    inert,
     link,
     message_text,
+    plain_text,
     section,
     truncate_plain,
 )
@@ -64,21 +68,29 @@ def build_intake_reply(result: IntakeResult) -> Reply:
         lines.append(f"Stored as {where}, {priority}.")
         if result.ticket_id == result.home_id:
             lines.append(f"To link it: reply `ticketId=ZD-12345` or `/bug link {result.home_id} ZD-12345`.")
-    lines += [truncate_plain(note, PROBLEM_LIMIT) for note in result.notes[:MAX_PROBLEMS_SHOWN]]
+    marked = [escape(line) for line in lines]  # the bot's own lines keep their marks
+    notes = [truncate_plain(note, PROBLEM_LIMIT) for note in result.notes[:MAX_PROBLEMS_SHOWN]]
+    lines += notes
+    marked += [inert(note) for note in notes]  # a note may quote an upstream's error: outside text
     for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
         lead = "" if problem.startswith("…") else "Could not read: "
-        lines.append(lead + truncate_plain(problem, PROBLEM_LIMIT))
+        quoted = truncate_plain(problem, PROBLEM_LIMIT)  # quotes what was typed: outside text
+        lines.append(lead + quoted)
+        marked.append(escape(lead) + inert(quoted))
+    tail = []
     if len(result.problems) > MAX_PROBLEMS_SHOWN:
-        lines.append(f"…and {len(result.problems) - MAX_PROBLEMS_SHOWN} more problem(s) with the tags.")
+        tail.append(f"…and {len(result.problems) - MAX_PROBLEMS_SHOWN} more problem(s) with the tags.")
     if result.problems:
-        lines.append(f"Tags I accept: {ACCEPTED_TAGS}.")
+        tail.append(f"Tags I accept: {ACCEPTED_TAGS}.")
+    lines += tail
+    marked += [escape(line) for line in tail]
     text = "\n".join(lines)
-    return Reply(text=text, blocks=[section(escape(text))] if text else [])
+    return Reply(text=text, blocks=[section("\n".join(marked))] if text else [])
 
 
 def _record_line(record: Any) -> str:
     title = truncate_plain(record.title or "", TITLE_SHOWN)
-    return escape(title)
+    return inert(title)
 
 
 def build_show_blocks(view: TicketView) -> list[Block]:
@@ -109,7 +121,8 @@ def build_show_blocks(view: TicketView) -> list[Block]:
         blocks.append(context(f"{len(view.records) - room} more record(s) not shown"))
     if view.audit:
         history = "\n".join(
-            escape(f"{short_time(entry.at)} {entry.actor} {entry.action}ed {entry.from_id} → {entry.to_id}")
+            f"{short_time(entry.at)} {inert(entry.actor)} {entry.action}ed {inert(entry.from_id)}"
+            f" → {inert(entry.to_id)}"
             for entry in view.audit[-10:]
         )
         blocks.append(context(history))
@@ -133,8 +146,8 @@ def build_show_reply(
 
 
 def build_link_reply(action: str, result: LinkResult) -> Reply:
-    text = format_link(action, result)
-    return Reply(text=text, blocks=[section(escape(text))])
+    text = format_link(action, result)  # names what was moved: plain text, no marks of the bot's
+    return Reply(text=text, blocks=[{"type": "section", "text": plain_text(text, SECTION_LIMIT)}])
 
 
 def build_page_blocks(title: str, page: Page, next_command: str | None) -> list[Block]:
@@ -146,8 +159,8 @@ def build_page_blocks(title: str, page: Page, next_command: str | None) -> list[
             [
                 bold(record.ticket_id),
                 SYSTEM_NAMES[record.source_system],
-                escape(record.priority or "-"),
-                escape(truncate_plain(record.state or "-", 100)),
+                inert(record.priority or "-"),
+                inert(truncate_plain(record.state or "-", 100)),
                 short_time(record.created_at),
             ]
         )
@@ -178,5 +191,12 @@ def build_stats_reply(counts: Counts) -> Reply:
 
 
 def build_text_reply(text: str) -> Reply:
-    """Plain text (usage, an error quoting what someone typed) as one escaped section."""
+    """The bot's own text (usage, a refusal) as one escaped section; its marks (`code`) stay marks."""
     return Reply(text=text, blocks=[section(escape(text))])
+
+
+def build_error_reply(error: str, usage: str | None = None) -> Reply:
+    """An error that may quote what someone typed (outside text: inert, on one line), then the usage."""
+    text = f"{error}\n{usage}" if usage else error
+    marked = inert(error) + (f"\n{escape(usage)}" if usage else "")
+    return Reply(text=text, blocks=[section(marked)])

@@ -14,6 +14,7 @@ from bot.slack.mrkdwn import (
     escape,
     fit_blocks,
     header,
+    inert,
     link,
     section,
     truncate_plain,
@@ -42,7 +43,7 @@ def _unlinked_blocks(items: list[UnlinkedReport], more: bool) -> list[Block]:
     for item in items:
         report = item.report
         title = truncate_plain(report.title or "(no title)", TITLE_SHOWN)
-        priority = escape(report.priority or "no priority")
+        priority = inert(report.priority or "no priority")
         facts = f"{bold(report.home_id)} · {priority} · {short_time(report.created_at)}"
         blocks.append(section(f"{facts}\n{link(report.url, title)}"))
         buttons = []
@@ -57,7 +58,7 @@ def _unlinked_blocks(items: list[UnlinkedReport], more: bool) -> list[Block]:
             position += 1
         if buttons:
             looks = ", ".join(
-                f"{escape(s.ticket_id)} {escape(truncate_plain(s.title or '', 60))}"
+                f"{inert(s.ticket_id)} {inert(truncate_plain(s.title or '', 60))}"
                 for s in item.suggestions[:SUGGESTIONS_SHOWN]
             )
             blocks.append(context(f"Looks like: {looks}"))
@@ -79,7 +80,7 @@ def _own_line(item: OwnReport) -> str:
         return f"{bold(item.report_id)} · _no longer stored_"
     view = item.view
     report = next((r for r in view.records if r.home_id == item.report_id), None)
-    title = escape(truncate_plain(report.title if report else "", TITLE_SHOWN))
+    title = inert(truncate_plain(report.title if report else "", TITLE_SHOWN))
     if view.ticket_id == item.report_id:
         return f"{bold(item.report_id)} · _not linked to a ticket yet_\n{title}"
     states = [

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.mrkdwn import truncate_plain
+from bot.slack.mrkdwn import plain_text
 
 TEXT_LIMIT = 3000  # a section's text
 
 
 def _plain(text: str, limit: int = 24) -> dict[str, Any]:
-    return {"type": "plain_text", "text": truncate_plain(text, limit)}
+    return plain_text(text, limit)  # one line, control and bidi characters dropped
 
 
 def checking_modal() -> dict[str, Any]:

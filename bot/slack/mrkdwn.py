@@ -5,7 +5,12 @@ shows only its label. Text the bot did not write (a Slack message, a Zendesk sub
 Shortcut story name, a tag value, an error quoting what someone typed) therefore goes out only through
 `escape()`, and the only link markup the bot writes is `link()` around a URL it built itself.
 
-- `escape(plain)` -> mrkdwn that shows exactly that text (no ping, no link).
+- `escape(plain)` -> mrkdwn that shows exactly that text (no ping, no link), control characters and bidi
+  controls (U+202A-U+202E, U+2066-U+2069: they reorder what follows them) dropped.
+- `inert(outside)` -> the same on one line, and unable to format: `*`, `_`, `~` and backticks become
+  look-alikes that Slack does not read as marks (`∗ ˍ ∼ ˋ`). Every title, state, priority, name or quoted
+  input placed in mrkdwn goes through it, so a Zendesk subject `x\n*Status of ZD-9* · state *done*` cannot
+  pass for the bot's own lines; where Block Kit allows, outside text goes in `plain_text` objects instead.
 - Reading Slack's wire text is the adapter's job: `adapters.slack.plain_from_slack(wire)` gives what a person
   reads (`<!channel>` -> `@channel`, `<url|label>` -> `label (url)`, entities decoded); the stored text stays
   as Slack sent it, and what is shown of it goes through `escape()` like any other outside string.
@@ -44,10 +49,20 @@ _SAFE_URL = re.compile(r"^https?://[^\s<>|\"'`]+$", re.IGNORECASE)
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
 
+# Slack has no escape for its marks: each becomes a look-alike that it does not read as one.
+_MARKS = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+
+
 def escape(text: object) -> str:
-    """Plain text -> mrkdwn showing exactly that text: `&`, `<`, `>` become `&amp;`, `&lt;`, `&gt;`."""
-    value = "" if text is None else str(text)
+    """Plain text -> mrkdwn showing exactly that text: `&`, `<`, `>` become `&amp;`, `&lt;`, `&gt;`;
+    control characters and bidi controls are dropped (bot/text.py `printable`)."""
+    value = printable(text)
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def inert(text: object) -> str:
+    """Outside text -> mrkdwn on one line that neither pings, links nor formats (see the module doc)."""
+    return escape(" ".join(printable(text).split()).translate(_MARKS))
 
 
 def is_safe_url(url: str | None) -> bool:
@@ -56,7 +71,7 @@ def is_safe_url(url: str | None) -> bool:
 
 def link(url: str | None, label: object) -> str:
     """`<url|label>` for a URL the bot built (http/https only); otherwise the escaped label alone."""
-    shown = escape(label) or escape(url)
+    shown = inert(label) or escape(url)
     if not is_safe_url(url):
         return shown
     return f"<{escape(url)}|{shown}>"
@@ -66,12 +81,12 @@ def mention(user_id: object) -> str:
     """`<@U…>` for a Slack user id the bot was given by Slack (U/W + capitals and digits); anything else
     (`cli`, a typed --actor) is shown as escaped text. Never a group, channel or broadcast mention."""
     value = "" if user_id is None else str(user_id)
-    return f"<@{value}>" if _SLACK_USER.match(value) else escape(value)
+    return f"<@{value}>" if _SLACK_USER.match(value) else inert(value)
 
 
 def bold(text: object) -> str:
-    """`*text*`, escaped; nothing at all for empty text (Slack shows a bare `**` literally)."""
-    value = escape(text)
+    """`*text*`, inert inside; nothing at all for empty text (Slack shows a bare `**` literally)."""
+    value = inert(text)
     return f"*{value}*" if value else ""
 
 
@@ -119,7 +134,7 @@ def button(action_id: str, text: str, value: str) -> dict[str, Any]:
         "type": "button",
         "action_id": action_id,
         "text": plain_text(text, BUTTON_TEXT_LIMIT),
-        "value": value[:BUTTON_VALUE_LIMIT],
+        "value": printable(value)[:BUTTON_VALUE_LIMIT],
     }
 
 

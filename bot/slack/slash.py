@@ -111,9 +111,9 @@ def dispatch(
         label = command.name
         return _run(store, command, user, may_link or (lambda _user: True), readers, channel, upstreams)
     except CommandUsageError as exc:
-        return blocks.build_text_reply(f"{exc}\n{USAGE}")
+        return blocks.build_error_reply(str(exc), USAGE)
     except BugTrackerError as exc:
-        return blocks.build_text_reply(str(exc))
+        return blocks.build_error_reply(str(exc))
     finally:
         COMMAND_LATENCY.labels(label).observe(time.perf_counter() - started)
 

@@ -1,19 +1,39 @@
 """Block Kit for a report's status card (the bot's first thread reply, kept current with chat.update) and
-the short notice a change of state type posts. Pure functions; every outside string is escaped."""
+the short notice a change of state type posts. Pure functions. Outside strings (titles, the first answer's
+note, state names in a notice) go in plain_text objects; those inside the bot's mrkdwn lines are inert."""
 
 from __future__ import annotations
 
 from bot.slack.create_blocks import create_button_block
-from bot.slack.mrkdwn import Block, bold, context, escape, link, mention, section, truncate_plain
+from bot.slack.mrkdwn import (
+    SECTION_LIMIT,
+    Block,
+    bold,
+    context,
+    escape,
+    fit_blocks,
+    inert,
+    link,
+    mention,
+    plain_text,
+    section,
+    truncate_plain,
+)
 from bot.slack.status_board import Announcement
 from bot.text import SYSTEM_LABELS, format_status_line, format_transition, short_time
 
 STATE_SHOWN = 100  # characters of a state name
 TITLE_SHOWN = 200  # characters of a record's title
-RECORDS_SHOWN = 20  # records listed on one card (a ticket rarely has more)
+RECORDS_SHOWN = 20  # records listed on one card (a ticket rarely has more); two blocks each, within 50
 
 
-def _record_section(record: object) -> Block:
+def _plain_context(text: str) -> Block:
+    return {"type": "context", "elements": [plain_text(text, SECTION_LIMIT)]}
+
+
+def _record_blocks(record: object) -> list[Block]:
+    """The record's facts (the bot's mrkdwn, with a link), then its title as plain text: a title cannot
+    pass for a line of the card, whatever marks or line breaks it holds."""
     r = record  # a BugRecord
     label = f"{SYSTEM_LABELS.get(r.source_system, r.source_system)} {r.home_id}"
     if r.source_system == "slack":
@@ -24,8 +44,8 @@ def _record_section(record: object) -> Block:
             state += f" ({r.state_type})"
     facts = [link(r.url, label), f"state {bold(state)}", f"priority {bold(r.priority or '-')}"]
     deleted = " _(deleted upstream)_" if r.deleted else ""
-    title = escape(truncate_plain(r.title or "(no title)", TITLE_SHOWN))
-    return section(" · ".join(facts) + deleted + f"\n{title}")
+    title = truncate_plain(r.title or "(no title)", TITLE_SHOWN)
+    return [section(" · ".join(facts) + deleted), _plain_context(title)]
 
 
 def card_text(announcement: Announcement) -> str:
@@ -41,7 +61,7 @@ def build_status_card(announcement: Announcement, create_button: bool = False) -
     view, note = announcement.view, announcement.card.get("note")
     blocks: list[Block] = []
     if note:
-        blocks.append(context(escape(note)))
+        blocks.append(_plain_context(note))
     offer = (
         [create_button_block(view.ticket_id)] if create_button and view.ticket_id.startswith("SL-") else []
     )
@@ -49,7 +69,8 @@ def build_status_card(announcement: Announcement, create_button: bool = False) -
         blocks.append(section(f"{bold(view.ticket_id)} is not linked to a ticket any more."))
         return blocks + offer
     blocks.append(section(f"*Status of {escape(view.ticket_id)}*"))
-    blocks += [_record_section(record) for record in view.records[:RECORDS_SHOWN]]
+    for record in view.records[:RECORDS_SHOWN]:
+        blocks += _record_blocks(record)
     if len(view.records) > RECORDS_SHOWN:
         blocks.append(
             context(f"{len(view.records) - RECORDS_SHOWN} more record(s): `/bug show {view.ticket_id}`")
@@ -59,7 +80,7 @@ def build_status_card(announcement: Announcement, create_button: bool = False) -
     if view.audit:
         entry = view.audit[-1]
         who = mention(entry.actor)
-        footer += f" · {who} {entry.action}ed {escape(entry.from_id)} to {bold(entry.to_id)}"
+        footer += f" · {who} {entry.action}ed {inert(entry.from_id)} to {bold(entry.to_id)}"
     blocks.append(context(footer))
     return blocks + offer
 
@@ -71,4 +92,13 @@ def transition_text(announcement: Announcement) -> str:
 
 
 def build_transition_blocks(announcement: Announcement) -> list[Block]:
-    return [section(escape(transition_text(announcement)))]
+    # a notice quotes upstream state names: the whole notice is plain text (one block per change)
+    return fit_blocks(
+        [
+            {
+                "type": "section",
+                "text": plain_text(format_transition(t.ticket_id, t.system, t.state, t.now), SECTION_LIMIT),
+            }
+            for t in announcement.transitions
+        ]
+    )

@@ -1,6 +1,6 @@
 """Block Kit for suggested links: the suggestions under a report's thread reply, what the reply becomes once
 someone picks one, and the "Link to ticket…" modal. Pure functions; every outside string (titles, states)
-goes through bot/slack/mrkdwn.py (escaped, bounded to Slack's limits, links only around our record URLs)."""
+goes through bot/slack/mrkdwn.py (inert, bounded to Slack's limits, links only around our record URLs)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.slack.mrkdwn import (
     button,
     context,
     escape,
+    inert,
     link,
     mention,
     mrkdwn_text,
@@ -49,7 +50,7 @@ def _describe(suggestion: Suggestion) -> str:
         facts.append(truncate_plain(suggestion.state, 40))
     if suggestion.record_id != suggestion.ticket_id:
         facts.append(f"{suggestion.record_id}, linked to {suggestion.ticket_id}")
-    return f"{bold(suggestion.ticket_id)} {link(suggestion.url, title)}\n_{escape(' · '.join(facts))}_"
+    return f"{bold(suggestion.ticket_id)} {link(suggestion.url, title)}\n_{inert(' · '.join(facts))}_"
 
 
 def suggestion_blocks(report_id: str, suggestions: list[Suggestion]) -> list[Block]:
@@ -135,7 +136,7 @@ def link_modal(
         {
             "type": "section",
             "text": mrkdwn_text(
-                f"{bold(report_id)}\n{escape(truncate_plain(title or '(no text)', TITLE_SHOWN))}"
+                f"{bold(report_id)}\n{inert(truncate_plain(title or '(no text)', TITLE_SHOWN))}"
             ),
         }
     ]

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.home_blocks import HOME_LINK_PREFIX, build_home_view
 from bot.slack.home_data import CachedCounts, HomeData, home_data
-from bot.slack.mrkdwn import bold, escape
+from bot.slack.mrkdwn import bold, escape, inert
 from bot.slack.readers import EVERYTHING, Readers, ReadersUnavailable
 from bot.slack.status_board import StatusBoard
 from bot.suggest.linking import link_report
@@ -54,7 +54,7 @@ def register(
         try:
             result = link_report(store, report_id, target, user, may_link, upstreams)
         except BugTrackerError as exc:  # refused, stale, unknown: said at the top of the tab
-            notice = f":warning: Not linked: {escape(exc)}"
+            notice = f":warning: Not linked: {inert(exc)}"
         else:
             where = bold(result.resolved_target)
             if result.already:

@@ -55,11 +55,19 @@ def command(app, fake, text):
     return fake.wait_for(lambda: len(fake.responses) > before and fake.responses)[before]
 
 
+# Outside text faking the bot's own lines (issue 15): a new line, then bold as the status card writes it.
+FAKE_LINE = "\n*Status of ZD-9* · state *done*"
+BIDI = [chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]]
+
+
 def assert_inert(payload):
     assert live_markup(payload, ALLOWED) == [], json.dumps(payload)[:2000]
     assert unverbatim_objects(payload) == []
+    assert not any(char in json.dumps(payload, ensure_ascii=False) for char in BIDI)
     for text in mrkdwn_strings(payload):
         assert "<!" not in text and "<https://evil" not in text
+    for text in mrkdwn_strings({"blocks": payload.get("blocks") or []}):  # what the message shows
+        assert "*Status of ZD-9*" not in text and "*done*" not in text, text
 
 
 def hostile_ticket(number=777):
@@ -141,3 +149,23 @@ def test_a_tagged_reply_with_hostile_values_is_answered_inert(fake, sqlite_store
     answer = fake.wait_for(lambda: len(fake.posts) > 1 and fake.posts)[1]
     assert "Could not read" in answer["text"]
     assert_inert(answer)
+
+
+def test_outside_text_cannot_fake_the_bots_lines_or_reorder_them(fake, store):
+    app = make_app(fake, store)
+    times = {"created_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-02T10:00:00Z"}
+    ticket = {"id": 9, "subject": f"Refund fails{FAKE_LINE} \u202eevil\u202c", "status": "open",
+              "priority": "high", **times}  # fmt: skip
+    store.upsert(ticket_to_record(ticket, {}, "acme"))
+    story = {"id": 9, "name": f"Story _x_ ~y~ `z`{FAKE_LINE}\u2066", "story_type": "bug",
+             "workflow_state_id": 1, **times, "app_url": "https://app.shortcut.com/acme/story/9"}  # fmt: skip
+    store.upsert(story_to_record(story, {1: {"name": "Done *now*\u202e", "type": "done"}}))
+    store.link("SC-9", "ZD-9", "U0ALICE")
+    message = fake.message(CHANNEL, f"Checkout\u202e fails{FAKE_LINE} ticketId=ZD-9")
+    dispatch_event(app, {**message, "channel": CHANNEL})
+    assert_inert(fake.wait_for(lambda: fake.posts)[0])
+    shown = command(app, fake, "show ZD-9 public")
+    assert "Refund fails" in json.dumps(shown["blocks"]) and "Status of ZD-9" in json.dumps(shown["blocks"])
+    assert_inert(shown)
+    for text in ("list source zendesk", "list source shortcut", "list source slack", "unlinked"):
+        assert_inert(command(app, fake, text))

@@ -12,8 +12,9 @@ from bot.config import SlackConfig
 from bot.slack.app import build_app
 from bot.slack.status_board import CARD_PREFIX, PENDING_KEY, StatusBoard
 from bot.slack.status_cards import SlackStatusCards
-from tests.fakes.slack_server import FakeSlack
+from tests.fakes.slack_server import WORKSPACE_URL, FakeSlack
 from tests.support.builders import zendesk_record
+from tests.support.slack_payload import live_markup
 
 CHANNEL = "C0BUGS"
 
@@ -65,7 +66,9 @@ def test_link_and_unlink_refresh_the_card_that_was_the_first_reply(sqlite_store)
         card = fake.thread_of(CHANNEL, message["ts"])
         assert len(card) == 1 and card[0]["ts"] == first["ts"]  # the first reply became the card
         assert "Status of ZD-5" in card[0]["text"] and "pending (started)" in card[0]["text"]
-        assert "&lt;!channel&gt;" in str(card[0]["blocks"]) and "<!channel>" not in str(card[0]["blocks"])
+        # the title is plain_text (never parsed by Slack, issue 15); no mrkdwn object carries it live
+        assert {"type": "plain_text", "text": "Checkout <!channel>"} in card[0]["blocks"][2]["elements"]
+        assert live_markup(card[0], (WORKSPACE_URL, "https://acme.zendesk.com/")) == ["<@U0ALICE>"]  # linker
 
         command(app, fake, store, f"unlink {report_id}")
         board.flush()

@@ -1,5 +1,8 @@
 """Every Block Kit builder, fed records whose every outside string is hostile: what it returns carries no
-live markup (no ping, no link but to the pages the adapters built), within Slack's size limits."""
+live markup (no ping, no link but to the pages the adapters built), within Slack's size limits; outside text
+cannot format or fake the bot's own lines in mrkdwn, and no bidi control reaches any text (issue 15)."""
+
+import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,19 +12,22 @@ from bot.slack.home_blocks import build_home_view
 from bot.slack.home_data import HomeData, OwnReport, UnlinkedReport
 from bot.slack.intake import IntakeResult
 from bot.slack.mrkdwn import HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT
+from bot.slack.slash import USAGE
 from bot.slack.status_blocks import build_status_card, build_transition_blocks, card_text, transition_text
 from bot.slack.status_board import Announcement, Transition
 from bot.slack.suggestion_blocks import link_modal, suggestion_blocks, suggestion_text
 from bot.suggest.service import Suggestion
 from storage.store import AuditEntry, Counts, LinkResult, Page, TicketView
 from tests.support.builders import shortcut_record, slack_record, zendesk_record
-from tests.support.slack_payload import live_markup, mrkdwn_objects
+from tests.support.slack_payload import live_markup, mrkdwn_objects, mrkdwn_strings
 
 GOOD_PAGES = ("https://example.slack.com/archives/", "https://acme.zendesk.com/agent/tickets/",
               "https://app.shortcut.com/")  # fmt: skip
 hostile = st.sampled_from(
     ["<!channel>", "<!here>", "<!everyone>", "<!subteam^S1>", "<https://evil.example|Zendesk ZD-777>",
-     "&lt;!here&gt;", "<@U0ALICE>", "<#C0GEN>", "a & b", "*", "`", "\n", "x" * 4000, "é" * 200]
+     "&lt;!here&gt;", "<@U0ALICE>", "<#C0GEN>", "a & b", "*", "`", "\n", "x" * 4000, "é" * 200,
+     "\n*Status of ZD-9* · state *done*", "_FAKEITALIC_", "~FAKESTRIKE~", "`FAKECODE`", "*FAKEBOLD*",
+     "\u202eevil\u202c", "\u2066isolated\u2069", "\u202a\u202b\u202d\u2067\u2068"]
 )  # fmt: skip
 hostile_text = st.lists(hostile | st.text(max_size=20), min_size=1, max_size=6).map(" ".join)
 
@@ -46,8 +52,16 @@ def records(draw):
     return record
 
 
+FAKE_MARKS = ("*Status of ZD-9*", "*done*", "_FAKEITALIC_", "~FAKESTRIKE~", "`FAKECODE`", "*FAKEBOLD*")
+BIDI = [chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]]
+
+
 def assert_inert(payload):
     assert live_markup(payload, GOOD_PAGES) == [], payload
+    everything = json.dumps(payload, ensure_ascii=False)
+    assert not any(char in everything for char in BIDI), payload
+    for text in mrkdwn_strings({"blocks": payload.get("blocks") or payload}):
+        assert not any(mark in text for mark in FAKE_MARKS), text
     for obj in mrkdwn_objects(payload.get("blocks") or payload):
         assert len(obj["text"]) <= SECTION_LIMIT and obj.get("verbatim") is True
     blocks = payload.get("blocks") or []
@@ -70,7 +84,8 @@ def test_show_list_link_and_intake_builders_are_inert(found, actor, problem):
         builders.build_intake_reply(
             IntakeResult("message", "SL-1.1", "SL-1.1", problems=(problem,) * 9, reply=True)
         ),
-        builders.build_text_reply(problem),
+        builders.build_error_reply(problem),  # an error quoting what someone typed (issue 15: not text_reply)
+        builders.build_error_reply(problem, USAGE),
         builders.build_stats_reply(Counts(by_state={problem: 1})),
     ):
         assert_inert(reply.payload())

@@ -33,7 +33,7 @@ def entities_whole(text):
 def test_escaped_text_has_no_markup_and_reads_back_as_typed(text):
     escaped = mrkdwn.escape(text)
     assert "<" not in escaped and ">" not in escaped and entities_whole(escaped)
-    assert unescape(escaped) == text
+    assert unescape(escaped) == mrkdwn.printable(text)  # control and bidi characters dropped (issue 15)
 
 
 @given(markup_text, st.integers(min_value=0, max_value=300))
@@ -142,3 +142,25 @@ def test_mention_only_for_a_slack_user_id():
     assert mrkdwn.mention("U0ALICE") == "<@U0ALICE>" and mrkdwn.mention("W123ABC") == "<@W123ABC>"
     for other in ["cli", "!channel", "S0GROUP", "U1|x", "U0ALICE>", "<!here>", "", None, "u0alice"]:
         assert "<" not in mrkdwn.mention(other)
+
+
+SUBJECT = (
+    "Refund broken\n*Status of ZD-9* · state *done* _it_ ~gone~ `code` \u202eevil\u202c \u2066x\u2069 <!here>"
+)
+
+
+def test_inert_outside_text_is_one_line_that_cannot_format_ping_or_reorder():
+    shown = mrkdwn.inert(SUBJECT)
+    assert "\n" not in shown and not any(mark in shown for mark in "*_~`")
+    assert not any(chr(c) in shown for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+    assert shown == ("Refund broken ∗Status of ZD-9∗ · state ∗done∗ ˍitˍ ∼gone∼ ˋcodeˋ evil x &lt;!here&gt;")
+
+
+def test_bold_and_link_labels_hold_outside_text_inert():
+    assert mrkdwn.bold("a* *b") == "*a∗ ∗b*"
+    assert mrkdwn.link("https://acme.zendesk.com/agent/tickets/9", SUBJECT).count("*") == 0
+
+
+def test_escape_and_plain_text_drop_bidi_controls_but_escape_keeps_the_bots_marks():
+    assert mrkdwn.escape("*Stored* as `SL-1`\u202e\n") == "*Stored* as `SL-1`\n"
+    assert mrkdwn.plain_text("a\u2067b\nc", 75) == {"type": "plain_text", "text": "ab c"}

@@ -10,6 +10,7 @@ from bot.slack.status_blocks import build_status_card, build_transition_blocks, 
 from bot.slack.status_board import Announcement, Transition
 from storage.store import AuditEntry, Counts, TicketView
 from tests.support.builders import slack_record, zendesk_record
+from tests.support.slack_payload import live_markup
 
 HOSTILE = "<!channel> <https://evil.example|click> & <@U0BOSS>"
 
@@ -27,8 +28,18 @@ def test_the_card_lists_every_record_escaped_and_says_who_linked():
     shown = announcement([report, ticket], note="Could not read: prio=<!here>", audit=[entry])
     blocks = build_status_card(shown)
     text = str(blocks)
-    assert "<!channel>" not in text and "<!here>" not in text and "<https://evil" not in text
-    assert "&lt;!channel&gt;" in text and "solved (done)" in text and "priority *High*" in text
+    # outside text (titles, the first answer's note) is plain_text, which Slack never parses (issue 15)
+    pages = ("https://acme.zendesk.com/", "https://example.slack.com/archives/")
+    assert live_markup({"blocks": blocks}, pages) == ["<@U0LINKER>"]  # the linker's mention, on purpose
+    plain = [
+        e["text"]
+        for b in blocks
+        if b["type"] == "context"
+        for e in b["elements"]
+        if e["type"] == "plain_text"
+    ]
+    assert plain == ["Could not read: prio=<!here>", HOSTILE, HOSTILE]
+    assert "solved (done)" in text and "priority *High*" in text
     assert "<@U0LINKER> linked" in text  # a Slack user id from the audit is a mention on purpose
     assert "Status of ZD-5" in card_text(shown) and len(blocks) <= 50
 
