@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from adapters.create import TITLE_LIMIT, TicketDraft
-from bot.slack.mrkdwn import Block, bold, button, link, mrkdwn_text, plain_text, truncate_plain
+from bot.slack.mrkdwn import Block, bold, button, link, mrkdwn_text, plain_text, printable, truncate_plain
 from storage.model import PRIORITIES
 
 OPEN_ACTION = "create_open"  # the "Create…" button (thread answer, status card, link modal); value: report id
@@ -119,7 +119,7 @@ def create_modal(
         blocks.append({"type": "actions", "block_id": "create_where", "elements": [element]})
     title_input = {"type": "plain_text_input", "max_length": TITLE_LIMIT}
     if draft.title:
-        title_input["initial_value"] = truncate_plain(draft.title, TITLE_LIMIT)
+        title_input["initial_value"] = truncate_plain(printable(draft.title), TITLE_LIMIT)  # no bidi controls
     blocks.append(_input(TITLE, "Title", title_input))
     description = {
         "type": "plain_text_input",
@@ -127,7 +127,7 @@ def create_modal(
         "max_length": DESCRIPTION_SHOWN,
     }
     if draft.description:
-        description["initial_value"] = truncate_plain(draft.description, DESCRIPTION_SHOWN)
+        description["initial_value"] = truncate_plain(printable(draft.description), DESCRIPTION_SHOWN)
     blocks.append(_input(DESCRIPTION, "Description", description, optional=True))
     priorities = [_option(p, p) for p in choices.priorities] + [_option(NO_PRIORITY, "No priority")]
     blocks.append(_input(PRIORITY, "Priority", _select(priorities, draft.priority or NO_PRIORITY)))
