@@ -15,6 +15,7 @@ from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.zendesk import FakeZendesk
 from tests.support.processes import child_env, start_entry_point
+from tests.support.slack_payload import mrkdwn_strings
 
 pytestmark = pytest.mark.slow
 CHANNEL = "C0BUGS"
@@ -79,7 +80,8 @@ def test_a_status_change_reaches_the_thread_once_and_a_no_op_pull_posts_nothing(
             first = thread_messages(slack, report["ts"])
             assert len(first) == 1 and first[0]["ts"] == card["ts"]
             assert "Status of ZD-123" in first[0]["text"] and "open" in first[0]["text"]
-            assert "<!channel>" not in str(first[0]["blocks"])  # outside text is escaped
+            # outside text is plain_text (never parsed) or escaped: no live ping anywhere (issue 15)
+            assert not any("<!channel>" in text for text in mrkdwn_strings(first[0]))
             posts_before, updates_before = len(slack.posts), len(slack.updates)
 
             zendesk.touch(123, status="solved")
