@@ -84,6 +84,7 @@ class DeadlineServer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._accept_failed_logged = float("-inf")
 
     @property
     def port(self) -> int:
@@ -99,16 +100,23 @@ class DeadlineServer:
 
     def _serve(self) -> None:
         while not self._stop.is_set():
-            for key, _ in self._selector.select(timeout=0.05):
-                if key.fileobj is self.socket:
-                    self._accept()
-                else:
-                    self._read(self._reading[key.fileobj])  # type: ignore[index]
-            self._expire(time.monotonic())
+            try:
+                self._turn()
+            except Exception:  # this loop is the transport's only thread: log the unexpected, keep serving
+                log.exception("metrics server: connection loop failed; going on")
+                time.sleep(0.05)
         for reading in list(self._reading.values()):
             self._drop(reading)
         self._selector.close()
         self.socket.close()
+
+    def _turn(self) -> None:
+        for key, _ in self._selector.select(timeout=0.05):
+            if key.fileobj is self.socket:
+                self._accept()
+            elif (reading := self._reading.get(key.fileobj)) is not None:  # type: ignore[arg-type]
+                self._read(reading)
+        self._expire(time.monotonic())
 
     def _accept(self) -> None:
         while True:
@@ -116,8 +124,11 @@ class DeadlineServer:
                 sock, address = self.socket.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError:  # e.g. out of file descriptors: the next loop tries again
-                log.warning("metrics server: could not accept a connection", exc_info=True)
+            except OSError as exc:  # e.g. out of file descriptors: the next turn tries again
+                if time.monotonic() - self._accept_failed_logged > 60:  # once a minute, not every turn
+                    self._accept_failed_logged = time.monotonic()
+                    log.warning("metrics server: could not accept a connection: %s", exc)
+                time.sleep(0.05)
                 return
             sock.setblocking(False)
             with self._lock:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -19,6 +21,12 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.slow
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def _environment(db_path: Path) -> dict[str, str]:
     return child_env(BUGTRACKER_DB=str(db_path))
 
@@ -27,6 +35,7 @@ def test_metrics_command_serves_the_store_counts(tmp_path) -> None:
     store = fill(SqliteStore(tmp_path / "bugs.db"))
     expected_total = store.counts().total
     store.close()
+    health_port = _free_port()
     process = start_entry_point(
         "bot.cli",
         "metrics",
@@ -35,7 +44,7 @@ def test_metrics_command_serves_the_store_counts(tmp_path) -> None:
         "--refresh",
         "1",
         cwd=tmp_path,
-        env=_environment(tmp_path / "bugs.db"),
+        env={**_environment(tmp_path / "bugs.db"), "HEALTH_PORT": str(health_port)},
     )
     try:
         line = process.stdout.readline()
@@ -48,6 +57,12 @@ def test_metrics_command_serves_the_store_counts(tmp_path) -> None:
             )
         )
         assert samples["bugtracker_bugs"] == {(): expected_total}
+        # HEALTH_PORT: /readyz there, and nothing but health
+        with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/readyz", timeout=10) as response:
+            assert json.loads(response.read())["status"] == "ok"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{health_port}/metrics", timeout=10)
+        assert refused.value.code == 404
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
