@@ -67,7 +67,7 @@ class BudgetedAdapter(HTTPAdapter):
                 return response
             attempt += 1
             seconds = retry_after(response, attempt)
-            response.close()
+            _ = response.content  # read the small body: the connection goes back to the pool for the retry
             path = (request.path_url or "").split("?", 1)[0]
             log.debug("%s answered 429 to %s: waiting %.1fs", self.budget.upstream, path, seconds)
             self.budget.wait(seconds, f"HTTP 429 to {path}")

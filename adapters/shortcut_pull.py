@@ -3,13 +3,13 @@ more than 1000 changes, POST /stories/search by date-time).
 
 The search API filters by day (`updated:YYYY-MM-DD..*`, the workspace's days), pages by a `next` path (250 a
 page at most) and serves only the first 1000 matches of a query. So a pull walks windows oldest first
-(adapters/shortcut_windows.py): a window with more than 1000 matches is split into overlapping halves by
-day, and a single day by time, until each part is under the cap (its first page is kept; duplicates are
-dropped by id + updated_at). A day that still cannot be read whole (more than 1000 changes within one
-second, or a SHORTCUT_QUERY the date-time search cannot express) ends with a failure line saying how many of
-its stories were not read. The watermark saved after each finished window is the day the next query starts
-from: the window's last day, or for the newest window the workspace's day two hours before the run started
-(`utc_offset` from GET /member, read once a day and kept in the checkpoint).
+(adapters/shortcut_windows.py): a window with more than 1000 matches is split into parts by day that
+overlap on their boundary days, and a single day by time, until each part is under the cap (its first
+page is kept; duplicates are dropped by id + updated_at). A day that still cannot be read whole (more than
+1000 changes within one second, or a SHORTCUT_QUERY the date-time search cannot express) ends with a
+failure line saying how many of its stories were not read. The watermark saved after each finished window
+is the day the next query starts from: the window's last day, or for the newest window the workspace's day
+two hours before the run started (`utc_offset` from GET /member, read once a day, kept in the checkpoint).
 
 Workflow states (GET /workflows: id -> name and one of the four types) and custom fields (GET /custom-fields:
 id -> canonical_name, to find the Priority field) are cached, in memory and in the checkpoint, and listed
@@ -119,12 +119,18 @@ class ShortcutPull:
         today = started.astimezone(UTC).date().isoformat()
         if self._workspace.get("utc_offset_read") != today:
             if saved.get("utc_offset_read") == today:
-                self._workspace = {k: saved.get(k) for k in ("utc_offset", "utc_offset_read")}
+                keys = ("utc_offset", "utc_offset_read", "workspace_created")
+                self._workspace = {k: saved.get(k) for k in keys}
             else:
                 member = self.http.get_json(f"{self.http.api_url}/member", None, missing_ok=True)
                 workspace = member.get("workspace2") if isinstance(member, dict) else None
-                text = workspace.get("utc_offset") if isinstance(workspace, dict) else None
-                self._workspace = {"utc_offset": text, "utc_offset_read": today}
+                workspace = workspace if isinstance(workspace, dict) else {}
+                created = workspace.get("created_at")
+                self._workspace = {
+                    "utc_offset": workspace.get("utc_offset"),
+                    "utc_offset_read": today,
+                    "workspace_created": created[:10] if isinstance(created, str) else None,
+                }
         offset = parse_utc_offset(self._workspace.get("utc_offset"))
         if offset is None:
             log.warning("Shortcut: the workspace's utc_offset is unknown; its days are read widened")
@@ -138,7 +144,7 @@ class ShortcutPull:
         offset: timedelta | None,
         first: list[bool],
     ) -> Iterator[PulledPage]:
-        """Read one day window; returns its two halves instead when it matches more than the cap."""
+        """Read one day window; returns its parts instead when it matches more than the cap."""
         low, high = window
         query = self.query
         if low or high:
@@ -157,7 +163,7 @@ class ShortcutPull:
                 page.total_hint, first[0] = total, False
             if fetched == 0 and total > MAX_RESULTS:
                 yield page  # this page's stories are kept; the rest come from the parts
-                parts = split_days(low or HISTORY_START, high, today)
+                parts = self._split(low, high, today, total)
                 if parts:
                     return parts
                 day = low or today
@@ -177,6 +183,19 @@ class ShortcutPull:
                 return None
             url, params = (urljoin(self.http.api_url + "/", next_path), None) if next_path else (None, None)
         return None
+
+    def _split(self, low: date | None, high: date | None, today: date, total: int) -> list[DayWindow] | None:
+        """The parts of a window over the cap. From the start of history, the days before the workspace
+        existed are one part (stories imported with older dates, usually none) and the split spreads over
+        the workspace's own days."""
+        created = self._workspace.get("workspace_created")
+        try:
+            since = date.fromisoformat(created) if low is None and created else None
+        except ValueError:
+            since = None
+        if since is None or since <= HISTORY_START or since >= (high or today):
+            return split_days(low or HISTORY_START, high, today, total)
+        return [(None, since), *(split_days(since, high, today, total) or [(since, high)])]
 
     def _by_time(
         self, day: date, total: int, day_ids: set[int], seen: dict[int, str], offset: timedelta | None

@@ -2,7 +2,7 @@
 
 Search's `updated:A..B` takes days, read in the workspace's time zone (`GET /member` →
 `workspace2.utc_offset`), and serves at most 1000 results a query. So a window that reaches the cap is split:
-by days while it spans more than one, the halves overlapping on their boundary day (an exclusive upper bound
+by days while it spans more than one, the parts overlapping on their boundary days (an exclusive upper bound
 would otherwise lose it); one day is read through POST /stories/search by `updated_at_start` /
 `updated_at_end` date-times, halved by time (overlapping on the boundary instant) until each part is under the
 cap. The overlaps are absorbed by the id + updated_at de-duplication of the pull and the store.
@@ -10,12 +10,14 @@ cap. The overlaps are absorbed by the id + updated_at de-duplication of the pull
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 LAG_MARGIN = timedelta(hours=2)  # search-index lag and an offset a DST change made stale, absorbed
 EARLIEST, LATEST = timedelta(hours=-12), timedelta(hours=14)  # the widest UTC offsets in use
+WINDOW_TARGET = 700  # matches a split window aims at: three full pages of 250, under the cap with room
 ONE_SECOND = timedelta(seconds=1)  # a window is not split below a second (stories' times have seconds)
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
 _STORY_TYPES = ("bug", "feature", "chore")
@@ -58,18 +60,23 @@ def day_bounds(day: date, offset: timedelta | None) -> tuple[datetime, datetime]
     return midnight - offset, midnight - offset + timedelta(days=1)
 
 
-def split_days(low: date, high: date | None, today: date) -> list[DayWindow] | None:
-    """Two windows covering (low, high) that overlap on their boundary day, oldest first; None for one day.
+def split_days(low: date, high: date | None, today: date, matches: int = 0) -> list[DayWindow] | None:
+    """Windows covering (low, high) that overlap on their boundary days, oldest first; None for one day.
 
-    An open window (high None, up to now) keeps its newest part open."""
+    As many as `matches` needs for about WINDOW_TARGET each if they spread evenly (two at least): a window
+    that still reaches the cap is split again. An open window (high None, up to now) keeps its newest part
+    open."""
     last = high or today
     span = (last - low).days
     if span <= 0:
         return None
     if span == 1:
         return [(low, low), (last, high)]
-    middle = low + timedelta(days=span // 2)
-    return [(low, middle), (middle, high)]
+    parts = max(2, min(span, math.ceil(matches / WINDOW_TARGET)))
+    edges = [low + timedelta(days=span * number // parts) for number in range(parts)] + [last]
+    windows: list[DayWindow] = [(edges[n], edges[n + 1]) for n in range(parts)]
+    windows[-1] = (windows[-1][0], high)
+    return windows
 
 
 def split_time(low: datetime, high: datetime) -> list[tuple[datetime, datetime]] | None:
