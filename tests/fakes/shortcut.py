@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -255,8 +256,9 @@ class FakeShortcut(JsonServer):
             return 401, {"message": "Unauthorized"}, {}
         if self.limiter is not None:
             wait = self.limiter.admit()
-            if wait:
-                return 429, {"message": "Too Many Requests"}, {"Retry-After": f"{wait:.3f}"}
+            if wait:  # whole seconds, unless a benchmark scaled the minute down
+                retry_after = f"{wait:.3f}" if self.limiter.window < 60 else str(math.ceil(wait))
+                return 429, {"message": "Too Many Requests"}, {"Retry-After": retry_after}
         if method == "POST" and path == f"{API}/stories/search":
             return self._post_search(raw)
         if method == "POST" and path == f"{API}/stories":

@@ -20,6 +20,8 @@ from bot import cli
         (["-v", "list", "--source", "slack", "--json"], True, True),
         (["stats", "-v"], False, True),
         (["sync", "--source", "zendesk", "--json"], True, False),
+        (["sync", "--until-done", "-v"], False, True),
+        (["recheck", "--source", "shortcut", "--json"], True, False),
         (["metrics", "--port", "0", "--json"], True, False),
     ],
 )

@@ -188,3 +188,13 @@ def test_a_rate_limit_before_any_progress_is_a_failure(store, monkeypatch):
         fake.inject(429, headers={"Retry-After": "30"})
         summary = run_sync(store, zendesk_pull(fake, monkeypatch, budget=1))
     assert summary.error and "rate limit" in summary.error and not summary.continues
+
+
+def test_a_day_with_2500_changed_stories_stores_all_2500(store, shortcut):
+    from datetime import timedelta
+
+    for story_id in range(1, 2501):
+        shortcut.add_story(story_id, step=timedelta(seconds=10))  # one workspace day
+    summary = run_sync(store, shortcut_pull(shortcut))
+    assert (summary.inserted, summary.failed, summary.error) == (2500, 0, None)
+    assert store.counts().by_source["shortcut"] == 2500
