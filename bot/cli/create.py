@@ -4,6 +4,7 @@ Slack report and link the report under it (the same verb as Slack's Create butto
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import replace
 
 from bot import services
@@ -51,8 +52,6 @@ def _create(args: argparse.Namespace, config: Config) -> int:
         "found_again": created.found_again,
     }
     if args.json:
-        import json
-
         print(json.dumps(value, indent=2))
     else:
         print(created_note(created))

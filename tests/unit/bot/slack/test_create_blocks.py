@@ -94,3 +94,25 @@ def test_the_buttons_and_the_thread_answer():
     url = "https://app.shortcut.com/acme/story/9"
     assert text == f"Created SC-9 in Shortcut: {url} — this report now lives under SC-9"
     assert "<https://app.shortcut.com/acme/story/9|SC-9>" in blocks[0]["text"]["text"]
+
+
+def test_a_status_card_offers_create_only_while_its_report_lives_under_no_ticket():
+    from bot.slack.status_blocks import build_status_card
+    from bot.slack.status_board import Announcement
+    from storage.values import TicketView
+    from tests.support.builders import slack_record, zendesk_record
+
+    report = slack_record(1)
+
+    def card(ticket_id, records, create_button=True):
+        view = TicketView(ticket_id, ticket_id, (ticket_id,), tuple(records), ())
+        return build_status_card(Announcement(report, view, {}, ()), create_button)
+
+    def offers(blocks):
+        return [e["value"] for b in blocks if b.get("type") == "actions" for e in b["elements"]
+                if e["action_id"] == OPEN_ACTION]  # fmt: skip
+
+    assert offers(card(report.home_id, [report])) == [report.home_id]  # unlinked again
+    assert offers(card("SL-1764300002.000002", [report, slack_record(2)])) == ["SL-1764300002.000002"]
+    assert offers(card("ZD-5", [zendesk_record(5), report])) == []  # lives under a ticket
+    assert offers(card(report.home_id, [report], create_button=False)) == []  # BUG_CREATE=off
