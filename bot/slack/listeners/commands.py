@@ -35,7 +35,12 @@ def register(
         ack()  # within Slack's 3 s, before any store work
         EVENTS_HANDLED.labels("command").inc()
         words = (command.get("text") or "").split()
-        if open_create is not None and words[:1] == ["create"] and command.get("trigger_id"):
+        if (
+            open_create is not None
+            and words[:1]
+            and words[0].lower() == "create"
+            and command.get("trigger_id")
+        ):
             open_create(client, command)  # reviewed in the modal, created on its submit
             return
         touched = linked_tickets(store, command.get("text")) if board is not None else []

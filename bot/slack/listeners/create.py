@@ -108,9 +108,7 @@ def register(
         EVENTS_HANDLED.labels("create").inc()
         user, report_id = body["user"]["id"], action.get("value") or ""
         view = body.get("view")
-        if (
-            view and view.get("type") == "modal"
-        ):  # from the Link to ticket modal: the same modal becomes the form
+        if view and view.get("type") == "modal":  # from the Link to ticket modal: it becomes the form
             client.views_update(view_id=view["id"], view=message_modal("Preparing the form…"))
             fill(client, view["id"], user, report_id, None)
             return
