@@ -14,7 +14,7 @@ import pytest
 import requests
 from jsonschema import Draft4Validator, FormatChecker
 
-from tests.fakes.shortcut import BACKLOG_STATE, PRIORITY_FIELD_ID, FakeShortcut, field_value
+from tests.fakes.shortcut import BACKLOG_STATE, PRIORITY_FIELD_ID, STATES, FakeShortcut, field_value
 
 SWAGGER = Path(
     os.environ.get("SHORTCUT_SWAGGER")
@@ -141,3 +141,36 @@ def test_member_date_time_search_and_the_cap_error_match_the_schema(validator_fo
     assert first.json()["total"] == 3  # archived stories are search results too
     assert past.status_code == 400
     assert _errors(validator_for("MaxSearchResultsExceededError"), past.json()) == []
+
+
+def test_create_params_and_the_created_story_groups_and_links_match_the_schema(validator_for):
+    params = {
+        "name": "Checkout broken",
+        "description": "It fails.",
+        "story_type": "bug",
+        "workflow_state_id": STATES[0][0],
+        "external_links": ["https://example.slack.com/archives/C0BUGS/p1"],
+        "external_id": "key-1",
+        "custom_fields": [
+            {"field_id": PRIORITY_FIELD_ID, "value_id": field_value(PRIORITY_FIELD_ID, "High")["value_id"]}
+        ],
+    }
+    assert _errors(validator_for("CreateStoryParams"), params) == []  # what adapters/shortcut_create sends
+    with FakeShortcut() as fake:
+        fake.add_group("5f0c0000-0000-4000-8000-0000000000aa", "Payments")
+        fake.add_project(7, "Web")
+        headers = {"Shortcut-Token": fake.token}
+        created = requests.post(f"{fake.api_url}/stories", json=params, headers=headers, timeout=5)
+        linked = requests.get(
+            f"{fake.api_url}/external-link/stories",
+            params={"external_link": params["external_links"][0]},
+            headers=headers,
+            timeout=5,
+        ).json()
+        groups = requests.get(f"{fake.api_url}/groups", headers=headers, timeout=5).json()
+        projects = requests.get(f"{fake.api_url}/projects", headers=headers, timeout=5).json()
+    assert created.status_code == 201 and _errors(validator_for("Story"), created.json()) == []
+    assert [story["id"] for story in linked] == [created.json()["id"]]
+    for story in linked:
+        assert _errors(validator_for("StorySlim"), story) == []
+    assert groups and projects  # their shapes: only the fields the adapter reads are modelled
