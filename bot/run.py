@@ -126,7 +126,10 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     configure_for(config, default_level="INFO")
-    return serve(config)
+    try:
+        return serve(config)
+    except KeyboardInterrupt:  # Ctrl-C while starting or shutting down: quietly, as at the console prompt
+        return 130
 
 
 def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:

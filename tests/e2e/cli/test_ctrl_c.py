@@ -58,6 +58,6 @@ def test_ctrl_c_at_the_console_leaves_quietly(tmp_path):
     wait_until(lambda: (tmp_path / "bugs.db").exists(), timeout=20)
     wait_until(lambda: SqliteStore(tmp_path / "bugs.db").counts().total == 1, timeout=20, interval=0.1)
     console.send_signal(signal.SIGINT)
-    out, err = console.communicate(timeout=20)
-    assert console.returncode == 130
-    assert "Traceback" not in err and "KeyboardInterrupt" not in err and "Traceback" not in out
+    out, err = console.communicate(timeout=30)
+    assert console.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err and "Traceback" not in out, err
