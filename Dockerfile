@@ -11,10 +11,11 @@ ARG BASE=python:3.11-slim
 
 FROM ${BASE} AS install
 COPY build/wheels /wheels
-# One virtualenv, copied whole into the final stage (same base, same interpreter path). pip is not kept.
+# One virtualenv, copied whole into the final stage (same base, same interpreter path). Neither pip nor
+# setuptools is kept: nothing is installed at run time.
 RUN python3 -m venv /opt/bugtracker \
     && /opt/bugtracker/bin/pip install --no-index --find-links /wheels --no-compile --quiet unified-bugtracker \
-    && /opt/bugtracker/bin/pip uninstall --yes --quiet pip \
+    && /opt/bugtracker/bin/pip uninstall --yes --quiet setuptools pip \
     && /opt/bugtracker/bin/bugtracker --help >/dev/null
 
 FROM ${BASE}

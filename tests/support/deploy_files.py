@@ -47,6 +47,12 @@ def image_env(instructions: list[tuple[str, str]]) -> dict[str, str]:
     return env
 
 
+def healthcheck_command(instructions: list[tuple[str, str]]) -> list[str]:
+    """The final stage's HEALTHCHECK command, exec form (["python3", "-c", ...])."""
+    check = dict(final_stage(instructions))["HEALTHCHECK"]
+    return json.loads(check[check.index("CMD ") + 4 :])
+
+
 def load_compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
 

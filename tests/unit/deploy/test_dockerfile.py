@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 import re
 
-from tests.support.deploy_files import ROOT, dockerfile_instructions, final_stage, image_env
+from tests.support.deploy_files import (
+    ROOT,
+    dockerfile_instructions,
+    final_stage,
+    healthcheck_command,
+    image_env,
+)
 
 
 def test_the_base_is_an_argument_defaulting_to_python_3_11_slim():
@@ -47,9 +53,7 @@ def test_the_store_lives_in_the_declared_volume_and_metrics_are_reachable():
 
 
 def test_the_healthcheck_probes_healthz_with_the_standard_library():
-    stage = dict(final_stage(dockerfile_instructions()))
-    check = stage["HEALTHCHECK"]
-    command = json.loads(check[check.index("CMD ") + 4 :])
+    command = healthcheck_command(dockerfile_instructions())
     script = command[-1]
     assert command[:2] == ["python3", "-c"] and "urllib.request" in script and "/healthz" in script
     assert "HEALTH_PORT" in script and "METRICS_PORT" in script

@@ -1,0 +1,54 @@
+"""docs/operate.md: its links lead somewhere, the commands it gives the image are real, its secrets are the
+task definition's."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bot.cli import build_parser
+from tests.support.deploy_files import ROOT, load_task_definition
+
+DOCS = ROOT / "docs"
+OPERATE = DOCS / "operate.md"
+
+
+def anchors(path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    found = set()
+    for line in path.read_text().splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            found.add(re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", title)))
+    return found
+
+
+def test_every_relative_link_resolves():
+    links = re.findall(r"\]\(([^)#\s]+)?(?:#([^)\s]+))?\)", OPERATE.read_text())
+    assert links
+    for target, anchor in links:
+        if target.startswith("http"):
+            continue
+        path = (DOCS / target).resolve() if target else OPERATE
+        assert path.exists(), target
+        if anchor:
+            assert anchor in anchors(path), f"{target}#{anchor}"
+
+
+def test_the_one_off_commands_are_commands_of_the_image():
+    """The doc's `command` overrides (run-task) are arguments the image's entry point (bugtracker) takes."""
+    parser = build_parser()
+    overrides = re.findall(r'"command":\s*(\[[^\]]*\])', OPERATE.read_text())
+    assert len(overrides) >= 2  # the backfill and the migration
+    for override in overrides:
+        arguments = parser.parse_args(json.loads(override))
+        assert arguments.handler is not None, override
+
+
+def test_the_secrets_it_names_are_the_task_definition_s():
+    (bot,) = load_task_definition()["containerDefinitions"]
+    text = OPERATE.read_text()
+    for secret in bot["secrets"]:
+        assert f"`{secret['name']}`" in text
+        path = secret["valueFrom"].split(":parameter", 1)[-1].split(":secret:", 1)[-1]
+        assert path in text, path  # the put-parameter / create-secret names match the valueFrom ARNs
