@@ -24,19 +24,22 @@ COPY --from=install /opt/bugtracker /opt/bugtracker
 RUN groupadd --gid 10001 bugtracker \
     && useradd --uid 10001 --gid 10001 --home-dir /data --no-create-home --shell /usr/sbin/nologin bugtracker \
     && mkdir -p /data && chown bugtracker:bugtracker /data
-# METRICS_HOST: inside a container the port must be reachable from outside it (the default is 127.0.0.1).
+# METRICS_HOST: inside a container the ports must be reachable from outside it (the default is 127.0.0.1).
+# METRICS_PORT serves /metrics, /healthz, /readyz (and /api/* with METRICS_API_TOKEN); HEALTH_PORT only
+# /healthz and /readyz, for a probe that must see nothing else.
 ENV PATH=/opt/bugtracker/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     BUGTRACKER_DB=/data/bugtracker.db \
     METRICS_PORT=9464 \
-    METRICS_HOST=0.0.0.0
+    METRICS_HOST=0.0.0.0 \
+    HEALTH_PORT=8080
 WORKDIR /data
 VOLUME ["/data"]
 USER bugtracker
-EXPOSE 9464
-# /healthz of HEALTH_PORT when it is set, else of METRICS_PORT: 200 when the store answers and Slack is
-# connected (or not used). Standard library only: the image has no curl.
+EXPOSE 9464 8080
+# /healthz of HEALTH_PORT (of METRICS_PORT if HEALTH_PORT is emptied): 200 when the store answers and Slack
+# is connected (or not used). Standard library only: the image has no curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request; port = os.environ.get('HEALTH_PORT') or os.environ.get('METRICS_PORT') or '9464'; urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4)"]
 ENTRYPOINT ["bugtracker"]

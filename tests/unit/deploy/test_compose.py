@@ -79,6 +79,9 @@ def test_grafana_gets_the_provisioning_files_the_dashboard_and_its_plugin():
         if source["type"] != "prometheus":  # built in; any other type is a plugin to install
             assert source["type"] in plugins
     assert 3000 in published(compose)  # Grafana's own port
+    # the API data source sends the bot's token, read from Grafana's environment
+    assert "${METRICS_API_TOKEN}" in DATASOURCES.read_text()
+    assert grafana["environment"]["METRICS_API_TOKEN"] == "${METRICS_API_TOKEN:-}"
 
 
 def test_the_bot_runs_the_image_make_image_builds_with_its_data_volume():

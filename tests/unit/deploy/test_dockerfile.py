@@ -49,7 +49,7 @@ def test_the_store_lives_in_the_declared_volume_and_metrics_are_reachable():
     env = image_env(instructions)
     assert any(env["BUGTRACKER_DB"].startswith(volume.rstrip("/") + "/") for volume in volumes)
     assert env["METRICS_HOST"] == "0.0.0.0"  # 127.0.0.1 inside a container answers nobody outside it
-    assert stage["EXPOSE"] == env["METRICS_PORT"]
+    assert stage["EXPOSE"].split() == [env["METRICS_PORT"], env["HEALTH_PORT"]]
 
 
 def test_the_healthcheck_probes_healthz_with_the_standard_library():

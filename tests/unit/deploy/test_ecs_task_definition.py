@@ -18,6 +18,7 @@ from tests.support.deploy_files import (
 
 ENV_EXAMPLE = ROOT / ".env.example"
 SECRET_VARIABLES = {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "ZENDESK_API_TOKEN", "SHORTCUT_API_TOKEN"}
+SECRET_VARIABLES |= {"METRICS_API_TOKEN"}
 SECRET_ARN = re.compile(
     r"^arn:aws:(ssm:[a-z0-9-]+:\d{12}:parameter/|secretsmanager:[a-z0-9-]+:\d{12}:secret:)\S+$"
 )
@@ -63,7 +64,8 @@ def test_it_runs_the_image_as_the_image_means():
     uid = re.search(r"--uid (\d+)", stage["RUN"]).group(1)
     assert bot["user"] == uid
     env = {variable["name"]: variable["value"] for variable in bot["environment"]}
-    assert [mapping["containerPort"] for mapping in bot["portMappings"]] == [int(env["METRICS_PORT"])]
+    ports = [mapping["containerPort"] for mapping in bot["portMappings"]]
+    assert ports == [int(env["METRICS_PORT"]), int(env["HEALTH_PORT"])]
     assert env["METRICS_HOST"] == "0.0.0.0"
     assert bot["healthCheck"]["command"] == ["CMD", *healthcheck_command(dockerfile_instructions())]
 
