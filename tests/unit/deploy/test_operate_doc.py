@@ -52,3 +52,13 @@ def test_the_secrets_it_names_are_the_task_definition_s():
         assert f"`{secret['name']}`" in text
         path = secret["valueFrom"].split(":parameter", 1)[-1].split(":secret:", 1)[-1]
         assert path in text, path  # the put-parameter / create-secret names match the valueFrom ARNs
+
+
+def test_the_series_to_watch_exist():
+    """Every series the doc says to watch is one the bot exports (declared in bot/metrics/)."""
+    declared = set()
+    for module in (ROOT / "bot" / "metrics").glob("*.py"):
+        declared |= set(re.findall(r'"(bugtracker_\w+)"', module.read_text()))
+    declared |= {name + "_total" for name in declared}  # prometheus_client appends it to counters
+    named = set(re.findall(r"bugtracker_\w+", OPERATE.read_text()))
+    assert named and named <= declared, named - declared
