@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.slack import parse_tags, plain_from_slack, title_of  # noqa: E402
+from adapters.slack_message import parse_tags, plain_from_slack, title_of  # noqa: E402
 from bot.logging_setup import redact  # noqa: E402
 from bot.slack.mrkdwn import escape  # noqa: E402
 from bot.suggest.matching import words_of  # noqa: E402

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from storage import dynamodb_items as items  # noqa: E402
 from storage.dynamodb import DynamoDBStore  # noqa: E402
 from storage.model import PRIORITIES, BugRecord  # noqa: E402
-from storage.store import UpsertOutcome  # noqa: E402
+from storage.values import UpsertOutcome  # noqa: E402
 from tests.support.builders import shortcut_record, slack_record, zendesk_record  # noqa: E402
 
 CHUNK = 1_000  # records per upsert_many call, like one sync page

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from bot.slack.intake import Intake
     from bot.slack.status_board import StatusBoard
     from bot.suggest.service import Suggester
-    from bot.suggest.upstreams import Upstreams
     from bot.sync.changes import ChangeNotifier
     from bot.sync.scheduler import SyncScheduler
+    from bot.tickets.upstreams import Upstreams
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def build_source(config: Config, name: str) -> SyncSource | None:
 def build_upstreams(config: Config) -> Upstreams:
     """The Shortcut / Zendesk clients that create a ticket from a report and read one by id (a link to an
     item no pull stored yet): their own clients, so a create's short rate-limit wait is not the pull's."""
-    from bot.suggest.upstreams import Upstreams
+    from bot.tickets.upstreams import Upstreams
 
     shortcut = zendesk = None
     if config.shortcut is not None:

@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot import bootstrap, services
+from bot import bootstrap, migrations
 from bot.config import Config, ConfigError, load_config, load_env_file
 from bot.logging_setup import configure_for
 from storage.errors import BugTrackerError
@@ -24,7 +24,7 @@ from storage.store import BugStore
 if TYPE_CHECKING:
     from bot.slack.status_board import StatusBoard
     from bot.suggest.service import Suggester
-    from bot.suggest.upstreams import Upstreams
+    from bot.tickets.upstreams import Upstreams
 
 log = logging.getLogger("bot")
 
@@ -109,7 +109,7 @@ def _canonicalize_ids_once(store: Any) -> None:
     """The one-off move of records stored under non-canonical ids (ZD-0042 -> ZD-42), at the first start
     of a version that canonicalises ids; a failure is logged and tried again at the next start."""
     try:
-        moved = services.canonicalize_ids(store, actor="bot start-up", once=True)
+        moved = migrations.canonicalize_ids(store, actor="bot start-up", once=True)
     except BugTrackerError as exc:
         log.warning("could not move records stored under non-canonical ids (next start retries): %s", exc)
         return

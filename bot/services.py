@@ -12,9 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from adapters.slack import erased, is_erased
-from bot.suggest.linking import fetch_unknown
-from bot.suggest.upstreams import Upstreams
+from bot.tickets.link import fetch_unknown
+from bot.tickets.upstreams import Upstreams
 from storage.bounds import clip
 from storage.errors import BugTrackerError
 from storage.model import (
@@ -25,7 +24,8 @@ from storage.model import (
     parse_ticket_id,
     range_bounds,
 )
-from storage.store import BugStore, Counts, LinkResult, Page, TicketView
+from storage.store import BugStore
+from storage.values import Counts, LinkResult, Page, TicketView
 
 LIST_KINDS = ("priority", "state", "source")
 PAGE_SIZE = 20
@@ -252,41 +252,6 @@ def visible_page(
 
 def stats(store: BugStore) -> Counts:
     return store.counts()
-
-
-def erase_deleted_reports(store: BugStore, progress: Callable[[str], None] = print) -> list[str]:
-    """`bugtracker migrate`: erase the words of Slack reports deleted before deletion erased them (older
-    versions kept the text of a deleted message). Idempotent; returns the ids erased."""
-    done = []
-    for row in store.scan_records():
-        if row.source_system != "slack" or not row.deleted or is_erased(row):
-            continue
-        for _ in range(8):  # a concurrent write: read it again
-            stored = store.get_record("slack", row.record_id)
-            if stored is None or is_erased(stored):
-                break
-            if store.erase(stored, erased(stored)):
-                done.append(row.home_id)
-                break
-        else:
-            raise BugTrackerError(f"{row.home_id} kept changing while it was erased; run migrate again")
-    progress(f"erased the text of {len(done)} Slack report(s) deleted in Slack before this version")
-    return done
-
-
-CANONICAL_IDS_KEY = "migration:canonical-ids"
-
-
-def canonicalize_ids(store: BugStore, actor: str, *, once: bool = False) -> list[tuple[str, str, int]]:
-    """Move records an older version stored under a non-canonical id (`ZD-0042`) to the canonical one.
-
-    `once`: skip when a previous run recorded it as done (the bot does this at start-up, so the one-off
-    migration happens without an operator; `bugtracker init` always looks again)."""
-    if once and store.get_meta(CANONICAL_IDS_KEY):
-        return []
-    moved = store.canonicalize_ids(actor=actor)
-    store.put_meta(CANONICAL_IDS_KEY, {"done": True, "moved": [list(entry) for entry in moved]})
-    return moved
 
 
 def recount(store: BugStore, advance: Callable[[int], None] | None = None) -> dict[str, int]:

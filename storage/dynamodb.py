@@ -55,7 +55,8 @@ from storage.schema import (
     UNLINKED_SOURCE,
     create_table_request,
 )
-from storage.store import BugStore, Counts, Page
+from storage.store import BugStore
+from storage.values import Counts, Page
 
 RECORDS_PER_TRANSACTION = 30  # a move takes up to 3 actions per record; a transaction holds 100
 # A list page with two filters keys on one index and filters the other: it reads at most this many Queries

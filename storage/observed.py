@@ -17,7 +17,8 @@ from typing import Any
 
 from storage.model import BugRecord
 from storage.primitives import Alias, Lease, Partition, Write
-from storage.store import UNREAD, BugStore, Counts, LinkResult, Page, TicketView, UpsertOutcome, UpsertResult
+from storage.store import UNREAD, BugStore
+from storage.values import Counts, LinkResult, Page, TicketView, UpsertOutcome, UpsertResult
 
 log = logging.getLogger(__name__)
 

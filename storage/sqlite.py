@@ -37,7 +37,10 @@ from storage.primitives import (
     Write,
     WriteAudit,
 )
-from storage.store import AuditEntry, BugStore, Counts, Page
+from storage.store import BugStore
+
+# The partial indexes match the views (as DynamoDB's sparse indexes do): a page reads only rows it shows.
+from storage.values import AuditEntry, Counts, Page
 
 # The partial indexes match the views (as DynamoDB's sparse indexes do): a page reads only rows it shows.
 # Their WHERE terms are spelled exactly as list_records / unlinked_slack spell them, so SQLite uses them.

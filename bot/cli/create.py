@@ -12,8 +12,8 @@ from bot.bootstrap import build_store, build_upstreams
 from bot.cli.exit_codes import EXIT_OK
 from bot.cli.help import examples
 from bot.config import Config
-from bot.suggest.creating import create_ticket, created_note, prefill
-from bot.suggest.linking import report_of
+from bot.tickets.create import create_ticket, created_note, prefill
+from bot.tickets.link import report_of
 from storage.model import PRIORITIES, normalize_priority
 
 

@@ -8,16 +8,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 
-from bot import services
+from bot import migrations, services
 from bot.bootstrap import build_store, build_upstreams
 from bot.cli.exit_codes import EXIT_OK
 from bot.cli.help import examples
 from bot.cli.progress import Progress
 from bot.config import Config
-from bot.text import format_counts, format_drift, format_link, format_page, format_view, printable
+from bot.text_renderers import format_counts, format_drift, format_link, format_page, format_view, printable
 from storage.errors import NothingToLink, TicketNotFound
 from storage.rules import MAX_PAGE
-from storage.store import BugStore, Counts
+from storage.store import BugStore
+from storage.values import Counts
 
 
 def _emit(args: argparse.Namespace, value: object, text: str) -> None:
@@ -121,7 +122,7 @@ def _migrate(args: argparse.Namespace, config: Config) -> int:
     progress = Progress(total=_total_hint(store))
     try:
         store.migrate(progress=progress.line, manage_indexes=local, advance=progress.advance)
-        services.erase_deleted_reports(store, progress=progress.line)
+        migrations.erase_deleted_reports(store, progress=progress.line)
     finally:
         progress.close()
     _emit(args, {"store": store.description, "migrated": True}, f"migrated: {store.description}")
@@ -141,7 +142,7 @@ def _init(args: argparse.Namespace, config: Config) -> int:
         store.check()
     else:
         store.init()
-    moved = services.canonicalize_ids(store, actor="init")
+    moved = migrations.canonicalize_ids(store, actor="init")
     lines = [f"ready: {store.description}"]
     lines += [f"moved {count} record(s) from {old} to {new}" for old, new, count in moved]
     value = {

@@ -21,7 +21,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from storage.errors import BugTrackerError
 from storage.model import PRIORITIES, SOURCES, STATE_TYPES, parse_timestamp
-from storage.store import RECOUNT_META, BugStore, Counts
+from storage.store import RECOUNT_META, BugStore
+from storage.values import Counts
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from bot import services
 from storage.model import BugRecord
-from storage.store import BugStore, TicketView
+from storage.store import BugStore
+from storage.values import TicketView
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50

@@ -18,7 +18,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import ANSWER_EVENT_TYPE
+from adapters.slack_message import ANSWER_EVENT_TYPE
 
 log = logging.getLogger(__name__)
 

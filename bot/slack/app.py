@@ -26,7 +26,7 @@ from bot.slack.readers import Readers
 from bot.slack.status_board import StatusBoard
 from bot.slack.sweep import fetch_message
 from bot.suggest.service import Suggester
-from bot.suggest.upstreams import NO_UPSTREAMS, Upstreams
+from bot.tickets.upstreams import NO_UPSTREAMS, Upstreams
 from storage.store import BugStore
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.slack import ACCEPTED_TAGS
+from adapters.slack_message import ACCEPTED_TAGS
 from bot.slack.intake import IntakeResult
 from bot.slack.mrkdwn import (
     MAX_BLOCKS,
@@ -31,15 +31,17 @@ from bot.slack.mrkdwn import (
     section,
     truncate_plain,
 )
-from bot.text import deleted_note, format_counts, format_link, format_page, format_view, short_time
+from bot.text_renderers import deleted_note, format_counts, format_link, format_page, format_view, short_time
 from storage.model import PRIORITIES, SOURCES
-from storage.store import Counts, LinkResult, Page, TicketView
+from storage.values import Counts, LinkResult, Page, TicketView
 
 __all__ = ["MAX_BLOCKS", "Block", "Reply", "section", "context"]
 
 SYSTEM_NAMES = {"slack": "Slack", "zendesk": "Zendesk", "shortcut": "Shortcut"}
 NEXT_PAGE_ACTION = "bug_next_page"
-MAX_PROBLEMS_SHOWN = 5  # a thread reply names at most this many problems (adapters.slack keeps 5 a message)
+MAX_PROBLEMS_SHOWN = (
+    5  # a thread reply names at most this many problems (adapters.slack_message keeps 5 a message)
+)
 PROBLEM_LIMIT = 300  # characters of one problem line
 TITLE_SHOWN = 300  # characters of a record's title in a section
 

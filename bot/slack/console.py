@@ -17,7 +17,7 @@ from bot.slack.slash import dispatch
 from bot.slack.status_board import StatusBoard
 from bot.slack.suggestion_blocks import suggestion_text
 from bot.suggest.service import Suggester
-from bot.suggest.upstreams import Upstreams
+from bot.tickets.upstreams import Upstreams
 from storage.store import BugStore
 
 CONSOLE_CHANNEL = "CCONSOLE"

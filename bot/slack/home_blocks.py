@@ -19,7 +19,7 @@ from bot.slack.mrkdwn import (
     section,
     truncate_plain,
 )
-from bot.text import SYSTEM_LABELS, short_time
+from bot.text_renderers import SYSTEM_LABELS, short_time
 from storage.model import PRIORITIES, SOURCES
 
 HOME_LINK_PREFIX = "home_link_"  # + position: action ids are unique within a view

@@ -18,7 +18,8 @@ from bot.services import unlinked_reports
 from bot.slack.readers import EVERYTHING, ReaderScope
 from storage.errors import BugTrackerError
 from storage.model import BugRecord
-from storage.store import BugStore, Counts, TicketView
+from storage.store import BugStore
+from storage.values import Counts, TicketView
 
 OWN_KEPT = 20  # reports remembered per author
 OWN_SHOWN = 10  # of which the Home tab shows (one show() each)

@@ -22,11 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from adapters import slack
+from adapters import slack_message
 from adapters.pull import UpstreamError
 from bot.slack.watermark import Watermarks
-from bot.suggest.linking import fetch_unknown, may_link_report
-from bot.suggest.upstreams import Upstreams
+from bot.tickets.link import fetch_unknown, may_link_report
+from bot.tickets.upstreams import Upstreams
 from storage.errors import (
     BugTrackerError,
     ConcurrentUpdate,
@@ -36,7 +36,8 @@ from storage.errors import (
     TicketNotFound,
 )
 from storage.model import BugRecord, home_id, timestamp_from_epoch
-from storage.store import BugStore, UpsertOutcome
+from storage.store import BugStore
+from storage.values import UpsertOutcome
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +126,13 @@ class Intake:
 
     def as_report(self, message: dict[str, Any], bot_user_id: str | None = None) -> dict[str, Any] | None:
         """The message as a report: a person's as it is; a listed intake bot's (a form) with `user` set to
-        its reporter (adapters/slack.py `reporter_of`); None for anything else (our own posts, other bots,
+        its reporter (slack_message `reporter_of`); None for anything else (our own posts, other bots,
         joins)."""
         own = (*self.own, bot_user_id)
-        if slack.is_person_message(message) and message.get("user") not in own:
+        if slack_message.is_person_message(message) and message.get("user") not in own:
             return message
-        if slack.is_intake_bot_message(message, self.intake_bots, own):
-            return {**message, "user": slack.reporter_of(message)}
+        if slack_message.is_intake_bot_message(message, self.intake_bots, own):
+            return {**message, "user": slack_message.reporter_of(message)}
         return None
 
     # -- verbs -----------------------------------------------------------------------------------
@@ -164,13 +165,13 @@ class Intake:
         self, message: dict[str, Any], channel: str, previous: BugRecord | None, edited_ts: str | None
     ) -> IntakeResult:
         ts = message["ts"]
-        tags = slack.parse_tags(message.get("text"))
-        record = slack.message_to_record(
+        tags = slack_message.parse_tags(message.get("text"))
+        record = slack_message.message_to_record(
             message,
             channel,
             tags,
             updated_at=timestamp_from_epoch(edited_ts) if edited_ts else None,
-            url=slack.permalink(self.workspace_url, channel, ts),
+            url=slack_message.permalink(self.workspace_url, channel, ts),
             previous=previous,
         )
         if previous is not None and record.attributes.get("last_activity") != previous.attributes.get(
@@ -200,7 +201,7 @@ class Intake:
         if report is None:
             return None  # only people and the listed intake bots make reports and links
         edited_ts = message["edited"].get("ts") or event.get("event_ts") or event.get("ts")
-        if slack.is_thread_reply(report):
+        if slack_message.is_thread_reply(report):
             return self.thread_reply(report, channel, edited_ts=edited_ts)
         return self.ingest_edit(report, channel, edited_ts)
 
@@ -216,18 +217,18 @@ class Intake:
 
     def delete_message(self, event: dict[str, Any]) -> IntakeResult | None:
         """A report deleted in Slack (live, or found gone by the sweep): its words are erased from the store
-        (adapters/slack.py `erased`), keeping its id, channel, author, times, ticket and audit entries."""
+        (slack_message `erased`), keeping its id, channel, author, times, ticket and audit entries."""
         deleted_ts = event.get("deleted_ts")
         with self.health.watch():
             for _ in range(MAX_ERASE_TRIES):
                 stored = self.store.get_record("slack", deleted_ts) if deleted_ts else None
                 if stored is None:  # a reply, or a message from before the bot: nothing stored to erase
                     return None
-                if stored.deleted and slack.is_erased(stored):
+                if stored.deleted and slack_message.is_erased(stored):
                     outcome = UpsertOutcome.UNCHANGED
                     return self._result("delete", stored, outcome, None, [], False, stored.location)
                 when = event.get("event_ts") or event.get("ts") or deleted_ts
-                record = slack.erased(stored, max(stored.updated_at, timestamp_from_epoch(when)))
+                record = slack_message.erased(stored, max(stored.updated_at, timestamp_from_epoch(when)))
                 if self.store.erase(stored, record):
                     outcome = UpsertOutcome.UPDATED
                     return self._result("delete", record, outcome, None, [], False, stored.location)
@@ -254,7 +255,7 @@ class Intake:
             return None  # a thread from before the bot's start in the channel is not a report
         message = self.fetch_message(channel, thread_ts)
         report = self.as_report(message) if message is not None else None
-        if report is None or slack.is_thread_reply(report):
+        if report is None or slack_message.is_thread_reply(report):
             return None
         self.ingest_message(report, channel)
         return self.store.get_record("slack", thread_ts)
@@ -276,7 +277,7 @@ class Intake:
             )
             result = self.store.upsert(parent, seen=seen)
             outcome, location = result.outcome, result.ticket_id
-        tags = slack.parse_tags(reply.get("text"))
+        tags = slack_message.parse_tags(reply.get("text"))
         problems, linked, notes = list(tags.problems), None, []
         user = reply.get("user", "unknown")
         if tags.ticket_id:
@@ -295,7 +296,7 @@ class Intake:
         self, report_id: str, target: str | None, problems: list[str], notes: list[str]
     ) -> str | None:
         """A tagged Zendesk ticket / Shortcut story no pull stored yet is read from its system first
-        (bot/suggest/linking.py fetch_unknown): one that does not exist (404) is not linked; one whose
+        (bot/tickets/link.py fetch_unknown): one that does not exist (404) is not linked; one whose
         system is not configured, or does not answer, is linked with a note."""
         if target is None or self.upstreams is None:
             return target

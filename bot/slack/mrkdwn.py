@@ -11,7 +11,7 @@ Shortcut story name, a tag value, an error quoting what someone typed) therefore
   look-alikes that Slack does not read as marks (`∗ ˍ ∼ ˋ`). Every title, state, priority, name or quoted
   input placed in mrkdwn goes through it, so a Zendesk subject `x\n*Status of ZD-9* · state *done*` cannot
   pass for the bot's own lines; where Block Kit allows, outside text goes in `plain_text` objects instead.
-- Reading Slack's wire text is the adapter's job: `adapters.slack.plain_from_slack(wire)` gives what a person
+- Reading Slack's wire text is the adapter's job: `slack_message.plain_from_slack(wire)` gives what a person
   reads (`<!channel>` -> `@channel`, `<url|label>` -> `label (url)`, entities decoded); the stored text stays
   as Slack sent it, and what is shown of it goes through `escape()` like any other outside string.
 - `link(url, label)` -> `<url|label>` for an http(s) URL, the label escaped; a URL that could break out of
@@ -30,8 +30,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.slack import clip_markup
-from bot.text import printable  # plain text for terminals; here for the renderers that import this module
+from adapters.slack_message import clip_markup
+from bot.text_renderers import (
+    printable,  # plain text for terminals; here for the renderers that import this module
+)
 from storage.bounds import clip
 
 SECTION_LIMIT = 3000  # a text object (section text, context element)
@@ -55,7 +57,7 @@ _MARKS = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02c
 
 def escape(text: object) -> str:
     """Plain text -> mrkdwn showing exactly that text: `&`, `<`, `>` become `&amp;`, `&lt;`, `&gt;`;
-    control characters and bidi controls are dropped (bot/text.py `printable`)."""
+    control characters and bidi controls are dropped (bot/text_renderers.py `printable`)."""
     value = printable(text)
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 

@@ -25,14 +25,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack.permissions import NamedUsers
 from storage.errors import BugTrackerError
-from storage.store import TicketView
+from storage.values import TicketView
 
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300.0  # members, guest flags and channel names are at most this old
 NOTHING_SHOWN = "Nothing is shown; try again shortly."
 MEMBERS_PAGE = 200  # conversations.members page size (Slack advises at most 200)
-# A Slack report's permalink (built by adapters/slack.py, never outside text): index rows carry the url but
+# A Slack report's permalink (built by slack_message.py, never outside text): index rows carry the url but
 # not the `channel` attribute, so the channel of a list row is read from it.
 _PERMALINK_CHANNEL = re.compile(r"/archives/([CG][A-Z0-9]{2,40})/p[0-9]")
 

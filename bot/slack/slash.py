@@ -15,9 +15,9 @@ from bot import services
 from bot.metrics.registry import COMMAND_LATENCY
 from bot.slack import blocks
 from bot.slack.readers import EVERYTHING, ReaderScope, channel_of
-from bot.suggest.creating import create_ticket, created_note
-from bot.suggest.linking import report_of
-from bot.suggest.upstreams import Upstreams
+from bot.tickets.create import create_ticket, created_note
+from bot.tickets.link import report_of
+from bot.tickets.upstreams import Upstreams
 from storage.errors import BugTrackerError, TicketNotFound
 from storage.model import parse_ticket_id
 from storage.store import BugStore

@@ -20,7 +20,7 @@ from bot.slack.mrkdwn import (
     truncate_plain,
 )
 from bot.slack.status_board import Announcement
-from bot.text import SYSTEM_LABELS, format_status_line, format_transition, short_time
+from bot.text_renderers import SYSTEM_LABELS, format_status_line, format_transition, short_time
 
 STATE_SHOWN = 100  # characters of a state name
 TITLE_SHOWN = 200  # characters of a record's title

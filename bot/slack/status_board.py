@@ -27,7 +27,8 @@ from typing import Any, Protocol
 
 from storage.errors import BugTrackerError, TicketNotFound
 from storage.model import BugRecord
-from storage.store import BugStore, TicketView
+from storage.store import BugStore
+from storage.values import TicketView
 
 log = logging.getLogger(__name__)
 

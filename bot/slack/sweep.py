@@ -27,12 +27,12 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from adapters import slack
+from adapters import slack_message
 from bot.metrics.registry import ERRORS, SWEEP_LAST_SUCCESS
 from bot.slack.intake import STORE_FAILURES, Intake, IntakeResult
 from bot.slack.readers import channel_of
 from storage.model import timestamp_from_epoch
-from storage.store import UpsertOutcome
+from storage.values import UpsertOutcome
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class Sweeper:
                     changed, results = changed + 1, [*results, erased]
                 continue
             report = self.intake.as_report(message)
-            if report is not None and not slack.is_thread_reply(report):
+            if report is not None and not slack_message.is_thread_reply(report):
                 changed += self._message(channel, report, results)
         present = {m["ts"] for m in messages if m.get("subtype") != "tombstone"}
         gone = self._gone(channel, oldest, read_at, present)

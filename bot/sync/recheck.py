@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.model import ARCHIVED_STATE, BugRecord, now_timestamp
-from storage.store import BugStore, UpsertOutcome
+from storage.store import BugStore
+from storage.values import UpsertOutcome
 
 log = logging.getLogger(__name__)
 

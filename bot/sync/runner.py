@@ -29,7 +29,8 @@ from bot.sync.recheck import run_recheck
 from storage.errors import BugTrackerError
 from storage.model import BugRecord
 from storage.primitives import Lease
-from storage.store import BugStore, UpsertOutcome
+from storage.store import BugStore
+from storage.values import UpsertOutcome
 
 log = logging.getLogger(__name__)
 

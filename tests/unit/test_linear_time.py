@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.slack import _TAG, parse_tags, plain_from_slack, title_of, without_tags
+from adapters.slack_message import _TAG, parse_tags, plain_from_slack, title_of, without_tags
 from bot.logging_setup import redact
 from bot.slack.mrkdwn import escape
 from bot.suggest.matching import words_of

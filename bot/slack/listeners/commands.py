@@ -13,7 +13,7 @@ from bot.slack.blocks import NEXT_PAGE_ACTION, Reply
 from bot.slack.readers import Readers
 from bot.slack.slash import dispatch
 from bot.slack.status_board import StatusBoard
-from bot.suggest.upstreams import Upstreams
+from bot.tickets.upstreams import Upstreams
 from storage.errors import BugTrackerError
 from storage.model import parse_ticket_id
 from storage.store import BugStore

@@ -1,6 +1,6 @@
 """Creating a Shortcut story / Zendesk ticket from a report: the "Create…" button (thread answer, status
 card), the "Create a new ticket instead…" button of the Link to ticket modal, `/bug create SYSTEM SL-…`, the
-modal's system select, and its submission. Thin: the verb is bot/suggest/creating.py, the views
+modal's system select, and its submission. Thin: the verb is bot/tickets/create.py, the views
 bot/slack/create_blocks.py.
 
 Slack's 3-second rule: the button and the command open a "Preparing…" modal at once (the trigger_id lives
@@ -38,9 +38,9 @@ from bot.slack.create_blocks import (
 from bot.slack.mrkdwn import message_text, truncate_plain
 from bot.slack.readers import EVERYTHING, Readers
 from bot.slack.status_board import StatusBoard
-from bot.suggest.creating import check_may_create, check_unlinked, create_ticket, prefill, untagged_replies
-from bot.suggest.linking import report_of
-from bot.suggest.upstreams import CreateUnavailable, Upstreams
+from bot.tickets.create import check_may_create, check_unlinked, create_ticket, prefill, untagged_replies
+from bot.tickets.link import report_of
+from bot.tickets.upstreams import CreateUnavailable, Upstreams
 from storage.errors import BugTrackerError
 
 log = logging.getLogger(__name__)

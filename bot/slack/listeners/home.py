@@ -1,5 +1,5 @@
 """The App Home tab: published when a person opens it (app_home_opened), and its "Link to …" buttons.
-Thin: ack at once, link through bot/suggest/linking.py (BUG_LINKERS or the report's author, stale buttons
+Thin: ack at once, link through bot/tickets/link.py (BUG_LINKERS or the report's author, stale buttons
 answered), then publish the tab again with a line saying what happened."""
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from bot.slack.home_data import CachedCounts, HomeData, home_data
 from bot.slack.mrkdwn import bold, escape, inert
 from bot.slack.readers import EVERYTHING, Readers, ReadersUnavailable
 from bot.slack.status_board import StatusBoard
-from bot.suggest.linking import link_report
 from bot.suggest.service import Suggester
-from bot.suggest.upstreams import Upstreams
+from bot.tickets.link import link_report
+from bot.tickets.upstreams import Upstreams
 from storage.errors import BugTrackerError
-from storage.store import BugStore, Counts
+from storage.store import BugStore
+from storage.values import Counts
 
 log = logging.getLogger(__name__)
 

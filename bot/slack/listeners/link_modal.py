@@ -23,7 +23,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from adapters import slack
+from adapters import slack_message
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.answers import post_answer
 from bot.slack.intake import Intake
@@ -42,9 +42,9 @@ from bot.slack.suggestion_blocks import (
     text_without_suggestions,
     without_suggestions,
 )
-from bot.suggest.linking import check_may_link, check_target, link_report, report_of
 from bot.suggest.service import Suggester
-from bot.suggest.upstreams import Upstreams
+from bot.tickets.link import check_may_link, check_target, link_report, report_of
+from bot.tickets.upstreams import Upstreams
 from storage.errors import BugTrackerError, LinkRefused
 from storage.model import BugRecord
 
@@ -148,7 +148,7 @@ def register(
 
 def stored_report(intake: Intake, message: dict[str, Any], channel: str) -> BugRecord:
     """The report the shortcut was used on, stored first when it never was. On a thread reply: its report."""
-    if slack.is_thread_reply(message):
+    if slack_message.is_thread_reply(message):
         parent = intake.store.get_record("slack", message["thread_ts"])
         if parent is None:
             raise LinkRefused("use Link to ticket on the first message of the thread (the report)")

@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from adapters import slack
+from adapters import slack_message
 from bot.metrics.registry import EVENTS_HANDLED, INTAKE_PENDING
 from bot.slack.answers import post_answer
 from bot.slack.blocks import Reply, build_intake_reply
@@ -24,7 +24,7 @@ from bot.slack.retry import RetryQueue
 from bot.slack.status_board import StatusBoard
 from bot.slack.suggestion_blocks import suggestion_blocks, suggestion_text
 from bot.suggest.service import Suggester
-from storage.store import UpsertOutcome
+from storage.values import UpsertOutcome
 
 
 class Delivery:
@@ -106,7 +106,7 @@ def route(
     report = intake.as_report(event, bot_user_id)
     if report is None:
         return None  # bots not listed in SLACK_INTAKE_BOTS (ourselves always), joins, topic changes...
-    if slack.is_thread_reply(report):
+    if slack_message.is_thread_reply(report):
         return intake.thread_reply(report, channel)
     return intake.ingest_message(report, channel, retried=retried)
 

@@ -1,5 +1,5 @@
 """The buttons under a report's thread reply: "Link to ZD-…" and "None of these". Thin: ack at once, check
-and link through bot/suggest/linking.py, then change the reply (chat.update) to say who did what."""
+and link through bot/tickets/link.py, then change the reply (chat.update) to say who did what."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from bot.slack.suggestion_blocks import (
     text_without_suggestions,
     without_suggestions,
 )
-from bot.suggest.linking import StaleSuggestion, check_may_link, link_report, report_of
-from bot.suggest.upstreams import Upstreams
+from bot.tickets.link import StaleSuggestion, check_may_link, link_report, report_of
+from bot.tickets.upstreams import Upstreams
 from storage.errors import BugTrackerError
 from storage.store import BugStore
 

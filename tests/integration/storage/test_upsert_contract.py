@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from storage.store import UpsertOutcome
+from storage.values import UpsertOutcome
 from tests.support.builders import shortcut_record, slack_record, zendesk_record
 
 

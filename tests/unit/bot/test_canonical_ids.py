@@ -3,7 +3,7 @@ CLI and the API use, and the store."""
 
 from __future__ import annotations
 
-from bot import services
+from bot import migrations, services
 from bot.metrics import drilldown
 from bot.slack.intake import Intake
 from bot.slack.slash import dispatch
@@ -63,12 +63,12 @@ def test_the_bot_moves_non_canonical_records_once_at_start_up(sqlite_store, capl
         _canonicalize_ids_once(sqlite_store)
     assert "moved 1 record(s) stored under ZD-0042 to ZD-42" in caplog.text
     assert sqlite_store.get_record("slack", report.record_id).ticket_id == "ZD-42"
-    assert sqlite_store.get_meta(services.CANONICAL_IDS_KEY)["moved"] == [["ZD-0042", "ZD-42", 1]]
+    assert sqlite_store.get_meta(migrations.CANONICAL_IDS_KEY)["moved"] == [["ZD-0042", "ZD-42", 1]]
     looked = []
     monkeypatch.setattr(type(sqlite_store), "ticket_ids_in_use", lambda self: looked.append(1) or set())
     _canonicalize_ids_once(sqlite_store)  # done once: the next starts do not read the indexes again
     assert looked == []
-    assert services.canonicalize_ids(sqlite_store, "init") == [] and looked == [1]  # init always looks
+    assert migrations.canonicalize_ids(sqlite_store, "init") == [] and looked == [1]  # init always looks
 
 
 def test_a_failed_start_up_migration_is_one_warning_and_the_bot_goes_on(sqlite_store, caplog, monkeypatch):
@@ -84,4 +84,4 @@ def test_a_failed_start_up_migration_is_one_warning_and_the_bot_goes_on(sqlite_s
     with caplog.at_level(logging.WARNING, logger="bot"):
         _canonicalize_ids_once(sqlite_store)
     assert "could not move records stored under non-canonical ids" in caplog.text
-    assert sqlite_store.get_meta(services.CANONICAL_IDS_KEY) is None  # tried again at the next start
+    assert sqlite_store.get_meta(migrations.CANONICAL_IDS_KEY) is None  # tried again at the next start

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.shortcut import story_to_record
-from adapters.slack import MAX_PROBLEMS, MAX_TAGS, TEXT_LIMIT, message_to_record, parse_tags
+from adapters.slack_message import MAX_PROBLEMS, MAX_TAGS, TEXT_LIMIT, message_to_record, parse_tags
 from adapters.zendesk import ticket_to_record
 from storage.bounds import MAX_RECORD_BYTES, bound_record, record_bytes
 from tests.support.builders import logfmt_dump, slack_record

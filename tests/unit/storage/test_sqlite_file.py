@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from storage.sqlite import SqliteStore
-from storage.store import UpsertOutcome
+from storage.values import UpsertOutcome
 from tests.support.builders import zendesk_record
 
 _OLD_RECORDS = """

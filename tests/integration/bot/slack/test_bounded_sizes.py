@@ -7,7 +7,7 @@ import time
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from adapters.slack import TEXT_LIMIT
+from adapters.slack_message import TEXT_LIMIT
 from bot.config import SlackConfig
 from bot.slack.app import build_app
 from bot.slack.mrkdwn import MAX_BLOCKS, SECTION_LIMIT

@@ -28,7 +28,7 @@ from bot.slack.create_blocks import (
     TITLE,
 )
 from bot.slack.suggestion_blocks import SHORTCUT_CALLBACK
-from bot.suggest.upstreams import Upstreams
+from bot.tickets.upstreams import Upstreams
 from tests.fakes.shortcut import STATES, FakeShortcut
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_config

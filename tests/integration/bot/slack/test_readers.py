@@ -6,7 +6,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.slack.readers import CACHE_SECONDS, EVERYTHING, Readers, ReaderScope, ReadersUnavailable, channel_of
-from storage.store import TicketView
+from storage.values import TicketView
 from tests.fakes.slack_server import WORKSPACE_URL, FakeSlack
 from tests.support.builders import slack_record, zendesk_record
 

@@ -3,7 +3,7 @@
 from bot.slack.blocks import MAX_BLOCKS, build_intake_reply, build_page_blocks, build_show_blocks
 from bot.slack.intake import IntakeResult
 from storage.model import BugRecord
-from storage.store import AuditEntry, Page, TicketView
+from storage.values import AuditEntry, Page, TicketView
 
 
 def record(source, record_id, **extra):

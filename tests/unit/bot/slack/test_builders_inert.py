@@ -17,7 +17,7 @@ from bot.slack.status_blocks import build_status_card, build_transition_blocks, 
 from bot.slack.status_board import Announcement, Transition
 from bot.slack.suggestion_blocks import link_modal, suggestion_blocks, suggestion_text
 from bot.suggest.service import Suggestion
-from storage.store import AuditEntry, Counts, LinkResult, Page, TicketView
+from storage.values import AuditEntry, Counts, LinkResult, Page, TicketView
 from tests.support.builders import shortcut_record, slack_record, zendesk_record
 from tests.support.slack_payload import live_markup, mrkdwn_objects, mrkdwn_strings
 

@@ -7,7 +7,7 @@ import pytest
 from adapters.shortcut_create import ShortcutCreate
 from adapters.shortcut_http import ShortcutHttp
 from bot.slack.console import Console
-from bot.suggest.upstreams import Upstreams
+from bot.tickets.upstreams import Upstreams
 from tests.fakes.shortcut import FakeShortcut
 
 

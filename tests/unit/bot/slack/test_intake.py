@@ -1,7 +1,7 @@
 """Intake verbs on the real embedded store: store first, link by tag, idempotent under redelivery."""
 
 from bot.slack.intake import Intake
-from storage.store import UpsertOutcome
+from storage.values import UpsertOutcome
 
 TS = "1732712345.000100"
 

@@ -9,7 +9,7 @@ from adapters.zendesk_create import ZendeskCreate
 from adapters.zendesk_pull import build_zendesk_client
 from bot.slack.blocks import build_intake_reply
 from bot.slack.intake import Intake
-from bot.suggest.upstreams import Upstreams
+from bot.tickets.upstreams import Upstreams
 from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_config
 
 TS = "1732712345.000100"

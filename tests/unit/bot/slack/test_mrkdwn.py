@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.slack import plain_from_slack, title_of, unescape
+from adapters.slack_message import plain_from_slack, title_of, unescape
 from bot.slack import mrkdwn
 from tests.support.slack_payload import live_markup
 

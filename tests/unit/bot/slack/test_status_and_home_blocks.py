@@ -8,7 +8,7 @@ from bot.slack.home_blocks import HOME_LINK_PREFIX, build_home_view
 from bot.slack.home_data import HomeData, OwnReport, UnlinkedReport
 from bot.slack.status_blocks import build_status_card, build_transition_blocks, card_text, transition_text
 from bot.slack.status_board import Announcement, Transition
-from storage.store import AuditEntry, Counts, TicketView
+from storage.values import AuditEntry, Counts, TicketView
 from tests.support.builders import slack_record, zendesk_record
 from tests.support.slack_payload import live_markup
 

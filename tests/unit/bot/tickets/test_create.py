@@ -12,7 +12,7 @@ from adapters.shortcut_create import ShortcutCreate
 from adapters.shortcut_http import ShortcutHttp
 from adapters.zendesk_create import ZendeskCreate
 from adapters.zendesk_pull import build_zendesk_client
-from bot.suggest.creating import (
+from bot.tickets.create import (
     CreateBusy,
     CreateDenied,
     create_ticket,
@@ -20,8 +20,8 @@ from bot.suggest.creating import (
     prefill,
     untagged_replies,
 )
-from bot.suggest.linking import StaleSuggestion, fetch_unknown
-from bot.suggest.upstreams import CreateUnavailable, Upstreams
+from bot.tickets.link import StaleSuggestion, fetch_unknown
+from bot.tickets.upstreams import CreateUnavailable, Upstreams
 from storage.errors import TicketNotFound
 from tests.fakes.shortcut import FakeShortcut
 from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_config

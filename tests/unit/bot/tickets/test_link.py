@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.suggest.linking import LinkDenied, StaleSuggestion, check_target, link_report, report_of
+from bot.tickets.link import LinkDenied, StaleSuggestion, check_target, link_report, report_of
 from storage.errors import InvalidTicketId, LinkRefused, TicketNotFound
 from tests.support.builders import slack_record, zendesk_record
 

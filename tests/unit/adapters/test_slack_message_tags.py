@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.slack import is_person_message, is_thread_reply, parse_tags, permalink, title_of
+from adapters.slack_message import is_person_message, is_thread_reply, parse_tags, permalink, title_of
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.suggest.upstreams import SYSTEM_NAMES, Upstreams
+from bot.tickets.upstreams import SYSTEM_NAMES, Upstreams
 from storage.errors import BugTrackerError, LinkRefused, TicketNotFound
 from storage.model import BugRecord, parse_ticket_id, source_of
-from storage.store import BugStore, LinkResult
+from storage.store import BugStore
+from storage.values import LinkResult
 
 MayLink = Callable[[str], bool]
 

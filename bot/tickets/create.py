@@ -17,14 +17,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from adapters import slack
+from adapters import slack_message
 from adapters.create import CreateRefused, CreateUnknown, Creator, TicketDraft
 from adapters.pull import UpstreamError
-from bot.suggest.linking import MayLink, StaleSuggestion, report_of
-from bot.suggest.upstreams import SYSTEM_NAMES, Upstreams
+from bot.tickets.link import MayLink, StaleSuggestion, report_of
+from bot.tickets.upstreams import SYSTEM_NAMES, Upstreams
 from storage.errors import BugTrackerError
 from storage.model import BugRecord, now_timestamp
-from storage.store import BugStore, LinkResult
+from storage.store import BugStore
+from storage.values import LinkResult
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,9 @@ def untagged_replies(messages: list[dict[str, Any]], report_ts: str) -> list[str
     for message in messages:
         if message.get("ts") == report_ts or message.get("bot_id") or not message.get("user"):
             continue
-        if slack.parse_tags(message.get("text")).raw:
+        if slack_message.parse_tags(message.get("text")).raw:
             continue
-        text = slack.plain_from_slack(message.get("text")).strip()
+        text = slack_message.plain_from_slack(message.get("text")).strip()
         if text:
             texts.append(f"{message.get('user')}: {text[:REPLY_CHARS]}")
     return texts[:REPLY_LIMIT]
@@ -87,7 +88,7 @@ def untagged_replies(messages: list[dict[str, Any]], report_ts: str) -> list[str
 def prefill(report: BugRecord, replies: list[str] | tuple[str, ...] = ()) -> TicketDraft:
     """The draft the modal shows (and the console / CLI send): the report's title, text, author, permalink
     and untagged replies; its priority from its tag."""
-    text = slack.plain_from_slack(report.attributes.get("text")).strip()
+    text = slack_message.plain_from_slack(report.attributes.get("text")).strip()
     author = report.attributes.get("author") or "someone"
     lines = [text, "", f"Reported in Slack by {author} ({report.home_id})"]
     if report.url:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from storage.model import PRIORITIES, SOURCES, STATE_TYPES
-from storage.store import Counts, LinkResult, Page, TicketView
+from storage.values import Counts, LinkResult, Page, TicketView
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 

@@ -1,9 +1,8 @@
 """Plain-text renderers: what a view shows and what it leaves out."""
 
-from bot.text import format_counts, format_view
+from bot.text_renderers import format_counts, format_view
 from storage.model import BugRecord
-from storage.store import TicketView
-from storage.values import Counts
+from storage.values import Counts, TicketView
 
 
 def _record(record_id: str, deleted: bool = False) -> BugRecord:
@@ -36,7 +35,7 @@ def test_a_view_with_nothing_hidden_reads_as_before():
 
 
 def test_outside_text_in_a_table_cannot_drive_the_terminal():
-    from bot.text import table
+    from bot.text_renderers import table
 
     rendered = table(("title",), [("Crash\x1b[2J\x1b]0;owned\x07 on\nsave\u202eevil",)])
     assert "\x1b" not in rendered and "\x07" not in rendered and "\u202e" not in rendered

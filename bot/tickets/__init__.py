@@ -1,0 +1,1 @@
+"""The ticket verbs: link, unlink, create, and fetch from an upstream system."""
