@@ -1,5 +1,5 @@
 """Outside text built to make a backtracking regex take quadratic time, and the plain paste it is measured
-against (tests/unit/test_linear_parsing.py, bench/linear_parsing.py)."""
+against (tests/perf/test_linear_time.py, bench/linear_parsing.py)."""
 
 from __future__ import annotations
 
