@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot.config import SlackConfig
 from bot.metrics.registry import ERRORS
+from bot.slack.directory import Directory
 from bot.slack.intake import Intake
 from bot.slack.listeners import commands as command_listeners
 from bot.slack.listeners import create as create_listeners
@@ -44,8 +45,10 @@ def build_app(
     board: StatusBoard | None = None,
     upstreams: Upstreams | None = None,
     identity: dict[str, Any] | None = None,
+    directory: Directory | None = None,
 ) -> tuple[App, Intake]:
-    """`identity`: auth.test's answer when the caller already asked (bot/slack/startup.py)."""
+    """`identity`: auth.test's answer when the caller already asked (bot/slack/startup.py). `directory`: the
+    guest / outsider map (None: one for this workspace, read in the background from now on)."""
     identity = identity if identity is not None else client.auth_test().data
     app = App(client=client, logger=_bolt_logger(), token_verification_enabled=False)
     share_client(app, client)
@@ -60,7 +63,10 @@ def build_app(
     intake.own = (identity.get("user_id"), identity.get("bot_id"))  # our own posts are never reports
     intake.create_button = upstreams is not None and bool(upstreams.available())
     intake.upstreams = upstreams
-    readers = Readers(client, config.channel_ids, config.readers, config.linkers)
+    if directory is None:
+        directory = Directory(client, identity.get("team_id"))
+        directory.start_loading()
+    readers = Readers(client, config.channel_ids, config.readers, config.linkers, directory=directory)
     register_listeners(app, store, intake, config, suggester, board, readers, upstreams)
     return app, intake
 

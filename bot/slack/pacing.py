@@ -41,6 +41,7 @@ TIERS: dict[str, Tier] = {
     "views.open": TIER_4,
     "views.update": TIER_4,
     "usergroups.users.list": TIER_2,
+    "users.list": TIER_2,
 }
 
 

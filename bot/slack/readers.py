@@ -1,13 +1,15 @@
-"""Who may read a bug channel's reports: the one rule every Slack surface asks (`/bug`, App Home, suggestions,
-status cards, the link modal). bot/slack/permissions.py says who may link.
+"""Who may read what, and what may be posted where: the one rule every Slack surface asks (`/bug`, App Home,
+suggestions, status cards, the link modal, linking). docs/privacy.md states it; `Readers` holds it.
 
 A Slack report's readers are the members of the channel it was posted in (`conversations.members`, paged,
-cached at most CACHE_SECONDS and kept current by `member_joined_channel` / `member_left_channel`), plus the
-people and user groups named in BUG_READERS or BUG_LINKERS (they read every bug channel). A guest
-(`users.info`: `is_restricted` / `is_ultra_restricted`) reads only when one of those lists names them.
-Zendesk and Shortcut records are shown to whoever reads at least one bug channel. When Slack cannot tell us
-who is in a channel, nothing is shown (ReadersUnavailable, one line for the person): fail closed.
-The console is local and is not asked (EVERYTHING).
+cached at most CACHE_SECONDS and kept current by `member_joined_channel` / `member_left_channel`, also while
+a read is under way), plus the people and user groups named in BUG_READERS or BUG_LINKERS (they read every
+bug channel). Guests and outsiders (people of another organisation, and every unnamed member of an
+externally shared channel) read only when one of those lists names them: the guest / outsider map
+(bot/slack/directory.py) answers from memory. Zendesk and Shortcut records are shown to whoever reads at
+least one bug channel. What is posted into a channel must be readable by every member (`Readers.may_post`).
+When Slack cannot tell us who is in a channel, nothing is shown (ReadersUnavailable, one line for the
+person): fail closed. The console is local and is not asked (EVERYTHING).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.slack.directory import Directory
 from bot.slack.permissions import NamedUsers
 from storage.errors import BugTrackerError
 from storage.values import TicketView
@@ -81,7 +84,54 @@ class ReaderScope:
 EVERYTHING = ReaderScope(frozenset(), everything=True)
 
 
+TITLE_WITHHELD = "(title not shown here: not everyone in this channel may read it)"
+
+
+def withheld(record: Any) -> Any | None:
+    """What a card may show of a record it may not show in full: a ticket's ids and states (its title and
+    link withheld); another channel's Slack report not at all (None)."""
+    if getattr(record, "source_system", None) == "slack":
+        return None
+    return replace(record, title=TITLE_WITHHELD, url=None)
+
+
+@dataclass(frozen=True)
+class _Report:
+    """Any Slack report of `channel` (same_readers asks about a channel, not a record)."""
+
+    channel: str
+    source_system: str = "slack"
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        return {"channel": self.channel}
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who reads what is posted in one channel: its members, whether it is private, and the members who
+    may not read tickets or reports (unnamed guests and outsiders; in an externally shared channel every
+    member BUG_READERS does not name)."""
+
+    channel: str
+    members: frozenset[str]
+    private: bool
+    bug_channel: bool
+    ext_shared: bool
+    strangers: frozenset[str]
+
+
 class Readers:
+    """The rule (docs/privacy.md), in one place.
+
+    - A Slack report is read by its channel's readers: the channel's members who are neither guests nor
+      outsiders, plus BUG_READERS / BUG_LINKERS (they read every bug channel).
+    - A Zendesk ticket or Shortcut story is read by whoever reads at least one bug channel.
+    - Into a channel goes only what EVERY member may read: a ticket only into a bug channel with no unnamed
+      guest or outsider; a Slack report only into its own channel, or into a private channel whose members
+      all read the report's channel (a public channel is readable by every full member of the workspace, so
+      another channel's report never goes there)."""
+
     def __init__(
         self,
         client: Any,
@@ -89,14 +139,17 @@ class Readers:
         readers: tuple[str, ...] = (),
         linkers: tuple[str, ...] = (),
         clock: Callable[[], float] = time.monotonic,
+        directory: Directory | None = None,
     ) -> None:
         self.client = client
         self.channels = tuple(channels)
         self.named = NamedUsers(client, tuple(dict.fromkeys((*readers, *linkers))))  # linkers are readers
         self.clock = clock
+        # None: the team is not known, guests are still told apart (one users.info per person asked about)
+        self.directory = directory if directory is not None else Directory(client, None)
         self._members: dict[str, tuple[set[str], float]] = {}
-        self._guests: dict[str, tuple[bool, float]] = {}
-        self._names: dict[str, tuple[str, float]] = {}
+        self._reading: dict[str, list[tuple[bool, str]]] = {}  # channel -> joins/leaves seen during a read
+        self._infos: dict[str, tuple[dict[str, Any], float]] = {}
         self._lock = threading.Lock()
 
     # -- the questions surfaces ask ------------------------------------------------------------------
@@ -106,29 +159,67 @@ class Readers:
             if self.named(user):
                 return ReaderScope(frozenset(self.channels))
             channels = frozenset(c for c in self.channels if user in self.members(c))
-            if channels and self.is_guest(user):
+            if not channels or self.directory.lookup(user) != "full":
                 return ReaderScope(frozenset())
-            return ReaderScope(channels)
+            return ReaderScope(frozenset(c for c in channels if not self.info(c).get("is_ext_shared")))
+
+    def audience(self, channel: str) -> Audience:
+        """Who reads `channel` (raises ReadersUnavailable, also while the guest map is still being read)."""
+        with self._slack("who is in the channel"):
+            if not self.directory.ready:
+                self.directory.start_loading()
+                raise ReadersUnavailable(
+                    "I am still reading who is a guest in this workspace (it takes a minute after a start)."
+                    f" {NOTHING_SHOWN}"
+                )
+            info = self.info(channel)
+            members = frozenset(self.members(channel))
+            shared = bool(info.get("is_ext_shared"))
+            unnamed = {member for member in members if not self.named(member)}
+            strangers = unnamed if shared else self.directory.outsiders_among(unnamed)
+        return Audience(
+            channel,
+            members,
+            private=bool(info.get("is_private")),
+            bug_channel=channel in self.channels,
+            ext_shared=shared,
+            strangers=frozenset(strangers),
+        )
+
+    def may_post(self, audience: Audience, record: Any) -> bool:
+        """May every member of `audience` read `record` (a record, an index row, a suggestion)?"""
+        if getattr(record, "source_system", None) != "slack":
+            return audience.bug_channel and not audience.strangers
+        origin = channel_of(record)
+        if origin is None:
+            return False
+        if origin == audience.channel:
+            return True  # its own channel: every member reads it there already
+        if not audience.private or audience.strangers:
+            return False
+        with self._slack("who is in the bug channels"):
+            if self.info(origin).get("is_ext_shared"):
+                return False
+            origin_members = self.members(origin)
+        return all(member in origin_members or self.named(member) for member in audience.members)
 
     def same_readers(self, channel: str, other: str | None) -> bool:
-        """Whoever may read what is posted in `channel` may read `other`'s reports, and the reverse: the same
-        channel, or the same members (BUG_READERS is the same for both). Unknown channel: no."""
+        """Whoever may read what is posted in `channel` may read `other`'s reports (a private channel whose
+        members all read `other`, or the same channel). Unknown channel: no."""
         if other is None:
             return False
         if channel == other:
             return True
-        with self._slack("who is in the bug channels"):
-            return self.members(channel) == self.members(other)
+        return self.may_post(self.audience(channel), _Report(other))
 
     def fits_channel(self, channel: str, record: Any, strict: bool = False) -> bool:
         """May `record` (a record, a suggestion) be shown in `channel` (a thread there, a status card)?
-        Zendesk and Shortcut: in any bug channel; a Slack report: only where its readers are the same.
         Slack failing: no (a suggestion is left out), or with `strict` ReadersUnavailable (a status card
         waits for the next flush rather than showing less and changing back)."""
-        if getattr(record, "source_system", None) != "slack":
-            return True
         try:
-            return self.same_readers(channel, channel_of(record))
+            if getattr(record, "source_system", None) == "slack" and channel_of(record) == channel:
+                return True
+            return self.may_post(self.audience(channel), record)
         except ReadersUnavailable as exc:
             if strict:
                 raise
@@ -143,14 +234,15 @@ class Readers:
                 f"`public` works only inside the bug channel ({names}): elsewhere people who may not"
                 " read these reports would see them."
             )
-        with self._slack("who is in the bug channel"):
-            for record in records:
-                if record.source_system == "slack" and not self.same_readers(channel, channel_of(record)):
-                    return "`public` would show a report from another bug channel here, whose members differ."
-            members = self.members(channel)
-            guests = [member for member in members if not self.named(member) and self.is_guest(member)]
-        if guests:
-            return f"{self.channel_names((channel,))} has guests who may not read every report."
+        audience = self.audience(channel)
+        for record in records:
+            if getattr(record, "source_system", None) == "slack" and not self.may_post(audience, record):
+                return "`public` would show a report from another bug channel here, whose members differ."
+        where = self.channel_names((channel,))
+        if audience.ext_shared and audience.strangers:
+            return f"{where} is shared with another organisation, whose people may not read these reports."
+        if audience.strangers:
+            return f"{where} has guests or people from another organisation who may not read every report."
         return None
 
     def refusal(self) -> str:
@@ -168,55 +260,66 @@ class Readers:
             cached = self._members.get(channel)
             if cached is not None and self.clock() - cached[1] <= CACHE_SECONDS:
                 return cached[0]
+            seen = self._reading.setdefault(channel, [])  # joins / leaves arriving while we read
         members: set[str] = set()
         cursor = None
-        while True:
-            page = self.client.conversations_members(channel=channel, limit=MEMBERS_PAGE, cursor=cursor)
-            members.update(page.get("members") or [])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
+        try:
+            while True:
+                page = self.client.conversations_members(channel=channel, limit=MEMBERS_PAGE, cursor=cursor)
+                members.update(page.get("members") or [])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        finally:
+            with self._lock:
+                if self._reading.get(channel) is seen:
+                    del self._reading[channel]
         with self._lock:
+            for joined, user in seen:  # newer than the page that held (or missed) that user
+                if joined:
+                    members.add(user)
+                else:
+                    members.discard(user)
             self._members[channel] = (members, self.clock())
         return members
 
     def member_joined(self, channel: str, user: str) -> None:
-        with self._lock:
-            if channel in self._members:  # a new set: a reader may be iterating the old one
-                members, at = self._members[channel]
-                self._members[channel] = (members | {user}, at)
+        self._member_event(channel, user, joined=True)
 
     def member_left(self, channel: str, user: str) -> None:
-        with self._lock:
-            if channel in self._members:
-                members, at = self._members[channel]
-                self._members[channel] = (members - {user}, at)
+        self._member_event(channel, user, joined=False)
 
-    def is_guest(self, user: str) -> bool:
+    def _member_event(self, channel: str, user: str, joined: bool) -> None:
         with self._lock:
-            cached = self._guests.get(user)
+            if channel in self._reading:
+                self._reading[channel].append((joined, user))
+            if channel in self._members:  # a new set: a reader may be iterating the old one
+                members, at = self._members[channel]
+                self._members[channel] = (members | {user} if joined else members - {user}, at)
+
+    def info(self, channel: str) -> dict[str, Any]:
+        """`conversations.info`'s channel (name, is_private, is_ext_shared), cached CACHE_SECONDS; errors
+        propagate (a channel the bot cannot see is no place to show anything)."""
+        with self._lock:
+            cached = self._infos.get(channel)
             if cached is not None and self.clock() - cached[1] <= CACHE_SECONDS:
                 return cached[0]
-        profile = self.client.users_info(user=user).get("user") or {}
-        guest = bool(profile.get("is_restricted") or profile.get("is_ultra_restricted"))
+        info = dict(self.client.conversations_info(channel=channel).get("channel") or {})
         with self._lock:
-            self._guests[user] = (guest, self.clock())
-        return guest
+            self._infos[channel] = (info, self.clock())
+        return info
+
+    def channel_changed(self, channel: str) -> None:
+        """A channel was shared, unshared, renamed or made private: read its info again when next asked."""
+        with self._lock:
+            self._infos.pop(channel, None)
 
     def name(self, channel: str) -> str:
-        with self._lock:
-            cached = self._names.get(channel)
-            if cached is not None and self.clock() - cached[1] <= CACHE_SECONDS:
-                return cached[0]
         try:
-            info = self.client.conversations_info(channel=channel).get("channel") or {}
-            name = str(info.get("name") or channel)
+            return str(self.info(channel).get("name") or channel)
         except (SlackApiError, SlackClientError) as exc:
             log.info("the name of %s is not known: %s", channel, exc)
             return channel
-        with self._lock:
-            self._names[channel] = (name, self.clock())
-        return name
 
     @contextmanager
     def _slack(self, what: str) -> Iterator[None]:

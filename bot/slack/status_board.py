@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from bot.slack.readers import withheld
 from storage.errors import BugTrackerError, TicketNotFound
 from storage.model import BugRecord
 from storage.store import BugStore
@@ -234,14 +235,15 @@ class StatusBoard:
         return told, complete
 
     def _as_seen_by(self, view: TicketView, report: BugRecord, card: dict[str, Any]) -> TicketView:
-        """The view as the report's thread may show it: what its channel's readers may read."""
+        """The view as the report's thread may show it: what every member of its channel may read (a ticket
+        they may not all read: its ids and states only, bot/slack/readers.py withheld)."""
         channel = card.get("channel") or report.attributes.get("channel")
         if self.fits_channel is None or not channel:
             return view
         fits = self.fits_channel
         own = report.source_record
-        records = tuple(r for r in view.records if r.source_record == own or fits(channel, r))
-        return replace(view, records=records)
+        shown = (r if r.source_record == own or fits(channel, r) else withheld(r) for r in view.records)
+        return replace(view, records=tuple(r for r in shown if r is not None))
 
     # -- the worker thread -------------------------------------------------------------------------
     def start(self) -> StatusBoard:

@@ -13,8 +13,10 @@ does), and `lose_answers` makes a post land and its answer fail (HTTP 500 or a d
 
 Channels have members (`members`: channel -> user ids; whoever posts in a channel is one, as in Slack):
 `conversations.members` pages them with opaque cursors, `join` / `leave` change them and push
-`member_joined_channel` / `member_left_channel`; `users.info` flags the `guests` (multi- or single-channel);
-`conversations.info` names channels (`channel_names`). A channel the fake never heard of is
+`member_joined_channel` / `member_left_channel`; `users.info` and `users.list` (paged) flag the `guests`
+(multi- or single-channel), people of another organisation (`teams`: their `team_id`) and Slack Connect
+`strangers` (`is_stranger`; users.list does not list them); `conversations.info` names channels
+(`channel_names`) and says `is_ext_shared` for the `shared` ones. A channel the fake never heard of is
 `channel_not_found`, and `fail(method, error)` makes a method answer an error, as Slack does.
 
 Not kinder than Slack: `views.open` needs a trigger_id this fake handed out less than 3 s ago, `chat.update`
@@ -48,9 +50,15 @@ class FakeSlack:
         members: dict[str, list[str]] | None = None,
         guests: dict[str, str] | None = None,
         channel_names: dict[str, str] | None = None,
+        teams: dict[str, str] | None = None,
+        strangers: tuple[str, ...] = (),
+        shared: tuple[str, ...] = (),
     ) -> None:
         self.members: dict[str, list[str]] = {c: list(users) for c, users in (members or {}).items()}
         self.guests = dict(guests or {})  # user -> "multi" (is_restricted) or "single" (is_ultra_restricted)
+        self.teams = dict(teams or {})  # user -> another organisation's team id (listed by users.list)
+        self.strangers = set(strangers)  # Slack Connect people, not in users.list (users.info: is_stranger)
+        self.shared = set(shared)  # externally shared channels (conversations.info: is_ext_shared)
         self.channel_names = {"C0BUGS": "bugs", **(channel_names or {})}
         self._failing: dict[str, str] = {}  # method -> the error it answers
         self.posts: list[dict[str, Any]] = []  # chat.postMessage arguments
@@ -498,7 +506,7 @@ class FakeSlack:
         self.calls.append(method)
         if method in self._failing:
             return {"ok": False, "error": self._failing[method]}
-        if method in ("conversations.members", "conversations.info", "users.info"):
+        if method in ("conversations.members", "conversations.info", "users.info", "users.list"):
             return self._directory(method, args)
         if method == "auth.test":
             return {"ok": True, "url": WORKSPACE_URL, "team": "Fake", "user": "bugbot", "team_id": "T0FAKE",
@@ -592,10 +600,9 @@ class FakeSlack:
             user = args.get("user") or ""
             if not user.startswith(("U", "W")):
                 return {"ok": False, "error": "user_not_found"}
-            kind = self.guests.get(user)
-            profile = {"id": user, "name": user.lower(), "team_id": "T0FAKE", "is_bot": False}
-            profile.update(is_restricted=kind is not None, is_ultra_restricted=kind == "single")
-            return {"ok": True, "user": profile}
+            return {"ok": True, "user": self._profile(user)}
+        if method == "users.list":
+            return self._users_page(args)
         channel = args.get("channel") or ""
         with self._changed:
             known = channel in self.members or channel in self.history
@@ -605,7 +612,9 @@ class FakeSlack:
         if method == "conversations.info":
             name = self.channel_names.get(channel, channel.lower())
             private = channel.startswith("G")
-            return {"ok": True, "channel": {"id": channel, "name": name, "is_private": private}}
+            shared = channel in self.shared
+            return {"ok": True, "channel": {"id": channel, "name": name, "is_private": private,
+                                            "is_ext_shared": shared, "is_shared": shared}}  # fmt: skip
         limit = int(args.get("limit") or 100)
         cursor = args.get("cursor") or ""
         try:
@@ -616,6 +625,38 @@ class FakeSlack:
         after = start + len(page)
         next_cursor = base64.b64encode(f"user:{after}".encode()).decode() if after < len(members) else ""
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
+
+    def _profile(self, user: str) -> dict[str, Any]:
+        """A user object as users.info / users.list give it: the workspace's team, another organisation's
+        (`teams`), or a Slack Connect stranger's (is_stranger, its team unknown here); guests flagged."""
+        kind = self.guests.get(user)
+        team = self.teams.get(user, "T0FAKE")
+        profile: dict[str, Any] = {"id": user, "name": user.lower(), "team_id": team,
+                                   "is_bot": user == BOT_USER_ID, "deleted": False}  # fmt: skip
+        profile.update(is_restricted=kind is not None, is_ultra_restricted=kind == "single")
+        if user in self.strangers:
+            profile.update(team_id="T0OTHER", is_stranger=True)
+        return profile
+
+    def _users_page(self, args: dict[str, Any]) -> dict[str, Any]:
+        """users.list: every user this fake knows (channel members, guests, other teams' people; never a
+        Slack Connect stranger), paged like Slack (`limit`, an opaque `next_cursor`)."""
+        with self._changed:
+            known = {BOT_USER_ID, *self.guests, *self.teams}
+            for users in self.members.values():
+                known.update(users)
+        users = sorted(known - self.strangers)
+        limit = int(args.get("limit") or 0) or len(users)  # Slack: no limit, every user (if it can)
+        cursor = args.get("cursor") or ""
+        try:
+            start = int(base64.b64decode(cursor).decode().removeprefix("users:")) if cursor else 0
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
+        page = users[start : start + limit]
+        after = start + len(page)
+        next_cursor = base64.b64encode(f"users:{after}".encode()).decode() if after < len(users) else ""
+        return {"ok": True, "members": [self._profile(user) for user in page], "cache_ts": int(time.time()),
+                "response_metadata": {"next_cursor": next_cursor}}  # fmt: skip
 
     def _publish(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """views.publish (a user's Home tab) and views.update (a view this fake knows, by view_id)."""

@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 from slack_sdk import WebClient
 
+from bot.slack.directory import Directory
 from bot.slack.readers import CACHE_SECONDS, EVERYTHING, Readers, ReaderScope, ReadersUnavailable, channel_of
 from storage.values import TicketView
 from tests.fakes.slack_server import WORKSPACE_URL, FakeSlack
@@ -32,9 +33,12 @@ def fake():
         yield server
 
 
-def readers_of(fake, clock=None, readers=("U0NAMEDGUEST", "S0AUDIT"), linkers=("U0LEAD",)):
+def readers_of(fake, clock=None, readers=("U0NAMEDGUEST", "S0AUDIT"), linkers=("U0LEAD",), loaded=True):
     client = WebClient(token="xoxb-test-token", base_url=fake.api_url)
-    return Readers(client, (BUGS, SECRET), readers, linkers, clock=clock or Clock())
+    directory = Directory(client, "T0FAKE")
+    if loaded:
+        directory.refresh()
+    return Readers(client, (BUGS, SECRET), readers, linkers, clock=clock or Clock(), directory=directory)
 
 
 def test_members_read_their_channels_only_paged_and_cached_five_minutes(fake):
@@ -80,8 +84,8 @@ def test_slack_failing_refuses_with_a_readable_line(fake):
         readers.scope("U0ALICE")
     fake.fail("conversations.members", None)
     fake.fail("users.info", "ratelimited")
-    with pytest.raises(ReadersUnavailable):
-        readers.scope("U0ALICE")  # a member: is she a guest? Slack cannot say, so nothing
+    with pytest.raises(ReadersUnavailable):  # the map is not read yet: she is asked about alone
+        readers_of(fake, loaded=False).scope("U0ALICE")  # a member: a guest? Slack cannot say, so nothing
 
 
 def test_a_private_channel_the_bot_is_not_in_fails_closed_with_a_hint(fake):
@@ -124,7 +128,8 @@ def test_same_readers_and_public_answers(fake):
     secret = report(3, SECRET)
     assert readers.same_readers(SECRET, SECRET) and readers.same_readers(SECRET, TWIN)  # same members
     assert not readers.same_readers(BUGS, SECRET) and not readers.fits_channel(BUGS, secret)
-    assert readers.fits_channel(BUGS, zendesk_record(1))
+    assert readers.fits_channel(SECRET, zendesk_record(1))
+    assert not readers.fits_channel(BUGS, zendesk_record(1))  # U0GUEST may not read tickets
     assert "works only inside the bug channel" in readers.public_problem("D0DM", [zendesk_record(1)])
     assert "from another bug channel" in readers.public_problem(SECRET, [report(4, BUGS)])
     assert "has guests" in readers.public_problem(BUGS, [zendesk_record(1)])  # U0GUEST is not named
@@ -137,4 +142,59 @@ def test_slack_failing_leaves_suggestions_out_and_makes_status_cards_wait(fake):
     assert readers.fits_channel(BUGS, report(5, SECRET)) is False  # a suggestion: left out
     with pytest.raises(ReadersUnavailable):
         readers.fits_channel(BUGS, report(5, SECRET), strict=True)  # a card: tried again later
-    assert readers.fits_channel(BUGS, zendesk_record(1), strict=True)  # needs no membership
+    with pytest.raises(ReadersUnavailable):
+        readers.fits_channel(BUGS, zendesk_record(1), strict=True)  # a ticket too: are all members readers?
+
+
+def test_people_of_another_organisation_are_outsiders_like_unnamed_guests(fake):
+    fake.teams["U0PARTNER"] = "T0ACME"  # listed by users.list with their own team
+    fake.strangers.add("U0STRANGER")  # Slack Connect: not listed, users.info says is_stranger
+    fake.members[SECRET] += ["U0PARTNER"]
+    fake.members[TWIN] = ["U0ALICE", "U0STRANGER"]
+    readers = readers_of(fake)
+    assert readers.directory.kind("U0PARTNER") == "outsider" and readers.directory.kind("U0STRANGER") is None
+    assert readers.scope("U0PARTNER").channels == frozenset()
+    readers.member_joined(BUGS, "U0STRANGER")
+    assert readers.scope("U0STRANGER").channels == frozenset()  # asked about alone: users.info, is_stranger
+    assert not readers.fits_channel(SECRET, zendesk_record(1))
+    assert "from another organisation" in readers.public_problem(SECRET, [zendesk_record(1)])
+
+
+def test_every_unnamed_member_of_an_externally_shared_channel_is_an_outsider(fake):
+    fake.shared.add(SECRET)
+    readers = readers_of(fake, readers=("S0AUDIT",))
+    assert readers.scope("U0CAROL").channels == frozenset() and readers.scope("U0ALICE").channels == {BUGS}
+    assert "shared with another organisation" in readers.public_problem(SECRET, [report(3, SECRET)])
+    assert not readers.fits_channel(SECRET, zendesk_record(1))
+
+
+def test_public_waits_for_the_guest_map_and_never_asks_per_member(fake):
+    readers = readers_of(fake, loaded=False)
+    with pytest.raises(ReadersUnavailable, match="still reading who is a guest"):
+        readers.public_problem(SECRET, [zendesk_record(1)])
+    assert readers.directory.wait_ready(10)  # the question started the background read
+    assert fake.calls.count("users.list") == 3  # 455 users, pages of 200
+    assert "has guests" in readers.public_problem(BUGS, [zendesk_record(1)])  # 452 members
+    assert fake.calls.count("users.info") == 0
+
+
+def test_the_map_follows_user_change_and_team_join(fake):
+    readers = readers_of(fake)
+    readers.directory.learn({"id": "U0CAROL", "team_id": "T0FAKE", "is_restricted": True})
+    assert readers.scope("U0CAROL").channels == frozenset()
+    readers.directory.learn({"id": "U0NEW", "team_id": "T0FAKE"})
+    readers.member_joined(SECRET, "U0NEW")
+    assert readers.scope("U0NEW").channels == {SECRET} and fake.calls.count("users.info") == 0
+
+
+def test_a_member_who_leaves_while_the_members_are_read_is_not_kept(fake):
+    readers = readers_of(fake)
+    original = readers.client.conversations_members
+
+    def members_then_leave(**kwargs):
+        page = original(**kwargs)
+        readers.member_left(BUGS, "U0ALICE")  # the event arrives while the pages are read
+        return page
+
+    readers.client.conversations_members = members_then_leave
+    assert "U0ALICE" not in readers.members(BUGS)

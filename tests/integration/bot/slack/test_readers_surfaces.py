@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.config import SlackConfig
 from bot.slack.app import build_app
+from bot.slack.directory import Directory
 from bot.slack.status_board import StatusBoard
 from bot.suggest.service import Suggester
 from storage.observed import ObservedStore
@@ -34,7 +35,9 @@ def app_on(fake):
     def make(store, suggester=None, board=None):
         config = SlackConfig("xoxb-test-token", "xapp-test-token", (BUGS, SECRET), fake.api_url, (), True)
         client = WebClient(token="xoxb-test-token", base_url=fake.api_url)
-        app, _ = build_app(config, store, client, suggester, board)
+        directory = Directory(client, "T0FAKE")
+        directory.refresh()
+        app, _ = build_app(config, store, client, suggester, board, directory=directory)
         made.append(app)
         return app
 
@@ -183,6 +186,8 @@ def test_suggestions_and_status_cards_in_a_channel_leave_out_reports_of_channels
     public_card = str(fake.thread_of(BUGS, public["ts"]))
     secret_card = str(fake.thread_of(SECRET, secret["ts"]))
     assert "Status of ZD-9" in public_card and "Zendesk ZD-9" in public_card
+    # #bugs has a guest: the ticket's ids and state only, never its title
+    assert "title not shown here" in public_card and "title not shown here" not in secret_card
     assert "Status of ZD-9" in secret_card and f"SL-{secret['ts']}" in secret_card
     # the other channel's report is not among the records shown (the audit line names ids only)
     assert f"Slack SL-{secret['ts']}" not in public_card and "salaries" not in public_card

@@ -1,0 +1,144 @@
+"""Who in the workspace is a full member, a guest or an outsider: a map read in the background from
+`users.list` (paged, Tier 2) and kept current by `user_change` / `team_join`, so that a decision about a
+channel of any size costs no Slack call per member (bot/slack/readers.py asks it).
+
+An outsider is anyone from another organisation: a `team_id` other than this workspace's (auth.test), or
+`is_stranger` (Slack Connect, seen from here). A user the map does not hold once it is loaded is one too
+(people of another organisation are not listed by `users.list`): fail closed. Only a question about one
+person asks Slack (`users.info`, once, then remembered) when the map does not know them yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["full", "guest", "outsider"]
+USERS_PAGE = 200  # users.list page size (Slack advises at most 200)
+REFRESH_SECONDS = 6 * 3600.0  # a full re-read now and then; events keep it current in between
+
+
+def kind_of(user: Mapping[str, Any], team_id: str | None) -> Kind:
+    """A `users.list` / `users.info` / `user_change` user object, classified."""
+    team = user.get("team_id")
+    if user.get("is_stranger") or (team_id is not None and team is not None and team != team_id):
+        return "outsider"
+    if user.get("is_restricted") or user.get("is_ultra_restricted"):
+        return "guest"
+    return "full"
+
+
+class Directory:
+    """The guest / outsider map. `refresh()` reads it whole (the background worker's step); `learn()` takes a
+    user from an event; `kind()` answers from memory; `lookup()` asks Slack about one unknown person."""
+
+    def __init__(self, client: Any, team_id: str | None, page_size: int = USERS_PAGE) -> None:
+        self.client = client
+        self.team_id = team_id
+        self.page_size = page_size
+        self._kinds: dict[str, Kind] = {}
+        self._during: dict[str, Kind] | None = None  # learned while a refresh reads its pages
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._loading: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        """The whole workspace has been read once."""
+        return self._ready.is_set()
+
+    def wait_ready(self, timeout: float) -> bool:
+        return self._ready.wait(timeout)
+
+    def start_loading(self) -> None:
+        """Read the map in the background unless a read is under way (at start, and again whenever a
+        question finds it not ready: a failed read is retried by the next question)."""
+        with self._lock:
+            if self._loading is not None and self._loading.is_alive():
+                return
+            self._loading = threading.Thread(
+                target=refresh_quietly, args=(self,), name="directory", daemon=True
+            )
+            self._loading.start()
+
+    def refresh(self) -> int:
+        """Read every user (`users.list`, all pages) and replace the map; the number of users read. Events
+        that arrive during the read are kept (they are newer than the page that held that user)."""
+        read: dict[str, Kind] = {}
+        cursor = None
+        with self._lock:
+            self._during = {}
+        try:
+            while True:
+                page = self.client.users_list(limit=self.page_size, cursor=cursor)
+                for user in page.get("members") or []:
+                    if user.get("id") and not user.get("deleted"):
+                        read[str(user["id"])] = kind_of(user, self.team_id)
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        finally:
+            with self._lock:
+                read.update(self._during or {})
+                self._during = None
+        with self._lock:
+            self._kinds = read
+        self._ready.set()
+        log.info("directory: %d users read", len(read))
+        return len(read)
+
+    def learn(self, user: Mapping[str, Any]) -> None:
+        """A `user_change` / `team_join` event's user: the map changes at once."""
+        user_id = str(user.get("id") or "")
+        if not user_id:
+            return
+        kind = kind_of(user, self.team_id)
+        with self._lock:
+            if user.get("deleted"):
+                self._kinds.pop(user_id, None)
+            else:
+                self._kinds[user_id] = kind
+            if self._during is not None and not user.get("deleted"):
+                self._during[user_id] = kind
+
+    def kind(self, user_id: str) -> Kind | None:
+        """From memory only: None when the map does not hold the user (not loaded yet, or not listed)."""
+        with self._lock:
+            return self._kinds.get(user_id)
+
+    def lookup(self, user_id: str) -> Kind:
+        """One person: from memory, else `users.info` once (remembered). Slack errors propagate."""
+        known = self.kind(user_id)
+        if known is not None:
+            return known
+        try:
+            profile = self.client.users_info(user=user_id).get("user") or {}
+        except SlackApiError as exc:
+            if exc.response.get("error") == "user_not_found":
+                return "outsider"
+            raise
+        kind = kind_of(profile, self.team_id)
+        with self._lock:
+            self._kinds[user_id] = kind
+        return kind
+
+    def outsiders_among(self, users: frozenset[str] | set[str]) -> set[str]:
+        """Guests and outsiders among `users`, from memory (the map must be ready): unknown users count."""
+        with self._lock:
+            return {user for user in users if self._kinds.get(user, "outsider") != "full"}
+
+
+def refresh_quietly(directory: Directory) -> None:
+    """The background step: a failed read is logged and retried at the next step (the map stays as it was)."""
+    try:
+        directory.refresh()
+    except SlackApiError as exc:
+        log.warning("directory: users.list failed (%s); kept the map as it was", exc.response.get("error"))
+    except SlackClientError as exc:
+        log.warning("directory: Slack could not be reached (%s); kept the map as it was", type(exc).__name__)
