@@ -3,8 +3,14 @@ reading one story by id (a link to a story no pull has stored yet).
 
 The modal's choices (workflow states, teams, projects, the Priority field's values) are read from the API
 and cached for CHOICES_SECONDS. The priority is set through the custom field whose `canonical_name` is
-`priority` (never a field that merely looks like one); the default workflow state is the first `unstarted`
-state of the workspace's default workflow (GET /member → workspace2.default_workflow_id).
+`priority` (never a field that merely looks like one); the default workflow state is the default workflow's
+`default_state_id` (GET /member → workspace2.default_workflow_id), where Shortcut itself puts new stories.
+
+POST /stories takes a project XOR a workflow state ("rejects the request if both or neither are
+specified"): a story filed into a project sends `project_id` alone (it enters the project's workflow at that
+workflow's default state); any other sends the state picked, or the default one.
+A story is found again by its creation key through POST /stories/search's `external_id` filter (no
+permalink needed: the console and the CLI create without one); only an exact match counts.
 """
 
 from __future__ import annotations
@@ -84,14 +90,14 @@ class ShortcutCreate:
         default_state = None
         ordered = sorted(workflows, key=lambda flow: flow.get("id") != default_workflow)  # default first
         for workflow in ordered:
+            if default_state is None and isinstance(workflow.get("default_state_id"), int):
+                default_state = workflow["default_state_id"]  # where the default workflow's stories enter
             flow_states = sorted(_listed(workflow.get("states")), key=lambda s: s.get("position") or 0)
             for state in flow_states:
                 if not isinstance(state.get("id"), int):
                     continue
                 states[state["id"]] = {"name": str(state.get("name")), "type": str(state.get("type"))}
                 options.append((state["id"], f"{workflow.get('name')} / {state.get('name')}"))
-                if default_state is None and state.get("type") == "unstarted":
-                    default_state = state["id"]  # the default workflow's first unstarted state
         field_id, values = self._priority_field()
         return ShortcutChoices(
             states=states,
@@ -133,15 +139,19 @@ class ShortcutCreate:
             "story_type": "bug",
             "external_id": key,
         }
-        state_id = draft.workflow_state_id or choices.default_state_id
-        if state_id is not None:
+        if draft.project_id:
+            body["project_id"] = draft.project_id  # alone: the project's workflow picks the state
+        else:
+            state_id = draft.workflow_state_id or choices.default_state_id
+            if state_id is None:
+                raise CreateRefused(
+                    "Shortcut's default workflow names no default state; pick a workflow state or a project"
+                )
             body["workflow_state_id"] = state_id
         if draft.permalink:
             body["external_links"] = [draft.permalink]
         if draft.group_id:
             body["group_id"] = draft.group_id
-        if draft.project_id:
-            body["project_id"] = draft.project_id
         if draft.priority:
             value_id = choices.priority_values.get(draft.priority)
             if choices.priority_field_id is None or value_id is None:
@@ -152,13 +162,9 @@ class ShortcutCreate:
         story = self.http.create_json(f"{self.http.api_url}/stories", body)
         return self._record(story)
 
-    def find(self, key: str, permalink: str | None) -> BugRecord | None:
-        """The story created with this key (its external_id), found through the report's permalink."""
-        if not permalink:
-            return None
-        stories = self.http.get_json(
-            f"{self.http.api_url}/external-link/stories", {"external_link": permalink}
-        )
+    def find(self, key: str, permalink: str | None = None) -> BugRecord | None:
+        """The story created with this key: POST /stories/search by `external_id` (exact match only)."""
+        stories = self.http.post_json(f"{self.http.api_url}/stories/search", {"external_id": key})
         for story in _listed(stories):
             if story.get("external_id") == key:
                 return self._record(story)

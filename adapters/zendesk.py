@@ -39,9 +39,16 @@ def index_users(users: Any) -> dict[int, dict[str, Any]]:
     return indexed
 
 
+MERGED_STATE = "merged"  # a ticket merged into another: closed and tagged closed_by_merge
+MERGED_TAG = "closed_by_merge"
+# The labels Zendesk gives its built-in statuses: a label that says no more than its category
+BUILT_IN_LABELS = {"new": "new", "open": "open", "pending": "pending", "hold": "on-hold", "solved": "solved"}
+
+
 def index_custom_statuses(statuses: Any) -> dict[int, dict[str, Any]]:
     """GET /api/v2/custom_statuses (zenpy CustomStatus objects or plain JSON) by id: agent_label,
-    status_category, default (a built-in status: the ticket's own status name is kept)."""
+    status_category, default (this category's default status: NOT "built-in", which says nothing of
+    its label: a built-in status can stop being the default and a custom one can become it)."""
     indexed: dict[int, dict[str, Any]] = {}
     for status in statuses if isinstance(statuses, list) else []:
         read = status.get if isinstance(status, Mapping) else lambda name, s=status: getattr(s, name, None)
@@ -55,14 +62,26 @@ def index_custom_statuses(statuses: Any) -> dict[int, dict[str, Any]]:
     return indexed
 
 
+def says_only_its_category(label: str, category: Any) -> bool:
+    """`Open` for open, `On-hold` for hold: a label that adds nothing to the status it is a kind of."""
+    text = label.strip().casefold()
+    return isinstance(category, str) and text in (category, BUILT_IN_LABELS.get(category))
+
+
 def _state(ticket: Mapping[str, Any], statuses: Mapping[int, Mapping[str, Any]] | None) -> tuple:
-    """(state, state type, the custom status or None): a ticket in a custom status (not a built-in one)
-    is in its agent label, typed by its category; otherwise in its status."""
+    """(state, state type, the custom status or None): a merged ticket is `merged` (done); a ticket in a
+    custom status is in its agent label, typed by its category, unless the label only names the category
+    (a default status or not: `default` means the category's default, not built-in); otherwise in its
+    status."""
     status = ticket.get("status") if isinstance(ticket.get("status"), str) else None
+    tags = ticket.get("tags")
+    if status == "closed" and isinstance(tags, list) and MERGED_TAG in tags:
+        return MERGED_STATE, "done", None
     custom = (statuses or {}).get(ticket.get("custom_status_id"))
-    if custom and not custom["default"] and status not in ("closed", "deleted"):
+    if custom and status not in ("closed", "deleted"):
         category = custom["status_category"]
-        return custom["agent_label"], ZENDESK_STATE_TYPES.get(category), custom
+        if not says_only_its_category(custom["agent_label"], category):
+            return custom["agent_label"], ZENDESK_STATE_TYPES.get(category), custom
     if status and ZENDESK_STATE_TYPES.get(status) is None:
         log.warning("Zendesk ticket %s: unknown status %r (no state type)", ticket.get("id"), status)
     return status, ZENDESK_STATE_TYPES.get(status) if status else None, None

@@ -3,11 +3,18 @@ its creation key (GET /api/v2/tickets.json?external_id=…), and reading one tic
 ticket no pull has stored yet: GET /api/v2/tickets/{id}.json).
 
 The report's permalink goes in the first comment. That comment is public when the API user is the
-requester, and internal when a requester's email is given (a customer is not sent a Slack link).
+requester, and internal when a requester's email is given (a customer is not sent a Slack link). It is sent
+as `html_body` of escaped text: Zendesk strips anything that looks like HTML from a comment's `body`, so a
+report quoting `<div>` or `List<String>` would lose words.
+
+The 429 budget (CREATE_RATELIMIT_BUDGET seconds) is fixed at construction and holds for every call, the
+look-ups and reads as much as the create (zenpy's counter is spent as it waits, so each call starts with it
+whole): no call from a listener or the console waits on a 429 for longer.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -28,8 +35,17 @@ WRITE_HINT = (
     "the Zendesk user cannot create tickets: ZENDESK_EMAIL must be an agent or admin whose role may"
     " create tickets"
 )
+READ_HINT = (
+    "the Zendesk user may not see that ticket: ZENDESK_EMAIL must be an agent whose role and groups"
+    " can view it"
+)
 MESSAGE_LIMIT = 160
 NOT_DONE = "nothing was created"
+
+
+def html_text(text: str) -> str:
+    """Plain text as Zendesk `html_body`: every character kept (escaped), line breaks kept."""
+    return "<p>" + html.escape(text, quote=False).replace("\n", "<br>\n") + "</p>"
 
 
 def _reason(exc: Exception) -> str:
@@ -55,9 +71,12 @@ def _reason(exc: Exception) -> str:
 class ZendeskCreate:
     name = "zendesk"
 
-    def __init__(self, client: Any, subdomain: str) -> None:
+    def __init__(
+        self, client: Any, subdomain: str, ratelimit_budget: float = CREATE_RATELIMIT_BUDGET
+    ) -> None:
         self.client = client  # a zenpy client of its own (its 429 budget is not the pull's)
         self.subdomain = subdomain
+        self.ratelimit_budget = ratelimit_budget  # every call's: zenpy spends its counter as it waits
 
     def create(self, draft: TicketDraft, key: str) -> BugRecord:
         from zenpy.lib.api_objects import Comment, Ticket, User
@@ -69,7 +88,7 @@ class ZendeskCreate:
             body += f"\n\nReported in Slack: {draft.permalink}"
         ticket = Ticket(
             subject=draft.title[:TITLE_LIMIT] or "Bug reported in Slack",
-            comment=Comment(body=body, public=draft.requester_email is None),
+            comment=Comment(html_body=html_text(body), public=draft.requester_email is None),
             type=draft.ticket_type,
             external_id=key,
         )
@@ -77,7 +96,6 @@ class ZendeskCreate:
             ticket.priority = PRIORITIES[draft.priority]
         if draft.requester_email:
             ticket.requester = User(email=draft.requester_email, name=draft.requester_email.split("@")[0])
-        self.client.tickets.ratelimit_budget = CREATE_RATELIMIT_BUDGET
         audit = self._call(lambda: self.client.tickets.create(ticket), creating=True)
         return self._record(audit.ticket.to_dict())
 
@@ -100,6 +118,9 @@ class ZendeskCreate:
 
         refused = CreateRefused if creating else UpstreamError
         unknown = CreateUnknown if creating else UpstreamError
+        # zenpy counts its budget down across calls: each call (create, find, fetch) gets the whole one,
+        # so none waits on a 429 longer than a person can (the listener, the console).
+        self.client.tickets.ratelimit_budget = self.ratelimit_budget
         try:
             return action()
         except RatelimitBudgetExceeded:
@@ -113,7 +134,7 @@ class ZendeskCreate:
                     "Zendesk refused the credentials (HTTP 401); check ZENDESK_EMAIL / ZENDESK_API_TOKEN"
                 ) from None
             if status == 403:
-                raise refused(f"Zendesk answered HTTP 403: {WRITE_HINT}") from None
+                raise refused(f"Zendesk answered HTTP 403: {WRITE_HINT if creating else READ_HINT}") from None
             if status == 429:
                 raise refused(f"Zendesk's rate limit (HTTP 429): {NOT_DONE}; try again in a minute") from None
             if status >= 500 or status == 0:

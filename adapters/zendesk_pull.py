@@ -1,15 +1,18 @@
 """Zendesk's cursor-based incremental ticket export through zenpy, one page at a time.
 
-zenpy follows `after_url`; the session under it retries 5xx and connection errors with backoff (urllib3
-Retry) and waits out every 429 (the export's, users/show_many's, custom_statuses') within one rate-limit
-budget a run, counted in `rate_limit_wait` (adapters/rate_budget.py). We drive the generator page by page
-because the sync saves the export cursor after each page's records are written: an interrupted run resumes
-from the last saved page.
-
-Zendesk's `after_url` keeps the cursor and `per_page` but not `include` (and zenpy drops `per_page` when
-resuming from a saved cursor), so pages after the first come without the sideloaded users: requester and
-assignee names missing from a page are looked up with `users/show_many` (100 ids a request), cached for the
-run.
+Each page is one GET through zenpy's session (which retries 5xx and connection errors with backoff, urllib3
+Retry, and waits out every 429 — the export's, users/show_many's, custom_statuses' — within one rate-limit
+budget a run, counted in `rate_limit_wait`, adapters/rate_budget.py). We ask for each page ourselves rather
+than follow `after_url`: the real `after_url` keeps the cursor and `per_page` but is not documented to keep
+`include`, and zenpy drops `per_page` when resuming from a saved cursor. So every page asks
+`cursor=<after_cursor>&include=users&per_page=<n>` and brings its own requesters and assignees; the few a
+sideload lacks (a deleted user) are looked up with `users/show_many` (100 ids a request), cached for the run.
+The sync saves the export cursor after each page's records are written: an interrupted run resumes from the
+last saved page. A saved cursor Zendesk rejects (400 / 422: expired, or from another account) is not a dead
+end: the run starts again from `start_time` = the newest `generated_timestamp` already stored (kept in the
+checkpoint as `resume_time`), re-reading at most that second's tickets, which the store finds unchanged.
+A SYNC_START in the future (Zendesk refuses a start_time less than a minute old) stops the run with one line
+naming SYNC_START before anything is asked.
 Custom ticket statuses: a ticket whose `custom_status_id` names a status that is not one of the built-in
 defaults stores that status's agent label as its state and its `status_category` as the state type; the
 statuses are listed with GET /api/v2/custom_statuses (cached, listed again once a run at most, when a ticket
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -39,10 +43,33 @@ DEFAULT_RATELIMIT_BUDGET = 300  # seconds a run may spend waiting on 429s before
 EXPORT_REQUESTS_PER_MINUTE = 10  # Zendesk's limit on the incremental export (30 with the high-volume add-on)
 SHOW_MANY_LIMIT = 100  # ids per users/show_many request (Zendesk's limit)
 ADMIN_HINT = "the Zendesk incremental export needs an admin's API token: ZENDESK_EMAIL must be an admin"
+EXPORT_PATH = "incremental/tickets/cursor.json"
+START_TIME_MIN_AGE = 60  # Zendesk refuses a start_time less than a minute old
 
 
-def build_zendesk_client(config: Any, backoff_factor: float = 1.0, timeout: float = 60.0) -> Any:
-    """A zenpy client over a retrying session. ZENPY_FORCE_SCHEME / _NETLOC redirect it (tests, bench)."""
+class CursorRejected(UpstreamError):
+    """Zendesk refused the saved export cursor (400 / 422): the pull starts again from a time."""
+
+
+def check_start(start: date | None, now: float) -> None:
+    """A SYNC_START in the future is a configuration mistake: one clear line, nothing asked upstream."""
+    if start is not None and start_epoch(start) > now - START_TIME_MIN_AGE:
+        raise UpstreamError(
+            f"SYNC_START {start.isoformat()} is in the future: the sync reads changes since a past day; set"
+            " SYNC_START to an earlier date (YYYY-MM-DD) or unset it to read everything"
+        )
+
+
+def build_zendesk_client(
+    config: Any,
+    backoff_factor: float = 1.0,
+    timeout: float = 60.0,
+    ratelimit_budget: float | None = None,
+) -> Any:
+    """A zenpy client over a retrying session: the one place a Zendesk client is built (the pull, the
+    creates and anything else that talks to Zendesk). `ratelimit_budget`: the seconds zenpy may sleep on
+    429s before it raises RatelimitBudgetExceeded, fixed here for the client's life (None: zenpy's own, no
+    limit). ZENPY_FORCE_SCHEME / _NETLOC redirect it (tests, bench)."""
     from zenpy import Zenpy
 
     return Zenpy(
@@ -51,6 +78,7 @@ def build_zendesk_client(config: Any, backoff_factor: float = 1.0, timeout: floa
         token=config.api_token,
         session=retrying_session(backoff_factor=backoff_factor),
         timeout=timeout,
+        ratelimit_budget=ratelimit_budget,
         disable_cache=True,  # ZendeskPull keeps its own per-run cache of the few user fields it needs
     )
 
@@ -70,8 +98,10 @@ class ZendeskPull:
         start: date | None = None,
         per_page: int = MAX_PER_PAGE,
         ratelimit_budget: int = DEFAULT_RATELIMIT_BUDGET,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
+        self.clock = clock
         self.subdomain = subdomain
         self.start = start
         self.per_page = per_page
@@ -100,21 +130,57 @@ class ZendeskPull:
         self.budget.reset()
         self._users = {}
         self._statuses_listed = False
-        api = self.client.tickets
-        if saved and saved.get("cursor") and not full:
+        saved = saved if saved and not full else {}
+        cursor = saved.get("cursor")
+        resume_time = saved.get("resume_time")
+        if cursor:
             start_time = saved.get("start_time")
-            generator = self._call(lambda: api.incremental(cursor=saved["cursor"], **self._params()))
         else:
+            check_start(self.start, self.clock())
             start_time = start_epoch(self.start)
-            generator = self._call(lambda: api.incremental(start_time=start_time, **self._params()))
         while True:
-            # zenpy keeps the page it fetched in _response_json: its tickets and sideloaded users.
-            page_json = generator._response_json
-            yield self._page(page_json, start_time)
-            if page_json.get("end_of_stream") or not page_json.get("after_url"):
+            try:
+                page_json = self._export(cursor, start_time)
+            except CursorRejected as exc:
+                if not cursor:
+                    raise
+                start_time = resume_time if isinstance(resume_time, int) else start_epoch(self.start)
+                log.warning("Zendesk: %s; the export starts again from %s", exc, start_time)
+                cursor = None
+                continue
+            page = self._page(page_json, start_time, resume_time)
+            resume_time = (page.checkpoint or {}).get("resume_time", resume_time)
+            yield page
+            cursor = page_json.get("after_cursor")
+            if page_json.get("end_of_stream") or not cursor:
                 return
-            if self._call(lambda: _next_page(generator)) is None:
-                return
+
+    def _export(self, cursor: str | None, start_time: Any) -> dict[str, Any]:
+        """One page of the export, sideloaded users included: `cursor=` (or `start_time=` to begin)."""
+        from zenpy.lib.exception import APIException
+
+        api = self.client.tickets
+        scheme = os.environ.get("ZENPY_FORCE_SCHEME", api.protocol)
+        url = f"{scheme}://{api.base_url}/{api.api_prefix}/{EXPORT_PATH}"
+        params: dict[str, Any] = {"include": "users", "per_page": self.per_page}
+        params.update({"cursor": cursor} if cursor else {"start_time": start_time})
+
+        def fetch() -> Any:
+            try:
+                return api._get(url, raw_response=True, params=params).json()
+            except APIException as exc:
+                status = getattr(getattr(exc, "response", None), "status_code", None)
+                if cursor and status in (400, 422):
+                    raise CursorRejected(f"Zendesk refused the saved export cursor (HTTP {status})") from None
+                raise
+
+        try:
+            body = self._call(fetch)
+        except ValueError:
+            raise UpstreamError("Zendesk's export answered something that is not JSON") from None
+        if not isinstance(body, dict):
+            raise UpstreamError("Zendesk's export page is not an object; the run stops at the saved cursor")
+        return body
 
     def estimate_total(self) -> int | None:
         """About how many tickets a backfill brings: GET /api/v2/tickets/count (one general-API request;
@@ -136,7 +202,7 @@ class ZendeskPull:
     def _params(self) -> dict[str, Any]:
         return {"include": ["users"], "per_page": self.per_page}
 
-    def _page(self, page_json: dict[str, Any], start_time: Any) -> PulledPage:
+    def _page(self, page_json: dict[str, Any], start_time: Any, resume_time: Any) -> PulledPage:
         tickets = page_json.get("tickets")
         if not isinstance(tickets, list):
             raise UpstreamError("Zendesk's export page has no ticket list; the run stops at the saved cursor")
@@ -152,9 +218,15 @@ class ZendeskPull:
                 )
             except UnmappableRecord as exc:
                 page.failures.append(str(exc))
+        newest = [t.get("generated_timestamp") for t in tickets if isinstance(t, dict)]
+        newest = [value for value in newest if isinstance(value, int) and not isinstance(value, bool)]
+        if isinstance(resume_time, int):
+            newest.append(resume_time)
         cursor = page_json.get("after_cursor")
         if cursor:
             page.checkpoint = {"cursor": cursor, "start_time": start_time}
+            if newest:  # where to start again if this cursor is ever refused
+                page.checkpoint["resume_time"] = max(newest)
         return page
 
     def _look_up_users(self, missing: list[int]) -> None:
@@ -204,10 +276,3 @@ class ZendeskPull:
         except ZenpyException as exc:
             raise UpstreamError(f"Zendesk export failed: {exc}") from exc
 
-
-def _next_page(generator: Any) -> bool | None:
-    try:
-        generator.handle_pagination()
-    except StopIteration:
-        return None
-    return True

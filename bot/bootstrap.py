@@ -168,10 +168,11 @@ def build_upstreams(config: Config) -> Upstreams:
             ShortcutHttp(config.shortcut.api_url, config.shortcut.api_token, ratelimit_budget=5, timeout=30)
         )
     if config.zendesk is not None:
-        from adapters.zendesk_create import ZendeskCreate
+        from adapters.zendesk_create import CREATE_RATELIMIT_BUDGET, ZendeskCreate
         from adapters.zendesk_pull import build_zendesk_client
 
-        zendesk = ZendeskCreate(build_zendesk_client(config.zendesk, timeout=30), config.zendesk.subdomain)
+        client = build_zendesk_client(config.zendesk, timeout=30, ratelimit_budget=CREATE_RATELIMIT_BUDGET)
+        zendesk = ZendeskCreate(client, config.zendesk.subdomain, ratelimit_budget=CREATE_RATELIMIT_BUDGET)
     if not config.create_enabled:
         log.info("creating tickets from reports is off (BUG_CREATE=off)")
     return Upstreams(shortcut=shortcut, zendesk=zendesk, create_enabled=config.create_enabled)

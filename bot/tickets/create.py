@@ -6,15 +6,22 @@ Exactly once, across double clicks, instances and retries:
   a second click while the first is creating is told so, one after it finds the report linked;
 - every attempt carries a creation key (Shortcut `external_id`, Zendesk `external_id`) saved in the store
   before the POST; when the outcome is unknown (a timeout, a 5xx), the item is looked up by that key at
-  once and again by the next try before anything is created again.
+  once and again by every next try before anything is created again;
+- a POST whose answer was lost may still commit later (a queue behind a gateway's timeout), so one look-up
+  finding nothing proves little: within CHECK_SECONDS of the lost answer a retry only looks (and says
+  "checking whether it was created"), and a new item is made only when two look-ups at least
+  LOOKUP_GAP_SECONDS apart both found nothing.
 A refusal (401/403/422/429) leaves the report as it was, with one line saying why.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters import slack_message
@@ -29,6 +36,8 @@ from storage.values import LinkResult
 
 log = logging.getLogger(__name__)
 
+CHECK_SECONDS = 300.0  # after a lost answer, only look: a POST may still commit this long after
+LOOKUP_GAP_SECONDS = 60.0  # two empty look-ups at least this far apart: nothing was made
 CLAIM_SECONDS = 180.0  # outlives any create's wait (60 s timeout, a short 429 budget), not a crash by long
 META_PREFIX = "create:"
 REPLY_LIMIT = 10  # thread replies copied into the description
@@ -41,6 +50,10 @@ class CreateDenied(BugTrackerError):
 
 class CreateBusy(BugTrackerError):
     """Another click (or instance) is creating a ticket for this report right now."""
+
+
+class CreateChecking(BugTrackerError):
+    """An earlier try's answer was lost and its item is not found yet: nothing new is made for now."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,7 @@ def create_ticket(
     user: str,
     may_link: MayLink,
     draft: TicketDraft | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Created:
     """Create the story / ticket for the report and move the report under it; see the module's docstring.
     `draft` None: the prefill (console, CLI). Raises our errors with a line for the person."""
@@ -129,11 +143,11 @@ def create_ticket(
         report = report_of(store, report.home_id)  # the click before this one may have linked it
         check_unlinked(report)
         draft = draft or prefill(report)
-        record, key, found_again = _earlier_attempt(store, upstreams, report)
+        record, key, found_again = _earlier_attempt(store, upstreams, report, clock())
         if record is None:
             key = uuid.uuid4().hex
-            _note(store, report.home_id, "sending", creator.name, key, user)
-            record, found_again = _send(store, creator, draft, key, report.home_id, user)
+            _note(store, report.home_id, "sending", creator.name, key, user, sent=clock())
+            record, found_again = _send(store, creator, draft, key, report.home_id, user, clock)
         else:
             creator = upstreams.reader(record.source_system) or creator
         store.upsert(record)  # stored from the API's answer at once, not only at the next pull
@@ -153,27 +167,56 @@ def create_ticket(
 
 
 def _earlier_attempt(
-    store: BugStore, upstreams: Upstreams, report: BugRecord
+    store: BugStore, upstreams: Upstreams, report: BugRecord, now: float
 ) -> tuple[BugRecord | None, str, bool]:
-    """An earlier try whose outcome is unknown: the item it made, found by its key (or None)."""
+    """An earlier try whose outcome is unknown: the item it made, found by its key; None when two look-ups
+    apart in time found nothing (a new one may be made). Raises CreateChecking while it is too early."""
     attempt = store.get_meta(meta_key(report.home_id)) or {}
     if attempt.get("state") != "sending":
         return None, "", False
     earlier = upstreams.reader(str(attempt.get("system")))
     if earlier is None:
         return None, "", False
+    key = str(attempt.get("key"))
     try:
-        record = earlier.find(str(attempt.get("key")), report.url)
+        record = earlier.find(key, report.url)
     except UpstreamError as exc:  # not knowing whether it exists, creating again could make a second one
         raise CreateUnknown(
             f"an earlier try may have created it and {SYSTEM_NAMES[earlier.name]} could not be asked"
             f" ({exc}); nothing was created, try again in a minute"
         ) from None
-    return record, str(attempt.get("key")), record is not None
+    if record is not None:
+        return record, key, True
+    misses = [float(at) for at in attempt.get("misses") or [] if isinstance(at, int | float)]
+    sent = attempt.get("sent")
+    sent_at = float(sent) if isinstance(sent, int | float) else min(misses, default=now)
+    settled = now - sent_at >= CHECK_SECONDS
+    if settled and any(now - miss >= LOOKUP_GAP_SECONDS for miss in misses):
+        return None, "", False  # two look-ups apart in time found nothing: it was not made
+    store.put_meta(meta_key(report.home_id), {**attempt, "misses": [*misses, now][-5:]})
+    ready = max(sent_at + CHECK_SECONDS, min(misses, default=now) + LOOKUP_GAP_SECONDS)
+    raise CreateChecking(
+        f"checking whether it was created: {SYSTEM_NAMES[earlier.name]} lost its answer to an earlier try"
+        f" and the {_KIND[earlier.name]} is not there yet, but it may still appear; nothing new was made."
+        f" Try again after {_clock_time(ready)}"
+    )
+
+
+_KIND = {"shortcut": "story", "zendesk": "ticket"}
+
+
+def _clock_time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M UTC")
 
 
 def _send(
-    store: BugStore, creator: Creator, draft: TicketDraft, key: str, report_id: str, user: str
+    store: BugStore,
+    creator: Creator,
+    draft: TicketDraft,
+    key: str,
+    report_id: str,
+    user: str,
+    clock: Callable[[], float],
 ) -> tuple[BugRecord, bool]:
     """(the item made, whether it was found by its key after the answer was lost)."""
     try:
@@ -182,23 +225,23 @@ def _send(
         _note(store, report_id, "refused", creator.name, key, user)  # nothing exists: no look-up needed
         raise
     except CreateUnknown as exc:
-        found = _look_up(creator, key, draft.permalink)
+        sent = (store.get_meta(meta_key(report_id)) or {}).get("sent")
+        misses: list[float] = []
+        try:
+            found = creator.find(key, draft.permalink)
+            misses.append(clock())  # a look-up that found nothing (one that failed proves nothing)
+        except UpstreamError as failed:
+            log.warning("could not look up an earlier %s create by its key: %s", creator.name, failed)
+            found = None
         if found is not None:
             return found, True
+        _note(store, report_id, "sending", creator.name, key, user, sent=sent or clock(), misses=misses)
         raise CreateUnknown(
             f"{exc}; nothing was linked ({SYSTEM_NAMES[creator.name]} is asked first next time)"
         ) from None
 
 
-def _look_up(creator: Creator, key: str, permalink: str | None) -> BugRecord | None:
-    try:
-        return creator.find(key, permalink)
-    except UpstreamError as exc:
-        log.warning("could not look up an earlier %s create by its key: %s", creator.name, exc)
-        return None
-
-
-def _note(store: BugStore, report_id: str, state: str, system: str, key: str, user: str, **more: str) -> None:
+def _note(store: BugStore, report_id: str, state: str, system: str, key: str, user: str, **more: Any) -> None:
     value = {"state": state, "system": system, "key": key, "by": user, "at": now_timestamp(), **more}
     store.put_meta(meta_key(report_id), value)
 

@@ -10,8 +10,10 @@ Not kinder than Shortcut: search never returns deleted stories and returns archi
 unless the query says `!is:archived` (`is:archived`: only those).
 Creating: POST /stories checks the body against CreateStoryParams (400 on a schema mismatch: `name` 1-512
 characters, no unknown property; 422 on a workflow_state_id, group or project that does not exist, or a
-custom field value that is not one of the field's), answers 201 with the new Story and serves it from search
-and GET /stories/{id} from then on. /groups, /projects and /external-link/stories?external_link= answer as
+custom field value that is not one of the field's; 422 unless exactly one of workflow_state_id and
+project_id is given, as Shortcut "will reject the request if both or neither are specified"), answers 201
+with the new Story (a project's story enters the workflow's `default_state_id`) and serves it from search
+and GET /stories/{id} from then on. POST /stories/search filters by `external_id` (exact match). /groups, /projects and /external-link/stories?external_link= answer as
 the spec says. `read_only=True`: an Observer's token (every POST /stories answers 403).
 
 Payloads follow the Story / StorySlim / StorySearchResults / Workflow / MemberInfo definitions of the swagger
@@ -137,6 +139,7 @@ class FakeShortcut(JsonServer):
         self.projects: list[dict[str, Any]] = []
         self.read_only = False
         self.next_id = 9001  # the id of the next story created through the API
+        self.default_state_id = STATES[0][0]  # the workflow's: where a project's new stories enter
         self._clock = BASE
         self._clock_lock = threading.Lock()
 
@@ -306,13 +309,15 @@ class FakeShortcut(JsonServer):
         problem = _schema_problem(body)
         if problem:
             return 400, {"message": "Schema mismatch", "errors": problem}, {}
+        if ("workflow_state_id" in body) == ("project_id" in body):
+            return 422, {"message": "Either workflow_state_id or project_id must be provided, not both"}, {}
         with self.lock:
             refusal = self._unprocessable(body)
             if refusal:
                 return 422, {"message": refusal}, {}
             story_id, self.next_id = self.next_id, self.next_id + 1
         fields = {key: body[key] for key in _CREATE_KEEPS if key in body}
-        fields.setdefault("workflow_state_id", STATES[0][0])  # the workflow's default state, as Shortcut
+        fields.setdefault("workflow_state_id", self.default_state_id)  # a project's: its workflow's default
         fields["custom_fields"] = [
             field_value(entry["field_id"], self._value_text(entry)) for entry in body.get("custom_fields", [])
         ]
@@ -357,7 +362,7 @@ class FakeShortcut(JsonServer):
             "id": WORKFLOW_ID,
             "team_id": 1,
             "created_at": iso(BASE),
-            "default_state_id": STATES[0][0],
+            "default_state_id": self.default_state_id,
         }
 
     def offset(self) -> timedelta:
@@ -414,6 +419,7 @@ class FakeShortcut(JsonServer):
                 dict(story)
                 for _, story in sorted(self.stories.items())
                 if ("story_type" not in body or story["story_type"] == body["story_type"])
+                and ("external_id" not in body or story["external_id"] == body["external_id"])
                 and ("archived" not in body or story["archived"] is body["archived"])
                 and low <= _instant(story["updated_at"] or story["created_at"]) <= high
             ]

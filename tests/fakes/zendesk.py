@@ -1,7 +1,9 @@
 """A local fake Zendesk: the cursor-based incremental ticket export in the real wire shape.
 
 GET /api/v2/incremental/tickets/cursor.json?start_time=<unix>|cursor=<c>[&include=users][&per_page=<n>]
-answers {tickets, users?, after_url, after_cursor, before_url, before_cursor, end_of_stream}, ordered by
+answers {tickets, users?, after_url, after_cursor, before_url, before_cursor, end_of_stream} (422 for a
+start_time less than a minute old, and for a cursor it did not make or made before `expire_cursors()`),
+ordered by
 (generated_timestamp, id) as Zendesk orders it. `after_url` is what Zendesk returns: this server's own URL
 with `?cursor=<after_cursor>` and the query's `per_page` (as zenpy's recorded responses show), not `include`,
 so pages after the first come without sideloaded users (zenpy itself drops per_page when resuming from a
@@ -10,7 +12,8 @@ saved cursor). Every ticket carries
 `system_update()` moves only `generated_timestamp` (a trigger / automation changing the status).
 GET /api/v2/users/show_many.json?ids=1,2 (at most 100 ids) answers {users, next_page, previous_page, count}.
 Creating: POST /api/v2/tickets.json takes {"ticket": {...}} as zenpy sends it (a first `comment` with a
-body is required, `priority` / `type` / `status` must be Zendesk's values, a `requester` {email, name} is
+body or html_body is required; as Zendesk, a `body` loses anything that looks like HTML, `<div>` or
+`List<String>`, and an `html_body`'s markup is read as HTML; `priority` / `type` / `status` must be Zendesk's values, a `requester` {email, name} is
 found or made as a user; 422 RecordInvalid otherwise), answers 201 {ticket, audit} and exports the ticket
 from then on. GET /api/v2/tickets.json?external_id=<key> lists the tickets carrying it; GET
 /api/v2/tickets/{id}.json answers one ticket or 404 RecordNotFound. `can_create=False`: a light agent's
@@ -28,6 +31,7 @@ an agent's token. Faults (429 + Retry-After, 5xx) are injected with `inject()`.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import math
 import re
@@ -44,6 +48,8 @@ EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
 SHOW_MANY_PATH = "/api/v2/users/show_many.json"
 TICKETS_PATH = "/api/v2/tickets.json"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_TAG_LIKE = re.compile(r"<[^<>]*>")  # what Zendesk strips from a comment body: anything tag-like
+_BREAK = re.compile(r"<br\s*/?>\n?|</p>", re.IGNORECASE)
 CUSTOM_STATUSES_PATH = "/api/v2/custom_statuses.json"
 COUNT_PATH = "/api/v2/tickets/count.json"
 # the built-in custom statuses: (id, agent label, category); closed tickets keep the solved one
@@ -65,13 +71,17 @@ def iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _encode(key: tuple[int, int]) -> str:
-    return base64.urlsafe_b64encode(f"{key[0]}:{key[1]}".encode()).decode()
+def _encode(key: tuple[int, int], generation: int = 0) -> str:
+    return base64.urlsafe_b64encode(f"{generation}:{key[0]}:{key[1]}".encode()).decode()
 
 
-def _decode(cursor: str) -> tuple[int, int]:
-    epoch, ticket_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-    return int(epoch), int(ticket_id)
+def _decode(cursor: str) -> tuple[int, tuple[int, int]] | None:
+    """(the cursor's generation, its (epoch, id)); None for a cursor this server never made."""
+    try:
+        generation, epoch, ticket_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+        return int(generation), (int(epoch), int(ticket_id))
+    except ValueError:
+        return None
 
 
 class FakeZendesk(JsonServer):
@@ -96,6 +106,7 @@ class FakeZendesk(JsonServer):
         self.can_create = True  # False: the user's role may not create tickets (POST answers 403)
         self.next_id = 5001  # the id of the next ticket created through the API
         self.api_user_id = 2999  # the token's own user: the requester when none is given
+        self.cursor_generation = 0  # cursors made before expire_cursors() are refused
 
     # -- data --------------------------------------------------------------------------------------
     def _tick(self) -> int:
@@ -187,6 +198,10 @@ class FakeZendesk(JsonServer):
             epoch = self._clock
         self.tickets[ticket_id].update(fields, generated_timestamp=epoch)
 
+    def expire_cursors(self) -> None:
+        """Every cursor handed out so far is refused from now on (an expired or foreign cursor)."""
+        self.cursor_generation += 1
+
     # -- the export --------------------------------------------------------------------------------
     def route(
         self, method: str, path: str, query: dict[str, list[str]], headers: Any
@@ -226,9 +241,16 @@ class FakeZendesk(JsonServer):
             return 403, {"error": "Forbidden", "description": description}, {}
         per_page = min(int(query.get("per_page", ["1000"])[0]), 1000)
         if "cursor" in query:
-            after = _decode(query["cursor"][0])
+            decoded = _decode(query["cursor"][0])
+            if decoded is None or decoded[0] != self.cursor_generation:
+                return 422, {"error": "InvalidPaginationParameter", "description": "Invalid cursor"}, {}
+            after = decoded[1]
         elif "start_time" in query:
-            after = (int(query["start_time"][0]) - 1, 2**62)
+            start_time = int(query["start_time"][0])
+            if start_time > time.time() - 60:
+                description = "Too recent start_time. Use a start_time older than 1 minute"
+                return 422, {"error": "InvalidValue", "description": description}, {}
+            after = (start_time - 1, 2**62)
         else:
             return 400, {"error": "InvalidPaginationParameter", "description": "start_time or cursor"}, {}
         with self.lock:
@@ -237,7 +259,7 @@ class FakeZendesk(JsonServer):
             page = [dict(ticket) for ticket in remaining[:per_page]]
             self.pages_served += 1
         last = (page[-1]["generated_timestamp"], page[-1]["id"]) if page else after
-        cursor = _encode(last)
+        cursor = _encode(last, self.cursor_generation)
         after = {"cursor": cursor, **({"per_page": query["per_page"][0]} if "per_page" in query else {})}
         body = {
             "tickets": page,
@@ -284,12 +306,16 @@ class FakeZendesk(JsonServer):
         with self.lock:
             ticket_id, self.next_id = self.next_id, self.next_id + 1
             requester = self._requester(ticket.get("requester"))
-        comment = ticket["comment"]
+        comment = dict(ticket["comment"])
+        if "html_body" in comment:  # kept as sent; its plain text is the HTML read back
+            comment["plain_body"] = html_plain(comment["html_body"])
+        else:  # "HTML data is stripped out of the request if you use body"
+            comment["body"] = comment["plain_body"] = _TAG_LIKE.sub("", str(comment.get("body")))
         created = self.add_ticket(
             ticket_id,
             subject=ticket.get("subject") or "",
             raw_subject=ticket.get("subject") or "",
-            description=comment.get("body") or comment.get("html_body"),
+            description=comment["plain_body"],
             priority=ticket.get("priority"),
             type=ticket.get("type"),
             status=ticket.get("status") or "new",
@@ -309,7 +335,7 @@ class FakeZendesk(JsonServer):
             "created_at": created["updated_at"],
             "author_id": self.api_user_id,
             "metadata": {},
-            "events": [{"id": ticket_id * 10 + 1, "type": "Comment", "body": comment.get("body")}],
+            "events": [{"id": ticket_id * 10 + 1, "type": "Comment", "body": comment["plain_body"]}],
         }
         return 201, {"ticket": dict(self.tickets[ticket_id]), "audit": audit}, {}
 
@@ -357,6 +383,11 @@ def _invalid(ticket: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
     ):
         details["requester"] = [{"description": "Requester: Email is invalid", "error": "InvalidValue"}]
     return details
+
+
+def html_plain(markup: str) -> str:
+    """An html_body's text as a reader sees it: breaks as new lines, tags gone, entities decoded."""
+    return html.unescape(_TAG_LIKE.sub("", _BREAK.sub("\n", markup))).strip()
 
 
 def _custom_status(status_id: int, agent_label: str, category: str, default: bool) -> dict[str, Any]:

@@ -36,8 +36,8 @@ def test_a_story_is_made_as_the_spec_says_and_served_by_the_next_pull(fake):
     (body,) = fake.posts("/stories")
     assert body["name"] == "Checkout button broken" and body["story_type"] == "bug"
     assert body["external_links"] == [PERMALINK] and body["external_id"] == "key-1"
-    # the default state: the first `unstarted` state of the default workflow (the Icebox backlog is first)
-    assert body["workflow_state_id"] == STATES[0][0]
+    # the default state: the default workflow's default_state_id; no project with it (one or the other)
+    assert body["workflow_state_id"] == STATES[0][0] and "project_id" not in body
     # priority through the field whose canonical_name is priority, never the Severity field listed first
     assert [entry["field_id"] for entry in body["custom_fields"]] == [PRIORITY_FIELD_ID]
     assert record.home_id == "SC-9001" and record.priority == "High" and record.state == "Unscheduled"
@@ -77,7 +77,8 @@ def test_the_fake_refuses_what_the_spec_refuses(fake):
         http.create_json(f"{fake.api_url}/stories", {"name": "x", "colour": "red"})
     with pytest.raises(CreateRefused, match="HTTP 422"):
         field = {"field_id": PRIORITY_FIELD_ID, "value_id": "5f0c0000-0000-4000-8000-00000000ffff"}
-        http.create_json(f"{fake.api_url}/stories", {"name": "x", "custom_fields": [field]})
+        body = {"name": "x", "custom_fields": [field], "workflow_state_id": STATES[0][0]}
+        http.create_json(f"{fake.api_url}/stories", body)
     assert fake.stories == {}
 
 
@@ -107,5 +108,41 @@ def test_a_story_is_found_again_by_its_key_and_read_by_id(fake):
     found = shortcut.find("key-lost", PERMALINK)
     assert found is not None and found.home_id == "SC-9001"
     assert shortcut.find("another-key", PERMALINK) is None
+    assert shortcut.find("key-lost").home_id == "SC-9001"  # no permalink needed (console, CLI)
+    assert fake.posts("/stories/search")[-1] == {"external_id": "key-lost"}
     assert shortcut.fetch(9001).title == "Checkout button broken"
     assert shortcut.fetch(424242) is None
+
+
+def test_the_default_state_is_the_workflow_s_default_state_id_not_its_first_unstarted(fake):
+    fake.default_state_id = STATES[1][0]  # an admin made "Ready for Development" the default
+    shortcut = creator(fake)
+    assert shortcut.choices().default_state_id == STATES[1][0]
+    assert shortcut.create(draft(), "k").state == "Ready for Development"
+
+
+def test_a_project_is_sent_alone_and_its_story_enters_the_default_state(fake):
+    fake.add_project(77, "Checkout")
+    fake.default_state_id = STATES[1][0]
+    shortcut = creator(fake)
+    made = shortcut.create(draft(project_id=77, workflow_state_id=STATES[2][0]), "k")
+    (body,) = fake.posts("/stories")
+    assert body["project_id"] == 77 and "workflow_state_id" not in body
+    assert made.state == "Ready for Development" and fake.stories[9001]["project_id"] == 77
+
+
+def test_the_fake_refuses_both_or_neither_state_and_project(fake):
+    fake.add_project(77, "Checkout")
+    http = ShortcutHttp(fake.api_url, fake.token, timeout=10)
+    for body in ({"name": "x"}, {"name": "x", "project_id": 77, "workflow_state_id": STATES[0][0]}):
+        with pytest.raises(CreateRefused, match="HTTP 422"):
+            http.create_json(f"{fake.api_url}/stories", body)
+    assert fake.stories == {}
+
+
+def test_a_workflow_without_a_default_state_refuses_before_sending(fake):
+    fake.default_state_id = None
+    shortcut = creator(fake)
+    with pytest.raises(CreateRefused, match="no default state"):
+        shortcut.create(draft(), "k")
+    assert fake.posts("/stories") == []

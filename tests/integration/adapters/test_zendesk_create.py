@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.create import CreateRefused, CreateUnknown, TicketDraft
-from adapters.zendesk_create import ZendeskCreate
+from adapters.pull import UpstreamError
+from adapters.zendesk_create import CREATE_RATELIMIT_BUDGET, ZendeskCreate
 from adapters.zendesk_pull import build_zendesk_client
 from tests.fakes.zendesk import TICKETS_PATH, FakeZendesk, point_zenpy_at, zendesk_config, zendesk_pull
 
@@ -40,7 +41,8 @@ def test_a_ticket_is_made_with_the_permalink_in_its_first_comment_and_exported(f
     ticket = body["ticket"]
     assert ticket["subject"] == "Checkout button broken" and ticket["type"] == "incident"
     assert ticket["priority"] == "urgent" and ticket["external_id"] == "key-1"
-    assert PERMALINK in ticket["comment"]["body"] and ticket["comment"]["public"] is True
+    assert PERMALINK in ticket["comment"]["html_body"] and ticket["comment"]["public"] is True
+    assert "body" not in ticket["comment"]  # Zendesk strips tag-like text from a body
     assert "requester" not in ticket  # the API user
     assert record.home_id == "ZD-5001" and record.priority == "Critical" and record.state == "new"
     assert record.url == "https://acme.zendesk.com/agent/tickets/5001"
@@ -78,3 +80,41 @@ def test_a_ticket_is_found_again_by_its_key_and_read_by_id(fake):
     assert zendesk.find("other") is None
     assert zendesk.fetch(5001).title == "Checkout button broken"
     assert zendesk.fetch(4242) is None
+
+
+def test_tag_like_text_survives_as_escaped_html_body(fake):
+    text = "Parsing <div class=x> fails for List<String> & Map<K, V>\nsecond line"
+    creator(fake).create(draft(description=text), "k")
+    comment = fake.posts(TICKETS_PATH)[0]["ticket"]["comment"]
+    assert "&lt;div class=x&gt;" in comment["html_body"] and "<div" not in comment["html_body"]
+    assert fake.comments[5001][0]["plain_body"].startswith(text)  # every word, as the agent reads it
+
+
+def test_the_fake_strips_a_body_as_zendesk_does(fake):
+    zendesk = creator(fake)
+    from zenpy.lib.api_objects import Comment, Ticket
+
+    zendesk.client.tickets.create(Ticket(subject="s", comment=Comment(body="uses List<String> here")))
+    assert fake.comments[5001][0]["plain_body"] == "uses List here"
+
+
+def test_a_403_reading_a_ticket_says_it_cannot_be_seen_not_that_nothing_can_be_created(fake):
+    zendesk = creator(fake)
+    fake.inject(403, body={"error": "Forbidden", "description": "You do not have access"})
+    with pytest.raises(UpstreamError, match="may not see that ticket") as refused:
+        zendesk.fetch(5001)
+    assert "create" not in str(refused.value)
+
+
+def test_the_429_budget_is_set_at_construction_and_holds_for_every_call(fake):
+    client = build_zendesk_client(zendesk_config(fake), timeout=10)  # zenpy's own: no limit
+    zendesk = ZendeskCreate(client, fake.subdomain, ratelimit_budget=2)
+    fake.inject(429, headers={"Retry-After": "30"})  # a read before any create waits 1 s, not 30
+    with pytest.raises(UpstreamError, match="HTTP 429"):
+        zendesk.fetch(5001)
+    fake.inject(429, headers={"Retry-After": "30"})
+    with pytest.raises(CreateRefused, match="HTTP 429"):
+        zendesk.create(draft(), "k")
+    fake.inject(429, headers={"Retry-After": "1"})  # the budget spent above is whole again
+    assert zendesk.create(draft(), "k").home_id == "ZD-5001"
+    assert CREATE_RATELIMIT_BUDGET <= 5

@@ -18,12 +18,12 @@ def _ids(pages):
     return [int(record.record_id) for page in pages for record in page.records]
 
 
-def test_pages_follow_after_url_and_carry_the_cursor(fake, monkeypatch):
+def test_every_page_asks_by_cursor_with_its_users_and_carries_the_cursor(fake, monkeypatch):
     fake.add_tickets(25)
     pull = zendesk_pull(fake, monkeypatch, per_page=10)
     pages = list(pull.pull(None))
-    # Zendesk's after_url keeps per_page (zenpy's recorded responses show it), not include: pages of 10,
-    # unsideloaded after the first.
+    # Zendesk's after_url is not documented to keep include: each page asks by after_cursor, with
+    # include=users and per_page, so every page brings its own users.
     assert [len(page.records) for page in pages] == [10, 10, 5]
     assert _ids(pages) == list(range(1, 26))
     assert all(page.checkpoint["cursor"] for page in pages)
@@ -31,13 +31,26 @@ def test_pages_follow_after_url_and_carry_the_cursor(fake, monkeypatch):
     assert fake.count(EXPORT_PATH) == 3
     first_query, second_query, _ = (query for _, path, query in fake.requests if path == EXPORT_PATH)
     assert first_query["start_time"] == ["0"] and first_query["include"] == ["users"]
-    assert second_query == {"cursor": [pages[0].checkpoint["cursor"]], "per_page": ["10"]}
+    assert second_query == {
+        "cursor": [pages[0].checkpoint["cursor"]],
+        "per_page": ["10"],
+        "include": ["users"],
+    }
+    assert fake.count(SHOW_MANY_PATH) == 0
     # requester / assignee come from the sideload on page 1: no request per ticket
     assert pages[0].records[0].attributes["requester"]["email"].endswith("@example.com")
 
 
 def test_names_survive_pages_without_the_sideload(fake, monkeypatch):
     fake.add_tickets(25)
+    original = fake.route
+
+    def without_sideload(method, path, query, headers):  # as if Zendesk ignored include past page 1
+        if path == EXPORT_PATH and "cursor" in query:
+            query = {k: v for k, v in query.items() if k != "include"}
+        return original(method, path, query, headers)
+
+    fake.route = without_sideload
     pull = zendesk_pull(fake, monkeypatch, per_page=10)
     pages = list(pull.pull(None))
     for record in pages[1].records:
@@ -62,7 +75,18 @@ def test_user_lookups_are_bounded_to_100_ids_a_request_and_unknown_users_keep_th
         fake.add_user(10_000 + n)
         fake.add_ticket(n, requester_id=10_000 + n, assignee_id=None)
     fake.add_ticket(501, requester_id=99_999, assignee_id=None)  # a deleted user: show_many leaves it out
-    pull = zendesk_pull(fake, monkeypatch, per_page=250)  # page 2 (250 tickets) comes without the sideload
+    for ticket_id in range(251, 501):  # users the sideload does not carry (deleted since, say)
+        fake.users.pop(10_000 + ticket_id)
+    pull = zendesk_pull(fake, monkeypatch, per_page=250)
+    original = fake.route
+
+    def restore_users(method, path, query, headers):  # show_many still finds them
+        if path == SHOW_MANY_PATH:
+            for ticket_id in range(251, 501):
+                fake.add_user(10_000 + ticket_id)
+        return original(method, path, query, headers)
+
+    fake.route = restore_users
     records = {r.record_id: r for page in pull.pull(None) for r in page.records}
     assert len(records) == 501
     assert records["1"].attributes["requester"]["name"] == "User 10001"  # the sideload of page 1
@@ -109,8 +133,8 @@ def test_resumes_from_the_saved_cursor_with_only_what_changed(fake, monkeypatch)
     assert _ids(again) == [3, 99]
     resumed = fake.requests[-1][2]
     assert resumed["cursor"] == [pages[-1].checkpoint["cursor"]]
-    # zenpy 2.0.57 keeps include= but drops per_page when resuming from a cursor (verified here, through it)
-    assert resumed["include"] == ["users"] and "per_page" not in resumed
+    # each page is asked for by us (zenpy 2.0.57 would drop per_page resuming from a cursor): both kept
+    assert resumed["include"] == ["users"] and resumed["per_page"] == ["5"]
     nothing = list(pull.pull(again[-1].checkpoint))
     assert _ids(nothing) == [] and pull.stats.requests == 1
 
@@ -122,7 +146,7 @@ def test_full_ignores_the_cursor_and_start_date_limits_the_backfill(fake, monkey
     assert _ids(list(pull.pull(pages[-1].checkpoint, full=True))) == list(range(1, 7))
     from datetime import date
 
-    pull.start = date(2030, 1, 1)
+    pull.start = date(2026, 1, 1)  # after every ticket's last change (and not in the future)
     assert _ids(list(pull.pull(None))) == []
 
 
@@ -235,6 +259,8 @@ def test_a_429_on_users_show_many_is_waited_out_and_counted(fake, monkeypatch):
     original = fake.route
 
     def route(method, path, query, headers):
+        if path == EXPORT_PATH:  # the page comes without its users: they are looked up
+            query = {k: v for k, v in query.items() if k != "include"}
         if path == SHOW_MANY_PATH and not hasattr(route, "done"):
             route.done = True
             return 429, {"error": "APIRateLimitExceeded"}, {"Retry-After": "1"}
@@ -244,3 +270,56 @@ def test_a_429_on_users_show_many_is_waited_out_and_counted(fake, monkeypatch):
     assert len(next(pages).records) == 10
     assert fake.count(SHOW_MANY_PATH) - before == 2
     assert pull.stats.rate_limit_wait == pytest.approx(1.0)
+
+
+def test_a_refused_cursor_starts_again_from_the_newest_time_stored(fake, monkeypatch):
+    fake.add_tickets(25)
+    pull = zendesk_pull(fake, monkeypatch, per_page=10)
+    pages = list(pull.pull(None))
+    saved = pages[-1].checkpoint
+    assert saved["resume_time"] == fake.tickets[25]["generated_timestamp"]
+    fake.expire_cursors()
+    fake.touch(3, subject="changed since")
+    again = list(pull.pull(saved))
+    assert [r.record_id for page in again for r in page.records][-1] == "3"
+    queries = [q for _, path, q in fake.requests if path == EXPORT_PATH][-2:]
+    assert queries[0]["cursor"] == [saved["cursor"]]  # refused (422)
+    assert queries[1]["start_time"] == [str(saved["resume_time"])]
+    assert again[-1].checkpoint["cursor"] and "cursor" not in queries[1]
+
+
+def test_a_future_sync_start_stops_with_one_line_naming_it(fake, monkeypatch):
+    from datetime import date
+
+    pull = zendesk_pull(fake, monkeypatch)
+    pull.start = date(2999, 1, 1)
+    with pytest.raises(UpstreamError, match="SYNC_START 2999-01-01 is in the future") as stopped:
+        list(pull.pull(None))
+    assert "\n" not in str(stopped.value) and fake.count(EXPORT_PATH) == 0
+
+
+def test_a_status_label_is_shown_unless_it_only_names_its_category(fake, monkeypatch):
+    # `default: true` means "this category's default", not "built-in": a custom "In progress" made the
+    # open default keeps its label; the built-in Open, no longer the default, is just open
+    for status in fake.custom_statuses:
+        if status["id"] == 2:
+            status["default"] = False
+    fake.add_custom_status(9010, "In progress", "open")
+    fake.custom_statuses[-1]["default"] = True
+    fake.add_tickets(3)
+    fake.tickets[1].update(status="open", custom_status_id=9010)
+    fake.tickets[2].update(status="open", custom_status_id=2)
+    fake.tickets[3].update(status="hold", custom_status_id=4)  # "On-hold": the hold category's own name
+    records = {r.record_id: r for page in zendesk_pull(fake, monkeypatch).pull(None) for r in page.records}
+    assert (records["1"].state, records["1"].state_type) == ("In progress", "started")
+    assert (records["2"].state, records["2"].state_type) == ("open", "started")
+    assert records["3"].state == "hold"
+
+
+def test_a_merged_ticket_is_merged_not_done_like_a_solved_one(fake, monkeypatch):
+    fake.add_tickets(2)
+    fake.tickets[1].update(status="closed", tags=["closed_by_merge", "web"])
+    fake.tickets[2].update(status="closed")
+    records = {r.record_id: r for page in zendesk_pull(fake, monkeypatch).pull(None) for r in page.records}
+    assert (records["1"].state, records["1"].state_type) == ("merged", "done")
+    assert records["2"].state == "closed"

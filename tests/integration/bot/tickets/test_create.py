@@ -14,6 +14,7 @@ from adapters.zendesk_create import ZendeskCreate
 from adapters.zendesk_pull import build_zendesk_client
 from bot.tickets.create import (
     CreateBusy,
+    CreateChecking,
     CreateDenied,
     create_ticket,
     created_note,
@@ -118,7 +119,7 @@ def test_a_double_click_makes_one_story(store, upstreams, fakes, report):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(shortcut.stories) == 1 and len(shortcut.posts("/stories")) == 1
+    assert len(shortcut.stories) == 1 and len(creates(shortcut)) == 1
     assert sum(isinstance(outcome, CreateBusy | StaleSuggestion) for outcome in outcomes) == 1
 
 
@@ -140,14 +141,20 @@ def test_only_linkers_create_and_creating_can_be_off(store, upstreams, fakes, re
 @pytest.mark.parametrize("status, error", [(422, CreateRefused), (503, CreateUnknown), (401, CreateRefused)])
 def test_a_failure_upstream_leaves_the_report_as_it_was(store, upstreams, fakes, report, status, error):
     _, zendesk = fakes
+    clock = Clock()
     zendesk.inject(status, body={"error": "RecordInvalid", "description": "Record validation errors"})
     with pytest.raises(error) as failed:
-        create_ticket(store, upstreams, "zendesk", report.home_id, LINKER, may_link)
+        create_ticket(store, upstreams, "zendesk", report.home_id, LINKER, may_link, clock=clock)
     assert f"HTTP {status}" in str(failed.value) and "\n" not in str(failed.value)
     assert store.get_record("slack", report.record_id).ticket_id == report.home_id
     assert zendesk.tickets == {}
+    if error is CreateUnknown:  # it may still appear: the next try within minutes only looks
+        with pytest.raises(CreateChecking):
+            create_ticket(store, upstreams, "zendesk", report.home_id, LINKER, may_link, clock=clock)
+        clock.now += 400
     # nothing half-done: the claim is given back, the next try creates
-    assert create_ticket(store, upstreams, "zendesk", report.home_id, LINKER, may_link).ticket_id == "ZD-5001"
+    created = create_ticket(store, upstreams, "zendesk", report.home_id, LINKER, may_link, clock=clock)
+    assert created.ticket_id == "ZD-5001"
     assert len(zendesk.tickets) == 1
 
 
@@ -157,20 +164,87 @@ def test_a_lost_answer_is_found_by_its_key_not_made_twice(store, upstreams, fake
     shortcut.inject(504, after=True)  # the story is made, its answer lost
     created = create_ticket(store, upstreams, "shortcut", report.home_id, LINKER, may_link)
     assert created.ticket_id == "SC-9001" and created.found_again
-    assert len(shortcut.posts("/stories")) == 1 and len(shortcut.stories) == 1
+    assert len(creates(shortcut)) == 1 and len(shortcut.stories) == 1
 
 
 def test_after_an_unknown_outcome_the_next_try_looks_first(store, upstreams, fakes, report):
     shortcut, _ = fakes
     upstreams.shortcut.choices()
-    shortcut.inject(504, after=True)  # made; and the look-up right after fails too (GETs are retried: 6)
-    shortcut.inject(503, times=6)
+    shortcut.inject(504, after=True)  # made; and the look-up right after fails too
+    shortcut.inject(503)
     with pytest.raises(CreateUnknown, match="asked first next time"):
         create_ticket(store, upstreams, "shortcut", report.home_id, LINKER, may_link)
     assert store.get_record("slack", report.record_id).ticket_id == report.home_id
     created = create_ticket(store, upstreams, "shortcut", report.home_id, LINKER, may_link)
     assert created.ticket_id == "SC-9001" and created.found_again
-    assert len(shortcut.posts("/stories")) == 1
+    assert len(creates(shortcut)) == 1
+
+
+def creates(shortcut: FakeShortcut) -> list:
+    """The POST /stories bodies (not the searches)."""
+    return [path for path, _ in shortcut.posted if path.endswith("/stories")]
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("system", ["shortcut", "zendesk"])
+def test_a_create_that_commits_late_is_awaited_not_made_twice(store, upstreams, fakes, report, system):
+    shortcut, zendesk = fakes
+    fake = shortcut if system == "shortcut" else zendesk
+    upstreams.shortcut.choices()
+    clock = Clock()
+    fake.inject(504)  # no answer, and nothing there yet: it commits a minute later
+    with pytest.raises(CreateUnknown):
+        create_ticket(store, upstreams, system, report.home_id, LINKER, may_link, clock=clock)
+    key = store.get_meta(f"create:{report.home_id}")["key"]
+    clock.now += 90  # a retry within a few minutes looks, and says so, instead of creating
+    with pytest.raises(CreateChecking, match="checking whether it was created"):
+        create_ticket(store, upstreams, system, report.home_id, LINKER, may_link, clock=clock)
+    made = creates(shortcut) if system == "shortcut" else zendesk.posts("/tickets.json")
+    assert len(made) == 1
+    if system == "shortcut":  # the POST commits late, carrying its key
+        shortcut.add_story(9001, name="Checkout button broken", external_id=key)
+    else:
+        zendesk.add_ticket(5001, external_id=key)
+    clock.now += 600
+    created = create_ticket(store, upstreams, system, report.home_id, LINKER, may_link, clock=clock)
+    assert created.found_again and created.record.record_id in ("9001", "5001")
+    assert len(fake.stories if system == "shortcut" else zendesk.tickets) == 1
+
+
+def test_a_new_story_is_made_only_after_two_look_ups_apart_in_time(store, upstreams, fakes, report):
+    shortcut, _ = fakes
+    upstreams.shortcut.choices()
+    clock = Clock()
+    shortcut.inject(504)  # nothing was made
+    with pytest.raises(CreateUnknown):
+        create_ticket(store, upstreams, "shortcut", report.home_id, LINKER, may_link, clock=clock)
+    clock.now += 30
+    with pytest.raises(CreateChecking):
+        create_ticket(store, upstreams, "shortcut", report.home_id, LINKER, may_link, clock=clock)
+    clock.now += 300  # settled, and look-ups minutes apart all found nothing: made now, once
+    created = create_ticket(store, upstreams, "shortcut", report.home_id, LINKER, may_link, clock=clock)
+    assert not created.found_again and len(creates(shortcut)) == 2 and len(shortcut.stories) == 1
+
+
+def test_a_crash_mid_send_is_looked_up_twice_before_a_new_create(store, upstreams, fakes, report):
+    shortcut, _ = fakes
+    clock = Clock()
+    store.put_meta(  # a process died after saving its key, before the POST answered
+        f"create:{report.home_id}",
+        {"state": "sending", "system": "shortcut", "key": "k-dead", "by": LINKER, "sent": clock.now - 3600},
+    )
+    with pytest.raises(CreateChecking):
+        create_ticket(store, upstreams, "shortcut", report.home_id, LINKER, may_link, clock=clock)
+    clock.now += 61
+    assert create_ticket(store, upstreams, "shortcut", report.home_id, LINKER, may_link, clock=clock)
+    assert len(creates(shortcut)) == 1
 
 
 def test_a_link_to_an_unseen_ticket_reads_it_first(store, upstreams, fakes, report):
