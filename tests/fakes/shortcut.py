@@ -1,20 +1,21 @@
 """A local fake Shortcut REST API v3: story search with day-granular `updated:` ranges read in the workspace's
-time zone (`utc_offset`, US-Pacific unless set), `next` paging (250 a page at most; paging past the first
-1000 results answers the real 400 `maximum-results-exceeded`), POST /stories/search with `updated_at_start` /
+time zone (`utc_offset`, US-Pacific unless set), `next` paging (250 a page at most; paging past the first 1000
+results answers the real 400 `maximum-results-exceeded`), POST /stories/search with `updated_at_start` /
 `updated_at_end` date-times (a plain array, at most 1000 stories: truncated, or the 400 with
 `post_cap="error"`), GET /member (the workspace's `utc_offset`), workflows (the four state types, backlog
 included), custom fields (a Severity field listed before the built-in Priority field, and a team field without
 a canonical name), GET /stories/{id} (404 once a story is deleted), the Shortcut-Token header, injected 429s /
-5xx, and optionally Shortcut's 200 requests a minute (`rate_limit=(200, 60.0)`: 429 past it).
-Not kinder than Shortcut: search never returns deleted stories and returns archived ones (`archived: true`)
-unless the query says `!is:archived` (`is:archived`: only those).
-Creating: POST /stories checks the body against CreateStoryParams (400 on a schema mismatch: `name` 1-512
-characters, no unknown property; 422 on a workflow_state_id, group or project that does not exist, or a
-custom field value that is not one of the field's; 422 unless exactly one of workflow_state_id and
-project_id is given, as Shortcut "will reject the request if both or neither are specified"), answers 201
-with the new Story (a project's story enters the workflow's `default_state_id`) and serves it from search
-and GET /stories/{id} from then on. POST /stories/search filters by `external_id` (exact match). /groups, /projects and /external-link/stories?external_link= answer as
-the spec says. `read_only=True`: an Observer's token (every POST /stories answers 403).
+5xx, and optionally Shortcut's 200 requests a minute (`rate_limit=(200, 60.0)`: 429 past it). Not kinder than
+Shortcut: search never returns deleted stories and returns archived ones (`archived: true`) unless the query
+says `!is:archived` (`is:archived`: only those). Creating: POST /stories checks the body against
+CreateStoryParams (400 on a schema mismatch: `name` 1-512 characters, no unknown property; 422 on a
+workflow_state_id, group or project that does not exist, or a custom field value that is not one of the
+field's; 422 unless exactly one of workflow_state_id and project_id is given, as Shortcut "will reject the
+request if both or neither are specified"), answers 201 with the new Story (a project's story enters the
+workflow's `default_state_id`) and serves it from search and GET /stories/{id} from then on. POST
+/stories/search filters by `external_id` (exact match). /groups, /projects and
+/external-link/stories?external_link= answer as the spec says. `read_only=True`: an Observer's token (every
+POST /stories answers 403).
 
 Payloads follow the Story / StorySlim / StorySearchResults / Workflow / MemberInfo definitions of the swagger
 file (tests/unit/adapters/test_shortcut_fake_schema.py checks them against it).

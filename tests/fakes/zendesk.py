@@ -3,30 +3,26 @@
 GET /api/v2/incremental/tickets/cursor.json?start_time=<unix>|cursor=<c>[&include=users][&per_page=<n>]
 answers {tickets, users?, after_url, after_cursor, before_url, before_cursor, end_of_stream} (422 for a
 start_time less than a minute old, and for a cursor it did not make or made before `expire_cursors()`),
-ordered by
-(generated_timestamp, id) as Zendesk orders it. `after_url` is what Zendesk returns: this server's own URL
-with `?cursor=<after_cursor>` and the query's `per_page` (as zenpy's recorded responses show), not `include`,
-so pages after the first come without sideloaded users (zenpy itself drops per_page when resuming from a
-saved cursor). Every ticket carries
+ordered by (generated_timestamp, id) as Zendesk orders it. `after_url` is what Zendesk returns: this server's
+own URL with `?cursor=<after_cursor>` and the query's `per_page` (as zenpy's recorded responses show), not
+`include` (so a client following it gets pages without sideloaded users). Every ticket carries
 `generated_timestamp`; `touch()` moves it with `updated_at` (a change that makes a ticket event),
-`system_update()` moves only `generated_timestamp` (a trigger / automation changing the status).
-GET /api/v2/users/show_many.json?ids=1,2 (at most 100 ids) answers {users, next_page, previous_page, count}.
-Creating: POST /api/v2/tickets.json takes {"ticket": {...}} as zenpy sends it (a first `comment` with a
-body or html_body is required; as Zendesk, a `body` loses anything that looks like HTML, `<div>` or
-`List<String>`, and an `html_body`'s markup is read as HTML; `priority` / `type` / `status` must be Zendesk's values, a `requester` {email, name} is
-found or made as a user; 422 RecordInvalid otherwise), answers 201 {ticket, audit} and exports the ticket
-from then on. GET /api/v2/tickets.json?external_id=<key> lists the tickets carrying it; GET
-/api/v2/tickets/{id}.json answers one ticket or 404 RecordNotFound. `can_create=False`: a light agent's
-token (POST answers 403).
-GET /api/v2/custom_statuses.json answers {custom_statuses}: the five built-in ones (default: true; every
-ticket names the one of its status in `custom_status_id`) and any added with `add_custom_status()`.
-GET /api/v2/tickets/count.json answers {count: {value, refreshed_at}}.
+`system_update()` moves only `generated_timestamp` (a trigger / automation changing the status). GET
+/api/v2/users/show_many.json?ids=1,2 (at most 100 ids) answers {users, next_page, previous_page, count}.
+Creating: POST /api/v2/tickets.json takes {"ticket": {...}} as zenpy sends it (a first `comment` with a body
+or html_body is required; as Zendesk, a `body` loses anything that looks like HTML, `<div>` or `List<String>`,
+and an `html_body`'s markup is read as HTML; `priority` / `type` / `status` must be Zendesk's values, a
+`requester` {email, name} is found or made as a user; 422 RecordInvalid otherwise), answers 201 {ticket,
+audit} and exports the ticket from then on. GET /api/v2/tickets.json?external_id=<key> lists the tickets
+carrying it; GET /api/v2/tickets/{id}.json answers one ticket or 404 RecordNotFound. `can_create=False`: a
+light agent's token (POST answers 403). GET /api/v2/custom_statuses.json answers {custom_statuses}: the five
+built-in ones (default: true; every ticket names the one of its status in `custom_status_id`) and any added
+with `add_custom_status()`. GET /api/v2/tickets/count.json answers {count: {value, refreshed_at}}.
 `rate_limits={"export": (10, 60.0), "api": (700, 60.0)}` enforces Zendesk's limits (the incremental export's
 10 a minute, the plan's general limit for the rest): 429 + Retry-After past them (benchmarks scale the minute
-down; the real Retry-After is whole seconds).
-Basic auth `<email>/token:<token>` is checked; `admin=False` makes the export answer 403 as Zendesk does for
-an agent's token. Faults (429 + Retry-After, 5xx) are injected with `inject()`.
-"""
+down; the real Retry-After is whole seconds). Basic auth `<email>/token:<token>` is checked; `admin=False`
+makes the export answer 403 as Zendesk does for an agent's token. Faults (429 + Retry-After, 5xx) are injected
+with `inject()`."""
 
 from __future__ import annotations
 
