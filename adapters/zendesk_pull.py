@@ -275,4 +275,3 @@ class ZendeskPull:
             raise UpstreamError(f"Zendesk cannot be reached: {type(exc).__name__}") from exc
         except ZenpyException as exc:
             raise UpstreamError(f"Zendesk export failed: {exc}") from exc
-
