@@ -46,7 +46,8 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Benchmarks run by hand and print figures (README has the measured ones); this runs each at a small size.
+# Benchmarks run by hand and print figures (README has the measured ones); this runs each at a small size,
+# then the CPU-ratio tests (marked perf, which `make test` leaves out).
 bench: $(STAMP)
 	$(PY) -m bench.store_bulk --records 2000 --items 3000 --show-calls 20 --list-calls 5
 	$(PY) -m bench.store_links --reports 60
@@ -59,6 +60,7 @@ bench: $(STAMP)
 	$(PY) -m bench.status_updates --tickets 2000 --reports 50
 	$(PY) -m bench.safe_output --tickets 20000 --views 1000
 	$(PY) -m bench.linear_parsing
+	$(PY) -m pytest -m perf -q -p no:cacheprovider tests/perf
 
 # The image (Dockerfile): podman, or docker where that is what the machine has. BASE=... another base image.
 CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
