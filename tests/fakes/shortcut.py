@@ -18,7 +18,8 @@ workflow's `default_state_id`) and serves it from search and GET /stories/{id} f
 POST /stories answers 403).
 
 Payloads follow the Story / StorySlim / StorySearchResults / Workflow / MemberInfo definitions of the swagger
-file (tests/unit/adapters/test_shortcut_fake_schema.py checks them against it).
+kept beside this file, `SWAGGER` (tests/integration/adapters/test_shortcut_fake_schema.py checks them
+against it).
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ import json
 import math
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from tests.fakes.json_http import JsonServer
 from tests.fakes.rate_window import RateWindow
+
+# Shortcut's published REST v3 swagger, vendored so that every checkout checks the fake's shapes against it.
+SWAGGER = Path(__file__).with_name("shortcut.swagger.json")
 
 API = "/api/v3"
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
