@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.config import Config, SlackConfig, load_config, load_env_file
 from storage.store import BugStore
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from slack_bolt import App
     from slack_sdk import WebClient
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def build_dynamodb_client(config: Config) -> Any:
+def build_dynamodb_client(config: Config) -> DynamoDBClient:
     """A boto3 DynamoDB client with botocore's standard retry mode.
 
     The endpoint comes from boto3's own settings: AWS_ENDPOINT_URL_DYNAMODB points it at a local endpoint
@@ -53,7 +54,9 @@ def build_dynamodb_client(config: Config) -> Any:
         raise map_botocore_error(exc) from exc
 
 
-def build_store(config: Config, dynamodb_client: Any | None = None, *, create: bool = False) -> BugStore:
+def build_store(
+    config: Config, dynamodb_client: DynamoDBClient | None = None, *, create: bool = False
+) -> BugStore:
     """The configured store. create: a missing SQLite file is created (the long-running bot and metrics
     processes, and `init`); otherwise it is StoreMissing, so a one-shot command run in the wrong directory
     says so instead of answering from a new, empty file."""

@@ -14,7 +14,7 @@ How those semantics hold on a table whose keys cannot change (items: storage/dyn
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -58,6 +58,9 @@ from storage.schema import (
 from storage.store import BugStore
 from storage.values import Counts, Page
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 RECORDS_PER_TRANSACTION = 30  # a move takes up to 3 actions per record; a transaction holds 100
 # A list page with two filters keys on one index and filters the other: it reads at most this many Queries
 # and may come back short (with a cursor to go on), so a page's cost never grows with what lies before it.
@@ -67,7 +70,7 @@ KEY_BY_FILTER = {"priority": LIVE_PRIORITY, "state": LIVE_STATE, "sourceSystem":
 
 
 class DynamoDBStore(BatchMixin, BugStore):
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self.client = client
         self.table = table_name
         self.description = f"DynamoDB table '{table_name}'"
@@ -76,7 +79,8 @@ class DynamoDBStore(BatchMixin, BugStore):
     # -- plumbing ------------------------------------------------------------------------------
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            return getattr(self.client, operation)(**kwargs)
+            answer: dict[str, Any] = getattr(self.client, operation)(**kwargs)
+            return answer
         except ClientError as exc:
             raise items.map_client_error(operation, exc, self.table) from exc
         except BotoCoreError as exc:
@@ -99,7 +103,9 @@ class DynamoDBStore(BatchMixin, BugStore):
     def transact(self, actions: list[dict[str, Any]]) -> None:
         self.call("transact_write_items", TransactItems=actions)
 
-    def _action(self, kind: str, body: dict[str, Any], condition: str | None, values: dict[str, Any]) -> dict:
+    def _action(
+        self, kind: str, body: dict[str, Any], condition: str | None, values: dict[str, Any]
+    ) -> dict[str, Any]:
         body = {"TableName": self.table, **body}
         if condition:
             body["ConditionExpression"] = condition
@@ -111,13 +117,15 @@ class DynamoDBStore(BatchMixin, BugStore):
             body["ExpressionAttributeNames"] = names
         return {kind: body}
 
-    def put_action(self, item: dict[str, Any], condition: str | None = None, **values: Any) -> dict:
+    def put_action(self, item: dict[str, Any], condition: str | None = None, **values: Any) -> dict[str, Any]:
         return self._action("Put", {"Item": items.serialize(item)}, condition, values)
 
-    def delete_action(self, partition: str, sort: str, condition: str | None = None, **values: Any) -> dict:
+    def delete_action(
+        self, partition: str, sort: str, condition: str | None = None, **values: Any
+    ) -> dict[str, Any]:
         return self._action("Delete", {"Key": items.key(partition, sort)}, condition, values)
 
-    def check_action(self, partition: str, sort: str, condition: str, **values: Any) -> dict:
+    def check_action(self, partition: str, sort: str, condition: str, **values: Any) -> dict[str, Any]:
         return self._action("ConditionCheck", {"Key": items.key(partition, sort)}, condition, values)
 
     def query_pages(self, **request: Any) -> Iterator[dict[str, Any]]:
@@ -234,7 +242,7 @@ class DynamoDBStore(BatchMixin, BugStore):
         elif actions:
             self.transact(actions)
 
-    def _actions(self, write: Write) -> list[dict]:
+    def _actions(self, write: Write) -> list[dict[str, Any]]:
         match write:
             case InsertRecord(record=record, location=location, via=via):
                 actions = [
@@ -310,7 +318,7 @@ class DynamoDBStore(BatchMixin, BugStore):
                 return [self.delete_action(items.LEASE_PARTITION, seen.name, condition, **values)]
         raise TypeError(f"not a store write: {write!r}")
 
-    def _move_actions(self, record: BugRecord, source: str, destination: str) -> list[dict]:
+    def _move_actions(self, record: BugRecord, source: str, destination: str) -> list[dict[str, Any]]:
         """The record's old place, new place and home stub change together, if the record is as read."""
         sort, home = record.source_record, record.home_id
         unchanged, seen = items.unchanged_since_read(items.record_item(record, source))
@@ -342,8 +350,8 @@ class DynamoDBStore(BatchMixin, BugStore):
         cursor: str | None = None,
     ) -> Page:
         rules.check_list_filters(priority, state, source, limit)
-        wanted = {"priority": priority, "state": state, "sourceSystem": source}
-        wanted = {name: value for name, value in wanted.items() if value is not None}
+        asked = {"priority": priority, "state": state, "sourceSystem": source}
+        wanted = {name: value for name, value in asked.items() if value is not None}
         if not wanted:
             return self._list_everything(since, until, limit, cursor)
         # archived stories are only in live-state-index (listed only when asked for by state)
@@ -456,7 +464,7 @@ class DynamoDBStore(BatchMixin, BugStore):
         return Page(records, encode_cursor(start) if start else None)
 
     # -- counters ----------------------------------------------------------------------------------
-    def counter_actions(self, change: dict[str, int]) -> list[dict]:
+    def counter_actions(self, change: dict[str, int]) -> list[dict[str, Any]]:
         """Update actions adding change: one on the totals item, one per day item touched."""
         by_item: dict[str, dict[str, int]] = {}
         for name, number in change.items():
@@ -524,8 +532,15 @@ class DynamoDBStore(BatchMixin, BugStore):
 
     def scan_records(self) -> Iterator[BugRecord]:
         """Every record item: a paged Scan (strongly consistent) reading the fields counts need."""
-        wanted = (PARTITION_KEY, SORT_KEY, "sourceSystem", "recordId", "createdAt", "updatedAt", "priority")
-        wanted += ("state", "stateType", "deleted", "movedTo")
+        wanted: tuple[str, ...] = (
+            PARTITION_KEY,
+            SORT_KEY,
+            "sourceSystem",
+            "recordId",
+            "createdAt",
+            "updatedAt",
+        )
+        wanted += ("priority", "state", "stateType", "deleted", "movedTo")
         names = {f"#a{number}": name for number, name in enumerate(wanted)}
         request: dict[str, Any] = {
             "TableName": self.table,

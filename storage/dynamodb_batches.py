@@ -10,7 +10,7 @@ botocore's retry mode handles throttled calls; UnprocessedKeys / UnprocessedItem
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +19,7 @@ from storage import dynamodb_items as items
 from storage.errors import ConditionFailed, StoreError
 from storage.model import BugRecord
 from storage.schema import PARTITION_KEY, SORT_KEY
+from storage.store import BugStore
 from storage.values import UpsertOutcome, UpsertResult
 
 GET_BATCH = 100
@@ -30,11 +31,11 @@ def backoff(round_number: int) -> None:
     time.sleep(min(0.05 * 2**round_number, 2.0))
 
 
-class BatchMixin:
+class BatchMixin(BugStore):
     """Mixed into DynamoDBStore; uses its call plumbing and the port's upsert / _update_stored / _settle."""
 
     table: str
-    adjust_counters: Any
+    call: Callable[..., dict[str, Any]]  # DynamoDBStore.call
 
     def batch_get(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -108,10 +109,11 @@ class BatchMixin:
                 else:
                     fresh.append(position)
                 continue
-            stored = found_home[position]
-            location = stored.get("movedTo", record.home_id)
-            if "movedTo" in stored:
-                stored = moved.get((location, record.source_record))
+            at_home_item = found_home[position]
+            location = at_home_item.get("movedTo", record.home_id)
+            stored = (
+                moved.get((location, record.source_record)) if "movedTo" in at_home_item else at_home_item
+            )
             if stored is None:
                 results[position] = self.upsert(record)  # moved while we read: the careful path
                 continue
@@ -134,7 +136,9 @@ class BatchMixin:
             results[position] = self.upsert(records[position])
         return [result for result in results if result is not None]
 
-    def _rehome_late_links(self, written: list[BugRecord], results: list, positions: list[int]) -> None:
+    def _rehome_late_links(
+        self, written: list[BugRecord], results: list[UpsertResult | None], positions: list[int]
+    ) -> None:
         """A batch write has no condition, so a link of a new record's home id that started after our
         read and queried before our write would leave the record behind. Links write their alias before
         they read, so any such link is visible now: move what it left behind to where it belongs."""

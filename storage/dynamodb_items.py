@@ -150,7 +150,7 @@ def is_record(item: dict[str, Any]) -> bool:
 
 
 def to_record(item: dict[str, Any]) -> BugRecord:
-    fields = {field_name: item.get(attribute) for attribute, field_name in _CORE.items()}
+    fields: dict[str, Any] = {field_name: item.get(attribute) for attribute, field_name in _CORE.items()}
     fields["title"] = fields["title"] or ""
     fields["deleted"] = bool(fields["deleted"])
     attributes = {name: value for name, value in item.items() if name not in _CORE and name not in _DERIVED}

@@ -37,7 +37,16 @@ if TYPE_CHECKING:
 BACKFILL_META = "migrate:backfill"
 BACKFILL_PAGE = 1_000  # items a Scan page reads; the position is saved after each
 INDEX_POLL_SECONDS = 5.0
-_READ = (PARTITION_KEY, SORT_KEY, "sourceSystem", "recordId", "createdAt", "updatedAt", "priority", "state")
+_READ: tuple[str, ...] = (
+    PARTITION_KEY,
+    SORT_KEY,
+    "sourceSystem",
+    "recordId",
+    "createdAt",
+    "updatedAt",
+    "priority",
+    "state",
+)
 _READ += ("deleted", "movedTo", "sourceVersion", *SPARSE_KEYS)
 
 Progress = Callable[[str], None]

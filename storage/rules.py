@@ -59,8 +59,12 @@ def check_link(
 
 def check_unlink(ticket_id: str, target: str | None) -> str:
     if target is None:
-        raise LinkRefused(f"{ticket_id} is not linked to anything")
+        raise not_linked(ticket_id)
     return target
+
+
+def not_linked(ticket_id: str) -> LinkRefused:
+    return LinkRefused(f"{ticket_id} is not linked to anything")
 
 
 def check_limit(limit: int) -> None:

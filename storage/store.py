@@ -448,7 +448,7 @@ class BugStore(ABC):
                     alias = replace(alias, state=UNLINKING)
                 result = self._finish_unlink(alias, actor)
                 if result is None:  # a racing unlink finished it first
-                    rules.check_unlink(ticket_id, None)
+                    raise rules.not_linked(ticket_id)
                 return result
         raise ConcurrentUpdate(f"{ticket_id} kept changing while it was unlinked; try again")
 
