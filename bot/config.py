@@ -186,8 +186,10 @@ def load_env_file(directory: str | os.PathLike[str] | None = None) -> bool:
     return path.is_file() and load_dotenv(path, override=False)
 
 
-def load_config(environ: Mapping[str, str] | None = None) -> Config:
-    """Read the configuration from `environ` (default os.environ). Never reads `.env`: see load_env_file."""
+def load_config(environ: Mapping[str, str] | None = None, *, slack: bool = True) -> Config:
+    """Read the configuration from `environ` (default os.environ). Never reads `.env`: see load_env_file.
+    `slack=False`: the Slack settings are not read at all (a command that does not talk to Slack, such as
+    `bugtracker stats`, is not refused for a half-set SLACK_* it never uses)."""
     read = _Reader(os.environ if environ is None else environ)
     store = StoreConfig(
         dynamodb_table=read.matching(
@@ -205,7 +207,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     )
     return Config(
         store=store,
-        slack=_slack(read),
+        slack=_slack(read) if slack else None,
         zendesk=_zendesk(read),
         shortcut=_shortcut(read),
         sync=_sync(read),

@@ -7,25 +7,32 @@ for the person; rendering is the caller's business.
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from adapters.slack_message import erased, is_erased
+from bot.grammar import REPORTED
 from bot.tickets.link import fetch_unknown
 from bot.tickets.upstreams import Upstreams
 from storage.bounds import clip
-from storage.errors import BugTrackerError
+from storage.errors import BugTrackerError, TicketNotFound
 from storage.model import (
     PRIORITIES,
     SOURCES,
+    BugRecord,
     normalize_priority,
     normalize_timestamp,
+    now_timestamp,
     parse_ticket_id,
     range_bounds,
 )
 from storage.store import BugStore
 from storage.values import Counts, LinkResult, Page, TicketView
+
+log = logging.getLogger(__name__)
 
 LIST_KINDS = ("priority", "state", "source")
 PAGE_SIZE = 20
@@ -37,6 +44,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 class UsageError(BugTrackerError):
     """The request was understood as a command but its arguments are not valid."""
+
+
+class NotAllowed(BugTrackerError):
+    """The person may not do this to that record (delete: a report's author or a linker may)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,11 @@ def list_bugs(
     filters = dict(request.filters)
     if "state" in filters:
         filters["state"] = _stored_state(store, filters["state"])
+    if filters.get("state", "").casefold() == REPORTED and filters["state"] not in store.counts().by_state:
+        # Slack reports have no state of their own: their cards say "reported", so that state lists them
+        del filters["state"]
+        if filters.setdefault("source", "slack") != "slack":
+            return Page((), None)
 
     def fetch(at: str | None, size: int) -> Page:
         return store.list_records(**filters, since=request.since, until=request.until, limit=size, cursor=at)
@@ -248,6 +264,28 @@ def visible_page(
         if cursor is None or len(rows) >= limit:
             break
     return Page(tuple(rows), cursor)
+
+
+def delete_report(
+    store: BugStore, report_id: str, actor: str, may_delete: Callable[[str | None], bool]
+) -> BugRecord:
+    """Remove a Slack report as Slack's own delete does: its words erased, its id, channel, author, times and
+    ticket kept (adapters/slack_message.py `erased`). `may_delete(author)` decides; the erased copy returned.
+    `actor` is who asked (the log line's)."""
+    home_id = parse_ticket_id(report_id)
+    if not home_id.startswith("SL-"):
+        raise UsageError(f"only Slack reports (SL-…) are deleted here; {home_id} lives in its own system")
+    for _ in range(8):  # a concurrent write: read it again
+        stored = store.get_record("slack", home_id.removeprefix("SL-"))
+        if stored is None or (stored.deleted and is_erased(stored)):
+            raise TicketNotFound(f"{home_id} is not a stored report")
+        if not may_delete(stored.attributes.get("author")):
+            raise NotAllowed(f"only the author of {home_id} or a linker (BUG_LINKERS) may delete it")
+        kept = erased(stored, max(stored.updated_at, now_timestamp()))
+        if store.erase(stored, kept):
+            log.info("%s deleted report %s", clip(actor, 80), home_id)
+            return kept
+    raise BugTrackerError(f"{home_id} kept changing while it was deleted; try again")
 
 
 def stats(store: BugStore) -> Counts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime, timedelta, tzinfo
 
 from storage.model import PRIORITIES, SOURCES, STATE_TYPES
 from storage.values import Counts, LinkResult, Page, TicketView
@@ -34,9 +35,30 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def short_time(timestamp: str | None) -> str:
-    """2026-11-28T19:08:46.123456Z -> 2026-11-28 19:08"""
-    return "" if not timestamp else f"{timestamp[:10]} {timestamp[11:16]}"
+def short_time(timestamp: str | None, zone: tzinfo | None = None) -> str:
+    """2026-11-28T19:08:46.123456Z -> 2026-11-28 19:08 (UTC, or in `zone`: the CLI's local time)"""
+    if not timestamp:
+        return ""
+    if zone is None:
+        return f"{timestamp[:10]} {timestamp[11:16]}"
+    try:
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return f"{timestamp[:10]} {timestamp[11:16]}"
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def local_zone() -> tzinfo | None:
+    """This machine's time zone (TZ, /etc/localtime); None when that is UTC."""
+    zone = datetime.now().astimezone().tzinfo
+    if zone is None or (zone.utcoffset(None) == timedelta(0) and zone_label(zone) == "UTC"):
+        return None
+    return zone
+
+
+def zone_label(zone: tzinfo | None) -> str:
+    """What a time column is in: `UTC`, `CET`, ..."""
+    return "UTC" if zone is None else (datetime.now(zone).tzname() or "local")
 
 
 CLI_SHOW_DELETED = "add --include-deleted"
@@ -48,8 +70,9 @@ def deleted_note(hidden: int, how: str = CLI_SHOW_DELETED) -> str:
     return f"{records} deleted upstream; {how} to see {them}"
 
 
-def format_view(view: TicketView, show_deleted: str = CLI_SHOW_DELETED) -> str:
-    """`show_deleted`: how the reader asks for the deleted records the view leaves out."""
+def format_view(view: TicketView, show_deleted: str = CLI_SHOW_DELETED, zone: tzinfo | None = None) -> str:
+    """`show_deleted`: how the reader asks for the deleted records the view leaves out; times in `zone`
+    (None: UTC), the columns say which."""
     lines = []
     if view.was_linked:
         lines.append(f"{view.requested_id} was linked: {' -> '.join(view.alias_chain)}")
@@ -67,22 +90,21 @@ def format_view(view: TicketView, show_deleted: str = CLI_SHOW_DELETED) -> str:
                 record.record_id,
                 record.priority or "-",
                 record.state or "-",
-                short_time(record.created_at),
-                short_time(record.updated_at),
+                short_time(record.created_at, zone),
+                short_time(record.updated_at, zone),
                 ("[deleted] " if record.deleted else "") + record.title[:60],
                 record.url or "",
             )
             for record in view.records
         ]
-        lines.append(
-            table(("source", "id", "priority", "state", "created", "updated", "title", "link"), rows)
-        )
+        created, updated = f"created ({zone_label(zone)})", f"updated ({zone_label(zone)})"
+        lines.append(table(("source", "id", "priority", "state", created, updated, "title", "link"), rows))
     if view.audit:
-        lines.append("history:")
+        lines.append(f"history (times {zone_label(zone)}):")
         for entry in view.audit:
             lines.append(
-                f"  {short_time(entry.at)}  {entry.actor} {entry.action}ed {entry.from_id} -> {entry.to_id}"
-                f" ({entry.moved} record(s) moved)"
+                f"  {short_time(entry.at, zone)}  {entry.actor} {entry.action}ed {entry.from_id}"
+                f" -> {entry.to_id} ({entry.moved} record(s) moved)"
             )
     return "\n".join(lines)
 
@@ -101,7 +123,8 @@ def format_link(action: str, result: LinkResult) -> str:
     return f"{head}; moved {len(result.moved)} record(s): {moved}{note}"
 
 
-def format_page(page: Page) -> str:
+def format_page(page: Page, zone: tzinfo | None = None) -> str:
+    """Times in `zone` (None: UTC), the column says which."""
     if not page.records:
         return "no bugs match"
     rows = [
@@ -110,12 +133,13 @@ def format_page(page: Page) -> str:
             record.source_system,
             record.priority or "-",
             record.state or "-",
-            short_time(record.created_at),
+            short_time(record.created_at, zone),
             record.title[:60],
         )
         for record in page.records
     ]
-    text = table(("ticket", "source", "priority", "state", "created", "title"), rows)
+    created = f"created ({zone_label(zone)})"
+    text = table(("ticket", "source", "priority", "state", created, "title"), rows)
     if page.next_cursor:
         text += f"\nmore: --cursor {page.next_cursor}"
     return text

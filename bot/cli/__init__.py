@@ -1,8 +1,10 @@
 """The `bugtracker` command: the PM's view of the store, plus the bot, sync and metrics processes.
 
-Exit codes (bot/cli/exit_codes.py): 0 done; 1 the request was refused or found nothing (bad id, link
-refused, not found, a sync source stopped on an error); 2 the command line itself is wrong (usage);
-3 configuration or store unavailable. Every expected error is one line on stderr, never a traceback.
+Exit codes (bot/cli/exit_codes.py): 0 done; 1 the request was refused or found nothing (link refused, not
+found, a sync source stopped on an error); 2 the command line itself is wrong (usage: an unknown command or
+filter, a malformed id, priority or date); 3 configuration (a setting missing, creating switched off) or store
+unavailable; 130 interrupted (Ctrl-C). Every expected error is one line on stderr,
+never a traceback. The verbs and the list filters are those of `/bug` (bot/grammar.py).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from bot import services
+from bot import grammar, services
 from bot.cli import bot as bot_command
+from bot.cli import completion as completion_command
 from bot.cli import create as create_command
+from bot.cli import help as help_command
 from bot.cli import metrics as metrics_command
 from bot.cli import recheck as recheck_command
 from bot.cli import store as store_commands
@@ -24,7 +28,19 @@ from bot.cli import sync as sync_command
 from bot.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE
 from bot.config import ConfigError, load_config, load_env_file
 from bot.logging_setup import configure_for
-from storage.errors import BugTrackerError, StoreMissing, StoreUnavailable
+from bot.tickets.upstreams import CreateNotConfigured
+from storage.errors import (
+    BugTrackerError,
+    InvalidPriority,
+    InvalidTicketId,
+    StoreMissing,
+    StoreUnavailable,
+)
+
+SHORT_USAGE = """\
+usage: bugtracker [--json] [-v] [--db PATH] COMMAND ...
+commands: {commands}
+`bugtracker help` (or --help) says more; `bugtracker help COMMAND` one command's options."""
 
 
 def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -35,6 +51,9 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
         action="store_true",
         default=default,
         help="log at INFO (libraries included) on stderr; LOG_LEVEL=DEBUG for more",
+    )
+    parser.add_argument(
+        "--utc", action="store_true", default=default, help="times in UTC (default: local time, labelled)"
     )
     parser.add_argument(
         "--db",
@@ -80,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     bot_command.register(sub)
     sync_command.register(sub)
     recheck_command.register(sub)
+    help_command.register(sub, parser)
+    completion_command.register(sub, parser)
     # --json and --verbose also after the subcommand (`bugtracker show ZD-1 --json`, as gh and aws take them).
     # SUPPRESS: a subcommand leaves the option alone when it is not given there, so that one given before the
     # subcommand is not reset by the subcommand's default.
@@ -114,12 +135,22 @@ def execute(argv: Sequence[str] | None = None) -> int:
     WARNING for the rest, so that a one-shot command prints its answer or one error line, not library chatter.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
+    words = list(sys.argv[1:] if argv is None else argv)
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    verb = _first_word(words)
+    if verb is None and not {"-h", "--help", "--version"} & set(words):
+        print(SHORT_USAGE.format(commands=", ".join(commands)), file=sys.stderr)
         return EXIT_USAGE
+    if verb is not None and verb not in commands:
+        print(f"bugtracker: {grammar.unknown_verb(verb, grammar.CLI)}", file=sys.stderr)
+        print(SHORT_USAGE.format(commands=", ".join(commands)), file=sys.stderr)
+        return EXIT_USAGE
+    args = parser.parse_args(words)
     try:
-        config = load_config()
+        if not getattr(args, "uses_store", True):  # help, completion: nothing to configure
+            return args.handler(args, None)
+        # only `bot` talks to Slack: the other commands do not read (or refuse) the SLACK_* settings
+        config = load_config(slack=getattr(args, "uses_slack", False))
         if args.db:  # the command line beats the environment: --db means this SQLite file
             store = dataclasses.replace(config.store, sqlite_path=args.db, dynamodb_table=None)
             config = dataclasses.replace(config, store=store)
@@ -136,9 +167,25 @@ def execute(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StoreUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
-    except services.UsageError as exc:
+    except CreateNotConfigured as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except (services.UsageError, grammar.GrammarError, InvalidPriority, InvalidTicketId) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BugTrackerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+
+
+def _first_word(words: Sequence[str]) -> str | None:
+    """The command word, past the global options (`--db PATH` takes a value); None if there is none."""
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word == "--db":
+            skip = True
+        elif word == "--" or not word.startswith("-"):
+            return None if word == "--" else word
+    return None

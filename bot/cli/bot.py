@@ -17,4 +17,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "SLACK_BOT_TOKEN=xoxb-... SLACK_APP_TOKEN=xapp-... SLACK_CHANNEL_ID=C0123 bugtracker bot",
         ),
     )
-    parser.set_defaults(handler=lambda _args, config: run.serve(config), long_running=True)
+    parser.set_defaults(handler=lambda _args, config: run.serve(config), long_running=True, uses_slack=True)

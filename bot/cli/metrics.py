@@ -13,7 +13,7 @@ import signal
 import threading
 
 from bot.bootstrap import build_health_server, build_store, http_access
-from bot.cli.exit_codes import EXIT_OK
+from bot.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 from bot.cli.help import examples
 from bot.config import Config
 from bot.metrics.server import start_metrics_server
@@ -29,9 +29,16 @@ def _serve(args: argparse.Namespace, config: Config, stop: threading.Event | Non
     host = args.host or config.metrics_host
     refresh = args.refresh if args.refresh is not None else config.metrics_refresh_seconds
     stop = stop or threading.Event()
+    interrupted = threading.Event()  # Ctrl-C (SIGINT) ends with 130, as the other commands; SIGTERM with 0
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if signum == signal.SIGINT:
+            interrupted.set()
+        stop.set()
+
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+            signal.signal(signum, on_signal)
     server = start_metrics_server(
         store, port=port, host=host, refresh_seconds=refresh, access=http_access(config)
     )
@@ -47,7 +54,7 @@ def _serve(args: argparse.Namespace, config: Config, stop: threading.Event | Non
         if health is not None:
             health.shutdown()
         server.shutdown()
-    return EXIT_OK
+    return EXIT_INTERRUPTED if interrupted.is_set() else EXIT_OK
 
 
 def _port(text: str) -> int:

@@ -7,14 +7,23 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import tzinfo
 
-from bot import migrations, services
+from bot import grammar, migrations, services
 from bot.bootstrap import build_store, build_upstreams
 from bot.cli.exit_codes import EXIT_OK
 from bot.cli.help import examples
 from bot.cli.progress import Progress
 from bot.config import Config
-from bot.text_renderers import format_counts, format_drift, format_link, format_page, format_view, printable
+from bot.text_renderers import (
+    format_counts,
+    format_drift,
+    format_link,
+    format_page,
+    format_view,
+    local_zone,
+    printable,
+)
 from storage.errors import NothingToLink, TicketNotFound
 from storage.rules import MAX_PAGE
 from storage.store import BugStore
@@ -26,6 +35,11 @@ def _emit(args: argparse.Namespace, value: object, text: str) -> None:
         print(json.dumps(asdict(value) if hasattr(value, "__dataclass_fields__") else value, indent=2))
     else:
         print(text)
+
+
+def _zone(args: argparse.Namespace) -> tzinfo | None:
+    """Times in the local zone (the columns name it), or UTC with --utc."""
+    return None if getattr(args, "utc", False) else local_zone()
 
 
 @contextmanager
@@ -41,7 +55,7 @@ def _show(args: argparse.Namespace, config: Config) -> int:
     store = build_store(config)
     with _naming(store):
         view = services.show_ticket(store, args.ticket_id, include_deleted=args.include_deleted)
-    _emit(args, view, format_view(view))
+    _emit(args, view, format_view(view, zone=_zone(args)))
     return EXIT_OK
 
 
@@ -62,14 +76,24 @@ def _unlink(args: argparse.Namespace, config: Config) -> int:
 
 
 def _list(args: argparse.Namespace, config: Config) -> int:
-    # the filters given combine, as the API's do; none: every bug
-    chosen = {kind: getattr(args, kind) for kind in services.LIST_KINDS}
-    request = services.check_list_request(chosen, since=args.since, until=args.until, required=False)
+    # the filters given combine, as the API's do; none: every bug. Words (`state open`) as `/bug list` takes
+    # them, or options (`--state open`); one filter given both ways is a usage error.
+    typed = grammar.parse_filters(args.filters)
+    for name in grammar.FILTER_WORDS:
+        option = getattr(args, name)
+        if option is not None:
+            if name in typed:
+                raise services.UsageError(f"{name} is given twice (as --{name} and as a word)")
+            typed[name] = option
+    chosen = {kind: typed.get(kind) for kind in services.LIST_KINDS}
+    since, until = typed.get("since"), typed.get("until")
+    request = services.check_list_request(chosen, since=since, until=until, required=False)
     limit = services.check_limit(args.limit, services.PAGE_SIZE, MAX_PAGE)
     store = build_store(config)
     page = services.list_bugs(store, request, cursor=args.cursor, limit=limit)
     empty = not page.records and not args.json
-    _emit(args, page, printable(services.no_match(store, request)) if empty else format_page(page))
+    text = printable(services.no_match(store, request)) if empty else format_page(page, _zone(args))
+    _emit(args, page, text)
     return EXIT_OK
 
 
@@ -77,8 +101,16 @@ def _unlinked(args: argparse.Namespace, config: Config) -> int:
     limit = services.check_limit(args.limit, services.PAGE_SIZE, MAX_PAGE)
     store = build_store(config)
     page = services.unlinked_reports(store, cursor=args.cursor, limit=limit)
-    text = format_page(page) if page.records else f"no unlinked Slack reports in the {store.description}"
+    none = f"no unlinked Slack reports in the {store.description}"
+    text = format_page(page, _zone(args)) if page.records else none
     _emit(args, page, text)
+    return EXIT_OK
+
+
+def _delete(args: argparse.Namespace, config: Config) -> int:
+    # at the shell, whoever holds the store's credentials decides (as for link)
+    record = services.delete_report(build_store(config), args.report_id, args.actor, lambda _author: True)
+    _emit(args, {"deleted": record.home_id}, f"deleted {record.home_id}: its words are erased from the store")
     return EXIT_OK
 
 
@@ -193,9 +225,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=examples(
             "bugtracker list                                  # every bug, 20 a page",
             "bugtracker list --state solved --source zendesk  # filters combine; any case",
+            "bugtracker list state reported                   # Slack reports (as /bug list takes it)",
             "bugtracker list --priority p1 --since 2026-11-01 --until 2026-11-30",
             "bugtracker list --source slack --limit 100 --cursor <the cursor a page printed>",
         ),
+    )
+    listing.add_argument(
+        "filters",
+        nargs="*",
+        metavar="FILTER VALUE",
+        help="the same filters as words, as /bug list takes them: state In Progress source shortcut",
     )
     listing.add_argument(
         "--priority", help="Critical, High, Medium, Low (or urgent/normal, P0-P4, sev1-sev4)"
@@ -214,6 +253,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--until", help="created on or before this date (YYYY-MM-DD)")
     listing.set_defaults(handler=_list)
     unlinked.set_defaults(handler=_unlinked)
+
+    delete = sub.add_parser(
+        "delete",
+        help="remove a Slack report: its words are erased (as when it is deleted in Slack)",
+        epilog=examples("bugtracker delete SL-1732712345.123456 --actor ann"),
+    )
+    delete.add_argument("report_id", help="SL-<slack ts>")
+    delete.add_argument("--actor", default="cli", help="who is deleting (logged)")
+    delete.set_defaults(handler=_delete)
 
     stats = sub.add_parser(
         "stats",

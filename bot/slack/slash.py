@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot import services
+from bot import grammar, services
 from bot.metrics.registry import COMMAND_LATENCY
 from bot.slack import blocks
 from bot.slack.readers import EVERYTHING, ReaderScope, channel_of
@@ -25,26 +25,22 @@ from storage.store import BugStore
 if TYPE_CHECKING:
     from bot.slack.readers import Readers
 
-USAGE = """Usage:
-`/bug show ID [deleted] [public]` — every record under a ticket (ZD-123, SC-45, SL-<ts>); `deleted`: also
-those deleted upstream; `public`: post in channel
-`/bug link SOURCE TARGET` — move SOURCE's records under TARGET (e.g. `/bug link SL-1732712345.123456 ZD-123`)
-`/bug unlink ID` — undo a link
-`/bug create shortcut|zendesk SL-…` — create a Shortcut story or Zendesk ticket from a report and link it
-`/bug list priority|state|source VALUE` — e.g. `/bug list priority High`, `/bug list source zendesk`
-`/bug unlinked` — Slack reports not linked to a ticket yet
-`/bug stats` — counts by priority and source
-`/bug help` — this message"""
+USAGE = (
+    "Usage:\n"
+    + grammar.usage(grammar.SLACK, "/bug")
+    + "\nA list's next page: the same command with `next CURSOR` (the page says which)."
+)
 
-NAMES = ("show", "link", "unlink", "create", "list", "unlinked", "stats", "help")
+NAMES = grammar.names(grammar.SLACK)
 _ARITY = {
     "show": (1, 1),
     "link": (2, 2),
     "create": (2, 2),
     "unlink": (1, 1),
+    "delete": (1, 1),
     "unlinked": (0, 0),
     "stats": (0, 0),
-    "help": (0, 0),
+    "help": (0, 1),
 }
 _PUNCTUATION = "`*_~\"'.,;:!?()[]<>"
 
@@ -75,17 +71,19 @@ def parse_command(text: str | None) -> Command:
         return Command("help")
     name, args = words[0].lower(), words[1:]
     if name not in NAMES:
-        raise CommandUsageError(f"I do not know `{name[:40]}`.")
+        raise CommandUsageError(str(grammar.unknown_verb(name, grammar.SLACK)))
     if cursor is not None and name not in ("list", "unlinked"):
         raise CommandUsageError(f"`{name}` has no pages.")
     public = include_deleted = False
     options = {word.lower() for word in args[1:]}
     if name == "show" and options and options <= {"public", "deleted"} and len(args) <= 3:
         public, include_deleted, args = "public" in options, "deleted" in options, args[:1]
-    if name == "list":
-        if len(args) < 2:
-            raise CommandUsageError("`list` needs what to list by and a value, e.g. `list priority High`.")
-        return Command(name, (args[0].lower(), " ".join(args[1:])), cursor=cursor)
+    if name == "list":  # alone: every bug; filters as words or options (bot/grammar.py)
+        try:
+            filters = grammar.parse_filters(args)
+        except grammar.GrammarError as exc:
+            raise CommandUsageError(str(exc)) from None
+        return Command(name, tuple(word for pair in filters.items() for word in pair), cursor=cursor)
     low, high = _ARITY[name]
     if not low <= len(args) <= high:
         raise CommandUsageError(f"`{name}` takes {low if low == high else f'{low}-{high}'} argument(s).")
@@ -129,7 +127,10 @@ def _run(
 ) -> blocks.Reply:
     name, args = command.name, command.args
     if name == "help":
-        return blocks.build_text_reply(USAGE)
+        return blocks.build_text_reply(_help(args[0] if args else None))
+    if name == "delete":
+        record = services.delete_report(store, args[0], user, lambda author: author == user or may_link(user))
+        return blocks.build_text_reply(f"Deleted {record.home_id}: its words are erased from the store.")
     if name in ("link", "unlink"):
         if not may_link(user):
             return blocks.build_text_reply(
@@ -151,15 +152,35 @@ def _run(
         created = create_ticket(store, upstreams or Upstreams(), args[0], args[1], user, may_link)
         return blocks.build_text_reply(created_note(created))
     if name == "list":
-        request = services.normalize_list_request(args[0], args[1])
+        typed = dict(zip(args[::2], args[1::2], strict=True))
+        request = services.check_list_request(
+            {kind: typed.get(kind) for kind in grammar.FILTER_KINDS},
+            since=typed.get("since"),
+            until=typed.get("until"),
+            option="",
+            required=False,
+        )
         page = services.list_bugs(store, request, cursor=command.cursor, visible=_visible(scope))
-        more = f"/bug list {request.kind} {request.value} next {page.next_cursor}"
-        return blocks.build_page_reply(f"Bugs with {request.kind} {request.value}", page, more)
+        dates = (("since", request.since), ("until", request.until))
+        asked = " ".join(f"{kind} {value}" for kind, value in (*request.filters, *dates) if value)
+        more = " ".join(filter(None, ("/bug list", asked, "next", page.next_cursor)))
+        return blocks.build_page_reply(f"Bugs with {asked}" if asked else "Bugs, newest first", page, more)
     if name == "unlinked":
         page = services.unlinked_reports(store, cursor=command.cursor, visible=_visible(scope))
         more = f"/bug unlinked next {page.next_cursor}"
         return blocks.build_page_reply("Slack reports not linked to a ticket", page, more)
     return blocks.build_stats_reply(services.stats(store))  # numbers only: for readers of any bug channel
+
+
+def _help(verb: str | None) -> str:
+    if verb is None:
+        return USAGE
+    known = {v.name: v for v in grammar.verbs(grammar.SLACK)}
+    if verb.lower() not in known:
+        raise CommandUsageError(str(grammar.unknown_verb(verb, grammar.SLACK)))
+    chosen = known[verb.lower()]
+    words = f" {chosen.words}" if chosen.words else ""
+    return f"`/bug {chosen.name}{words}` — {chosen.summary}"
 
 
 def _visible(scope: ReaderScope) -> Callable[[object], bool] | None:

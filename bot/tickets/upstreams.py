@@ -23,6 +23,10 @@ class CreateUnavailable(BugTrackerError):
     """Creating is switched off, or that system is not configured."""
 
 
+class CreateNotConfigured(CreateUnavailable):
+    """A setting stands in the way (BUG_CREATE=off, the system's credentials unset): the CLI's exit 3."""
+
+
 @dataclass(frozen=True)
 class Upstreams:
     shortcut: ShortcutCreate | None = None  # also offers the modal's choices (workflow states, teams…)
@@ -38,10 +42,10 @@ class Upstreams:
         if system not in SYSTEM_NAMES:
             raise CreateUnavailable(f"create in shortcut or zendesk, not '{system[:40]}'")
         if not self.create_enabled:
-            raise CreateUnavailable("creating tickets from reports is switched off here (BUG_CREATE=off)")
+            raise CreateNotConfigured("creating tickets from reports is switched off here (BUG_CREATE=off)")
         creator = self.reader(system)
         if creator is None:
-            raise CreateUnavailable(f"{SYSTEM_NAMES[system]} is not configured here ({SETUP[system]})")
+            raise CreateNotConfigured(f"{SYSTEM_NAMES[system]} is not configured here ({SETUP[system]})")
         return creator
 
     def available(self) -> list[str]:

@@ -87,10 +87,15 @@ def test_a_pipe_closed_by_head_is_a_quiet_success(tmp_path, filled_db):
     """`bugtracker list | head -1` under `set -o pipefail`: the pipeline succeeds and prints one line."""
     pipeline = f"set -o pipefail; '{BUGTRACKER}' --db '{filled_db}' list --limit 500 | head -1"
     done = subprocess.run(
-        ["bash", "-c", pipeline], cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=60
+        ["bash", "-c", pipeline],
+        cwd=tmp_path,
+        env=child_env(TZ="UTC"),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.split() == ["ticket", "source", "priority", "state", "created", "title"]
+    assert done.stdout.split() == ["ticket", "source", "priority", "state", "created", "(UTC)", "title"]
 
 
 @pytest.mark.parametrize("command", [("stats", "--recount"), ("migrate",)])

@@ -86,3 +86,17 @@ def test_metrics_command_with_an_unusable_store_is_one_line_and_exit_3(tmp_path)
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "a-directory" in errors[0], result.stderr
+
+
+def test_ctrl_c_on_metrics_exits_130(tmp_path) -> None:
+    process = start_entry_point(
+        "bot.cli", "metrics", "--port", "0", cwd=tmp_path, env=_environment(tmp_path / "bugs.db")
+    )
+    try:
+        assert "/metrics" in process.stdout.readline()  # serving: its signal handlers are in place
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

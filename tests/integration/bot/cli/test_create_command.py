@@ -61,7 +61,7 @@ def test_create_refusals_are_one_line(world):
     cli, shortcut, _ = world
     report = slack_record(1).home_id
     off = cli("create", "shortcut", report, BUG_CREATE="off")
-    assert off.returncode == 1 and off.stderr.strip() == (
+    assert off.returncode == 3 and off.stderr.strip() == (  # a setting: configuration's exit code
         "error: creating tickets from reports is switched off here (BUG_CREATE=off)"
     )
     shortcut.read_only = True

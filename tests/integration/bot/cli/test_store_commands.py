@@ -86,11 +86,11 @@ def test_lists_and_stats(cli, sqlite_env):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (("show", "JIRA-9"), 1, "'JIRA-9' is not a ticket id; use ZD-<digits>"),
+        (("show", "JIRA-9"), 2, "'JIRA-9' is not a ticket id; use ZD-<digits>"),
         (("show", "ZD-404"), 1, "nothing is stored under ZD-404"),
         (("link", "ZD-5", "ZD-5"), 1, "cannot link ZD-5 to itself"),
         (("unlink", "ZD-5"), 1, "ZD-5 is not linked"),
-        (("list", "--priority", "asap"), 1, "'asap' is not a priority"),
+        (("list", "--priority", "asap"), 2, "'asap' is not a priority"),
         (("list", "--source", "jira"), 2, "unknown source 'jira'"),
         (("list", "--state", "open", "--since", "yesterday"), 2, "--since needs a date"),
         (("list", "--source", "slack", "--cursor", "garbage!"), 1, "cursor"),
