@@ -74,6 +74,7 @@ class FakeSlack:
         self.updates: list[dict[str, Any]] = []  # chat.update arguments
         self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral arguments
         self.views: list[dict[str, Any]] = []  # views.open arguments, "view" decoded
+        self.closed_views: set[str] = set()  # modals the person closed: views.update answers not_found
         self.published: dict[str, dict[str, Any]] = {}  # views.publish: user id -> their Home view now
         self.publishes: list[dict[str, Any]] = []  # views.publish arguments, in order, "view" decoded
         self.view_updates: list[dict[str, Any]] = []  # views.update arguments, "view" decoded
@@ -238,6 +239,11 @@ class FakeSlack:
             if user in self.members.get(channel, []):
                 self.members[channel].remove(user)
         return self.push_event(_member_event("member_left_channel", channel, user))
+
+    def close_view(self, view_id: str) -> None:
+        """The person closes the modal: from now on views.update on it answers `not_found`, as Slack does."""
+        with self._changed:
+            self.closed_views.add(view_id)
 
     def fail(self, method: str, error: str | None) -> None:
         """From now on `method` answers `{"ok": false, "error": error}` (None: it works again)."""
@@ -679,7 +685,7 @@ class FakeSlack:
                     for v in self.views
                     if v["view_id"] == args.get("view_id")
                 ]
-                if not known:
+                if not known or args.get("view_id") in self.closed_views:
                     return {"ok": False, "error": "not_found"}
                 stored = {**view, "id": args["view_id"], "team_id": "T0FAKE", "state": {"values": {}}}
                 self.view_updates.append({**args, "view": stored})

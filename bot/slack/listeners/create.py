@@ -6,8 +6,10 @@ bot/slack/create_blocks.py.
 Slack's 3-second rule: the button and the command open a "Preparing…" modal at once (the trigger_id lives
 about 3 s), then read the report, its thread and the system's choices and fill the form (views.update). On
 submit the fields are checked from memory (no network) and errors shown under them; then the modal says
-"Creating…" (response_action update, within the ack), the verb runs, and the modal shows the outcome: the
-new ticket, or the one line saying why nothing was made. The thread gets the answer, the status card follows.
+"Creating…" (response_action update, within the ack), the verb runs, the thread gets the answer and the
+status card follows, and only then the modal shows the outcome: the new ticket, or the one line saying why
+nothing was made. A modal closed meanwhile (views.update: not_found / hash_conflict) loses nothing
+(bot/slack/views.py).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from bot.slack.create_blocks import (
 from bot.slack.mrkdwn import message_text, truncate_plain
 from bot.slack.readers import EVERYTHING, Readers
 from bot.slack.status_board import StatusBoard
+from bot.slack.views import update_view
 from bot.tickets.create import check_may_create, check_unlinked, create_ticket, prefill, untagged_replies
 from bot.tickets.link import report_of
 from bot.tickets.upstreams import CreateUnavailable, Upstreams
@@ -77,7 +80,7 @@ def register(
             view = create_modal(report.home_id, channel, system, systems, draft, form_choices(system))
         except BugTrackerError as exc:
             view = message_modal(str(exc))
-        client.views_update(view_id=view_id, view=view)
+        update_view(client, view_id, view)
 
     def form_choices(system: str, cached: bool = False) -> FormChoices:
         """The Shortcut form's choices: cached, read from Shortcut when older than 10 minutes; `cached`:
@@ -109,8 +112,8 @@ def register(
         user, report_id = body["user"]["id"], action.get("value") or ""
         view = body.get("view")
         if view and view.get("type") == "modal":  # from the Link to ticket modal: it becomes the form
-            client.views_update(view_id=view["id"], view=message_modal("Preparing the form…"))
-            fill(client, view["id"], user, report_id, None)
+            if update_view(client, view["id"], message_modal("Preparing the form…")):
+                fill(client, view["id"], user, report_id, None)
             return
         open_modal(client, body["trigger_id"], user, report_id, None)
 
@@ -130,7 +133,7 @@ def register(
             new = create_modal(report.home_id, channel, system, systems, draft, form_choices(system))
         except BugTrackerError as exc:
             new = message_modal(str(exc))
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=new)
+        update_view(client, view["id"], new, view.get("hash"))
 
     @app.view(MODAL_CALLBACK)
     def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -152,10 +155,10 @@ def register(
                 store, upstreams, system, metadata.get("report") or "", user, may_link, draft
             )
         except BugTrackerError as exc:  # one line; the report is as it was
-            client.views_update(view_id=view["id"], view=message_modal(f"Nothing was created: {exc}"))
+            update_view(client, view["id"], message_modal(f"Nothing was created: {exc}"))
             return
+        # the thread answer first: the person may have closed the modal while it was being made
         text, blocks = created_blocks(created.ticket_id, created.system, created.url)
-        client.views_update(view_id=view["id"], view=message_modal(text))
         channel = metadata.get("channel") or created.record.attributes.get("channel")
         if channel:
             thread_ts = created.report_id.split("-", 1)[1]
@@ -163,6 +166,7 @@ def register(
             post_answer(client, channel, thread_ts, key, text=message_text(text), blocks=blocks)
         if board is not None:  # the first reply becomes the status card of the new ticket
             board.ticket_changed(created.ticket_id)
+        update_view(client, view["id"], message_modal(text))
 
     def from_command(client: WebClient, command: dict[str, Any]) -> None:
         """`/bug create SYSTEM SL-…` in Slack: the same modal, that system's form first."""

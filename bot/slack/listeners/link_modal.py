@@ -42,6 +42,7 @@ from bot.slack.suggestion_blocks import (
     text_without_suggestions,
     without_suggestions,
 )
+from bot.slack.views import update_view
 from bot.suggest.service import Suggester
 from bot.tickets.link import check_may_link, check_target, link_report, report_of
 from bot.tickets.upstreams import Upstreams
@@ -85,7 +86,7 @@ def register(
             scope = readers.scope(user) if readers is not None else EVERYTHING
             if not scope.may_read_channel(channel):  # a guest in the channel, or Slack cannot tell
                 refusal = readers.refusal() if readers is not None else ""
-                client.views_update(view_id=view_id, view=refusal_modal(refusal))
+                update_view(client, view_id, refusal_modal(refusal))
                 return
             report = stored_report(intake, shortcut.get("message") or {}, channel)
             check_may_link(report, user, may_link, store)
@@ -95,13 +96,14 @@ def register(
                     f"`/bug unlink {report.home_id}` first to link it elsewhere"
                 )
         except BugTrackerError as exc:
-            client.views_update(view_id=view_id, view=refusal_modal(str(exc)))
+            update_view(client, view_id, refusal_modal(str(exc)))
             return
         # shown to this person, about a report of this channel: what both may show
         suggestions = suggester.suggest_for(report, channel, scope.may_read) if suggester is not None else []
-        client.views_update(
-            view_id=view_id,
-            view=link_modal(report.home_id, report.title, suggestions, channel, can_create=can_create),
+        update_view(
+            client,
+            view_id,
+            link_modal(report.home_id, report.title, suggestions, channel, can_create=can_create),
         )
 
     @app.view(MODAL_CALLBACK)

@@ -135,4 +135,4 @@ def test_a_linker_creates_a_story_and_a_ticket_and_the_cards_follow_them(tmp_pat
 
 
 def second_url_in_comment(zendesk: FakeZendesk, permalink: str) -> bool:
-    return permalink in zendesk.comments[5001][0]["body"]
+    return permalink in zendesk.comments[5001][0]["plain_body"]  # what the agent reads

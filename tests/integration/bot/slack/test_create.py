@@ -3,6 +3,7 @@ HTTP: the "Create…" button, the prefilled modal and its system switch, validat
 the thread answer, refusals in one line, `/bug create` and the Link to ticket modal's way in."""
 
 import json
+import logging
 import threading
 import time
 
@@ -33,6 +34,7 @@ from tests.fakes.shortcut import STATES, FakeShortcut
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_config
 from tests.integration.bot.slack.test_listeners import event_request
+from tests.support.waiting import wait_until
 
 CHANNEL = "C0BUGS"
 LINKER, OTHER = "U0BOSS", "U0ALICE"
@@ -275,3 +277,21 @@ def test_the_link_modal_offers_to_create_instead(world):
     )
     assert created_form["view_id"] == link_view["view_id"]  # the same modal became the form
     assert inputs(created_form)[TITLE]["initial_value"] == "Search returns nothing"
+
+
+def test_closing_the_modal_mid_create_still_leaves_the_thread_answer(world, caplog):
+    caplog.set_level(logging.INFO, logger="bot.slack.views")
+    app, slack, shortcut, _, store = world
+    message, answer = report(app, slack)
+    app.dispatch(press(slack, answer, message["ts"], LINKER))
+    view = form(slack)
+    shortcut.delay = 0.5  # the story takes a while: the person closes "Creating it in Shortcut…"
+    response = app.dispatch(submit(view, as_submitted(view)))
+    assert json.loads(response.body)["response_action"] == "update"
+    slack.close_view(view["view_id"])
+    thread = slack.wait_for(lambda: [p for p in slack.posts if "Created SC-9001" in p.get("text", "")])
+    assert "this report now lives under SC-9001" in thread[0]["text"]
+    assert store.get_record("slack", message["ts"]).ticket_id == "SC-9001"
+    wait_until(lambda: any("not_found" in r.getMessage() for r in caplog.records))
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert len(slack.view_updates) == 1  # only the form: the outcome met a closed modal, quietly
