@@ -7,6 +7,11 @@ since a client sending a byte every 5 s never trips a 10 s read timeout and, wit
 clients held every slot and `/healthz` answered 503 to everyone else. Here they cost a socket each (of
 `max_connections`) until their deadline, and complete requests are answered at once beside them.
 
+Nor can one address starve the others (the health probe above all): each address holds at most
+`max_per_address` connections (past that, its next ones get 503 at once), and a connection that has not sent
+its whole request head within `head_deadline` seconds is dropped (408) long before the whole-request
+`deadline`. 300 idle connections from one address leave `/healthz` answering to everyone else.
+
 One request per connection (HTTP/1.0 style `Connection: close`): Prometheus, Grafana and probes open a
 connection per request anyway, and a kept-alive connection would need a deadline of its own.
 
@@ -27,6 +32,12 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 HEAD_LIMIT = 16 * 1024  # request line and headers; Prometheus / Grafana / curl send a few hundred bytes
+# Prometheus, Grafana and curl send their head in one packet, within milliseconds of connecting: 2 s is
+# generous for any real client on a slow link, and short enough that idle connections give slots back fast.
+HEAD_DEADLINE_SECONDS = 2.0
+# One scraper, one Grafana (a dashboard load runs its panels' queries a few at a time) and one prober
+# each stay far below 32; one address needs 8 of these to take all 256 slots, so a probe always has room.
+MAX_PER_ADDRESS = 32
 _END_OF_HEAD = (b"\r\n\r\n", b"\n\n")
 
 
@@ -62,7 +73,8 @@ class Arrival:
 class _Reading:
     sock: socket.socket
     address: Any
-    deadline: float
+    deadline: float  # of the whole request
+    head_deadline: float  # of its head: the selector drops it then
     head: bytearray = field(default_factory=bytearray)
 
 
@@ -71,7 +83,9 @@ class DeadlineServer:
     head. At most `max_connections` connections open (reading or answered); past that, 503 at once."""
 
     deadline: float = 10.0
+    head_deadline: float = HEAD_DEADLINE_SECONDS
     max_connections: int = 256
+    max_per_address: int = MAX_PER_ADDRESS
 
     def __init__(self, address: tuple[str, int]) -> None:
         self.socket = socket.create_server(address, family=_family(address[0]), backlog=128)
@@ -81,6 +95,7 @@ class DeadlineServer:
         self._selector.register(self.socket, selectors.EVENT_READ)
         self._reading: dict[socket.socket, _Reading] = {}
         self._open = 0
+        self._per_address: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -131,14 +146,19 @@ class DeadlineServer:
                 time.sleep(0.05)
                 return
             sock.setblocking(False)
+            host = _host(address)
             with self._lock:
-                full = self._open >= self.max_connections
+                held = self._per_address.get(host, 0)
+                full = self._open >= self.max_connections or held >= self.max_per_address
                 if not full:
                     self._open += 1
+                    self._per_address[host] = held + 1
             if full:
                 _say_and_close(sock, BUSY)
                 continue
-            reading = _Reading(sock, address, time.monotonic() + self.deadline)
+            now = time.monotonic()
+            head_by = now + min(self.head_deadline, self.deadline)
+            reading = _Reading(sock, address, now + self.deadline, head_by)
             self._reading[sock] = reading
             self._selector.register(sock, selectors.EVENT_READ)
 
@@ -163,7 +183,7 @@ class DeadlineServer:
             self._drop(reading, TOO_LARGE)
 
     def _expire(self, now: float) -> None:
-        for reading in [r for r in self._reading.values() if r.deadline <= now]:
+        for reading in [r for r in self._reading.values() if r.head_deadline <= now]:
             self._drop(reading, TOO_SLOW)
 
     def _stop_reading(self, reading: _Reading) -> None:
@@ -173,11 +193,17 @@ class DeadlineServer:
     def _drop(self, reading: _Reading, answer: bytes = b"") -> None:
         self._stop_reading(reading)
         _say_and_close(reading.sock, answer)
-        self._closed()
+        self._closed(reading.address)
 
-    def _closed(self) -> None:
+    def _closed(self, address: Any) -> None:
+        host = _host(address)
         with self._lock:
             self._open -= 1
+            left = self._per_address.get(host, 1) - 1
+            if left > 0:
+                self._per_address[host] = left
+            else:
+                self._per_address.pop(host, None)
 
     # -- a request's own thread ----------------------------------------------------------------------
     def _answer(self, arrival: Arrival) -> None:
@@ -189,7 +215,7 @@ class DeadlineServer:
             log.debug("metrics server: connection from %s ended early", arrival.address, exc_info=True)
         finally:
             _finish(arrival.sock)
-            self._closed()
+            self._closed(arrival.address)
 
     def shutdown(self) -> None:
         self._stop.set()
@@ -198,6 +224,11 @@ class DeadlineServer:
         else:
             self._selector.close()
             self.socket.close()
+
+
+def _host(address: Any) -> str:
+    """The peer's address without its port (IPv4 and IPv6 tuples alike)."""
+    return str(address[0]) if isinstance(address, tuple) and address else str(address)
 
 
 def _family(host: str) -> socket.AddressFamily:

@@ -154,3 +154,69 @@ def test_other_methods_are_405_not_a_server_error(served, method):
         assert "use GET" in json.loads(response.read())["error"]
     finally:
         connection.close()
+
+
+def test_idle_connections_from_another_address_leave_healthz_answering(sqlite_store):
+    """300 idle connections from 127.0.0.2 (another host, as far as the server knows): each address holds
+    at most MAX_PER_ADDRESS and a head must arrive within HEAD_DEADLINE_SECONDS, so a probe from 127.0.0.1
+    on HEALTH_PORT's server still gets 200 within 2 s."""
+    from bot.metrics.server import start_health_server
+
+    running = start_health_server(sqlite_store, port=0)
+    idle = []
+    try:
+        for _ in range(300):
+            sock = socket.socket()
+            sock.bind(("127.0.0.2", 0))
+            sock.settimeout(5)
+            try:
+                sock.connect(("127.0.0.1", running.port))
+            except OSError:  # refused past the listen backlog: as good as idle for this test
+                sock.close()
+                continue
+            idle.append(sock)
+        assert len(idle) >= 256  # more than the server's whole budget, from one address
+        for attempt in range(3):
+            started = time.monotonic()
+            connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=2)
+            try:
+                connection.request("GET", "/healthz")
+                response = connection.getresponse()
+                status = response.status
+                response.read()
+            finally:
+                connection.close()
+            assert status == 200, attempt
+            assert time.monotonic() - started < 2, attempt
+    finally:
+        for sock in idle:
+            sock.close()
+        running.shutdown()
+
+
+def test_an_address_past_its_share_is_told_at_once(sqlite_store, monkeypatch):
+    monkeypatch.setattr(MetricsServer, "max_per_address", 2)
+    running = start_metrics_server(sqlite_store, port=0, collector_factory=_collector)
+    held = []
+    try:
+        for _ in range(2):
+            sock = socket.socket()
+            sock.bind(("127.0.0.2", 0))
+            sock.connect(("127.0.0.1", running.port))
+            held.append(sock)
+
+        def busy():
+            with socket.socket() as extra:
+                extra.bind(("127.0.0.2", 0))
+                extra.settimeout(5)
+                extra.connect(("127.0.0.1", running.port))
+                extra.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+                answer = extra.recv(4096)
+            return answer if answer.startswith(b"HTTP/1.1 503") else None
+
+        assert b"too many connections" in wait_until(busy, timeout=5)
+        assert request(running, "/healthz")[0] == 200  # another address is served meanwhile
+    finally:
+        for sock in held:
+            sock.close()
+        running.shutdown()
