@@ -2,7 +2,7 @@
 
 Run by hand: `.venv/bin/python -m bench.metrics_refresh [N ...]` (default 10000 100000). Prints, per N:
 the time of `counts()` + `new_per_day()` on the embedded store, the time of one scrape (which only reads
-the snapshot), and the DynamoDB read units one refresh cost BEFORE issue 11 (when counts read every live
+the snapshot), and the DynamoDB read units one refresh cost with the first design (when counts read every live
 record's index entry; now they are kept counters, docs/scale.md), from the size of the index entries the
 store would write (attribute names + values, DynamoDB's item-size rules), 1 MB pages, 0.5 RCU per 4 KB.
 """

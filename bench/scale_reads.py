@@ -1,4 +1,5 @@
-"""Benchmark: what one read costs as the table grows, before and after issue 11, side by side in one run.
+"""Benchmark: what one read costs as the table grows: the first schema's reads and the current
+ones, side by side in one run.
 
     .venv/bin/python -m bench.scale_reads dynamodb [--sizes 1000 10000 100000]
     .venv/bin/python -m bench.scale_reads sqlite [--sizes 1000 10000 100000 1000000]

@@ -219,7 +219,7 @@ def main() -> int:
                 else ""
             )
         )
-    print("DynamoDB requests per event through the intake (before, issue 9: new report 6, redelivery 2):")
+    print("DynamoDB requests per event through the intake (the first design: new report 6, redelivery 2):")
     for name, calls in per_report.items():
         total = sum(calls.values())
         detail = ", ".join(f"{operation} {count:g}" for operation, count in calls.items())

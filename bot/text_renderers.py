@@ -169,7 +169,7 @@ def format_counts(counts: Counts) -> str:
             [(s, counts.by_source.get(s, 0), counts.open_by_source.get(s, 0)) for s in SOURCES],
         )
     )
-    # The four state types always, in workflow order (issue 10: backlog counted like the rest), then "none"
+    # The four state types always, in workflow order (backlog counted like the rest), then "none"
     # (Slack reports have no state) and anything else a store may hold.
     kinds = [*STATE_TYPES, *sorted(set(counts.by_state_type) - set(STATE_TYPES))]
     parts.append(table(("state type", "count"), [(k, counts.by_state_type.get(k, 0)) for k in kinds]))

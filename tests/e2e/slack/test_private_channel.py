@@ -1,8 +1,8 @@
-"""Issue 15 end to end, on both stores: the bot as a process (real SocketModeHandler) on the fake Slack, with
-a PRIVATE bug channel. A non-member, a guest of the channel and a member each run `/bug show`, `/bug
-unlinked` and `/bug show … public` from a DM and open the Home tab: only the member sees the report. Then
-the message is deleted in Slack: its words are gone from every surface, from the drill-down API and from the
-store's raw item."""
+"""Who may read a report, end to end, on both stores: the bot as a process (real SocketModeHandler) on the
+fake Slack, with a PRIVATE bug channel. A non-member, a guest of the channel and a member each run `/bug
+show`, `/bug unlinked` and `/bug show … public` from a DM and open the Home tab: only the member sees the
+report. Then the message is deleted in Slack: its words are gone from every surface, from the drill-down API
+and from the store's raw item."""
 
 from __future__ import annotations
 

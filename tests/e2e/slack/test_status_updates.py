@@ -80,7 +80,7 @@ def test_a_status_change_reaches_the_thread_once_and_a_no_op_pull_posts_nothing(
             first = thread_messages(slack, report["ts"])
             assert len(first) == 1 and first[0]["ts"] == card["ts"]
             assert "Status of ZD-123" in first[0]["text"] and "open" in first[0]["text"]
-            # outside text is plain_text (never parsed) or escaped: no live ping anywhere (issue 15)
+            # outside text is plain_text (never parsed) or escaped: no live ping anywhere
             assert not any("<!channel>" in text for text in mrkdwn_strings(first[0]))
             posts_before, updates_before = len(slack.posts), len(slack.updates)
 

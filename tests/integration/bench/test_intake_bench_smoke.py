@@ -1,4 +1,4 @@
-"""The intake benchmark's request counting at a tiny size against moto's server: issue 9's round-trip target
+"""The intake benchmark's request counting at a tiny size against moto's server: the round-trip target
 holds (a new report at most 2 DynamoDB requests, a redelivery 1), so bench/slack_intake.py cannot rot."""
 
 from __future__ import annotations

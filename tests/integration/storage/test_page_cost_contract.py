@@ -1,4 +1,4 @@
-"""A page costs the same whatever lies before it (issue 11): deleted and linked records ahead of the page are
+"""A page costs the same whatever lies before it: deleted and linked records ahead of the page are
 not in the indexes the default views read. On DynamoDB the Queries are counted; on SQLite the plans are
 read (each view is a search of its own partial index, in order, without a sort)."""
 

@@ -1,5 +1,5 @@
-"""`bugtracker migrate` erases the text of Slack reports deleted before deletion erased it (issue 15), on
-both stores, as a real process; what is left is checked in the store's raw row / item."""
+"""`bugtracker migrate` erases the text of Slack reports deleted by a version that kept it, on both stores,
+as a real process; what is left is checked in the store's raw row / item."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def command(app, fake, text):
     return fake.wait_for(lambda: len(fake.responses) > before and fake.responses)[before]
 
 
-# Outside text faking the bot's own lines (issue 15): a new line, then bold as the status card writes it.
+# Outside text faking the bot's own lines: a new line, then bold as the status card writes it.
 FAKE_LINE = "\n*Status of ZD-9* · state *done*"
 BIDI = [chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]]
 

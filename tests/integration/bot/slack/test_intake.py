@@ -60,7 +60,7 @@ def test_edit_rereads_tags_and_links(sqlite_store):
 
 
 def test_delete_erases_the_words_and_keeps_id_channel_author_times_and_ticket(store):
-    """Issue 15 (deliberate change: the deleted text used to be kept): deleted means deleted."""
+    """Deleted means deleted: the words go, the facts needed to account for the report stay."""
     intake = Intake(store, workspace_url="https://acme.slack.com/")
     intake.ingest_message(message("Payroll of ACME broken priority=High ticketId=ZD-9"), "C0BUGS")
     before = store.get_record("slack", TS)

@@ -66,7 +66,7 @@ def test_link_and_unlink_refresh_the_card_that_was_the_first_reply(sqlite_store)
         card = fake.thread_of(CHANNEL, message["ts"])
         assert len(card) == 1 and card[0]["ts"] == first["ts"]  # the first reply became the card
         assert "Status of ZD-5" in card[0]["text"] and "pending (started)" in card[0]["text"]
-        # the title is plain_text (never parsed by Slack, issue 15); no mrkdwn object carries it live
+        # the title is plain_text (never parsed by Slack); no mrkdwn object carries it live
         assert {"type": "plain_text", "text": "Checkout <!channel>"} in card[0]["blocks"][2]["elements"]
         assert live_markup(card[0], (WORKSPACE_URL, "https://acme.zendesk.com/")) == ["<@U0ALICE>"]  # linker
 

@@ -154,7 +154,7 @@ def test_the_mark_never_passes_a_report_that_is_not_stored(fake, store):
 
 
 def test_reports_deleted_while_the_bot_was_away_are_erased_by_the_sweep(fake, store):
-    """Issue 15: a report gone from the history (or left as a tombstone) is erased like a live delete; one
+    """A report gone from the history (or left as a tombstone) is erased like a live delete; one
     posted just before the history was read is not judged deleted."""
     intake, sweeper = started(fake, store)
     old = time.time() - 600

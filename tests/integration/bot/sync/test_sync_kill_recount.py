@@ -1,4 +1,4 @@
-"""Issue 11: `bugtracker sync` killed with SIGKILL while it writes a batch to DynamoDB (moto's server over
+"""`bugtracker sync` killed with SIGKILL while it writes a batch to DynamoDB (moto's server over
 HTTP) can leave the kept counters short (the batch's records written, its one counter update not); then
 `bugtracker stats --recount` finds the counts exact, and a second recount finds nothing to correct."""
 

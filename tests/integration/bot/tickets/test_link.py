@@ -54,7 +54,7 @@ def test_the_modal_checks_the_typed_id(reports):
     store, first, _ = reports
     with pytest.raises(InvalidTicketId, match="'JIRA-9' is not a ticket id"):
         check_target(store, first, "JIRA-9")
-    # issue 18: an id no pull stored yet passes the modal; the link reads it from its system first
+    # an id no pull stored yet passes the modal; the link reads it from its system first
     assert check_target(store, first, "zd-404") == "ZD-404"
     with pytest.raises(TicketNotFound, match="SL-1764300099.000099 is not a report stored here"):
         check_target(store, first, "SL-1764300099.000099")
@@ -64,7 +64,7 @@ def test_the_modal_checks_the_typed_id(reports):
 
 
 def test_the_author_may_not_move_a_ticket_a_linker_filed_under_her_report(store):
-    """Issue 15: once ZD-77 lives under her report, the author's `ticketId=ZD-42` would move ZD-77's
+    """Once ZD-77 lives under her report, the author's `ticketId=ZD-42` would move ZD-77's
     records: only a linker may. While the report holds only her own reports, she still may."""
     from bot.slack.intake import Intake
 

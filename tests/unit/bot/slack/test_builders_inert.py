@@ -1,6 +1,6 @@
 """Every Block Kit builder, fed records whose every outside string is hostile: what it returns carries no
 live markup (no ping, no link but to the pages the adapters built), within Slack's size limits; outside text
-cannot format or fake the bot's own lines in mrkdwn, and no bidi control reaches any text (issue 15)."""
+cannot format or fake the bot's own lines in mrkdwn, and no bidi control reaches any text."""
 
 import json
 
@@ -84,7 +84,7 @@ def test_show_list_link_and_intake_builders_are_inert(found, actor, problem):
         builders.build_intake_reply(
             IntakeResult("message", "SL-1.1", "SL-1.1", problems=(problem,) * 9, reply=True)
         ),
-        builders.build_error_reply(problem),  # an error quoting what someone typed (issue 15: not text_reply)
+        builders.build_error_reply(problem),  # an error quoting what someone typed (not text_reply)
         builders.build_error_reply(problem, USAGE),
         builders.build_stats_reply(Counts(by_state={problem: 1})),
     ):

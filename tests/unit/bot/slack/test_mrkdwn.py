@@ -33,7 +33,7 @@ def entities_whole(text):
 def test_escaped_text_has_no_markup_and_reads_back_as_typed(text):
     escaped = mrkdwn.escape(text)
     assert "<" not in escaped and ">" not in escaped and entities_whole(escaped)
-    assert unescape(escaped) == mrkdwn.printable(text)  # control and bidi characters dropped (issue 15)
+    assert unescape(escaped) == mrkdwn.printable(text)  # control and bidi characters dropped
 
 
 @given(markup_text, st.integers(min_value=0, max_value=300))

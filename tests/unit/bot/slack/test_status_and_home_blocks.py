@@ -28,7 +28,7 @@ def test_the_card_lists_every_record_escaped_and_says_who_linked():
     shown = announcement([report, ticket], note="Could not read: prio=<!here>", audit=[entry])
     blocks = build_status_card(shown)
     text = str(blocks)
-    # outside text (titles, the first answer's note) is plain_text, which Slack never parses (issue 15)
+    # outside text (titles, the first answer's note) is plain_text, which Slack never parses
     pages = ("https://acme.zendesk.com/", "https://example.slack.com/archives/")
     assert live_markup({"blocks": blocks}, pages) == ["<@U0LINKER>"]  # the linker's mention, on purpose
     plain = [
