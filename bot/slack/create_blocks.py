@@ -24,7 +24,8 @@ TITLE, DESCRIPTION, PRIORITY = "create_title", "create_description", "create_pri
 STATE, TEAM, PROJECT = "create_state", "create_team", "create_project"
 TICKET_TYPE, REQUESTER = "create_type", "create_requester"
 DESCRIPTION_SHOWN = 3000  # a plain_text_input holds at most 3,000 characters
-OPTIONS_LIMIT = 100  # a static_select lists at most 100 options
+OPTIONS_LIMIT = 100  # a static_select lists at most 100 options; an external_select answers 100 at a time
+SEARCHED = (STATE, TEAM, PROJECT)  # the selects that turn into a typed search past OPTIONS_LIMIT choices
 NO_PRIORITY = "none"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")
 
@@ -62,14 +63,30 @@ def _option(value: str, text: str) -> dict[str, Any]:
 
 
 def _select(options: list[dict[str, Any]], initial: str | None) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "static_select",
-        "options": options[:OPTIONS_LIMIT],
-    }
-    chosen = next((o for o in element["options"] if o["value"] == initial), None)
+    """Every option offered: a static_select up to OPTIONS_LIMIT of them, else an external_select that
+    answers what is typed (the listener's `app.options`, matching_options); the initial option either way."""
+    element: dict[str, Any]
+    if len(options) > OPTIONS_LIMIT:
+        element = {"type": "external_select", "min_query_length": 0}
+    else:
+        element = {"type": "static_select", "options": options}
+    chosen = next((o for o in options if o["value"] == initial), None)
     if chosen is not None:
         element["initial_option"] = chosen
     return element
+
+
+def matching_options(choices: list[tuple[str, str]], typed: str | None) -> list[dict[str, Any]]:
+    """An external_select's answer: the first OPTIONS_LIMIT choices whose label (or id) holds what was
+    typed, any case; nothing typed: the first ones."""
+    wanted = " ".join((typed or "").split()).casefold()
+    found = []
+    for value, label in choices:
+        if not wanted or wanted in printable(label).casefold() or wanted == value.casefold():
+            found.append(_option(value, label))
+            if len(found) == OPTIONS_LIMIT:
+                break
+    return found
 
 
 def _input(

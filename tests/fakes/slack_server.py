@@ -796,6 +796,10 @@ def _block_problem(args: dict[str, Any]) -> str | None:
                 if action_id in action_ids or len(action_id) > 255:
                     return f"action_id {action_id} repeated or too long"
                 action_ids.add(action_id)
+            if element.get("type") == "static_select" and len(element.get("options") or []) > 100:
+                return "a static_select holds at most 100 options"
+            if element.get("type") == "external_select" and "options" in element:
+                return "an external_select takes no options (they come from the options request)"
             for option in element.get("options") or []:
                 if len(option["text"]["text"]) > 75:
                     return "option text over 75"

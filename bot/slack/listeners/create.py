@@ -8,7 +8,9 @@ about 3 s), then read the report, its thread and the system's choices and fill t
 submit the fields are checked from memory (no network) and errors shown under them; then the modal says
 "Creating…" (response_action update, within the ack), the verb runs, the thread gets the answer and the
 status card follows, and only then the modal shows the outcome: the new ticket, or the one line saying why
-nothing was made. A modal closed meanwhile (views.update: not_found / hash_conflict) loses nothing
+nothing was made. A Shortcut select with more than 100 choices (projects, teams, states) is an
+external_select: what the person types is answered from the choices in memory (`app.options`). A modal
+closed meanwhile (views.update: not_found / hash_conflict) loses nothing
 (bot/slack/views.py).
 """
 
@@ -28,11 +30,15 @@ from bot.slack.answers import post_answer
 from bot.slack.create_blocks import (
     MODAL_CALLBACK,
     OPEN_ACTION,
+    PROJECT,
+    STATE,
     SYSTEM_ACTION,
     SYSTEM_NAMES,
+    TEAM,
     FormChoices,
     create_modal,
     created_blocks,
+    matching_options,
     message_modal,
     read_form,
     typed_draft,
@@ -134,6 +140,16 @@ def register(
         except BugTrackerError as exc:
             new = message_modal(str(exc))
         update_view(client, view["id"], new, view.get("hash"))
+
+    def on_search(ack: Any, body: dict[str, Any]) -> None:
+        """What a Shortcut select with more than 100 choices offers for the typed text: from the choices
+        read when the form opened (memory only: Slack waits 3 s for the answer)."""
+        choices = form_choices("shortcut", cached=True)
+        offered = {STATE: choices.states, TEAM: choices.teams, PROJECT: choices.projects}
+        ack(options=matching_options(offered.get(body.get("action_id") or "", []), body.get("value")))
+
+    for searched in (STATE, TEAM, PROJECT):  # external_select: block_suggestion, over Socket Mode too
+        app.options(searched)(on_search)
 
     @app.view(MODAL_CALLBACK)
     def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:

@@ -295,3 +295,38 @@ def test_closing_the_modal_mid_create_still_leaves_the_thread_answer(world, capl
     wait_until(lambda: any("not_found" in r.getMessage() for r in caplog.records))
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     assert len(slack.view_updates) == 1  # only the form: the outcome met a closed modal, quietly
+
+
+def suggest(view, block, typed, user=LINKER):
+    """A person types into an external_select: Slack's block_suggestion, answered by app.options."""
+    body = {"type": "block_suggestion", "user": {"id": user}, "team": {"id": "T0FAKE"},
+            "api_app_id": "A0FAKE", "action_id": block, "block_id": block, "value": typed,
+            "container": {"type": "view", "view_id": view["view_id"]},
+            "view": {**view["view"], "id": view["view_id"]}}  # fmt: skip
+    return BoltRequest(body=body, mode="socket_mode")
+
+
+def test_with_300_projects_the_form_offers_project_299_and_the_story_lands_there(world):
+    app, slack, shortcut, _, store = world
+    for number in range(1, 301):
+        shortcut.add_project(number, f"Project {number:03d}")
+    message, answer = report(app, slack)
+    app.dispatch(press(slack, answer, message["ts"], LINKER))
+    view = form(slack)
+    project = inputs(view)["create_project"]
+    assert project["type"] == "external_select" and "options" not in project
+    assert inputs(view)[STATE]["initial_option"]["value"] == str(STATES[0][0])  # the default preselected
+    offered = json.loads(app.dispatch(suggest(view, "create_project", "project 29")).body)["options"]
+    assert [o["value"] for o in offered] == [
+        str(n) for n in range(290, 300)
+    ]  # "Project 029" holds no "project 29"
+    first = json.loads(app.dispatch(suggest(view, "create_project", "")).body)["options"]
+    assert len(first) == 100 and first[0]["text"]["text"] == "Project 001"
+    chosen = next(o for o in offered if o["value"] == "299")
+    values = as_submitted(view, create_project={"type": "external_select", "selected_option": chosen})
+    app.dispatch(submit(view, values))
+    slack.wait_for(lambda: [p for p in slack.posts if "Created SC-9001" in p.get("text", "")])
+    assert shortcut.stories[9001]["project_id"] == 299
+    assert store.get_record("slack", message["ts"]).ticket_id == "SC-9001"
+    (body,) = [b for path, b in shortcut.posted if path.endswith("/stories")]
+    assert body["project_id"] == 299 and "workflow_state_id" not in body

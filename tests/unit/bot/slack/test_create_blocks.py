@@ -16,6 +16,7 @@ from bot.slack.create_blocks import (
     create_button_block,
     create_modal,
     created_blocks,
+    matching_options,
     read_form,
 )
 
@@ -116,3 +117,24 @@ def test_a_status_card_offers_create_only_while_its_report_lives_under_no_ticket
     assert offers(card("SL-1764300002.000002", [report, slack_record(2)])) == ["SL-1764300002.000002"]
     assert offers(card("ZD-5", [zendesk_record(5), report])) == []  # lives under a ticket
     assert offers(card(report.home_id, [report], create_button=False)) == []  # BUG_CREATE=off
+
+
+def test_past_100_choices_a_select_becomes_a_search_with_the_default_still_chosen():
+    states = [(str(n), f"Flow / State {n}") for n in range(1, 151)]
+    view = create_modal("SL-1.0", "C1", "shortcut", ["shortcut"], DRAFT, FormChoices(states, "150"))
+    element = next(b["element"] for b in view["blocks"] if b.get("block_id") == STATE)
+    assert element["type"] == "external_select" and "options" not in element
+    assert element["initial_option"]["value"] == "150"
+    few = create_modal("SL-1.0", "C1", "shortcut", ["shortcut"], DRAFT, CHOICES)
+    assert next(b["element"] for b in few["blocks"] if b.get("block_id") == STATE)["type"] == "static_select"
+
+
+def test_a_search_answers_what_was_typed_any_case_100_at_most():
+    choices = [(str(n), f"Project {n}") for n in range(1, 301)] + [("999", "Checkout <!channel>")]
+    assert [o["value"] for o in matching_options(choices, "PROJECT 29")] == ["29", *map(str, range(290, 300))]
+    assert len(matching_options(choices, "")) == 100 and matching_options(choices, "  ")[0]["value"] == "1"
+    assert [o["value"] for o in matching_options(choices, "999")] == ["999"]  # by id too
+    assert matching_options(choices, "checkout")[0]["text"] == {
+        "type": "plain_text",
+        "text": "Checkout <!channel>",
+    }
