@@ -21,7 +21,7 @@ search never returns deleted ones (404 there).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
@@ -101,7 +101,7 @@ class ShortcutPull:
             if "utc_offset_read" not in saved:
                 low -= timedelta(days=1)  # a watermark saved before workspace days were used: a UTC day
         seen: dict[int, str] = {}
-        self._days_read: set[date] = set()  # read by time in this run: a boundary day two windows share
+        self._days_read = set()  # read by time in this run: a boundary day two windows share
         windows: list[DayWindow] = [(low, None)]  # a stack: oldest window on top
         first = [True]
         while windows:
@@ -143,16 +143,14 @@ class ShortcutPull:
         today: date,
         offset: timedelta | None,
         first: list[bool],
-    ) -> Iterator[PulledPage]:
+    ) -> Generator[PulledPage, None, list[DayWindow] | None]:
         """Read one day window; returns its parts instead when it matches more than the cap."""
         low, high = window
         query = self.query
         if low or high:
             query += f" updated:{low.isoformat() if low else '*'}..{high.isoformat() if high else '*'}"
-        url, params = (
-            f"{self.http.api_url}/search/stories",
-            {"query": query, "page_size": self.page_size, "detail": "slim"},
-        )
+        url: str | None = f"{self.http.api_url}/search/stories"
+        params: dict[str, Any] | None = {"query": query, "page_size": self.page_size, "detail": "slim"}
         fetched = 0
         while url:
             body = self.http.get_json(url, params)

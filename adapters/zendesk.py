@@ -68,7 +68,9 @@ def says_only_its_category(label: str, category: Any) -> bool:
     return isinstance(category, str) and text in (category, BUILT_IN_LABELS.get(category))
 
 
-def _state(ticket: Mapping[str, Any], statuses: Mapping[int, Mapping[str, Any]] | None) -> tuple:
+def _state(
+    ticket: Mapping[str, Any], statuses: Mapping[int, Mapping[str, Any]] | None
+) -> tuple[str | None, str | None, Mapping[str, Any] | None]:
     """(state, state type, the custom status or None): a merged ticket is `merged` (done); a ticket in a
     custom status is in its agent label, typed by its category, unless the label only names the category
     (a default status or not: `default` means the category's default, not built-in); otherwise in its
@@ -77,7 +79,8 @@ def _state(ticket: Mapping[str, Any], statuses: Mapping[int, Mapping[str, Any]] 
     tags = ticket.get("tags")
     if status == "closed" and isinstance(tags, list) and MERGED_TAG in tags:
         return MERGED_STATE, "done", None
-    custom = (statuses or {}).get(ticket.get("custom_status_id"))
+    custom_id = ticket.get("custom_status_id")
+    custom = (statuses or {}).get(custom_id) if isinstance(custom_id, int) else None
     if custom and status not in ("closed", "deleted"):
         category = custom["status_category"]
         if not says_only_its_category(custom["agent_label"], category):

@@ -57,7 +57,9 @@ def _reason(exc: Exception) -> str:
         body = None
     if not isinstance(body, dict):
         return "no reason given"
-    details = body.get("details") if isinstance(body.get("details"), dict) else {}
+    details = body.get("details")
+    if not isinstance(details, dict):
+        details = {}
     lines = [
         str(item.get("description"))
         for items in details.values()

@@ -97,7 +97,7 @@ class ZendeskPull:
         subdomain: str,
         start: date | None = None,
         per_page: int = MAX_PER_PAGE,
-        ratelimit_budget: int = DEFAULT_RATELIMIT_BUDGET,
+        ratelimit_budget: float = DEFAULT_RATELIMIT_BUDGET,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
@@ -218,8 +218,8 @@ class ZendeskPull:
                 )
             except UnmappableRecord as exc:
                 page.failures.append(str(exc))
-        newest = [t.get("generated_timestamp") for t in tickets if isinstance(t, dict)]
-        newest = [value for value in newest if isinstance(value, int) and not isinstance(value, bool)]
+        stamps = [t.get("generated_timestamp") for t in tickets if isinstance(t, dict)]
+        newest = [value for value in stamps if isinstance(value, int) and not isinstance(value, bool)]
         if isinstance(resume_time, int):
             newest.append(resume_time)
         cursor = page_json.get("after_cursor")
@@ -234,7 +234,11 @@ class ZendeskPull:
         Zendesk does not return (a deleted user) is cached as id-only, so it is not asked for again."""
         for start in range(0, len(missing), SHOW_MANY_LIMIT):
             chunk = missing[start : start + SHOW_MANY_LIMIT]
-            found = self._call(lambda chunk=chunk: list(self.client.users(ids=chunk)), "users/show_many")
+
+            def show_many(ids: list[int] = chunk) -> list[Any]:
+                return list(self.client.users(ids=ids))
+
+            found = self._call(show_many, "users/show_many")
             for user in found:
                 self._users[user.id] = {"id": user.id, "name": user.name, "email": user.email}
             for user_id in chunk:
