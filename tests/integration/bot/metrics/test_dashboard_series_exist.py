@@ -32,7 +32,7 @@ def test_every_dashboard_series_is_exported_before_anything_happens(sqlite_store
     expected = dashboard_metric_names() - {"bugtracker_bugs_by_state", "bugtracker_counts_drift"}
     missing = sorted(name for name in expected if name not in samples)
     assert not missing, f"queried by the dashboard but not exported: {missing}"
-    assert samples["bugtracker_sync_failures_total"][("zendesk",)] >= 0
+    assert samples["bugtracker_sync_failures_total"][("zendesk",)] == 0  # exported at 0, before any pull
     assert ("shortcut",) in samples["bugtracker_sync_failures_total"]
     assert ("failed", "shortcut") in samples["bugtracker_sync_records_total"]  # (outcome, source)
     assert "bugtracker_intake_pending" in samples
