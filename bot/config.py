@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import overload
 
 from storage.errors import BugTrackerError
 
@@ -123,10 +124,20 @@ class _Reader:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
 
+    @overload
+    def text(self, name: str, default: str) -> str: ...
+    @overload
+    def text(self, name: str, default: None = None) -> str | None: ...
     def text(self, name: str, default: str | None = None) -> str | None:
         value = self.environ.get(name, "").strip()
         return value or default
 
+    @overload
+    def matching(self, name: str, pattern: re.Pattern[str], form: str, default: str) -> str: ...
+    @overload
+    def matching(
+        self, name: str, pattern: re.Pattern[str], form: str, default: None = None
+    ) -> str | None: ...
     def matching(
         self, name: str, pattern: re.Pattern[str], form: str, default: str | None = None
     ) -> str | None:
@@ -135,6 +146,10 @@ class _Reader:
             raise ConfigError(f"{name} is malformed: it should be {form}")
         return value
 
+    @overload
+    def integer(self, name: str, default: int, low: int, high: int) -> int: ...
+    @overload
+    def integer(self, name: str, default: None, low: int, high: int) -> int | None: ...
     def integer(self, name: str, default: int | None, low: int, high: int) -> int | None:
         value = self.text(name)
         if value is None:
@@ -243,8 +258,8 @@ def _slack(read: _Reader) -> SlackConfig | None:
     if not api_url.startswith(("http://", "https://")):
         raise ConfigError("SLACK_API_URL is malformed: it should be a URL like https://slack.com/api/")
     return SlackConfig(
-        bot_token=read.secret("SLACK_BOT_TOKEN", "xoxb-"),
-        app_token=read.secret("SLACK_APP_TOKEN", "xapp-"),
+        bot_token=_present("SLACK_BOT_TOKEN", read.secret("SLACK_BOT_TOKEN", "xoxb-")),
+        app_token=_present("SLACK_APP_TOKEN", read.secret("SLACK_APP_TOKEN", "xapp-")),
         channel_ids=read.listing("SLACK_CHANNEL_ID", _CHANNEL, "channel ids like C0123456789"),
         api_url=api_url if api_url.endswith("/") else api_url + "/",
         linkers=read.listing("BUG_LINKERS", _LINKER, "user ids (U…) or user group ids (S…)"),
@@ -255,19 +270,29 @@ def _slack(read: _Reader) -> SlackConfig | None:
     )
 
 
+def _present(name: str, value: str | None) -> str:
+    """A variable that all_or_none found set."""
+    if value is None:
+        raise ConfigError(f"{name} missing")
+    return value
+
+
 def _zendesk(read: _Reader) -> ZendeskConfig | None:
     if not read.all_or_none(("ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN")):
         return None
-    email = read.text("ZENDESK_EMAIL")
+    email = _present("ZENDESK_EMAIL", read.text("ZENDESK_EMAIL"))
     if "@" not in email:
         raise ConfigError(
             "ZENDESK_EMAIL is malformed: it should be a Zendesk admin's email address"
             " (the incremental export is admin-only)"
         )
     return ZendeskConfig(
-        subdomain=read.matching("ZENDESK_SUBDOMAIN", _SUBDOMAIN, "the part before .zendesk.com, like 'acme'"),
+        subdomain=_present(
+            "ZENDESK_SUBDOMAIN",
+            read.matching("ZENDESK_SUBDOMAIN", _SUBDOMAIN, "the part before .zendesk.com, like 'acme'"),
+        ),
         email=email,
-        api_token=read.secret("ZENDESK_API_TOKEN"),
+        api_token=_present("ZENDESK_API_TOKEN", read.secret("ZENDESK_API_TOKEN")),
     )
 
 
