@@ -10,7 +10,6 @@ is refreshed by one daemon thread every `refresh_seconds`; a failed refresh keep
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from bot.worker import Worker
 from storage.errors import BugTrackerError
 from storage.model import PRIORITIES, SOURCES, STATE_TYPES, parse_timestamp
 from storage.store import RECOUNT_META, BugStore
@@ -47,8 +47,9 @@ def _days(today: date, days: int) -> list[str]:
     return [(today - timedelta(days=back)).isoformat() for back in range(days - 1, -1, -1)]
 
 
-class BugCountsCollector:
-    """A prometheus-client custom collector serving the last snapshot of the store's counts."""
+class BugCountsCollector(Worker):
+    """A prometheus-client custom collector serving the last snapshot of the store's counts, refreshed
+    every `refresh_seconds` by its worker (bot/worker.py) once started."""
 
     def __init__(
         self,
@@ -57,14 +58,13 @@ class BugCountsCollector:
         new_bugs_days: int = DEFAULT_NEW_BUGS_DAYS,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
     ) -> None:
+        super().__init__("bug-counts-refresh", every=refresh_seconds)
         self.store = store
         self.refresh_seconds = refresh_seconds
         self.new_bugs_days = new_bugs_days
         self._today = today
         self._snapshot: Snapshot | None = None
         self._failures = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- refreshing --------------------------------------------------------------------------------
     def refresh(self) -> Snapshot:
@@ -79,27 +79,12 @@ class BugCountsCollector:
         self._snapshot = snapshot
         return snapshot
 
-    def _refresh_logged(self) -> None:
+    def step(self) -> None:
         try:
             self.refresh()
         except BugTrackerError as exc:  # store unreachable or throttled: keep the last snapshot
             self._failures += 1
             log.warning("bug counts refresh failed (keeping the previous numbers): %s", exc)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._refresh_logged()
-            self._stop.wait(self.refresh_seconds)
-
-    def start(self) -> BugCountsCollector:
-        self._thread = threading.Thread(target=self._loop, name="bug-counts-refresh", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
     @property
     def snapshot(self) -> Snapshot | None:

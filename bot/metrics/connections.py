@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.worker import Worker
+
 log = logging.getLogger(__name__)
 
 HEAD_LIMIT = 16 * 1024  # request line and headers; Prometheus / Grafana / curl send a few hundred bytes
@@ -97,8 +99,7 @@ class DeadlineServer:
         self._open = 0
         self._per_address: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._selecting: _Selecting | None = None
         self._accept_failed_logged = float("-inf")
 
     @property
@@ -110,16 +111,16 @@ class DeadlineServer:
 
     # -- the selector thread -------------------------------------------------------------------------
     def start_serving(self, name: str) -> None:
-        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
-        self._thread.start()
+        self._selecting = _Selecting(self, name).start()
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._turn()
-            except Exception:  # this loop is the transport's only thread: log the unexpected, keep serving
-                log.exception("metrics server: connection loop failed; going on")
-                time.sleep(0.05)
+    def _serve_turn(self) -> None:
+        try:
+            self._turn()
+        except Exception:  # this loop is the transport's only thread: log the unexpected, keep serving
+            log.exception("metrics server: connection loop failed; going on")
+            time.sleep(0.05)
+
+    def _close(self) -> None:
         for reading in list(self._reading.values()):
             self._drop(reading)
         self._selector.close()
@@ -218,12 +219,24 @@ class DeadlineServer:
             self._closed(arrival.address)
 
     def shutdown(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._selecting is not None:
+            self._selecting.stop()  # its thread closes the sockets once its loop ended
         else:
-            self._selector.close()
-            self.socket.close()
+            self._close()
+
+
+class _Selecting(Worker):
+    """The selector thread (bot/worker.py): one turn after another (each waits at most 50 ms in select)."""
+
+    def __init__(self, server: DeadlineServer, name: str) -> None:
+        super().__init__(name, every=0)
+        self.server = server
+
+    def step(self) -> None:
+        self.server._serve_turn()
+
+    def finished(self) -> None:
+        self.server._close()
 
 
 def _host(address: Any) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.slack.intake import STORE_FAILURES
+from bot.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,15 @@ def event_key(event: dict[str, Any], channel: str) -> tuple[str, str]:
     return channel, f"{ts}/{edited}" if edited else ts
 
 
-class RetryQueue:
+class RetryQueue(Worker):
+    """Its worker (bot/worker.py) retries what is due; the first failure starts it."""
+
     def __init__(self, handle: Handler, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__("slack-intake-retry")
         self.handle = handle
         self.clock = clock
         self._entries: dict[tuple[str, str], _Entry] = {}
-        self._changed = threading.Condition()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._changed = threading.Lock()
 
     def defer(self, event: dict[str, Any], channel: str, error: Exception) -> None:
         key = event_key(event, channel)
@@ -58,9 +60,8 @@ class RetryQueue:
             if key not in self._entries:
                 log.warning("store write failed for %s in %s, will retry: %s", key[1], channel, error)
                 self._entries[key] = _Entry(self.clock() + _delay(1), key, event, channel)
-            self._changed.notify_all()
-            if self._thread is None:  # the first failure starts the retrying thread
-                self.start()
+        self.start()  # the first failure starts the retrying thread (later calls: nothing)
+        self.wake()
 
     def retry_now(self) -> None:
         """The store answers again: every entry is due now (not after its backoff)."""
@@ -68,7 +69,7 @@ class RetryQueue:
             now = self.clock()
             for entry in self._entries.values():
                 entry.due = min(entry.due, now)
-            self._changed.notify_all()
+        self.wake()
 
     def keys(self) -> set[tuple[str, str]]:
         with self._changed:
@@ -102,25 +103,14 @@ class RetryQueue:
         return done
 
     # -- background ----------------------------------------------------------------------------------
-    def start(self) -> RetryQueue:
-        self._thread = threading.Thread(target=self._run, name="slack-intake-retry", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
+    def interval(self) -> float:
+        """Until the next entry is due, looking again at least every second."""
         with self._changed:
-            self._changed.notify_all()
+            due = min((entry.due for entry in self._entries.values()), default=None)
+        return 1.0 if due is None else max(0.0, min(1.0, due - self.clock()))
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with self._changed:
-                wait = min((entry.due for entry in self._entries.values()), default=None)
-                timeout = 1.0 if wait is None else max(0.0, min(1.0, wait - self.clock()))
-                if timeout > 0:
-                    self._changed.wait(timeout)
-            if not self._stop.is_set():
-                self.retry_due()
+    def step(self) -> None:
+        self.retry_due()
 
 
 def _delay(attempts: int) -> float:

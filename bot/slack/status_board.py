@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from bot.slack.readers import withheld
+from bot.worker import Worker
 from storage.errors import BugTrackerError, TicketNotFound
 from storage.model import BugRecord
 from storage.store import BugStore
@@ -105,25 +106,30 @@ def transitions(view: TicketView, before: dict[str, str]) -> tuple[Transition, .
     return tuple(found)
 
 
-class StatusBoard:
-    """The ChangeNotifier the sync runner is given (bot/sync/changes.py), and the hook for links."""
+class StatusBoard(Worker):
+    """The ChangeNotifier the sync runner is given (bot/sync/changes.py), and the hook for links. Its worker
+    (bot/worker.py) flushes what is pending once started: at once, then on wake() or every `flush_every`."""
 
     def __init__(
-        self, store: BugStore, transport: Transport | None = None, claims: ClaimsLike | None = None
+        self,
+        store: BugStore,
+        transport: Transport | None = None,
+        claims: ClaimsLike | None = None,
+        fits_channel: Callable[[str, BugRecord], bool] | None = None,
+        flush_every: float = FLUSH_EVERY_SECONDS,
     ) -> None:
+        super().__init__("status-board", every=flush_every)
         self.store = store
-        self.transport = transport  # set once the Slack app (or the console) exists
+        self.transport = transport  # None: a board that only notes what changed (`bugtracker sync`)
         self.claims = claims  # None: this process is the only one announcing
         # (channel, record) -> may it be shown in that channel (bot/slack/readers.py; None: everything,
         # the console): a report's card leaves out Slack reports from channels whose readers differ
-        self.fits_channel: Callable[[str, BugRecord], bool] | None = None
-        self.flush_every = FLUSH_EVERY_SECONDS
+        self.fits_channel = fits_channel
         self._pending_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
+        self._due = threading.Event()  # a flush is asked for (what a previous process left pending, first)
+        self._due.set()
         self._idle = threading.Condition()
         self._busy = False
-        self._thread: threading.Thread | None = None
 
     # -- the ChangeNotifier port ---------------------------------------------------------------
     def records_changed(self, records: list[BugRecord]) -> None:
@@ -246,45 +252,27 @@ class StatusBoard:
         return replace(view, records=tuple(r for r in shown if r is not None))
 
     # -- the worker thread -------------------------------------------------------------------------
-    def start(self) -> StatusBoard:
-        """Start the worker; it flushes at once (what a previous process left pending), then on wake()."""
-        self._thread = threading.Thread(target=self._work, name="status-board", daemon=True)
-        self._wake.set()
-        self._thread.start()
-        return self
-
     def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._due.set()
+        super().wake()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """For tests and the console: True once nothing is waiting to be flushed."""
         with self._idle:
-            return self._idle.wait_for(lambda: not self._busy and not self._wake.is_set(), timeout)
+            return self._idle.wait_for(lambda: not self._busy and not self._due.is_set(), timeout)
 
-    def _work(self) -> None:
-        while not self._stopped.is_set():
-            self._wake.wait(self.flush_every)
-            if self._stopped.is_set():
-                return
+    def step(self) -> None:
+        with self._idle:
+            self._busy = True
+            self._due.clear()
+        try:
+            self.flush()
+        except BugTrackerError as exc:
+            log.warning("status updates paused: %s", exc)
+        finally:
             with self._idle:
-                self._busy = True
-                self._wake.clear()
-            try:
-                self.flush()
-            except BugTrackerError as exc:
-                log.warning("status updates paused: %s", exc)
-            except Exception:
-                log.exception("status updates failed")
-            finally:
-                with self._idle:
-                    self._busy = False
-                    self._idle.notify_all()
+                self._busy = False
+                self._idle.notify_all()
 
 
 def _digest(shown: list[list[Any]]) -> str:

@@ -31,6 +31,7 @@ from adapters import slack_message
 from bot.metrics.registry import ERRORS, SWEEP_LAST_SUCCESS
 from bot.slack.intake import STORE_FAILURES, Intake, IntakeResult
 from bot.slack.readers import channel_of
+from bot.worker import Worker
 from storage.model import timestamp_from_epoch
 from storage.values import UpsertOutcome
 
@@ -98,7 +99,7 @@ class Pacer:
         self._last[channel] = time.monotonic()
 
 
-class Sweeper:
+class Sweeper(Worker):
     def __init__(
         self,
         client: WebClient,
@@ -108,14 +109,16 @@ class Sweeper:
         every_seconds: int = 300,
         pacer: Pacer | None = None,
     ) -> None:
+        # its worker (bot/worker.py): the marks saved every second, a sweep every `every_seconds` (0: only
+        # when `wake()` asks, on a new connection)
+        super().__init__("slack-sweep", every=1.0)
         self.client, self.intake, self.channels = client, intake, channels
         self.answer = answer
         self.every_seconds = every_seconds
         self.pacer = pacer or Pacer()
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._sweep_asked = threading.Event()
+        self._next_sweep = time.monotonic() + every_seconds if every_seconds else None
         self._failing: set[str] = set()
 
     # -- one sweep -----------------------------------------------------------------------------------
@@ -218,34 +221,19 @@ class Sweeper:
         return 1
 
     # -- in the background ---------------------------------------------------------------------------
-    def start(self) -> Sweeper:
-        """The maintenance loop: the marks saved every second, a sweep every `every_seconds` (0: only
-        when `wake()` asks, on a new connection)."""
-        self._thread = threading.Thread(target=self._loop, name="slack-sweep", daemon=True)
-        self._thread.start()
-        return self
-
     def wake(self) -> None:
         """Sweep now (a new Socket Mode connection: catch up)."""
-        self._wake.set()
+        self._sweep_asked.set()
+        super().wake()
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-
-    def _loop(self) -> None:
-        next_sweep = time.monotonic() + self.every_seconds if self.every_seconds else None
-        while not self._stop.is_set():
-            woken = self._wake.wait(1.0)
-            if self._stop.is_set():
-                return
-            due = next_sweep is not None and time.monotonic() >= next_sweep
-            if woken or due:
-                self._wake.clear()
-                self._safe(self.run)
-                if self.every_seconds:
-                    next_sweep = time.monotonic() + self.every_seconds
-            self._safe(self.intake.watermarks.flush)
+    def step(self) -> None:
+        due = self._next_sweep is not None and time.monotonic() >= self._next_sweep
+        if self._sweep_asked.is_set() or due:
+            self._sweep_asked.clear()
+            self._safe(self.run)
+            if self.every_seconds:
+                self._next_sweep = time.monotonic() + self.every_seconds
+        self._safe(self.intake.watermarks.flush)
 
     def _safe(self, work: Callable[[], Any]) -> None:
         name = getattr(work, "__name__", "work")

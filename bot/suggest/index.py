@@ -25,11 +25,13 @@ import bm25s
 import numpy as np
 
 from bot.suggest.matching import words_of
+from bot.worker import Worker
 from storage.model import BugRecord
 
 log = logging.getLogger(__name__)
 
 K1, B = 1.5, 0.75  # bm25s' defaults (Lucene's BM25)
+REBUILD_SETTLE_SECONDS = 0.05  # a burst of changes (a sync page, a link) is rebuilt once
 MAX_PENDING_SCORED = 2_000  # beyond this many unbuilt entries (a big sync page), wait for the rebuild
 
 
@@ -112,7 +114,7 @@ class TitleIndex:
         self._idle = threading.Event()
         self._idle.set()
         self._background = background
-        self._worker: threading.Thread | None = None
+        self._rebuilder = _Rebuilder(self)
 
     # -- keeping it current -------------------------------------------------------------------
     def apply(self, records: Iterable[BugRecord]) -> None:
@@ -174,21 +176,25 @@ class TitleIndex:
         if not self._background:  # tests and benchmarks: rebuild in the writer's thread
             self.rebuild()
             return
-        if self._worker is None or not self._worker.is_alive():
-            self._worker = threading.Thread(target=self._rebuild_loop, name="suggest-index", daemon=True)
-            self._worker.start()
+        self._rebuilder.start()  # the first change starts it (later calls: nothing)
+        self._rebuilder.wake()
 
-    def _rebuild_loop(self) -> None:
-        while True:  # a daemon thread: lives as long as the process
-            self._dirty.wait()
-            self._idle.clear()
-            try:
-                threading.Event().wait(0.05)  # let a burst (a sync page, a link) finish first
-                self.rebuild()
-            except Exception:  # keep serving the previous matrix; the next change retries
-                log.exception("could not rebuild the suggestion index")
-            finally:
-                self._idle.set()
+    def rebuild_when_dirty(self) -> None:
+        """One turn of the background rebuild: after a change, once a burst (a sync page, a link) is over."""
+        if not self._dirty.is_set():
+            return
+        self._idle.clear()
+        try:
+            self._rebuilder.pause(REBUILD_SETTLE_SECONDS)
+            self.rebuild()
+        except Exception:  # keep serving the previous matrix; the next change retries
+            log.exception("could not rebuild the suggestion index")
+        finally:
+            self._idle.set()
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Stop the background rebuilds (the process is ending)."""
+        return self._rebuilder.stop(timeout)
 
     # -- searching ----------------------------------------------------------------------------
     def search(
@@ -233,3 +239,14 @@ class TitleIndex:
                 if len(hits) == limit:
                     break
         return list(hits.values())
+
+
+class _Rebuilder(Worker):
+    """The index's worker: rebuilds the matrix whenever it is woken after a change."""
+
+    def __init__(self, index: TitleIndex) -> None:
+        super().__init__("suggest-index")
+        self.index = index
+
+    def step(self) -> None:
+        self.index.rebuild_when_dirty()

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.worker import Worker
 from storage.errors import BugTrackerError
 from storage.primitives import Lease
 from storage.store import BugStore
@@ -91,43 +91,37 @@ def take_lease(store: BugStore, name: str, owner: str, ttl: float) -> tuple[bool
     return False, store.lease_holder(name)
 
 
-class HeldLease:
+class HeldLease(Worker):
     """Renews the lease every ttl/3 seconds until stopped; `check()` raises once it could not be kept."""
 
     def __init__(self, store: BugStore, name: str, owner: str, ttl: float = LEASE_TTL_SECONDS) -> None:
-        self.store, self.name, self.owner, self.ttl = store, name, owner, ttl
-        self._stop = threading.Event()
+        super().__init__(f"lease {name}", every=ttl / 3, wait_first=True)  # it was just taken
+        self.store, self.lease, self.owner, self.ttl = store, name, owner, ttl
         self._renewed = time.monotonic()
         self._lost = False
-        self._thread = threading.Thread(target=self._renew_loop, name=f"lease {name}", daemon=True)
 
-    def start(self) -> HeldLease:
-        self._thread.start()
-        return self
-
-    def _renew_loop(self) -> None:
-        while not self._stop.wait(self.ttl / 3):
-            try:
-                if self.store.acquire_lease(self.name, self.owner, self.ttl):
-                    self._renewed = time.monotonic()
-                    continue
-                self._lost = True  # another runner took it over after it expired
-            except BugTrackerError as exc:
-                log.warning("could not renew the lease %s: %s", self.name, exc)
-            if self._lost or time.monotonic() - self._renewed > self.ttl:
-                self._lost = True
+    def step(self) -> None:
+        try:
+            if self.store.acquire_lease(self.lease, self.owner, self.ttl):
+                self._renewed = time.monotonic()
                 return
+            self._lost = True  # another runner took it over after it expired
+        except BugTrackerError as exc:
+            log.warning("could not renew the lease %s: %s", self.lease, exc)
+        if self._lost or time.monotonic() - self._renewed > self.ttl:
+            self._lost = True
+            self.end()
 
     def check(self) -> None:
         if self._lost:
             raise LeaseLost(
-                f"lost the lease {self.name} (renewal failed); stopping so two runs never overlap"
+                f"lost the lease {self.lease} (renewal failed); stopping so two runs never overlap"
             )
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+    def stop(self, timeout: float = 5.0) -> bool:
+        stopped = super().stop(timeout)
         try:
-            self.store.release_lease(self.name, self.owner)
+            self.store.release_lease(self.lease, self.owner)
         except BugTrackerError as exc:
-            log.warning("could not release the lease %s (it will expire): %s", self.name, exc)
+            log.warning("could not release the lease %s (it will expire): %s", self.lease, exc)
+        return stopped

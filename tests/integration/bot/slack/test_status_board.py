@@ -181,7 +181,7 @@ def test_the_console_prints_status_changes_as_text(sqlite_store):
 def test_changes_noted_by_another_process_are_announced_by_the_running_bot(store):
     linked_report(store)
     recorder = Recorder()
-    running = StatusBoard(store, recorder)
+    running = StatusBoard(store, recorder, flush_every=0.05)  # the bot's worker looks periodically
     running.ticket_changed("ZD-5")
     running.flush()
     # `bugtracker sync` from cron: a board with no transport notes what its pull changed, announces nothing
@@ -189,7 +189,6 @@ def test_changes_noted_by_another_process_are_announced_by_the_running_bot(store
     source.pages = [[zendesk_record(5, status="solved", updated=10)]]
     run_sync(store, source, notifier=StatusBoard(store))
     assert store.get_meta(PENDING_KEY) == {"tickets": ["ZD-5"]}
-    running.flush_every = 0.05  # the bot's worker looks at the pending tickets periodically
     running.start()
     try:
         deadline = time.monotonic() + 10
