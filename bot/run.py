@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import stat
 import sys
-import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import bootstrap, migrations
 from bot.config import Config, ConfigError, load_config, load_env_file
 from bot.logging_setup import configure_for
+from bot.shutdown import Shutdown
 from storage.errors import BugTrackerError
 from storage.store import BugStore
 
@@ -126,14 +125,24 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     configure_for(config, default_level="INFO")
+    shutdown = Shutdown.for_process()
     try:
-        return serve(config)
+        return serve(config, shutdown=shutdown)
     except KeyboardInterrupt:  # Ctrl-C while starting or shutting down: quietly, as at the console prompt
         return 130
+    finally:
+        shutdown.arm()  # whatever still runs (threads the interpreter joins at exit) gets GRACE_SECONDS
 
 
-def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def serve(
+    config: Config,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    shutdown: Shutdown | None = None,
+) -> int:
+    """`shutdown`: the process's stop rule (bot/shutdown.py); None (a test's own process): nothing forced."""
     stdin = stdin if stdin is not None else sys.stdin
+    shutdown = shutdown or Shutdown()
     if config.slack is None and not has_console_input(stdin):
         print(f"error: {NO_SLACK_NO_TERMINAL}", file=sys.stderr)
         return 3
@@ -159,7 +168,7 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
             log.info(
                 "mode: Slack Socket Mode, channels %s; store: %s", config.slack.channel_ids, store.description
             )
-            return run_slack(config, store, status, suggester, board, upstreams)
+            return run_slack(config, store, status, suggester, board, upstreams, shutdown)
         status.mode = "console"
         log.info("mode: console (no Slack tokens set); store: %s; %s", store.description, SWITCH_TO_SLACK)
         from bot.slack.console import run_console
@@ -174,6 +183,7 @@ def serve(config: Config, stdin: TextIO | None = None, stdout: TextIO | None = N
             upstreams=upstreams,
         )
     finally:
+        shutdown.arm()  # the services get GRACE_SECONDS to stop, then the process ends anyway
         _stop_all(started)
 
 
@@ -184,21 +194,23 @@ def run_slack(
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
     upstreams: Upstreams | None = None,
+    shutdown: Shutdown | None = None,
 ) -> int:
-    """Connect over Socket Mode and serve until SIGTERM / SIGINT."""
+    """Connect over Socket Mode and serve until SIGTERM / SIGINT: the first stops gracefully within
+    GRACE_SECONDS, a second at once (bot/shutdown.py). Exit 0 for SIGTERM, 130 for Ctrl-C."""
     from bot.slack.socket_mode import start_socket_mode
     from bot.slack.startup import SlackRefused, StartStopped
 
     assert config.slack is not None
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    shutdown = shutdown or Shutdown()
+    shutdown.install()
+    stop = shutdown.requested
     try:
         app, intake = bootstrap.build_slack_app(config.slack, store, suggester, board, upstreams, stop)
         status.intake = intake
         handler = start_socket_mode(app, config.slack, intake, suggester, board, stop)
     except StartStopped:
-        return 0  # asked to stop while Slack was unreachable
+        return shutdown.code  # asked to stop while Slack was unreachable
     except SlackRefused as exc:  # a token Slack refuses: one line, as for a bad configuration
         print(f"error: {exc}", file=sys.stderr)
         return 3
@@ -207,5 +219,5 @@ def run_slack(
         stop.wait()
     finally:
         log.info("shutting down the Socket Mode connection")
-        handler.close()
-    return 0
+        handler.close()  # bounded: bot/slack/socket_client.py
+    return shutdown.code

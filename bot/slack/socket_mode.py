@@ -14,6 +14,7 @@ from bot.metrics.registry import SOCKET_CONNECTED
 from bot.slack.claims import Claims
 from bot.slack.intake import Intake, IntakeResult
 from bot.slack.listeners import messages as message_listeners
+from bot.slack.socket_client import StoppableSocketModeHandler
 from bot.slack.startup import verify_app_token
 from bot.slack.status_board import StatusBoard
 from bot.slack.sweep import Sweeper
@@ -32,9 +33,8 @@ def start_socket_mode(
 ) -> Any:
     """Connect (non-blocking) and return the SocketModeHandler; sweep (catch up) on every `hello` and
     every SLACK_SWEEP_SECONDS (bot/slack/sweep.py). `handler.close()` stops both."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    handler = SocketModeHandler(app, config.app_token)
+    # slack_sdk's close can hang; this one ends within its bound (bot/slack/socket_client.py)
+    handler = StoppableSocketModeHandler(app, config.app_token)
     claims = Claims(intake.store)
 
     def answer(channel: str, result: IntakeResult) -> None:

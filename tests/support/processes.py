@@ -129,3 +129,18 @@ def run_with_terminal_stderr(
             process.kill()
             process.wait()
     return process.returncode, stdout.decode(), shown.decode(errors="replace")
+
+
+def stop_bot(process: subprocess.Popen[str], timeout: float = 20, sig: int | None = None) -> str:
+    """Stop a started process as its supervisor would (SIGTERM, or `sig`) and return what it printed; if it
+    has not ended within `timeout`, kill it (a test never leaves a process behind) and fail saying so."""
+    import signal
+
+    process.send_signal(signal.SIGTERM if sig is None else sig)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        raise AssertionError(f"the process did not stop within {timeout} s of the signal; killed") from None
+    return output or ""

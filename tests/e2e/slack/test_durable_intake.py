@@ -22,6 +22,7 @@ from bot.slack.watermark import key
 from storage.dynamodb import DynamoDBStore
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
+from tests.support import processes
 from tests.support.metrics_scrape import scrape
 from tests.support.processes import child_env, start_entry_point
 from tests.support.tcp_proxy import TcpProxy
@@ -75,8 +76,7 @@ def start_bot(fake, workdir: Path, env: dict, name: str = "bot", **extra: str) -
 
 def stop_bot(bot: subprocess.Popen, workdir: Path, name: str = "bot") -> str:
     if bot.poll() is None:
-        bot.terminate()
-        bot.wait(timeout=20)
+        processes.stop_bot(bot)  # killed if it does not stop within the bound
     output = (workdir / f"{name}.log").read_text()
     assert "xoxb-test-token" not in output and "xapp-test-token" not in output
     return output

@@ -6,6 +6,7 @@ import pytest
 
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
+from tests.support import processes
 from tests.support.processes import child_env, start_entry_point
 
 pytestmark = pytest.mark.slow
@@ -27,8 +28,7 @@ def start_bot(fake, db_path):
 
 
 def stop_bot(bot):
-    bot.terminate()
-    output, _ = bot.communicate(timeout=20)
+    output = processes.stop_bot(bot)  # killed if it does not stop within the bound
     assert "xoxb-test-token" not in output and "xapp-test-token" not in output  # no secrets in logs
     return output
 

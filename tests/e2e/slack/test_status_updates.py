@@ -14,6 +14,7 @@ import pytest
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.zendesk import FakeZendesk
+from tests.support import processes
 from tests.support.processes import child_env, start_entry_point
 from tests.support.slack_payload import mrkdwn_strings
 
@@ -44,8 +45,7 @@ def start_bot(slack: FakeSlack, zendesk: FakeZendesk, db_path: Path, **extra: st
 
 
 def stop_bot(bot: subprocess.Popen) -> str:
-    bot.terminate()
-    output, _ = bot.communicate(timeout=20)
+    output = processes.stop_bot(bot)  # killed if it does not stop within the bound
     assert "xoxb-test-token" not in output and "zd-test-token" not in output
     assert "Traceback" not in output, output
     return output

@@ -1,0 +1,46 @@
+"""The stop rule: the first signal asks, the second (or the deadline) ends the process at once."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from bot.shutdown import Shutdown
+
+
+def test_first_signal_asks_and_the_second_exits_at_once():
+    exits: list[int] = []
+    shutdown = Shutdown(grace_seconds=3600, exit_now=exits.append)
+    shutdown._on_signal(signal.SIGTERM, None)
+    assert shutdown.requested.is_set() and shutdown.code == 0 and exits == []
+    shutdown._on_signal(signal.SIGINT, None)
+    assert exits == [130]
+
+
+def test_ctrl_c_stops_with_130():
+    shutdown = Shutdown(grace_seconds=3600, exit_now=lambda code: None)
+    shutdown._on_signal(signal.SIGINT, None)
+    assert shutdown.code == 130
+
+
+def test_past_the_deadline_it_exits_with_its_code():
+    done = threading.Event()
+    exits: list[int] = []
+
+    def exit_now(code: int) -> None:
+        exits.append(code)
+        done.set()
+
+    shutdown = Shutdown(grace_seconds=0.01, exit_now=exit_now)
+    shutdown._on_signal(signal.SIGINT, None)
+    assert done.wait(30) and exits == [130]
+    shutdown.arm()  # armed once: no second deadline
+    assert exits == [130]
+
+
+def test_without_exit_now_nothing_is_forced():
+    shutdown = Shutdown(grace_seconds=0.01)
+    shutdown._on_signal(signal.SIGTERM, None)
+    shutdown._on_signal(signal.SIGTERM, None)
+    shutdown.arm()
+    assert shutdown._timer is None
