@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 
-from storage.model import PRIORITIES, SOURCES, STATE_TYPES
+from storage.model import PRIORITIES, SOURCES, STATE_TYPES, BugRecord
 from storage.values import Counts, LinkResult, Page, TicketView
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -182,9 +182,9 @@ def format_counts(counts: Counts) -> str:
 SYSTEM_LABELS = {"slack": "Slack report", "zendesk": "Zendesk", "shortcut": "Shortcut"}
 
 
-def format_status_line(record: object) -> str:
+def format_status_line(record: BugRecord) -> str:
     """`Zendesk ZD-12: solved (done), priority High` — one record of a status card, plain text."""
-    r = record  # a BugRecord
+    r = record
     state = getattr(r, "state", None) or "-"
     kind = getattr(r, "state_type", None)
     shown = f"{state} ({kind})" if kind and kind != state else state

@@ -130,7 +130,7 @@ class DeadlineServer:
         for key, _ in self._selector.select(timeout=0.05):
             if key.fileobj is self.socket:
                 self._accept()
-            elif (reading := self._reading.get(key.fileobj)) is not None:  # type: ignore[arg-type]
+            elif isinstance(key.fileobj, socket.socket) and (reading := self._reading.get(key.fileobj)):
                 self._read(reading)
         self._expire(time.monotonic())
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from bot.metrics import drilldown, registry
 from bot.metrics.access import Access
@@ -79,18 +81,18 @@ class Health:
         return healthy, body
 
 
-class _Exposition:
+class _Exposition(Collector):
     """The process's metric objects (bot/metrics/registry.py) plus the bug counts, as one scrape."""
 
     def __init__(self, collector: BugCountsCollector) -> None:
         self.collector = collector
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         yield from registry.REGISTRY.collect()
         yield from self.collector.collect()
 
 
-class _DeadlineWriter(io.RawIOBase):
+class _DeadlineWriter(io.BufferedIOBase):
     """The answer's socket writes, each given what is left of the request's deadline (sendall's timeout
     bounds a whole write, not each piece of it)."""
 
@@ -144,12 +146,12 @@ class _Handler(BaseHTTPRequestHandler):
             if parts.path in HEALTH_PATHS:
                 healthy, body = self.server.health.report()
                 self._json(200 if healthy else 503, body)
-            elif self.server.health_only:
+            elif self.server.exposition is None:  # HEALTH_PORT
                 self._json(
                     404, {"error": f"no such path {parts.path}; this port serves /healthz and /readyz"}
                 )
             elif parts.path == "/metrics":
-                encoder, content_type = choose_encoder(self.headers.get("Accept"))
+                encoder, content_type = choose_encoder(self.headers.get("Accept") or "")
                 self._send(200, encoder(self.server.exposition), content_type)
             elif parts.path.startswith("/api/") and not self.server.access.api_allowed(
                 self.headers.get("Authorization")

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.slack.web_client import json_object
 from storage.errors import BugTrackerError
 
 log = logging.getLogger(__name__)
@@ -108,4 +109,4 @@ def verify_app_token(client: WebClient, app_token: str, stop: threading.Event | 
 def verify_bot_token(client: WebClient, stop: threading.Event | None = None) -> dict[str, Any]:
     """auth.test with SLACK_BOT_TOKEN: the bot's identity (user_id, bot_id, url)."""
     quiet = _quiet_client(client)
-    return with_backoff(lambda: quiet.auth_test().data, "auth.test", "SLACK_BOT_TOKEN", stop)  # type: ignore[return-value]
+    return with_backoff(lambda: json_object(quiet.auth_test()), "auth.test", "SLACK_BOT_TOKEN", stop)

@@ -21,6 +21,7 @@ from bot.slack.mrkdwn import (
 )
 from bot.slack.status_board import Announcement
 from bot.text_renderers import SYSTEM_LABELS, format_status_line, format_transition, short_time
+from storage.model import BugRecord
 
 STATE_SHOWN = 100  # characters of a state name
 TITLE_SHOWN = 200  # characters of a record's title
@@ -31,10 +32,10 @@ def _plain_context(text: str) -> Block:
     return {"type": "context", "elements": [plain_text(text, SECTION_LIMIT)]}
 
 
-def _record_blocks(record: object) -> list[Block]:
+def _record_blocks(record: BugRecord) -> list[Block]:
     """The record's facts (the bot's mrkdwn, with a link), then its title as plain text: a title cannot
     pass for a line of the card, whatever marks or line breaks it holds."""
-    r = record  # a BugRecord
+    r = record
     label = f"{SYSTEM_LABELS.get(r.source_system, r.source_system)} {r.home_id}"
     if r.source_system == "slack":
         state = "reported"

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from slack_sdk import WebClient
+from slack_sdk.web import SlackResponse
 from slack_sdk.http_retry.builtin_handlers import (  # ServerErrorRetryHandler is not re-exported
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -83,6 +84,14 @@ class HoldingRateLimitRetryHandler(RateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
+def json_object(response: SlackResponse) -> dict[str, Any]:
+    """A Web API method's answer as the JSON object it is (slack_sdk types `data` as dict or bytes: bytes only
+    for file downloads, which this bot never asks for)."""
+    if not isinstance(response.data, dict):
+        raise TypeError(f"Slack answered {response.api_url} with bytes, not a JSON object")
+    return response.data
+
+
 def _channel(json: dict | None, params: dict | None, data: dict | None) -> str | None:
     for arguments in (json, params, data):
         if isinstance(arguments, dict) and isinstance(arguments.get("channel"), str):
@@ -97,7 +106,7 @@ class PacedWebClient(WebClient):
         super().__init__(*args, **kwargs)
         self.pacing = pacing
 
-    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
         channel = _channel(kwargs.get("json"), kwargs.get("params"), kwargs.get("data"))
         self.pacing.wait(api_method, channel)
         return super().api_call(api_method, **kwargs)
