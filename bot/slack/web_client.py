@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 from slack_sdk import WebClient
-from slack_sdk.web import SlackResponse
 from slack_sdk.http_retry.builtin_handlers import (  # ServerErrorRetryHandler is not re-exported
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -25,6 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import (  # ServerErrorRetryHandler i
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web import SlackResponse
 
 from bot.slack.pacing import MethodPacing
 
