@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -128,8 +128,13 @@ class Directory:
             self._kinds[user_id] = kind
         return kind
 
-    def outsiders_among(self, users: frozenset[str] | set[str]) -> set[str]:
-        """Guests and outsiders among `users`, from memory (the map must be ready): unknown users count."""
+    def unknown_among(self, users: Iterable[str]) -> set[str]:
+        """The users the map does not hold (yet)."""
+        with self._lock:
+            return {user for user in users if user not in self._kinds}
+
+    def outsiders_among(self, users: Iterable[str]) -> set[str]:
+        """Guests and outsiders among `users`, from memory: a user the map does not hold counts as one."""
         with self._lock:
             return {user for user in users if self._kinds.get(user, "outsider") != "full"}
 

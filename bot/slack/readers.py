@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300.0  # members, guest flags and channel names are at most this old
 NOTHING_SHOWN = "Nothing is shown; try again shortly."
+LOOKUPS_PER_QUESTION = 10  # users.info calls one question may make for people the guest map does not hold
 MEMBERS_PAGE = 200  # conversations.members page size (Slack advises at most 200)
 # A Slack report's permalink (built by slack_message.py, never outside text): index rows carry the url but
 # not the `channel` attribute, so the channel of a list row is read from it.
@@ -166,16 +167,20 @@ class Readers:
     def audience(self, channel: str) -> Audience:
         """Who reads `channel` (raises ReadersUnavailable, also while the guest map is still being read)."""
         with self._slack("who is in the channel"):
-            if not self.directory.ready:
+            info = self.info(channel)
+            members = frozenset(self.members(channel))
+            shared = bool(info.get("is_ext_shared"))
+            unnamed = {member for member in members if not self.named(member)}
+            unknown = self.directory.unknown_among(unnamed) if not shared else set()
+            if len(unknown) <= LOOKUPS_PER_QUESTION:
+                for user in unknown:  # joined since the map was read (or a small channel before it is)
+                    self.directory.lookup(user)
+            elif not self.directory.ready:
                 self.directory.start_loading()
                 raise ReadersUnavailable(
                     "I am still reading who is a guest in this workspace (it takes a minute after a start)."
                     f" {NOTHING_SHOWN}"
                 )
-            info = self.info(channel)
-            members = frozenset(self.members(channel))
-            shared = bool(info.get("is_ext_shared"))
-            unnamed = {member for member in members if not self.named(member)}
             strangers = unnamed if shared else self.directory.outsiders_among(unnamed)
         return Audience(
             channel,

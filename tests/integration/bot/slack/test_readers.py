@@ -170,12 +170,14 @@ def test_every_unnamed_member_of_an_externally_shared_channel_is_an_outsider(fak
 
 def test_public_waits_for_the_guest_map_and_never_asks_per_member(fake):
     readers = readers_of(fake, loaded=False)
+    assert readers.public_problem(SECRET, [zendesk_record(1)]) is None  # 2 members: asked about alone
+    assert fake.calls.count("users.info") == 2
     with pytest.raises(ReadersUnavailable, match="still reading who is a guest"):
-        readers.public_problem(SECRET, [zendesk_record(1)])
+        readers.public_problem(BUGS, [zendesk_record(1)])  # 452 members: not one by one
     assert readers.directory.wait_ready(10)  # the question started the background read
     assert fake.calls.count("users.list") == 3  # 455 users, pages of 200
-    assert "has guests" in readers.public_problem(BUGS, [zendesk_record(1)])  # 452 members
-    assert fake.calls.count("users.info") == 0
+    assert "has guests" in readers.public_problem(BUGS, [zendesk_record(1)])
+    assert fake.calls.count("users.info") == 2
 
 
 def test_the_map_follows_user_change_and_team_join(fake):
