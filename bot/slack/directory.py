@@ -145,5 +145,5 @@ def refresh_quietly(directory: Directory) -> None:
         directory.refresh()
     except SlackApiError as exc:
         log.warning("directory: users.list failed (%s); kept the map as it was", exc.response.get("error"))
-    except SlackClientError as exc:
+    except (SlackClientError, OSError) as exc:  # OSError: urllib's URLError, a refused or dropped connection
         log.warning("directory: Slack could not be reached (%s); kept the map as it was", type(exc).__name__)
