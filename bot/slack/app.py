@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.config import SlackConfig
 from bot.metrics.registry import ERRORS
-from bot.slack.directory import Directory
+from bot.slack.directory import Directory, DirectoryReader
 from bot.slack.intake import Intake
 from bot.slack.listeners import commands as command_listeners
 from bot.slack.listeners import create as create_listeners
@@ -65,7 +65,7 @@ def build_app(
     intake.upstreams = upstreams
     if directory is None:
         directory = Directory(client, identity.get("team_id"))
-        directory.start_loading()
+        DirectoryReader(directory).start()
     readers = Readers(client, config.channel_ids, config.readers, config.linkers, directory=directory)
     register_listeners(app, store, intake, config, suggester, board, readers, upstreams)
     return app, intake

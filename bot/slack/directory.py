@@ -17,11 +17,14 @@ from typing import Any, Literal
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.worker import Worker
+
 log = logging.getLogger(__name__)
 
 Kind = Literal["full", "guest", "outsider"]
 USERS_PAGE = 200  # users.list page size (Slack advises at most 200)
 REFRESH_SECONDS = 6 * 3600.0  # a full re-read now and then; events keep it current in between
+RETRY_SECONDS = 30.0  # until the first read succeeds
 
 
 def kind_of(user: Mapping[str, Any], team_id: str | None) -> Kind:
@@ -46,7 +49,6 @@ class Directory:
         self._during: dict[str, Kind] | None = None  # learned while a refresh reads its pages
         self._ready = threading.Event()
         self._lock = threading.Lock()
-        self._loading: threading.Thread | None = None
 
     @property
     def ready(self) -> bool:
@@ -55,17 +57,6 @@ class Directory:
 
     def wait_ready(self, timeout: float) -> bool:
         return self._ready.wait(timeout)
-
-    def start_loading(self) -> None:
-        """Read the map in the background unless a read is under way (at start, and again whenever a
-        question finds it not ready: a failed read is retried by the next question)."""
-        with self._lock:
-            if self._loading is not None and self._loading.is_alive():
-                return
-            self._loading = threading.Thread(
-                target=refresh_quietly, args=(self,), name="directory", daemon=True
-            )
-            self._loading.start()
 
     def refresh(self) -> int:
         """Read every user (`users.list`, all pages) and replace the map; the number of users read. Events
@@ -139,11 +130,25 @@ class Directory:
             return {user for user in users if self._kinds.get(user, "outsider") != "full"}
 
 
-def refresh_quietly(directory: Directory) -> None:
-    """The background step: a failed read is logged and retried at the next step (the map stays as it was)."""
-    try:
-        directory.refresh()
-    except SlackApiError as exc:
-        log.warning("directory: users.list failed (%s); kept the map as it was", exc.response.get("error"))
-    except (SlackClientError, OSError) as exc:  # OSError: urllib's URLError, a refused or dropped connection
-        log.warning("directory: Slack could not be reached (%s); kept the map as it was", type(exc).__name__)
+class DirectoryReader(Worker):
+    """Reads the map in the background: at once, again every REFRESH_SECONDS, and every RETRY_SECONDS while
+    a read has not succeeded yet (a failed read is logged; the map stays as it was)."""
+
+    def __init__(self, directory: Directory) -> None:
+        super().__init__("directory")
+        self.directory = directory
+
+    def interval(self) -> float:
+        return REFRESH_SECONDS if self.directory.ready else RETRY_SECONDS
+
+    def step(self) -> None:
+        try:
+            self.directory.refresh()
+        except SlackApiError as exc:
+            log.warning(
+                "directory: users.list failed (%s); kept the map as it was", exc.response.get("error")
+            )
+        except (SlackClientError, OSError) as exc:  # OSError: urllib's URLError, a refused connection
+            log.warning(
+                "directory: Slack could not be reached (%s); kept the map as it was", type(exc).__name__
+            )

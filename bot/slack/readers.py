@@ -176,7 +176,6 @@ class Readers:
                 for user in unknown:  # joined since the map was read (or a small channel before it is)
                     self.directory.lookup(user)
             elif not self.directory.ready:
-                self.directory.start_loading()
                 raise ReadersUnavailable(
                     "I am still reading who is a guest in this workspace (it takes a minute after a start)."
                     f" {NOTHING_SHOWN}"

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 from slack_sdk import WebClient
 
-from bot.slack.directory import Directory
+from bot.slack.directory import Directory, DirectoryReader
 from bot.slack.readers import CACHE_SECONDS, EVERYTHING, Readers, ReaderScope, ReadersUnavailable, channel_of
 from storage.values import TicketView
 from tests.fakes.slack_server import WORKSPACE_URL, FakeSlack
@@ -174,7 +174,8 @@ def test_public_waits_for_the_guest_map_and_never_asks_per_member(fake):
     assert fake.calls.count("users.info") == 2
     with pytest.raises(ReadersUnavailable, match="still reading who is a guest"):
         readers.public_problem(BUGS, [zendesk_record(1)])  # 452 members: not one by one
-    assert readers.directory.wait_ready(10)  # the question started the background read
+    DirectoryReader(readers.directory).start()  # the bot starts it with the app
+    assert readers.directory.wait_ready(10)
     assert fake.calls.count("users.list") == 3  # 455 users, pages of 200
     assert "has guests" in readers.public_problem(BUGS, [zendesk_record(1)])
     assert fake.calls.count("users.info") == 2
