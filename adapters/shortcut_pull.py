@@ -14,8 +14,10 @@ two hours before the run started (`utc_offset` from GET /member, read once a day
 Workflow states (GET /workflows: id -> name and one of the four types) and custom fields (GET /custom-fields:
 id -> canonical_name, to find the Priority field) are cached, in memory and in the checkpoint, and listed
 again only when a story names one the cache does not know (at most once a run each).
-`recheck()` reads given stories one by one (GET /stories/{id}) for the sync's rotation over stored stories:
-search never returns deleted ones (404 there).
+Deleted stories (search never returns them) are found by bot/sync/recheck.py with what this class offers:
+`count_created()` (one search request: the `total` of the stories created in a window of days),
+`list_created()` (a window's stories, for a window that counts differently), `recheck()` (GET /stories/{id}
+for the few stored stories a listing lacks: 404 = deleted) and `workspace_id()` (the token's workspace).
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ class ShortcutPull:
         today = started.astimezone(UTC).date().isoformat()
         if self._workspace.get("utc_offset_read") != today:
             if saved.get("utc_offset_read") == today:
-                keys = ("utc_offset", "utc_offset_read", "workspace_created")
+                keys = ("utc_offset", "utc_offset_read", "workspace_created", "workspace_id")
                 self._workspace = {k: saved.get(k) for k in keys}
             else:
                 member = self.http.get_json(f"{self.http.api_url}/member", None, missing_ok=True)
@@ -130,6 +132,7 @@ class ShortcutPull:
                     "utc_offset": workspace.get("utc_offset"),
                     "utc_offset_read": today,
                     "workspace_created": created[:10] if isinstance(created, str) else None,
+                    "workspace_id": workspace.get("id") if isinstance(workspace.get("id"), str) else None,
                 }
         offset = parse_utc_offset(self._workspace.get("utc_offset"))
         if offset is None:
@@ -250,6 +253,54 @@ class ShortcutPull:
             ticket_ids = zendesk_ticket_ids(record.attributes["external_links"])
             if ticket_ids:
                 page.links[record.home_id] = f"ZD-{ticket_ids[0]}"  # lowest id: a deterministic choice
+        return page
+
+    # -- what the recheck asks (bot/sync/recheck.py) --------------------------------------------------
+    def workspace(self, saved: dict[str, Any] | None) -> tuple[str | None, timedelta | None]:
+        """(the token's workspace id, its UTC offset): GET /member at most once a day."""
+        offset = self._utc_offset(saved or {}, self.clock())
+        return self._workspace.get("workspace_id"), offset
+
+    def _created_query(self, low: date | None, high: date | None) -> str:
+        if low is None and high is None:
+            return self.query
+        return f"{self.query} created:{low.isoformat() if low else '*'}..{high.isoformat() if high else '*'}"
+
+    def count_created(self, low: date | None, high: date | None) -> int:
+        """How many stories of SHORTCUT_QUERY were created from `low` to `high` (days, both included, None:
+        open): the `total` of one search request for a single result."""
+        url = f"{self.http.api_url}/search/stories"
+        body = self.http.get_json(
+            url, {"query": self._created_query(low, high), "page_size": 1, "detail": "slim"}
+        )
+        total = body.get("total") if isinstance(body, dict) else None
+        return int(total) if isinstance(total, int) else 0
+
+    def list_created(self, low: date | None, high: date | None) -> list[dict[str, Any]] | None:
+        """The stories created from `low` to `high`, every page; None when the window is over the cap."""
+        url: str | None = f"{self.http.api_url}/search/stories"
+        params: dict[str, Any] | None = {
+            "query": self._created_query(low, high),
+            "page_size": self.page_size,
+            "detail": "slim",
+        }
+        stories: list[dict[str, Any]] = []
+        while url:
+            try:
+                body = self.http.get_json(url, params)
+            except SearchCapReached:
+                return None
+            if int(body.get("total") or 0) > MAX_RESULTS:
+                return None
+            stories += [s for s in body.get("data") or [] if isinstance(s, dict)]
+            next_path = body.get("next")
+            url, params = (urljoin(self.http.api_url + "/", next_path), None) if next_path else (None, None)
+        return stories
+
+    def records_of(self, stories: list[dict[str, Any]]) -> PulledPage:
+        """Stories a listing brought, as records (no auto-links: the pull makes those)."""
+        page = self._page(stories, {})
+        page.links = {}
         return page
 
     def recheck(self, story_ids: list[str]) -> tuple[PulledPage, list[str]]:

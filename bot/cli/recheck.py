@@ -1,7 +1,8 @@
-"""`bugtracker recheck [--source shortcut]`: ask the source about every stored record at once, for a person
-who knows that stories were deleted. The scheduled rotation (bot/sync/recheck.py) asks about each one within
-a week anyway; this runs the whole sweep now, one request a story under the source's self-throttle, holding
-the source's sync lease (a running sync makes it stop with a line naming it, exit 1).
+"""`bugtracker recheck [--source shortcut]`: compare the stored stories with Shortcut now
+(bot/sync/recheck.py), for a person who knows that stories were deleted; the scheduled sync compares every
+few hours anyway. It waits on no rate-limit budget (Shortcut's limit sets its pace), saves where it is
+after each step (an interrupted recheck resumes there) and holds the source's sync lease only for a step
+at a time, so the scheduled pulls go on between its steps.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
@@ -18,7 +22,7 @@ from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from bot.cli.help import examples
 from bot.config import Config
 from bot.sync.lease import HeldLease, default_owner, frees_at, holder_name, take_lease
-from bot.sync.recheck import RecheckResult, recheck_everything
+from bot.sync.recheck import RecheckResult, RecheckStopped, recheck_everything
 
 RECHECKED_SOURCES = ("shortcut",)  # Zendesk's export reports deletions itself
 
@@ -26,9 +30,9 @@ RECHECKED_SOURCES = ("shortcut",)  # Zendesk's export reports deletions itself
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "recheck",
-        help="ask Shortcut about every stored story now (deleted ones are marked deleted)",
+        help="compare the stored stories with Shortcut now (deleted ones are marked deleted)",
         epilog=examples(
-            "bugtracker recheck                # every stored Shortcut story, one request each",
+            "bugtracker recheck                # counts by creation day; reads only what differs",
             "bugtracker recheck --json",
         ),
     )
@@ -45,27 +49,44 @@ def run_recheck_command(args: argparse.Namespace, config: Config) -> int:
         return EXIT_UNAVAILABLE
     store = build_store(config)
     store.check()
-    lease_name, owner = f"sync:{source.name}", default_owner()
-    taken, held = take_lease(store, lease_name, owner, config.sync.lease_seconds)
-    if not taken:
-        who = f" ({holder_name(held.owner)}; its lease frees at {frees_at(held)})" if held else ""
-        print(f"{source.name}: not rechecked, a sync of {source.name} is running{who}; run it again after it")
-        return EXIT_REFUSED
-    lease = HeldLease(store, lease_name, owner, config.sync.lease_seconds).start()
+    lease_name, owner, ttl = f"sync:{source.name}", default_owner(), config.sync.lease_seconds
     board = build_status_board(config, store)  # deletions are noted; the running bot announces them
     bar = progress.bar(" stories", store.counts().by_source.get(source.name), desc=f"recheck {source.name}")
 
+    @contextmanager
+    def hold() -> Iterator[None]:
+        """The sync lease for one step: a running pull is waited for, and goes on after the step."""
+        told = False
+        while True:
+            taken, held = take_lease(store, lease_name, owner, ttl)
+            if taken:
+                break
+            if held is not None and not told:
+                who = f"{holder_name(held.owner)}; its lease frees at {frees_at(held)}"
+                print(
+                    f"{source.name}: waiting for a sync of {source.name} to finish ({who})", file=sys.stderr
+                )
+                told = True
+            time.sleep(1.0)
+        lease = HeldLease(store, lease_name, owner, ttl).start()
+        try:
+            yield
+            lease.check()
+        finally:
+            lease.stop()
+
     def step(result: RecheckResult) -> None:
-        lease.check()
         if board is not None and result.changed:
             board.records_changed(result.changed)
         bar.update(result.checked)
 
     try:
-        result = recheck_everything(store, source, progress=step)
+        result = recheck_everything(store, source, progress=step, hold=hold)
+    except RecheckStopped as exc:
+        print(f"{source.name}: not rechecked: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     finally:
         bar.close()
-        lease.stop()
     stats = source.stats
     if getattr(args, "json", False):
         summary = {k: v for k, v in asdict(result).items() if k != "changed"}

@@ -1,46 +1,63 @@
-"""The rotating recheck of stored records a source's change feed cannot report: Shortcut's search never
-returns deleted stories, and Shortcut deletes only archived ones (archive first, then delete), so a story
-is usually done or archived before it disappears.
+"""Stories deleted upstream, found by counting: Shortcut's search never returns a deleted story (and the API
+deletes any story, whatever its state), so the sync compares what it stored with what search counts.
 
-Every stored, live record of the source is asked about one by one (`source.recheck(ids)`: Shortcut reads
-GET /stories/{id} under its self-throttle), done and archived ones included, in sweeps: the live list
-newest first, then the archived list (`<meta key>:recheck` keeps the sweep's phase, list cursor, start and
-count). A sweep is paced to cover every record within RECHECK_SWEEP_SECONDS (six days: each record at least
-once a week, a day's margin for downtime); each scheduled run asks about the records the pace says are due,
-at most RECHECK_BATCH of them, and never more than RECHECK_DAILY_BUDGET requests in a UTC day. When one
-sweep ends the next starts. A 404 marks the record deleted (a copy with `deleted=true`, versioned now so that
-it wins); an answer is written like any pulled record (newer-wins). `recheck_everything` runs a whole sweep
-at once (`bugtracker recheck`).
+One comparison: the stored, live stories of the source (archived ones included, as search includes them
+unless SHORTCUT_QUERY says `!is:archived`) against search's `total` for `<SHORTCUT_QUERY> created:A..B`
+(one request, one result). Equal: nothing was deleted in that window. Different: the window is split at its
+median stored day and each half is counted, until a differing window holds at most 1,000 stories (search's
+cap); then its stories are listed (a few pages) and only the stored ones the listing lacks are read one by
+one (`GET /stories/{id}`: 404 marks the record deleted, an answer is written like any pulled record);
+listed stories the store lacks are stored. Whether search reads a `created:` day in the workspace's zone or
+in UTC is not documented: the first comparison settles it by listing the day of one stored story whose two
+days differ (kept as `reading`), and every count uses that reading; a listing covers a day more on each
+side, and only a 404 marks a story deleted, so no reading can make a live story look deleted.
+
+The window compared ends the day before the pull's watermark (stories made since then are the pull's
+business). At steady state a comparison is one request; a deletion costs about log2(windows) counts, a
+listing and one read. The scheduled sync compares every RECHECK_EVERY_SECONDS (bot/sync/runner.py);
+`bugtracker recheck` compares now, without a rate-limit budget. The windows still to compare are saved
+under `<meta key>:recheck` after each one, so an interrupted comparison resumes where it stopped.
+
+Two things stop a comparison with one clear error and mark nothing: the token now reads another workspace
+(`workspace2.id` differs from the one the stored stories came from), and a whole batch of reads answering
+404 (RECHECK_MASS_404 or more: a token for another workspace, not a deletion).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from storage.errors import BugTrackerError
 from storage.model import ARCHIVED_STATE, BugRecord, now_timestamp
 from storage.store import BugStore
 from storage.values import UpsertOutcome
 
 log = logging.getLogger(__name__)
 
-RECHECK_BATCH = 200  # most records asked about in one scheduled run (one request each, ~67 s at 180/min)
-RECHECK_DAILY_BUDGET = 20_000  # requests a UTC day (~14 a minute): a weekly sweep of up to 120,000 stories
-RECHECK_SWEEP_SECONDS = 6 * 24 * 3600  # every record within six days
-PHASES = ("live", ARCHIVED_STATE)  # the live list leaves archived records out; they are walked after it
-STEP = 100  # records read from the store and asked about at a time
+RECHECK_EVERY_SECONDS = 3 * 3600  # a scheduled comparison at most this often: 8 requests a day at rest
+READ_LIMIT = 1000  # a differing window is listed once it holds at most this many (search's cap)
+RECHECK_MASS_404 = 20  # this many reads in one batch all answering 404: a wrong token, not deletions
+STEP = 100  # stories read one by one at a time
+STORE_PAGE = 500  # stored rows listed at a time (the store's largest page)
+
+Window = tuple[date | None, date | None]  # first and last day, both included; None: open
+
+
+class RecheckStopped(BugTrackerError):
+    """The comparison cannot be trusted (another workspace): nothing was marked deleted."""
 
 
 @dataclass
 class RecheckResult:
-    checked: int = 0
+    checked: int = 0  # stored stories whose windows were compared
     gone: int = 0  # answered 404: marked deleted
-    updated: int = 0  # answered with a newer copy
+    updated: int = 0  # answered with a newer copy (or stored for the first time)
     changed: list[BugRecord] = field(default_factory=list)  # what was written, where it lives now
 
     def add(self, other: RecheckResult) -> None:
@@ -50,113 +67,244 @@ class RecheckResult:
         self.changed += other.changed
 
 
+@dataclass(frozen=True)
+class Stored:
+    record_id: str
+    created: datetime
+    archived: bool
+
+
 def recheck_key(source: Any) -> str:
     return f"{source.meta_key}:recheck"
-
-
-def new_sweep(now: float) -> dict[str, Any]:
-    return {"phase": PHASES[0], "cursor": None, "started": now, "checked": 0}
 
 
 def run_recheck(
     store: BugStore,
     source: Any,
     *,
-    batch: int = RECHECK_BATCH,
-    daily_budget: int = RECHECK_DAILY_BUDGET,
-    sweep_seconds: float = RECHECK_SWEEP_SECONDS,
+    every: float = RECHECK_EVERY_SECONDS,
     clock: Callable[[], float] = time.time,
 ) -> RecheckResult | None:
-    """One paced step of the rotation; None when the source has no recheck or nothing is due."""
-    if not callable(getattr(source, "recheck", None)):
+    """The scheduled comparison, when due (or one left unfinished); None when the source has none or
+    nothing is due. Within the pull's rate-limit budget: past it, RateLimited, and the next run resumes."""
+    if not callable(getattr(source, "count_created", None)):
         return None
-    key, now = recheck_key(source), clock()
-    saved = store.get_meta(key)
-    state = dict(saved) if saved and "phase" in saved else new_sweep(now)  # first run, or an older format
-    day = datetime.fromtimestamp(now, UTC).date().isoformat()
-    if state.get("day") != day:
-        state["day"], state["spent"] = day, 0
-    size = store.counts().by_source.get(source.name, 0)
-    pace = min(1.0, max(0.0, now - float(state["started"])) / sweep_seconds)
-    # a sweep past its time finishes whatever the count says (records deleted meanwhile lower it)
-    behind = size if pace >= 1 else math.floor(size * pace) - int(state["checked"])
-    due = min(behind, batch, daily_budget - int(state["spent"]))
-    result = None
-    if due > 0:
-        result = RecheckResult()
-        while due > 0:
-            step = _step(store, source, state, min(due, STEP))
-            if step is None:  # the sweep ended: the next one starts now, paced from zero
-                state = {**new_sweep(now), "day": state["day"], "spent": state["spent"]}
-                break
-            result.add(step)
-            due -= max(step.checked, 1)
-        _log(source.name, result)
-    if state != saved:
-        store.put_meta(key, state)
-    return result
+    saved = store.get_meta(recheck_key(source)) or {}
+    now = clock()
+    if not saved.get("windows") and now - float(saved.get("last") or 0) < every:
+        return None
+    return _compare(store, source, now, saved)
 
 
 def recheck_everything(
-    store: BugStore, source: Any, progress: Callable[[RecheckResult], None] | None = None
+    store: BugStore,
+    source: Any,
+    progress: Callable[[RecheckResult], None] | None = None,
+    hold: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    clock: Callable[[], float] = time.time,
 ) -> RecheckResult:
-    """A whole sweep at once, for a person who knows stories were deleted; the rotation starts afresh."""
-    state, result = new_sweep(time.time()), RecheckResult()
-    while (step := _step(store, source, state, STEP)) is not None:
+    """`bugtracker recheck`: a comparison now, to its end (no rate-limit budget). `hold()` is entered
+    around each step (the CLI takes the sync lease there and gives it back after, so pulls go on)."""
+    source.set_ratelimit_budget(float("inf"))
+    saved = store.get_meta(recheck_key(source)) or {}
+    return _compare(store, source, clock(), saved, progress=progress, hold=hold)
+
+
+def _compare(
+    store: BugStore,
+    source: Any,
+    now: float,
+    saved: dict[str, Any],
+    progress: Callable[[RecheckResult], None] | None = None,
+    hold: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> RecheckResult:
+    key, result = recheck_key(source), RecheckResult()
+    with hold():
+        checkpoint = store.get_meta(source.meta_key) or {}
+        workspace, offset = source.workspace(checkpoint)
+        known = saved.get("workspace")
+        if known and workspace and workspace != known:
+            raise RecheckStopped(
+                f"SHORTCUT_API_TOKEN now reads Shortcut workspace {workspace}, but the stored stories came"
+                f" from workspace {known}: nothing was rechecked or marked deleted. Use a token of that"
+                " workspace, or a new store (DYNAMODB_TABLE / the SQLite file) for the other one"
+            )
+        windows = [_window(item) for item in saved.get("windows") or []] or [(None, _last_day(checkpoint))]
+        stories = _stored(store, source)
+        shift = _reading(source, stories, offset, saved)
+    state = {
+        "workspace": workspace or known,
+        "last": saved.get("last"),
+        "windows": _saved(windows),
+        "reading": saved.get("reading") or _reading_name(shift, offset),
+    }
+    while windows:
+        window = windows.pop()
+        with hold():
+            step, parts = _step(store, source, stories, window, shift)
+            windows.extend(reversed(parts))
+            state["windows"] = _saved(windows)
+            if not windows:
+                state["last"] = now
+            store.put_meta(key, state)  # as it goes: an interruption resumes here
         result.add(step)
         if progress:
             progress(step)
-    store.put_meta(recheck_key(source), {**new_sweep(time.time()), "spent": 0})
     _log(source.name, result)
     return result
 
 
-def _step(store: BugStore, source: Any, state: dict[str, Any], limit: int) -> RecheckResult | None:
-    """Ask about the next `limit` records of the sweep (moving `state` on); None once the sweep is over."""
-    while True:
-        phase = state["phase"]
-        if phase not in PHASES:
-            return None
-        state_filter = ARCHIVED_STATE if phase == ARCHIVED_STATE else None
-        rows = store.list_records(source=source.name, state=state_filter, limit=limit, cursor=state["cursor"])
-        if rows.next_cursor is None:
-            following = PHASES.index(phase) + 1
-            state["phase"], state["cursor"] = (PHASES + ("done",))[following], None
-        else:
-            state["cursor"] = rows.next_cursor
-        if rows.records:
-            result = _ask(store, source, [row.record_id for row in rows.records])
-            state["checked"] = int(state["checked"]) + result.checked
-            state["spent"] = int(state.get("spent", 0)) + result.checked
-            return result
+def _step(
+    store: BugStore, source: Any, stories: list[Stored], window: Window, shift: timedelta
+) -> tuple[RecheckResult, list[Window]]:
+    """Compare one window: (what was written, the halves to compare next)."""
+    inside = [s for s in stories if _within(s.created, window, shift)]
+    remote = source.count_created(*window)
+    if remote == len(inside):
+        return RecheckResult(checked=len(inside)), []
+    low, high = window
+    if max(len(inside), remote) > READ_LIMIT and low != high and (halves := _halves(window, inside, shift)):
+        return RecheckResult(), halves
+    return _read(store, source, window, {s.record_id for s in inside}), []
 
 
-def _ask(store: BugStore, source: Any, record_ids: list[str]) -> RecheckResult:
-    result = RecheckResult(checked=len(record_ids))
-    page, gone = source.recheck(record_ids)
-    updates = list(page.records)
-    for record_id in gone:
-        stored = store.get_record(source.name, record_id)
-        if stored is not None and not stored.deleted:
-            updates.append(replace(stored, deleted=True, source_version=now_timestamp(), ticket_id=None))
-    for failure in page.failures:
-        log.warning("recheck %s: %s", source.name, failure)
+def _reading(
+    source: Any, stories: list[Stored], offset: timedelta | None, saved: dict[str, Any]
+) -> timedelta:
+    """How search reads a `created:` day: the workspace's zone or UTC (saved once settled)."""
+    if not offset:
+        return timedelta(0)
+    if saved.get("reading") in ("utc", "workspace"):
+        return timedelta(0) if saved["reading"] == "utc" else offset
+    differing = [s for s in reversed(stories) if _day(s.created, offset) != _day(s.created, timedelta(0))]
+    for story in differing[:3]:
+        for shift in (offset, timedelta(0)):
+            day = _day(story.created, shift)
+            listed = source.list_created(day, day)
+            if listed is not None and story.record_id in {str(item.get("id")) for item in listed}:
+                saved["reading"] = _reading_name(shift, offset)
+                log.info("recheck %s: search reads created: days in %s", source.name, saved["reading"])
+                return shift
+    return offset  # nothing tells them apart yet: the documented reading
+
+
+def _reading_name(shift: timedelta, offset: timedelta | None) -> str | None:
+    if not offset:
+        return None
+    return "workspace" if shift == offset else "utc"
+
+
+def _read(store: BugStore, source: Any, window: Window, stored_ids: set[str]) -> RecheckResult:
+    """List a differing window (a day wider each side) and read the stored stories it lacks one by one."""
+    low, high = window
+    wider = (low - timedelta(days=1) if low else None, high + timedelta(days=1) if high else None)
+    listed = source.list_created(*wider)
+    result = RecheckResult(checked=len(stored_ids))
+    if listed is None:  # over the cap even so (one busy day): every stored story of it is read
+        missing = sorted(stored_ids)
+    else:
+        listed_ids = {str(story.get("id")) for story in listed}
+        missing = sorted(stored_ids - listed_ids)
+        new = [story for story in listed if store.get_record(source.name, str(story.get("id"))) is None]
+        if new:
+            _write(store, source.records_of(new).records, [], result)
+    for start in range(0, len(missing), STEP):
+        batch = missing[start : start + STEP]
+        page, gone = source.recheck(batch)
+        if len(batch) >= RECHECK_MASS_404 and len(gone) == len(batch):
+            raise RecheckStopped(
+                f"every one of the {len(batch)} stored stories asked about answered 404: is"
+                " SHORTCUT_API_TOKEN for another workspace? Nothing was marked deleted"
+            )
+        for failure in page.failures:
+            log.warning("recheck %s: %s", source.name, failure)
+        deleted = []
+        for record_id in gone:
+            stored = store.get_record(source.name, record_id)
+            if stored is not None and not stored.deleted:
+                deleted.append(replace(stored, deleted=True, source_version=now_timestamp(), ticket_id=None))
+        _write(store, list(page.records), deleted, result)
+    return result
+
+
+def _write(
+    store: BugStore, records: list[BugRecord], deleted: list[BugRecord], result: RecheckResult
+) -> None:
+    updates = records + deleted
+    gone = {record.record_id for record in deleted}
     for record, outcome in zip(updates, store.upsert_many(updates) if updates else [], strict=True):
-        if outcome.outcome is UpsertOutcome.UPDATED:
+        if outcome.outcome in (UpsertOutcome.UPDATED, UpsertOutcome.INSERTED):
             result.changed.append(replace(record, ticket_id=outcome.ticket_id))
             if record.deleted and record.record_id in gone:
                 result.gone += 1
             else:
                 result.updated += 1
-    return result
+
+
+def _stored(store: BugStore, source: Any) -> list[Stored]:
+    """The source's stored live stories (archived ones too) with their creation time, oldest first."""
+    stored: list[Stored] = []
+    for state in (None, ARCHIVED_STATE):
+        cursor = None
+        while True:
+            page = store.list_records(source=source.name, state=state, limit=STORE_PAGE, cursor=cursor)
+            for record in page.records:
+                if not record.deleted:
+                    created = datetime.fromisoformat(record.created_at.replace("Z", "+00:00"))
+                    stored.append(Stored(record.record_id, created, record.state == ARCHIVED_STATE))
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    query = str(getattr(source, "query", ""))
+    if "!is:archived" in query.split():
+        stored = [s for s in stored if not s.archived]
+    elif "is:archived" in query.split():
+        stored = [s for s in stored if s.archived]
+    return sorted(stored, key=lambda s: s.created)
+
+
+def _day(instant: datetime, shift: timedelta) -> date:
+    return (instant.astimezone(UTC) + shift).date()
+
+
+def _within(instant: datetime, window: Window, shift: timedelta) -> bool:
+    day, (low, high) = _day(instant, shift), window
+    return (low is None or day >= low) and (high is None or day <= high)
+
+
+def _halves(window: Window, inside: list[Stored], shift: timedelta) -> list[Window]:
+    """The window split at its median stored day (older half first); none when it cannot be split."""
+    low, high = window
+    days = [_day(s.created, shift) for s in inside]
+    if not days:
+        return []
+    first, last = low or days[0], high or days[-1]
+    middle = days[len(days) // 2]
+    if middle >= last:
+        middle = last - timedelta(days=1)
+    if middle < first:
+        return []
+    return [(low, middle), (middle + timedelta(days=1), high)]
+
+
+def _last_day(checkpoint: dict[str, Any]) -> date | None:
+    """The day before the pull's watermark: stories made since are the pull's to bring."""
+    watermark = checkpoint.get("watermark")
+    try:
+        return date.fromisoformat(str(watermark)[:10]) - timedelta(days=1) if watermark else None
+    except ValueError:
+        return None
+
+
+def _saved(windows: list[Window]) -> list[list[str | None]]:
+    return [[low.isoformat() if low else None, high.isoformat() if high else None] for low, high in windows]
+
+
+def _window(item: Any) -> Window:
+    low, high = item
+    return (date.fromisoformat(low) if low else None, date.fromisoformat(high) if high else None)
 
 
 def _log(name: str, result: RecheckResult) -> None:
     if result.gone or result.updated:
-        log.info(
-            "recheck %s: %d checked, %d deleted upstream, %d changed",
-            name,
-            result.checked,
-            result.gone,
-            result.updated,
-        )
+        log.info("recheck %s: %d deleted upstream, %d changed", name, result.gone, result.updated)

@@ -133,6 +133,8 @@ class FakeShortcut(JsonServer):
         self.max_results = max_results
         self.utc_offset = utc_offset  # the workspace's: `updated:` days are its days
         self.member_utc_offset: str | None = None  # what GET /member says instead, when set
+        self.days_in_utc = False  # True: search reads `updated:` / `created:` days in UTC (the other reading)
+        self.workspace_id = "5f1b2c3d-0000-4000-8000-0000000000aa"
         self.post_cap = post_cap  # past max_results, POST /stories/search truncates or answers 400
         self.limiter = RateWindow(*rate_limit) if rate_limit else None
         self.stories: dict[int, dict[str, Any]] = {}
@@ -378,12 +380,15 @@ class FakeShortcut(JsonServer):
 
     def _local_day(self, moment: str) -> str:
         when = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-        return (when.astimezone(UTC) + self.offset()).date().isoformat()
+        shift = timedelta(0) if self.days_in_utc else self.offset()
+        return (when.astimezone(UTC) + shift).date().isoformat()
 
     def _matches(self, text: str) -> list[dict[str, Any]]:
-        """Stories matching a search query: `type:`, `is:archived` / `!is:archived`, `updated:A..B` (both
-        days included, read in the workspace's time zone); other operators are not modelled (ignored)."""
+        """Stories matching a search query: `type:`, `is:archived` / `!is:archived`, `updated:A..B` and
+        `created:A..B` (both days included, read in the workspace's time zone, or in UTC with
+        `days_in_utc`); other operators are not modelled (ignored)."""
         kinds, low, high, archived = None, "0000-00-00", "9999-99-99", None
+        made_low, made_high = "0000-00-00", "9999-99-99"
         for token in text.split():
             name, _, value = token.partition(":")
             if name == "type":
@@ -394,12 +399,17 @@ class FakeShortcut(JsonServer):
                 start, _, end = value.partition("..") if ".." in value else (value, "", value)
                 low = start if start != "*" else low
                 high = end if end != "*" else high
+            elif name == "created":
+                start, _, end = value.partition("..") if ".." in value else (value, "", value)
+                made_low = start if start != "*" else made_low
+                made_high = end if end != "*" else made_high
         with self.lock:
             return [
                 dict(story)
                 for _, story in sorted(self.stories.items())
                 if (kinds is None or story["story_type"] == kinds)
                 and low <= self._local_day(story["updated_at"] or story["created_at"]) <= high
+                and made_low <= self._local_day(story["created_at"]) <= made_high
                 and (archived is None or story["archived"] is archived)
             ]
 
@@ -443,7 +453,7 @@ class FakeShortcut(JsonServer):
             "name": "Bug Bot",
             "role": "observer" if self.read_only else "member",
             "workspace2": {
-                "id": "5f1b2c3d-0000-4000-8000-0000000000aa",
+                "id": self.workspace_id,
                 "created_at": iso(BASE),
                 "default_workflow_id": WORKFLOW_ID,
                 "estimate_scale": [0, 1, 2, 4, 8],

@@ -1,73 +1,126 @@
-"""The rotating recheck of stored Shortcut stories (deleted: 404), done and archived ones included, over
-SQLite and the fake."""
+"""Deleted Shortcut stories found by counting stories per creation window against search's totals, over
+SQLite and the fake: one request when nothing changed, reads only where counts differ, both readings of a
+day, resumable, and a wrong workspace stopped before anything is marked."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from bot.sync.recheck import RECHECK_SWEEP_SECONDS, recheck_everything, recheck_key, run_recheck
+from bot.sync.recheck import (
+    RECHECK_EVERY_SECONDS,
+    RecheckStopped,
+    recheck_everything,
+    recheck_key,
+    run_recheck,
+)
 from bot.sync.runner import run_sync
 from tests.fakes.shortcut import FakeShortcut, shortcut_pull
 
-DAY = 24 * 3600
 STORIES = "/api/v3/stories/"
+SEARCH = "/api/v3/search/stories"
+HOUR = 3600
 
 
 @pytest.fixture
 def synced(sqlite_store):
     with FakeShortcut() as fake:
-        for story_id in range(1, 31):
-            # 1-10 started, 11-20 done, 21-30 archived: all of them are rechecked
-            state = 500000003 if story_id <= 10 else 500000005
-            fake.add_story(story_id, workflow_state_id=state, archived=story_id > 20)
+        for story_id in range(1, 61):
+            # 1-20 started, 21-40 done, 41-60 archived: any of them can be deleted
+            state = 500000003 if story_id <= 20 else 500000005
+            fake.add_story(story_id, step=timedelta(hours=9), workflow_state_id=state, archived=story_id > 40)
         pull = shortcut_pull(fake)
         run_sync(sqlite_store, pull)
         yield sqlite_store, fake, pull
 
 
-def test_the_rotation_covers_every_story_within_six_days_at_its_pace(synced):
+def requests(fake, path):
+    return fake.count(path)
+
+
+def test_nothing_deleted_costs_one_count_and_nothing_is_read(synced):
     store, fake, pull = synced
-    start = store.get_meta(recheck_key(pull))["started"]
-    assert run_recheck(store, pull, clock=lambda: start + 60) is None  # nothing due a minute in
-    fake.delete(25)  # archived, then deleted: the way Shortcut deletes
-    fake.delete(15)  # done, then deleted
-    asked = []
-    for day in range(1, 7):
-        before = fake.count(STORIES)
-        result = run_recheck(store, pull, clock=lambda day=day: start + day * DAY)
-        asked.append(fake.count(STORIES) - before)
-        assert result is not None and result.checked == asked[-1]
-    # 30 stories paced over six days (29 once 15 is marked deleted: it is no longer counted)
-    assert max(asked) <= 6 and sum(asked) >= 29, asked
-    assert store.get_record("shortcut", "25").deleted and store.get_record("shortcut", "15").deleted
-    state = store.get_meta(recheck_key(pull))
-    assert (state["phase"], state["checked"]) == ("live", 0)  # that sweep ended; the next one started
-    assert state["started"] == start + 6 * DAY
-
-
-def test_a_day_never_spends_more_than_the_budget_and_a_run_more_than_the_batch(synced):
-    store, fake, pull = synced
-    start = store.get_meta(recheck_key(pull))["started"]
-    late = start + RECHECK_SWEEP_SECONDS  # far behind: every story is due
-    assert run_recheck(store, pull, batch=4, clock=lambda: late).checked == 4
-    assert run_recheck(store, pull, batch=100, daily_budget=10, clock=lambda: late + 1).checked == 6
-    assert run_recheck(store, pull, batch=100, daily_budget=10, clock=lambda: late + 2) is None
-    assert fake.count(STORIES) == 10
-
-
-def test_recheck_everything_reads_every_stored_story_once(synced):
-    store, fake, pull = synced
-    fake.delete(3)
-    fake.delete(28)
-    fake.touch(7, archived=True)
+    before = len(fake.requests)
     result = recheck_everything(store, pull)
-    # 7 turned archived during the sweep: asked about again in the archived list
-    assert (result.checked, result.gone, result.updated) == (31, 2, 1)
-    assert fake.count(STORIES) == 31
-    assert store.get_record("shortcut", "28").deleted
-    assert store.get_record("shortcut", "7").state == "archived"
-    # the next full recheck no longer asks about the deleted ones
-    assert recheck_everything(store, pull).checked == 28
+    assert result.checked == 60 and result.gone == 0
+    asked = fake.requests[before:]
+    assert [path for _, path, _ in asked if path != "/api/v3/member"] == [SEARCH]
+    assert asked[-1][2]["page_size"] == ["1"] and "created:*.." in asked[-1][2]["query"][0]
+
+
+def test_a_deletion_anywhere_is_found_reading_only_the_windows_that_differ(synced, monkeypatch):
+    store, fake, pull = synced
+    monkeypatch.setattr("bot.sync.recheck.READ_LIMIT", 8)  # windows of a few stories, as 1,000 at scale
+    fake.delete(33)  # done, then deleted
+    fake.delete(52)  # archived, then deleted
+    result = recheck_everything(store, pull)
+    assert (result.gone, result.updated) == (2, 0)
+    assert store.get_record("shortcut", "33").deleted and store.get_record("shortcut", "52").deleted
+    assert fake.count(STORIES) == 2  # only the two the listings lacked were read one by one
+    assert fake.count(SEARCH) < 30  # counts and listings of the differing windows only
+    before = fake.count(SEARCH)
+    recheck_everything(store, pull)  # now equal again: one count
+    assert fake.count(SEARCH) - before == 1
+
+
+def test_either_reading_of_a_day_is_safe(synced, monkeypatch):
+    store, fake, pull = synced
+    monkeypatch.setattr("bot.sync.recheck.READ_LIMIT", 8)
+    fake.days_in_utc = True  # search reads created: in UTC, the store's days are the workspace's (-08:00)
+    fake.delete(17)
+    result = recheck_everything(store, pull)
+    assert result.gone == 1 and store.get_record("shortcut", "17").deleted
+    assert sum(store.get_record("shortcut", str(n)).deleted for n in range(1, 61)) == 1
+
+
+def test_the_schedule_compares_every_few_hours_and_a_stopped_one_resumes(synced, monkeypatch):
+    store, fake, pull = synced
+    monkeypatch.setattr("bot.sync.recheck.READ_LIMIT", 8)
+    start = 1_800_000_000.0
+    assert run_recheck(store, pull, clock=lambda: start) is not None
+    assert run_recheck(store, pull, clock=lambda: start + HOUR) is None  # not due
+    fake.delete(5)
+    calls = []
+    original = pull.count_created
+
+    def failing(low, high):
+        calls.append((low, high))
+        if len(calls) == 3:
+            raise RuntimeError("the connection dropped")
+        return original(low, high)
+
+    monkeypatch.setattr(pull, "count_created", failing)
+    with pytest.raises(RuntimeError):
+        run_recheck(store, pull, clock=lambda: start + RECHECK_EVERY_SECONDS)
+    pending = store.get_meta(recheck_key(pull))["windows"]
+    assert pending  # saved as it went
+    result = run_recheck(store, pull, clock=lambda: start + RECHECK_EVERY_SECONDS + 60)  # due: unfinished
+    assert result is not None and store.get_record("shortcut", "5").deleted
+    assert calls[3][0] is not None or calls[3][1] is not None  # resumed from a half, not from the whole
+
+
+def test_another_workspace_stops_with_one_line_and_marks_nothing(synced):
+    store, fake, pull = synced
+    recheck_everything(store, pull)
+    fake.workspace_id = "5f1b2c3d-0000-4000-8000-0000000000ff"
+    pull._workspace = {}  # a new day: GET /member is read again (once a day)
+    checkpoint = store.get_meta(pull.meta_key)
+    store.put_meta(pull.meta_key, {**checkpoint, "utc_offset_read": "2000-01-01"})
+    for story_id in range(1, 61):
+        fake.delete(story_id)
+    with pytest.raises(RecheckStopped, match="now reads Shortcut workspace .*ff.* nothing was rechecked"):
+        recheck_everything(store, pull)
+    assert not any(store.get_record("shortcut", str(n)).deleted for n in range(1, 61))
+
+
+def test_a_whole_batch_answering_404_stops_and_marks_nothing(synced):
+    store, fake, pull = synced
+    for story_id in range(1, 61):
+        fake.delete(story_id)  # the token's workspace has none of them (and no workspace id was saved)
+    with pytest.raises(RecheckStopped, match="every one of the .* answered 404"):
+        recheck_everything(store, pull)
+    assert not any(store.get_record("shortcut", str(n)).deleted for n in range(1, 61))
 
 
 def test_a_deleted_mark_wins_over_the_stored_copy_and_keeps_its_content(synced):
@@ -78,19 +131,3 @@ def test_a_deleted_mark_wins_over_the_stored_copy_and_keeps_its_content(synced):
     after = store.get_record("shortcut", "7")
     assert after.deleted and after.title == before.title and after.attributes == before.attributes
     assert after.updated_at == before.updated_at and after.source_version > before.updated_at
-    assert "SC-7" not in {r.home_id for r in store.list_records(source="shortcut", limit=100).records}
-
-
-def test_a_sweep_saved_in_the_older_format_starts_afresh(synced):
-    store, _fake, pull = synced
-    store.put_meta(recheck_key(pull), {"cursor": None, "finished": 0})
-    assert run_recheck(store, pull, clock=lambda: 10_000.0) is None
-    assert store.get_meta(recheck_key(pull))["started"] == 10_000.0
-
-
-def test_sources_without_a_recheck_are_left_alone(sqlite_store):
-    class Plain:
-        name, meta_key = "zendesk", "sync:zendesk"
-
-    assert run_recheck(sqlite_store, Plain()) is None
-    assert sqlite_store.get_meta("sync:zendesk:recheck") is None

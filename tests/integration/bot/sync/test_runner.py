@@ -41,9 +41,9 @@ def test_backfill_then_resync_writes_only_what_changed(store, zendesk):
     fake, pull = zendesk
     first = run_sync(store, pull)
     assert (first.fetched, first.inserted, first.updated, first.unchanged, first.failed) == (23, 23, 0, 0, 0)
-    # 3 export pages (after_url keeps per_page=10) + 1 users/show_many for each of pages 2 and 3
+    # 3 export pages, each with its users (include=users on every page: no users/show_many)
     # + 1 GET custom_statuses (every ticket names its status; listed once)
-    assert first.error is None and first.requests == 6
+    assert first.error is None and first.requests == 4
     saved = store.get_meta("sync:zendesk")
     idle = run_sync(store, pull)
     assert fake.requests[-1][2]["cursor"] == [saved["cursor"]]
@@ -62,13 +62,14 @@ def test_checkpoint_is_saved_after_each_page_so_a_failure_resumes(store, zendesk
         if summary.inserted == 10:
             fake.inject(503, times=20)  # every retry of the next page fails
 
-    # pages of 10, 10, 3 (after_url keeps per_page); resuming from a saved cursor, zenpy drops per_page: 13
+    # pages of 10, 10, 3; resuming from the saved cursor keeps per_page (each page is asked for by us)
     failed = run_sync(store, pull, progress=zendesk_goes_away_after_the_first_page)
     assert failed.error and "HTTP 503" in failed.error and failed.inserted == 10
     saved = store.get_meta("sync:zendesk")
     fake.clear_faults()
+    asked = len(fake.requests)
     resumed = run_sync(store, pull)
-    assert fake.requests[-1][2]["cursor"] == [saved["cursor"]]
+    assert fake.requests[asked][2]["cursor"] == [saved["cursor"]]
     assert (resumed.fetched, resumed.inserted) == (13, 13)
     assert len(store.list_records(source="zendesk", limit=100).records) == 23
 

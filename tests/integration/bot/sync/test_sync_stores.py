@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot.sync.recheck import new_sweep
+from bot.sync.recheck import RECHECK_EVERY_SECONDS
 from bot.sync.runner import run_sync
 from tests.fakes.shortcut import FakeShortcut, shortcut_pull
 from tests.fakes.zendesk import FakeZendesk, zendesk_pull
@@ -105,11 +105,12 @@ def test_the_recheck_marks_deleted_stories_done_and_archived_ones_included(store
     run_sync(store, sc_pull)
     shortcut.touch(11, archived=True)  # archived: search returns it with archived: true
     shortcut.touch(12, archived=True)
-    assert run_sync(store, sc_pull).rechecked == 0  # the rotation has only just started: nothing due
+    assert run_sync(store, sc_pull).rechecked == 0  # compared by the first run: nothing due yet
     shortcut.delete(8)  # Ready for Review
     shortcut.delete(9)  # Done, then deleted
     shortcut.delete(12)  # archived, then deleted: how Shortcut deletes
-    store.put_meta("sync:shortcut:recheck", new_sweep(time.time() - 7 * 24 * 3600))  # a week has passed
+    compared = store.get_meta("sync:shortcut:recheck")  # a few hours have passed: a comparison is due
+    store.put_meta("sync:shortcut:recheck", {**compared, "last": time.time() - RECHECK_EVERY_SECONDS - 1})
     summary = run_sync(store, sc_pull)
     assert (summary.rechecked, summary.gone, summary.error) == (60, 3, None)
     assert summary.line().endswith(
@@ -123,7 +124,7 @@ def test_the_recheck_marks_deleted_stories_done_and_archived_ones_included(store
     listed = {r.record_id for r in store.list_records(source="shortcut", limit=100).records}
     assert "8" not in listed and "11" not in listed and "12" not in listed and "13" in listed
     assert store.counts().by_state.get("archived") == 1
-    # that sweep is over and the next one has just begun: the next run asks nothing more
+    # that comparison is over and the next is hours away: the next run asks nothing more
     requests_before = shortcut.count("/api/v3/stories/")
     assert run_sync(store, sc_pull).rechecked == 0
     assert shortcut.count("/api/v3/stories/") == requests_before
