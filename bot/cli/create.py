@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import replace
+from typing import Any
 
 from bot import services
 from bot.bootstrap import build_store, build_upstreams
@@ -22,7 +23,7 @@ def _create(args: argparse.Namespace, config: Config) -> int:
     upstreams = build_upstreams(config)
     upstreams.creator(args.system)  # off, or not configured: say so before reading anything else
     draft = prefill(report_of(store, args.report_id))
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}  # TicketDraft's fields
     if args.title:
         changes["title"] = args.title
     if args.priority:

@@ -6,7 +6,7 @@ import argparse
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from datetime import tzinfo
 
 from bot import grammar, migrations, services
@@ -32,7 +32,8 @@ from storage.values import Counts
 
 def _emit(args: argparse.Namespace, value: object, text: str) -> None:
     if args.json:
-        print(json.dumps(asdict(value) if hasattr(value, "__dataclass_fields__") else value, indent=2))
+        plain = asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
+        print(json.dumps(plain, indent=2))
     else:
         print(text)
 

@@ -161,7 +161,7 @@ def create_modal(
             blocks.append(_input(PROJECT, "Project", _select(projects, initial), optional=True))
     else:
         types = [_option("problem", "Problem"), _option("incident", "Incident")]
-        radio = {"type": "radio_buttons", "options": types}
+        radio: dict[str, Any] = {"type": "radio_buttons", "options": types}
         radio["initial_option"] = next(o for o in types if o["value"] == draft.ticket_type)
         blocks.append(_input(TICKET_TYPE, "Type", radio))
         requester = {"type": "plain_text_input", "max_length": 254}

@@ -179,7 +179,7 @@ class Intake:
         ):  # the sweep saw new thread activity: make the copy newer so that it wins
             activity = timestamp_from_epoch(record.attributes["last_activity"])
             record = replace(record, updated_at=max(record.updated_at, activity))
-        problems, notes = list(tags.problems), []
+        problems, notes = list(tags.problems), list[str]()
         target = self._known_target(record.home_id, tags.ticket_id, problems, notes)
         outcome, linked, location = self._store(
             record, previous, target, message.get("user", "unknown"), problems
@@ -205,7 +205,9 @@ class Intake:
             return self.thread_reply(report, channel, edited_ts=edited_ts)
         return self.ingest_edit(report, channel, edited_ts)
 
-    def ingest_edit(self, message: dict[str, Any], channel: str, edited_ts: str) -> IntakeResult | None:
+    def ingest_edit(
+        self, message: dict[str, Any], channel: str, edited_ts: str | None
+    ) -> IntakeResult | None:
         """An edited top-level message (live, or found by the sweep), stored with the edit's time. An edit
         of a message older than the bot's start in the channel that was never stored is not a report."""
         start = self.watermarks.start(channel)
@@ -219,9 +221,11 @@ class Intake:
         """A report deleted in Slack (live, or found gone by the sweep): its words are erased from the store
         (slack_message `erased`), keeping its id, channel, author, times, ticket and audit entries."""
         deleted_ts = event.get("deleted_ts")
+        if not deleted_ts:
+            return None
         with self.health.watch():
             for _ in range(MAX_ERASE_TRIES):
-                stored = self.store.get_record("slack", deleted_ts) if deleted_ts else None
+                stored = self.store.get_record("slack", deleted_ts)
                 if stored is None:  # a reply, or a message from before the bot: nothing stored to erase
                     return None
                 if stored.deleted and slack_message.is_erased(stored):
@@ -232,7 +236,8 @@ class Intake:
                 if self.store.erase(stored, record):
                     outcome = UpsertOutcome.UPDATED
                     return self._result("delete", record, outcome, None, [], False, stored.location)
-            raise ConcurrentUpdate(f"{stored.home_id} kept changing while it was erased; will try again")
+            report_id = home_id("slack", deleted_ts)
+            raise ConcurrentUpdate(f"{report_id} kept changing while it was erased; will try again")
 
     def thread_reply(
         self, reply: dict[str, Any], channel: str, edited_ts: str | None = None
@@ -278,7 +283,7 @@ class Intake:
             result = self.store.upsert(parent, seen=seen)
             outcome, location = result.outcome, result.ticket_id
         tags = slack_message.parse_tags(reply.get("text"))
-        problems, linked, notes = list(tags.problems), None, []
+        problems, linked, notes = list(tags.problems), None, list[str]()
         user = reply.get("user", "unknown")
         if tags.ticket_id:
             if not may_link_report(self.store, parent, user, self.may_link, tags.ticket_id):

@@ -39,7 +39,7 @@ class SlackStatusCards:
         if not channel:
             log.warning("status of %s: the report has no channel; nothing posted", report.home_id)
             return {}
-        payload = {
+        payload: dict[str, Any] = {
             "text": message_text(card_text(announcement)),
             "blocks": fit_blocks(build_status_card(announcement, self.create_button)),
         }

@@ -139,7 +139,7 @@ class Sweeper(Worker):
             watermarks.begin(channel, time.time())
             return 0
         oldest = max(start or 0.0, min(mark, watermarks.mark(channel)) - SWEEP_OVERLAP_SECONDS)
-        changed, results = 0, []
+        changed, results = 0, list[IntakeResult]()
         read_at = time.time()
         messages = history(self.client, channel, oldest)
         for message in messages:
@@ -214,8 +214,8 @@ class Sweeper(Worker):
             results.append(result)
         if float(message.get("latest_reply") or 0) > before:
             for reply in replies(self.client, channel, ts, before):
-                if (reply := self.intake.as_report(reply)) is not None:
-                    answered = self.intake.thread_reply(reply, channel)
+                if (report := self.intake.as_report(reply)) is not None:
+                    answered = self.intake.thread_reply(report, channel)
                     if answered is not None:
                         results.append(answered)
         return 1

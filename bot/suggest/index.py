@@ -212,7 +212,7 @@ class TitleIndex:
         scale = stats.best_possible(words) or 1.0
         scored: list[tuple[float, Entry | None, str]] = []  # (score, pending entry or None, key)
         known = [word for word in words if word in built.retriever.vocab_dict] if built else []
-        if known:
+        if built is not None and known:
             scores = built.retriever.get_scores(known)
             for position in np.argsort(-scores)[: max(limit * 10, 50)]:
                 score = float(scores[position]) / scale
@@ -220,17 +220,17 @@ class TitleIndex:
                     break
                 scored.append((score, None, built.keys[position]))
         if len(pending) <= MAX_PENDING_SCORED:
-            for _, entry, document in pending:
+            for _, waiting, document in pending:
                 score = stats.score(words, document) / scale
                 if score >= min_score:
-                    scored.append((score, entry, entry.key))
+                    scored.append((score, waiting, waiting.key))
         scored.sort(key=lambda item: -item[0])
         hits: dict[str, Hit] = {}
         for score, pending_entry, key in scored:
             entry = self._entries.get(key)
             if entry is None:  # closed, moved away, deleted
                 continue
-            if pending_entry is None and entry.title != built.titles.get(key):
+            if pending_entry is None and built is not None and entry.title != built.titles.get(key):
                 continue  # retitled since the build: its pending copy is scored instead
             if accept is not None and not accept(entry):
                 continue

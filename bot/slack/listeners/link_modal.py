@@ -136,7 +136,7 @@ def register(
             return
         ack()
         EVENTS_HANDLED.labels("shortcut").inc()
-        channel = metadata.get("channel") or report.attributes.get("channel")
+        channel: str = metadata.get("channel") or report.attributes["channel"]  # a Slack report's channel
         try:
             result = link_report(store, report.home_id, target, user, may_link, upstreams)
         except BugTrackerError as exc:  # changed between the check and now (a race): say so
