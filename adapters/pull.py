@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from storage.errors import BugTrackerError
@@ -20,6 +21,21 @@ class UpstreamError(BugTrackerError):
 class RateLimited(UpstreamError):
     """The run spent its rate-limit budget waiting on the upstream's limit. Not a fault: a run that made
     progress before it stops here is a backfill that continues at the next run (bot/sync/runner.py)."""
+
+
+START_TIME_MIN_AGE = 60  # Zendesk refuses an export start_time less than a minute old
+
+
+def check_start(start: date | None, now: float) -> None:
+    """A SYNC_START in the future is a configuration mistake: one clear line, nothing asked upstream."""
+    if (
+        start is not None
+        and datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp() > now - START_TIME_MIN_AGE
+    ):
+        raise UpstreamError(
+            f"SYNC_START {start.isoformat()} is in the future: the sync reads changes since a past day; set"
+            " SYNC_START to an earlier date (YYYY-MM-DD) or unset it to read everything"
+        )
 
 
 class UnmappableRecord(BugTrackerError):

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
-from adapters.pull import PulledPage, UnmappableRecord
+from adapters.pull import PulledPage, UnmappableRecord, check_start
 from adapters.shortcut import custom_field_ids, story_to_record, zendesk_ticket_ids
 from adapters.shortcut_http import SearchCapReached, ShortcutHttp
 from adapters.shortcut_windows import (
@@ -95,6 +95,7 @@ class ShortcutPull:
             self.custom_fields = dict(saved["custom_fields"])
         self._fields_refreshed = False
         started = self.clock()
+        check_start(self.start, started.timestamp())
         offset = self._utc_offset(saved, started)
         today = local_day(started, offset, latest=True)
         low = self.start

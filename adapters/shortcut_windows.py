@@ -48,16 +48,20 @@ def local_day(instant: datetime, offset: timedelta | None, *, latest: bool = Fal
 
 def resume_day(started: datetime, offset: timedelta | None) -> date:
     """The first day the next run asks for: the workspace's day a margin before this run started, so a story
-    changed late in the evening (workspace time) or indexed late is still inside the next query."""
-    return local_day(started - LAG_MARGIN, offset)
+    changed late in the evening (workspace time) or indexed late is still inside the next query; or the UTC
+    day when it is earlier (a workspace east of UTC): whether search reads `updated:` days in the
+    workspace's zone or in UTC is not documented, and the earlier day is safe in both readings."""
+    moment = started - LAG_MARGIN
+    return min(local_day(moment, offset), local_day(moment, timedelta(0)))
 
 
 def day_bounds(day: date, offset: timedelta | None) -> tuple[datetime, datetime]:
-    """The instants a workspace day covers (an unknown offset: every zone's version of that day)."""
+    """The instants a day covers in both readings, the workspace's zone and UTC (an unknown offset: every
+    zone's version of that day)."""
     midnight = datetime.combine(day, time(0), tzinfo=UTC)
     if offset is None:
         return midnight - LATEST, midnight + timedelta(days=1) - EARLIEST
-    return midnight - offset, midnight - offset + timedelta(days=1)
+    return min(midnight - offset, midnight), max(midnight - offset, midnight) + timedelta(days=1)
 
 
 def split_days(low: date, high: date | None, today: date, matches: int = 0) -> list[DayWindow] | None:

@@ -32,7 +32,7 @@ from typing import Any
 import requests
 
 from adapters.http_session import retrying_session
-from adapters.pull import PulledPage, RateLimited, UnmappableRecord, UpstreamError
+from adapters.pull import PulledPage, RateLimited, UnmappableRecord, UpstreamError, check_start
 from adapters.rate_budget import RateBudget, spend_on_429s
 from adapters.zendesk import index_custom_statuses, index_users, ticket_to_record, user_ids
 
@@ -44,20 +44,10 @@ EXPORT_REQUESTS_PER_MINUTE = 10  # Zendesk's limit on the incremental export (30
 SHOW_MANY_LIMIT = 100  # ids per users/show_many request (Zendesk's limit)
 ADMIN_HINT = "the Zendesk incremental export needs an admin's API token: ZENDESK_EMAIL must be an admin"
 EXPORT_PATH = "incremental/tickets/cursor.json"
-START_TIME_MIN_AGE = 60  # Zendesk refuses a start_time less than a minute old
 
 
 class CursorRejected(UpstreamError):
     """Zendesk refused the saved export cursor (400 / 422): the pull starts again from a time."""
-
-
-def check_start(start: date | None, now: float) -> None:
-    """A SYNC_START in the future is a configuration mistake: one clear line, nothing asked upstream."""
-    if start is not None and start_epoch(start) > now - START_TIME_MIN_AGE:
-        raise UpstreamError(
-            f"SYNC_START {start.isoformat()} is in the future: the sync reads changes since a past day; set"
-            " SYNC_START to an earlier date (YYYY-MM-DD) or unset it to read everything"
-        )
 
 
 def build_zendesk_client(

@@ -123,6 +123,31 @@ def test_a_story_changed_late_in_the_workspace_evening_is_read_by_the_next_run(f
     assert fake.count("/api/v3/member") == 2
 
 
+@pytest.mark.parametrize("days_in_utc", [False, True])
+def test_east_of_utc_the_next_run_starts_from_the_earlier_of_the_two_days(fake, days_in_utc):
+    """+10:00: whether search reads `updated:` days in the workspace's zone or in UTC is undocumented; a
+    change at 20:00 UTC (06:00 the next workspace day) is read in both readings."""
+    fake.utc_offset, fake.days_in_utc = "+10:00", days_in_utc
+    runs = iter(datetime(2026, 12, 6, hour, tzinfo=UTC) for hour in (16, 21))
+    pull = shortcut_pull(fake, clock=lambda: next(runs))
+    fake.add_story(1, updated_at="2026-12-06T10:00:00Z", created_at="2026-12-06T10:00:00Z")
+    checkpoint = [page for page in pull.pull(None) if page.checkpoint][-1].checkpoint
+    # two hours before 16:00 UTC is midnight of the 7th in the workspace, still the 6th in UTC
+    assert checkpoint["watermark"] == "2026-12-06"
+    fake.add_story(2, updated_at="2026-12-06T20:00:00Z", created_at="2026-12-06T20:00:00Z")
+    assert 2 in _ids(list(pull.pull(checkpoint)))
+
+
+def test_a_future_sync_start_stops_with_one_line_naming_it(fake):
+    from datetime import date
+
+    pull = shortcut_pull(fake)
+    pull.start = date(2999, 1, 1)
+    with pytest.raises(UpstreamError, match="SYNC_START 2999-01-01 is in the future"):
+        list(pull.pull(None))
+    assert fake.count(SEARCH) == 0
+
+
 def test_a_watermark_saved_as_a_utc_day_is_read_from_the_day_before(fake):
     fake.add_story(1)
     list(shortcut_pull(fake).pull({"watermark": "2025-01-02"}))
