@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.worker import Worker
@@ -41,7 +42,7 @@ class Directory:
     """The guest / outsider map. `refresh()` reads it whole (the background worker's step); `learn()` takes a
     user from an event; `kind()` answers from memory; `lookup()` asks Slack about one unknown person."""
 
-    def __init__(self, client: Any, team_id: str | None, page_size: int = USERS_PAGE) -> None:
+    def __init__(self, client: WebClient, team_id: str | None, page_size: int = USERS_PAGE) -> None:
         self.client = client
         self.team_id = team_id
         self.page_size = page_size

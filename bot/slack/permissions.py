@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+
+from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ class NamedUsers:
     """Callable `named(user_id) -> bool`: the user is listed, or in a listed user group (members from
     usergroups.users.list, cached GROUP_CACHE_SECONDS). Slack errors propagate (SlackApiError)."""
 
-    def __init__(self, client: Any, names: tuple[str, ...]) -> None:
+    def __init__(self, client: WebClient, names: tuple[str, ...]) -> None:
         self.client = client
         self.users = {name for name in names if not name.startswith("S")}
         self.groups = tuple(name for name in names if name.startswith("S"))
@@ -48,7 +49,7 @@ class NamedUsers:
 class LinkerCheck(NamedUsers):
     """Callable `check(user_id) -> bool`: BUG_LINKERS names the user (or BUG_LINKERS is empty)."""
 
-    def __init__(self, client: Any, linkers: tuple[str, ...]) -> None:
+    def __init__(self, client: WebClient, linkers: tuple[str, ...]) -> None:
         super().__init__(client, linkers)
 
     @property

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack.directory import Directory
@@ -135,7 +136,7 @@ class Readers:
 
     def __init__(
         self,
-        client: Any,
+        client: WebClient,
         channels: tuple[str, ...],
         readers: tuple[str, ...] = (),
         linkers: tuple[str, ...] = (),

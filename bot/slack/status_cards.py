@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.answers import post_answer
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 class SlackStatusCards:
     """The Transport of bot/slack/status_board.py for Slack."""
 
-    def __init__(self, client: Any, create_button: bool = False) -> None:
+    def __init__(self, client: WebClient, create_button: bool = False) -> None:
         self.client = client
         self.create_button = create_button  # cards of reports under no ticket offer "Create…"
 
