@@ -6,11 +6,15 @@ can raise "dictionary changed size during iteration"). Tests whose processes rac
 instances claiming the same answer) would then see a race that real DynamoDB never allows. Here requests
 still arrive on their own threads (keep-alive connections do not block each other), but the application
 handles them one by one, as in-process tests do with tests/conftest.py's AtomicCalls.
+
+`before(operation)`, when given, is called with each request's operation (`BatchWriteItem`, ...) before moto
+handles it, outside the lock: a test can count requests or hold one (a process then killed mid-write).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
@@ -19,11 +23,15 @@ from werkzeug.serving import make_server
 
 
 class AtomicMotoServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, before: Callable[[str], None] | None = None
+    ) -> None:
         app = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
 
         def one_at_a_time(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            if before is not None:  # X-Amz-Target: DynamoDB_20120810.<Operation>
+                before(environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2])
             with lock:
                 return list(app(environ, start_response))
 
