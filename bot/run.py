@@ -124,7 +124,7 @@ def main() -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    configure_for(config, default_level="INFO")
+    configure_for(config, default_level=default_log_level(config))
     shutdown = Shutdown.for_process()
     try:
         return serve(config, shutdown=shutdown)
@@ -132,6 +132,12 @@ def main() -> int:
         return 130
     finally:
         shutdown.arm()  # whatever still runs (threads the interpreter joins at exit) gets GRACE_SECONDS
+
+
+def default_log_level(config: Config) -> str:
+    """INFO for the Slack bot (its logs are what an operator reads); WARNING for the console, whose
+    terminal is a conversation: LOG_LEVEL=INFO (or `bugtracker bot -v`) asks for more."""
+    return "INFO" if config.slack is not None else "WARNING"
 
 
 def serve(

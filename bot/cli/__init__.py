@@ -154,7 +154,9 @@ def execute(argv: Sequence[str] | None = None) -> int:
         if args.db:  # the command line beats the environment: --db means this SQLite file
             store = dataclasses.replace(config.store, sqlite_path=args.db, dynamodb_table=None)
             config = dataclasses.replace(config, store=store)
-        asked = args.verbose or getattr(args, "long_running", False)
+        # the bot's console is a conversation: WARNING there unless asked (bot/run.py default_log_level)
+        console = args.command == "bot" and config.slack is None
+        asked = args.verbose or (getattr(args, "long_running", False) and not console)
         configure_for(config, default_level="INFO" if asked else "WARNING", quiet_libraries=not asked)
         return args.handler(args, config)
     except StoreMissing as exc:

@@ -57,8 +57,9 @@ class Reply:
         return {"text": message_text(self.text), "blocks": fit_blocks(self.blocks)}
 
 
-def build_intake_reply(result: IntakeResult) -> Reply:
-    """The short answer in a report's thread: where it is stored, the priority understood, how to link."""
+def build_intake_reply(result: IntakeResult, can_reply: bool = True) -> Reply:
+    """The short answer in a report's thread: where it is stored, the priority understood, how to link.
+    `can_reply`: the reader can reply in a thread (Slack; the console cannot: only `/bug link` is named)."""
     lines = []
     if result.kind == "reply" and result.linked:
         lines.append(f"Linked this report: {result.linked}.")
@@ -69,7 +70,8 @@ def build_intake_reply(result: IntakeResult) -> Reply:
         priority = f"priority *{result.priority}*" if result.priority else "no priority"
         lines.append(f"Stored as {where}, {priority}.")
         if result.ticket_id == result.home_id:
-            lines.append(f"To link it: reply `ticketId=ZD-12345` or `/bug link {result.home_id} ZD-12345`.")
+            by_reply = "reply `ticketId=ZD-12345` or " if can_reply else ""
+            lines.append(f"To link it: {by_reply}`/bug link {result.home_id} ZD-12345`.")
     marked = [escape(line) for line in lines]  # the bot's own lines keep their marks
     notes = [truncate_plain(note, PROBLEM_LIMIT) for note in result.notes[:MAX_PROBLEMS_SHOWN]]
     lines += notes

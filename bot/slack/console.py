@@ -1,5 +1,6 @@
 """Console transport (like Hubot's shell adapter): a line is a message posted in the bug channel, a line
-starting with `/bug` is the command. The same intake and command services as Slack, on the same store.
+starting with `/bug` is the command (bot/slack/terminal.py says which lines are commands). The same intake
+and command services as Slack, on the same store; answers rendered for a terminal.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.blocks import build_intake_reply
 from bot.slack.intake import Intake
 from bot.slack.listeners.commands import linked_tickets
-from bot.slack.mrkdwn import printable
-from bot.slack.slash import dispatch
+from bot.slack.slash import USAGE, dispatch
 from bot.slack.status_board import StatusBoard
 from bot.slack.suggestion_blocks import suggestion_text
+from bot.slack.terminal import CONSOLE_HELP, LineReader, classify, terminal_text
 from bot.suggest.service import Suggester
 from bot.tickets.upstreams import Upstreams
 from storage.store import BugStore
@@ -24,8 +25,8 @@ CONSOLE_CHANNEL = "CCONSOLE"
 BANNER = (
     "Console mode on {store}.\n"
     "Type a bug report as you would post it in the bug channel (tags: ticketId=ZD-123 priority=High),\n"
-    "or a command: /bug help. Ctrl-D or /quit leaves. To use Slack instead, set SLACK_BOT_TOKEN,\n"
-    "SLACK_APP_TOKEN and SLACK_CHANNEL_ID (README: 'Create the Slack app')."
+    "or a command: help, /bug list, /bug show ID. exit, quit or Ctrl-D leaves. To use Slack instead, set\n"
+    "SLACK_BOT_TOKEN, SLACK_APP_TOKEN and SLACK_CHANNEL_ID (README: 'Create the Slack app')."
 )
 
 
@@ -56,23 +57,29 @@ class Console:
         return f"{self._last_ts:.6f}"
 
     def handle(self, line: str) -> str | None:
-        line = line.strip()
-        if not line:
+        """The answer to one typed line (None: nothing to say). `exit` is the loop's business."""
+        typed = classify(line)
+        if not typed.text or typed.kind == "exit":
             return None
-        if line.split()[0].lower() == "/bug":
+        if typed.kind == "help":
+            return CONSOLE_HELP.format(usage=terminal_text(USAGE))
+        if typed.kind == "unknown":
+            return terminal_text(typed.text)
+        line = typed.text
+        if typed.kind == "bug":
             EVENTS_HANDLED.labels("command").inc()
             reply = dispatch(self.store, line, self.user, upstreams=self.upstreams)
-            return printable(reply.text)  # run_console tells the board
+            return terminal_text(reply.text)  # run_console tells the board
         message = {"type": "message", "user": self.user, "text": line, "ts": self._next_ts()}
         result = self.intake.ingest_message(message, CONSOLE_CHANNEL)
         EVENTS_HANDLED.labels(result.kind).inc()
         if self.board is not None and result.ticket_id and result.ticket_id != result.home_id:
             self.board.ticket_changed(result.ticket_id)  # a tag linked it: its card, as in Slack
-        answer = f"bot (in thread): {printable(build_intake_reply(result).text)}"
+        answer = f"bot (in thread): {terminal_text(build_intake_reply(result, can_reply=False).text)}"
         if self.suggester is not None and result.ticket_id == result.home_id:
             suggestions = self.suggester.suggest_for_id(result.home_id)
             if suggestions:  # the buttons of Slack, as the commands to type
-                answer += "\n" + printable(suggestion_text(result.home_id, suggestions))
+                answer += "\n" + terminal_text(suggestion_text(result.home_id, suggestions))
         return answer
 
 
@@ -112,12 +119,19 @@ def _serve_lines(
         board.transport = ConsoleStatus(lambda text: print(text, file=stdout, end="", flush=True))
         board.start()
         board.wait_idle(STATUS_WAIT_SECONDS)  # what changed while the console was not running, first
-    interactive = stdin.isatty()
+    reader = LineReader(stdin, stdout)
+    try:
+        return _read_lines(console, reader, stdout, store, board)
+    finally:
+        reader.close()
+
+
+def _read_lines(
+    console: Console, reader: LineReader, stdout: TextIO, store: BugStore, board: StatusBoard | None
+) -> int:
     while True:
-        if interactive:
-            print("> ", end="", file=stdout, flush=True)
-        line = stdin.readline()
-        if not line or line.strip() in ("/quit", "/exit"):
+        line = reader.read()
+        if line is None or classify(line).kind == "exit":
             return 0
         answer = console.handle(line)
         if answer:

@@ -28,10 +28,12 @@ def test_post_show_link_show_again(tmp_path):
     db_path = tmp_path / "bugs.db"
     first = run_console(db_path, ["Search returns nothing priority=p1"])
     assert first.returncode == 0, first.stderr
-    assert (
-        "mode: console" in first.stderr and "SLACK_BOT_TOKEN" in first.stderr and str(db_path) in first.stderr
-    )
-    slack_id = re.search(r"Stored as \*(SL-[0-9.]+)\*, priority \*High\*", first.stdout).group(1)
+    # the banner names the store and how to switch to Slack; the logs stay quiet (WARNING) unless asked
+    out = first.stdout
+    assert "Console mode on" in out and "SLACK_BOT_TOKEN" in out and str(db_path) in out
+    assert first.stderr == ""
+    # rendered for a terminal: no mrkdwn marks
+    slack_id = re.search(r"Stored as (SL-[0-9.]+), priority High\.", first.stdout).group(1)
 
     second = run_console(
         db_path,
@@ -41,7 +43,9 @@ def test_post_show_link_show_again(tmp_path):
     assert out.count("Search returns nothing") == 2
     assert f"linked {slack_id} -> ZD-4242; moved 1 record(s)" in out
     assert f"{slack_id} was linked: {slack_id} -> ZD-4242" in out
-    assert "I do not know `nonsense`" in out and "Usage:" in out and "Traceback" not in second.stderr
+    assert (
+        "I do not know nonsense" in out and "Usage:" in out
+    )  # rendered for a terminal: no marks and "Traceback" not in second.stderr
 
 
 def test_a_taken_metrics_port_is_one_line_not_a_traceback(tmp_path):
@@ -65,7 +69,7 @@ def test_status_changes_are_printed_as_text(tmp_path):
     store.init()
     store.upsert(zendesk_record(5, status="open", title="Checkout \x1b[31mred"))
     first = run_console(db_path, ["Checkout crashes priority=High"])
-    slack_id = re.search(r"Stored as \*(SL-[0-9.]+)\*", first.stdout).group(1)
+    slack_id = re.search(r"Stored as (SL-[0-9.]+)", first.stdout).group(1)
 
     linked = run_console(db_path, [f"/bug link {slack_id} ZD-5"])
     assert f"[status] {slack_id}: Status of ZD-5" in linked.stdout
@@ -97,3 +101,21 @@ def test_no_tokens_and_no_terminal_is_one_line_and_an_exit(tmp_path):
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CHANNEL_ID"):
         assert name in lines[0]
     assert not db_path.exists()
+
+
+def test_console_commands_are_never_stored_as_reports(tmp_path):
+    db_path = tmp_path / "bugs.db"
+    done = run_console(db_path, ["help", "/help", "/bugs show ZD-1", "/frobnicate", "Real bug here", "quit"])
+    out = done.stdout
+    assert done.returncode == 0 and done.stderr == ""
+    assert out.count("exit, quit    leave") == 2  # help and /help: the console's help, with /bug's verbs
+    assert "/bug list [priority P]" in out and "`" not in out.split("Real bug")[0]
+    assert "unknown command /bugs; nothing was stored. Did you mean /bug?" in out
+    assert "unknown command /frobnicate; nothing was stored." in out
+    store = SqliteStore(db_path)
+    stored = [r.title for r in store.list_records(source="slack").records]
+    assert stored == ["Real bug here"]  # help, /help, the unknown commands and quit are not reports
+    slack_id = f"SL-{store.list_records(source='slack').records[0].record_id}"
+    deleted = run_console(db_path, [f"/bug delete {slack_id}", "exit", "never read"])
+    assert f"Deleted {slack_id}" in deleted.stdout and "never read" not in deleted.stdout
+    assert store.list_records(source="slack").records == ()
