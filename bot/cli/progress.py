@@ -8,7 +8,10 @@ either way, as log lines are, so a cron job's log still says what happened.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class Progress:
@@ -18,7 +21,7 @@ class Progress:
     def __init__(self, unit: str = " records", total: int | None = None) -> None:
         self.unit = unit
         self.total = total  # a hint (the kept counts); the bar grows past it if the store holds more
-        self._bar: Any = None
+        self._bar: tqdm[NoReturn] | None = None
 
     def line(self, text: str) -> None:
         self.close()
@@ -35,7 +38,7 @@ class Progress:
             self._bar = None
 
 
-def bar(unit: str = " records", total: int | None = None, desc: str | None = None) -> Any:
+def bar(unit: str = " records", total: int | None = None, desc: str | None = None) -> tqdm[NoReturn]:
     """A tqdm bar on stderr; disable=None: none when stderr is not a terminal (cron, CI logs, a pipe)."""
     from tqdm import tqdm
 

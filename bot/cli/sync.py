@@ -15,6 +15,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
@@ -26,6 +27,7 @@ from bot.config import Config
 from bot.sync.backfill import estimate_size, seconds_at_limit
 from bot.sync.lease import frees_at, holder_name
 from bot.sync.runner import SyncSummary, run_sync
+from storage.primitives import Lease
 
 
 def register(subparsers: Any) -> None:
@@ -144,8 +146,8 @@ def _combined(runs: list[SyncSummary]) -> SyncSummary:
     return combined
 
 
-def _waiting_line(name: str) -> Any:
-    def say(lease: Any) -> None:
+def _waiting_line(name: str) -> Callable[[Lease], None]:
+    def say(lease: Lease) -> None:
         print(
             f"{name}: waiting for the sync held by {holder_name(lease.owner)}"
             f" (its lease frees at {frees_at(lease)} unless renewed)",

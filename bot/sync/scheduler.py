@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -21,7 +20,7 @@ from adapters.pull import SyncSource
 from bot.config import Config
 from bot.metrics.recount import RECOUNT_HOUR, RECOUNT_LEASE, RECOUNT_MINUTE, run_recount
 from bot.sync.changes import ChangeNotifier
-from bot.sync.runner import run_sync
+from bot.sync.runner import SyncSummary, run_sync
 from storage.store import BugStore
 
 log = logging.getLogger(__name__)
@@ -88,7 +87,7 @@ def _run(
     held_by: dict[str, str | None],
     notifier: ChangeNotifier | None = None,
     scheduler: BackgroundScheduler | None = None,
-) -> Any:
+) -> SyncSummary:
     """One scheduled pull. A lease held elsewhere (a `bugtracker sync`, another bot) is said at INFO once
     per holder, not at every interval; the next run that pulls says nothing about it."""
     summary = run_sync(store, source, lease_ttl=lease_seconds, notifier=notifier)
