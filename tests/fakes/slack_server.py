@@ -122,7 +122,7 @@ class FakeSlack:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
-    def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+    def wait_for(self, condition: Callable[[], Any], timeout: float = 30.0) -> Any:  # bounds a failure only
         deadline = time.monotonic() + timeout
         with self._changed:
             while not (value := condition()):

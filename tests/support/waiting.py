@@ -9,8 +9,11 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(condition: Callable[[], T], timeout: float = 10.0, interval: float = 0.01) -> T:
-    """The first truthy value of `condition()`; AssertionError after `timeout` seconds without one."""
+def wait_until(condition: Callable[[], T], timeout: float = 30.0, interval: float = 0.01) -> T:
+    """The first truthy value of `condition()`; AssertionError after `timeout` seconds without one.
+
+    `timeout` bounds a failure, never a success: a met condition returns at once, so the default is generous
+    enough for a loaded machine (processes starting, threads scheduled late)."""
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         if time.monotonic() > deadline:
