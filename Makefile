@@ -7,7 +7,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_SPEC := checkov>=3.2,<4
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: install checkov run test lint complexity format bench clean clean-data wheels image
+.PHONY: install checkov run test lint typecheck complexity format bench clean clean-data wheels image
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -37,12 +37,17 @@ TEST_WORKERS ?= auto
 test: $(STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m tools.complexity
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) -m tools.complexity
+
+# mypy over bot/, adapters/ and storage/ as pyproject.toml's [tool.mypy] says (strict in storage and adapters).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 # ruff's C901 against tools/complexity_baseline.txt, which only goes down (tools/complexity.py says how).
 complexity: $(STAMP)
