@@ -109,11 +109,12 @@ class _DeadlineWriter(io.BufferedIOBase):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    # our own selector server, not a socketserver.BaseServer: the handler reads only MetricsServer's fields
     server: MetricsServer  # type: ignore[assignment]
 
     def __init__(self, arrival: Arrival, server: MetricsServer) -> None:
         self.arrival = arrival
-        super().__init__(arrival.sock, arrival.address, server)  # type: ignore[arg-type]
+        super().__init__(arrival.sock, arrival.address, server)  # type: ignore[arg-type]  # as above
 
     def setup(self) -> None:
         """The head was read by the selector thread (connections.py); the answer goes out in its deadline."""

@@ -68,7 +68,7 @@ def inert(text: object) -> str:
 
 
 def is_safe_url(url: str | None) -> bool:
-    return bool(url) and _SAFE_URL.match(url) is not None  # type: ignore[arg-type]
+    return url is not None and _SAFE_URL.match(url) is not None
 
 
 def link(url: str | None, label: object) -> str:

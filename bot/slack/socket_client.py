@@ -81,4 +81,5 @@ class StoppableSocketModeHandler(SocketModeHandler):
             proxy=app.client.proxy,
             **client_options,
         )
+        # slack_sdk types its listeners on the base client, Bolt's handle on the built-in one (what this is)
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]

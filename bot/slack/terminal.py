@@ -94,8 +94,8 @@ class LineReader:
             try:
                 import readline
             except ImportError:  # a Python built without it: plain lines
-                readline = None  # type: ignore[assignment]
-            if readline is not None:
+                pass
+            else:
                 self._readline = readline
                 readline.set_history_length(HISTORY_LENGTH)
                 try:

@@ -71,8 +71,8 @@ class HoldingRateLimitRetryHandler(RateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        if response is None:
-            raise error  # type: ignore[misc]
+        if response is None:  # can_retry_custom takes only a 429 answer: there is one
+            raise error if error is not None else ValueError("a retry without an answer")
         headers = {key.lower(): value for key, value in response.headers.items()}
         value = headers.get("retry-after")
         text = value[0] if isinstance(value, list) else value
