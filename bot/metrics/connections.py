@@ -26,6 +26,7 @@ import selectors
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,10 +66,11 @@ class Arrival:
     sock: socket.socket
     address: Any
     head: bytes
-    deadline: float  # time.monotonic() by which the answer must be written
+    deadline: float  # the server's clock reading by which the answer must be written
+    clock: Callable[[], float] = time.monotonic
 
     def remaining(self) -> float:
-        return max(0.05, self.deadline - time.monotonic())
+        return max(0.05, self.deadline - self.clock())
 
 
 @dataclass
@@ -82,14 +84,16 @@ class _Reading:
 
 class DeadlineServer:
     """Accepts on `address`; calls `self.answer(arrival)` in a thread of its own for each complete request
-    head. At most `max_connections` connections open (reading or answered); past that, 503 at once."""
+    head. At most `max_connections` connections open (reading or answered); past that, 503 at once.
+    Deadlines are read on `clock` (seconds, monotonic; tests pass a clock they move by hand)."""
 
     deadline: float = 10.0
     head_deadline: float = HEAD_DEADLINE_SECONDS
     max_connections: int = 256
     max_per_address: int = MAX_PER_ADDRESS
 
-    def __init__(self, address: tuple[str, int]) -> None:
+    def __init__(self, address: tuple[str, int], clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.socket = socket.create_server(address, family=_family(address[0]), backlog=128)
         self.socket.setblocking(False)
         self.server_address = self.socket.getsockname()
@@ -105,6 +109,12 @@ class DeadlineServer:
     @property
     def port(self) -> int:
         return self.server_address[1]
+
+    @property
+    def open_connections(self) -> int:
+        """Connections accepted and not closed yet (reading their request or being answered)."""
+        with self._lock:
+            return self._open
 
     def answer(self, arrival: Arrival) -> None:  # pragma: no cover - the subclass answers
         raise NotImplementedError
@@ -132,7 +142,7 @@ class DeadlineServer:
                 self._accept()
             elif isinstance(key.fileobj, socket.socket) and (reading := self._reading.get(key.fileobj)):
                 self._read(reading)
-        self._expire(time.monotonic())
+        self._expire(self.clock())
 
     def _accept(self) -> None:
         while True:
@@ -141,8 +151,8 @@ class DeadlineServer:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:  # e.g. out of file descriptors: the next turn tries again
-                if time.monotonic() - self._accept_failed_logged > 60:  # once a minute, not every turn
-                    self._accept_failed_logged = time.monotonic()
+                if self.clock() - self._accept_failed_logged > 60:  # once a minute, not every turn
+                    self._accept_failed_logged = self.clock()
                     log.warning("metrics server: could not accept a connection: %s", exc)
                 time.sleep(0.05)
                 return
@@ -157,7 +167,7 @@ class DeadlineServer:
             if full:
                 _say_and_close(sock, BUSY)
                 continue
-            now = time.monotonic()
+            now = self.clock()
             head_by = now + min(self.head_deadline, self.deadline)
             reading = _Reading(sock, address, now + self.deadline, head_by)
             self._reading[sock] = reading
@@ -176,7 +186,8 @@ class DeadlineServer:
         reading.head += chunk
         if any(end in reading.head for end in _END_OF_HEAD):
             self._stop_reading(reading)
-            arrival = Arrival(reading.sock, reading.address, bytes(reading.head), reading.deadline)
+            head = bytes(reading.head)
+            arrival = Arrival(reading.sock, reading.address, head, reading.deadline, self.clock)
             threading.Thread(
                 target=self._answer, args=(arrival,), name="metrics-request", daemon=True
             ).start()

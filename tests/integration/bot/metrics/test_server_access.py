@@ -1,12 +1,10 @@
 """The HTTP server over real sockets: /metrics and /healthz open, /api only with the token, a foreign Host
-refused, the health port serving health alone, and a request that trickles in cut at its deadline."""
+refused, the health port serving health alone (deadlines: test_connections.py)."""
 
 from __future__ import annotations
 
 import http.client
 import json
-import socket
-import time
 
 import pytest
 
@@ -80,29 +78,3 @@ def test_the_health_port_serves_health_and_nothing_else(sqlite_store):
         assert ask(server, "/healthz", {"Host": "evil.example"})[0] == 421
     finally:
         server.shutdown()
-
-
-def test_a_request_that_trickles_in_is_cut_at_its_deadline_not_at_a_read_timeout(serve, monkeypatch):
-    monkeypatch.setattr(MetricsServer, "deadline", 1.0)
-    server = serve()
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as slow:
-        started = time.monotonic()
-        answer = b""
-        for byte in b"GET /healthz HTTP/1.1\r\nX-Padding: " + b"a" * 100:
-            try:
-                slow.sendall(bytes([byte]))  # a byte every 0.1 s: never idle long enough for a read timeout
-            except OSError:
-                break
-            time.sleep(0.1)
-            slow.setblocking(False)
-            try:
-                answer = slow.recv(1024)
-            except BlockingIOError:
-                continue
-            finally:
-                slow.setblocking(True)
-            break
-        cut_after = time.monotonic() - started
-    assert answer.startswith(b"HTTP/1.1 408"), answer
-    assert 0.9 <= cut_after < 2.5
-    assert ask(server, "/healthz")[0] == 200

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import time
 from urllib.parse import quote
 
 import pytest
@@ -63,7 +62,7 @@ def request(server, target: str) -> tuple[int, dict]:
         ("&".join(f"p{n}=1" for n in range(50)), "at most 20 query parameters"),
     ],
 )
-def test_the_issues_bad_inputs_are_400_with_a_message(served, query, message):
+def test_bad_inputs_are_400_with_a_message(served, query, message):
     status, body = request(served, f"/api/bugs?{query}")
     assert status == 400 and message in body["error"], body
 
@@ -95,22 +94,6 @@ def test_fuzzed_drilldown_queries_never_500(served, pairs):
 def test_fuzzed_ticket_paths_never_500(served, ticket):
     status, body = request(served, "/api/tickets/" + quote(ticket, safe=""))
     assert status in (200, 400, 404) and ("error" in body or "records" in body)
-
-
-def test_an_idle_client_is_dropped_after_the_request_deadline(sqlite_store, monkeypatch, caplog):
-    monkeypatch.setattr(MetricsServer, "deadline", 0.3)
-    running = start_metrics_server(sqlite_store, port=0, collector_factory=_collector)
-    try:
-        with socket.create_connection(("127.0.0.1", running.port), timeout=5) as idle:
-            idle.sendall(b"GET /healthz HTTP/1.1\r\n")  # and never finishes the request
-            started = time.monotonic()
-            assert idle.recv(1024).startswith(b"HTTP/1.1 408")  # told, then closed
-            assert idle.recv(1024) == b""
-            assert time.monotonic() - started < 3
-        assert request(running, "/healthz")[0] == 200  # and still serves others
-    finally:
-        running.shutdown()
-    assert "Traceback" not in caplog.text
 
 
 def test_connections_past_the_bound_get_a_503_at_once(sqlite_store, monkeypatch):
@@ -154,44 +137,6 @@ def test_other_methods_are_405_not_a_server_error(served, method):
         assert "use GET" in json.loads(response.read())["error"]
     finally:
         connection.close()
-
-
-def test_idle_connections_from_another_address_leave_healthz_answering(sqlite_store):
-    """300 idle connections from 127.0.0.2 (another host, as far as the server knows): each address holds
-    at most MAX_PER_ADDRESS and a head must arrive within HEAD_DEADLINE_SECONDS, so a probe from 127.0.0.1
-    on HEALTH_PORT's server still gets 200 within 2 s."""
-    from bot.metrics.server import start_health_server
-
-    running = start_health_server(sqlite_store, port=0)
-    idle = []
-    try:
-        for _ in range(300):
-            sock = socket.socket()
-            sock.bind(("127.0.0.2", 0))
-            sock.settimeout(5)
-            try:
-                sock.connect(("127.0.0.1", running.port))
-            except OSError:  # refused past the listen backlog: as good as idle for this test
-                sock.close()
-                continue
-            idle.append(sock)
-        assert len(idle) >= 256  # more than the server's whole budget, from one address
-        for attempt in range(3):
-            started = time.monotonic()
-            connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=2)
-            try:
-                connection.request("GET", "/healthz")
-                response = connection.getresponse()
-                status = response.status
-                response.read()
-            finally:
-                connection.close()
-            assert status == 200, attempt
-            assert time.monotonic() - started < 2, attempt
-    finally:
-        for sock in idle:
-            sock.close()
-        running.shutdown()
 
 
 def test_an_address_past_its_share_is_told_at_once(sqlite_store, monkeypatch):
