@@ -176,14 +176,15 @@ def test_the_system_select_switches_the_form_keeping_what_was_typed_and_creates_
 
 
 def test_invalid_fields_are_answered_in_the_modal_within_three_seconds(world):
-    app, slack, shortcut, _, store = world
+    """Within Slack's 3 s however slow Shortcut or Zendesk are: the checks ask neither of them."""
+    app, slack, shortcut, zendesk, store = world
     message, answer = report(app, slack)
     app.dispatch(press(slack, answer, message["ts"], LINKER))
     view = form(slack)
     values = as_submitted(view, **{TITLE: {"type": "plain_text_input", "value": "  "}})
-    started = time.monotonic()
+    asked = (len(shortcut.requests), len(zendesk.requests))
     response = app.dispatch(submit(view, values))
-    assert time.monotonic() - started < 1
+    assert (len(shortcut.requests), len(zendesk.requests)) == asked
     answer_body = json.loads(response.body)
     assert answer_body["response_action"] == "errors" and TITLE in answer_body["errors"]
     # and a Zendesk requester that is no email
