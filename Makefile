@@ -78,9 +78,12 @@ CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || 
 IMAGE ?= bugtracker:latest
 BASE ?=
 WHEELS := build/wheels
-# The wheels are for the image (Linux, CPython 3.11, glibc up to Debian bookworm's 2.36), whatever this
-# machine is: binary wheels only, so nothing is compiled here or in the image.
-WHEEL_ARCH := $(subst arm64,aarch64,$(shell uname -m))
+# The image is linux/amd64 whatever this machine is (the task definition runs X86_64; a Mac would otherwise
+# build arm64): PLATFORM=linux/arm64 for Graviton, with cpuArchitecture ARM64 in the task definition.
+PLATFORM ?= linux/amd64
+# The wheels are for the image (Linux, CPython 3.11, glibc up to Debian bookworm's 2.36, PLATFORM's CPU),
+# whatever this machine is: binary wheels only, so nothing is compiled here or in the image.
+WHEEL_ARCH := $(if $(filter linux/arm64,$(PLATFORM)),aarch64,x86_64)
 WHEEL_PLATFORMS := --platform manylinux2014_$(WHEEL_ARCH) \
 	$(foreach minor,17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36,--platform manylinux_2_$(minor)_$(WHEEL_ARCH))
 
@@ -91,7 +94,7 @@ wheels: $(STAMP)
 		--implementation cp --abi cp311 $(WHEEL_PLATFORMS) $(WHEELS)/unified_bugtracker-*.whl
 
 image: wheels
-	$(CONTAINER_ENGINE) build $(if $(filter podman,$(notdir $(CONTAINER_ENGINE))),--format docker) \
+	$(CONTAINER_ENGINE) build --platform $(PLATFORM) $(if $(filter podman,$(notdir $(CONTAINER_ENGINE))),--format docker) \
 		$(if $(BASE),--build-arg BASE=$(BASE)) --tag $(IMAGE) .
 
 # Keeps the local store (bugtracker.db); `make clean-data` removes it.

@@ -1,7 +1,8 @@
+# No default: a forgotten -var must not move the table to another region. terraform.tfvars holds it
+# (terraform.tfvars.example), so plan, apply, import and destroy all read the same value.
 variable "aws_region" {
-  description = "AWS region for the table, its KMS key and the bot's IAM role."
+  description = "AWS region for the table, its KMS key and the bot's IAM role. Required."
   type        = string
-  default     = "us-east-1"
 }
 
 # The default must equal storage.schema.DEFAULT_TABLE_NAME (tests/unit/terraform checks it).

@@ -1,4 +1,5 @@
-"""checkov over terraform/ passes (skips are justified inline), and would fail on a real misconfiguration.
+"""checkov over terraform/ and deploy/terraform/ passes (skips are justified inline), and would fail on a
+real misconfiguration.
 
 checkov lives in its own virtualenv (.venv-checkov, made by `make checkov`) because it pins many packages
 that clash with the app's. --skip-download keeps it offline: no guideline or policy fetches from Prisma Cloud.
@@ -49,8 +50,9 @@ def run_checkov(checkov: Path, directory: Path) -> subprocess.CompletedProcess[s
     )
 
 
-def test_checkov_passes_on_terraform(checkov):
-    result = run_checkov(checkov, TERRAFORM_DIR)
+@pytest.mark.parametrize("directory", [TERRAFORM_DIR, ROOT / "deploy" / "terraform"], ids=["table", "ecs"])
+def test_checkov_passes_on_terraform(checkov, directory):
+    result = run_checkov(checkov, directory)
 
     assert result.returncode == 0, f"checkov failed:\n{result.stdout}\n{result.stderr}"
     assert "Passed checks" in result.stdout, result.stdout  # it really scanned something

@@ -78,3 +78,13 @@ def test_make_image_builds_the_tag_compose_runs():
     assert re.search(r"^image: wheels$", makefile, re.MULTILINE)
     # podman's default (OCI) image format drops HEALTHCHECK
     assert "--format docker" in makefile
+
+
+def test_make_image_builds_for_the_task_definitions_cpu_whatever_the_machine():
+    """A Mac (arm64) must not build an image the X86_64 task definition cannot run."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^PLATFORM \?= linux/amd64$", makefile, re.MULTILINE)
+    assert "build --platform $(PLATFORM)" in makefile
+    assert "uname" not in makefile.split("WHEEL_ARCH :=")[1].splitlines()[0]  # wheels follow PLATFORM too
+    task = json.loads((ROOT / "deploy" / "ecs-task-definition.json").read_text())
+    assert task["runtimePlatform"]["cpuArchitecture"] == "X86_64"
