@@ -6,11 +6,11 @@ nothing."""
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+from bot.slack.status_board import PENDING_KEY
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.zendesk import FakeZendesk
@@ -51,11 +51,14 @@ def stop_bot(bot: subprocess.Popen) -> str:
     return output
 
 
-def wait_for_pulls(zendesk: FakeZendesk, slack: FakeSlack, count: int) -> None:
-    """Until `count` more export requests were answered and the bot had time to act on them."""
+def wait_for_pulls(zendesk: FakeZendesk, slack: FakeSlack, store: SqliteStore, count: int) -> None:
+    """Until `count` more export requests were answered, the pull that made the last one has ended (its
+    lease is free: it wrote its page and noted what changed) and the board has announced everything it
+    noted (nothing pending). Conditions, not a pause: then whatever the pulls caused has been posted."""
     start = zendesk.count("incremental")
-    slack.wait_for(lambda: zendesk.count("incremental") >= start + count, timeout=INTERVAL * count + 15)
-    time.sleep(1.5)  # the pull writes, then the board announces (paced at 1 message a second)
+    slack.wait_for(lambda: zendesk.count("incremental") >= start + count, timeout=INTERVAL * count + 30)
+    slack.wait_for(lambda: store.lease_holder("sync:zendesk") is None)
+    slack.wait_for(lambda: not (store.get_meta(PENDING_KEY) or {}).get("tickets"))
 
 
 def at_least(count: int, messages: list[dict]) -> list[dict] | None:
@@ -93,14 +96,14 @@ def test_a_status_change_reaches_the_thread_once_and_a_no_op_pull_posts_nothing(
             assert len(slack.posts) == posts_before + 1 and len(slack.updates) == updates_before + 1
 
             settled = (len(slack.posts), len(slack.updates))
-            wait_for_pulls(zendesk, slack, 1)  # a pull that changes nothing
+            wait_for_pulls(zendesk, slack, store, 1)  # a pull that changes nothing
             assert (len(slack.posts), len(slack.updates)) == settled
         finally:
             stop_bot(bot)
 
         bot = start_bot(slack, zendesk, db_path)  # a restart: pending work flushed, nothing repeated
         try:
-            wait_for_pulls(zendesk, slack, 1)
+            wait_for_pulls(zendesk, slack, store, 1)
             assert (len(slack.posts), len(slack.updates)) == settled
             assert store.get_meta("status:pending") == {"tickets": []}
         finally:
@@ -118,7 +121,7 @@ def test_status_updates_off_posts_no_card(tmp_path):
             report, _ = slack.post(CHANNEL, "Export broken ticketId=ZD-7")
             slack.wait_for(lambda: slack.posts)
             zendesk.touch(7, status="solved")
-            wait_for_pulls(zendesk, slack, 1)
+            wait_for_pulls(zendesk, slack, store, 1)
             assert len(thread_messages(slack, report["ts"])) == 1 and not slack.updates
         finally:
             stop_bot(bot)
