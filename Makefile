@@ -7,7 +7,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_SPEC := checkov>=3.2,<4
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: install checkov run test lint typecheck complexity format bench clean clean-data wheels image
+.PHONY: install checkov run demo test lint typecheck complexity format bench clean clean-data wheels image
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -103,3 +103,8 @@ clean:
 
 clean-data:
 	rm -f bugtracker.db bugtracker.db-wal bugtracker.db-shm
+
+# The whole loop with no account anywhere: fake Zendesk and Shortcut (tests/fakes) with sample tickets and
+# stories, one pull, then the bot's console on a store of its own (docs/tutorial.md walks through it).
+demo: $(STAMP)
+	$(PY) -m tests.fakes.demo
