@@ -395,11 +395,11 @@ class SqlWork:
 def before_counts_sqlite(store: SqliteStore) -> Counts:
     """The first version's counts(): read every row's summary."""
     counts = Counts()
-    for row in store._read(  # noqa: SLF001 - the baseline reads as the old code did
+    for row in store.port._read(  # noqa: SLF001 - the baseline reads as the old code did
         "SELECT source_system, record_id, created_at, updated_at, priority, state, state_type, deleted,"
         " ticket_id FROM records"
     ):
-        counts.add(store._record(row))  # noqa: SLF001
+        counts.add(store.port._record(row))  # noqa: SLF001
     return counts
 
 
@@ -450,7 +450,7 @@ def run_sqlite(sizes: list[int]) -> None:
                 f"  N={count:>9,}: backfill {seconds:8.1f} s ({count / seconds:,.0f} records/s),"
                 f" peak RSS {scope} {peak_rss_mb():,.0f} MB"
             )
-            work = SqlWork(store._conn())  # noqa: SLF001
+            work = SqlWork(store.port._conn())  # noqa: SLF001
             first, last = window(count)
             collector = BugCountsCollector(
                 store, new_bugs_days=WINDOW_DAYS, today=lambda last=last: datetime.fromisoformat(last).date()

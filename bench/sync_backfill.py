@@ -115,7 +115,7 @@ def naive(label, store, counter, fakes, sources):
     for source in sources:
         records = [record for page in source.pull(None, full=True) for record in page.records]
         for record in records:  # one unconditional PutItem per record, under its home id
-            store.put(record_item(record, record.home_id))
+            store.port.put(record_item(record, record.home_id))
     seconds = time.perf_counter() - started
     requests = sum(len(fake.requests) for fake in fakes) - sum(before[1])
     print(f"{label:<28} {seconds:7.1f}s  requests {requests:5d}  write calls {counter.calls - before[0]:5d}")

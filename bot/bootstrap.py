@@ -64,15 +64,14 @@ def build_store(
         from storage.dynamodb import DynamoDBStore
 
         client = dynamodb_client or build_dynamodb_client(config)
-        store: BugStore = DynamoDBStore(client, config.store.dynamodb_table)
-        if config.store.dynamodb_endpoint:
-            store.description += f" at {config.store.dynamodb_endpoint}"
+        store: BugStore = DynamoDBStore(client, config.store.dynamodb_table, config.store.dynamodb_endpoint)
     else:
         from storage.sqlite import SqliteStore
 
-        store = SqliteStore(config.store.sqlite_path, create=create)
-        if create and store.path != ":memory:" and not os.path.exists(store.path):
-            log.info("store: no file at %s yet: creating a new, empty store", os.path.abspath(store.path))
+        embedded = SqliteStore(config.store.sqlite_path, create=create)
+        if create and embedded.path != ":memory:" and not os.path.exists(embedded.path):
+            log.info("store: no file at %s yet: creating a new, empty store", os.path.abspath(embedded.path))
+        store = embedded
     log.info("store: %s", store.description)
     return store
 

@@ -1,5 +1,6 @@
-"""The product's store: one DynamoDB table (storage/schema.py), boto3 client injected; the primitives of
-storage/primitives.py over it (the semantics are the port's, in storage/store.py).
+"""The product's store: one DynamoDB table (storage/schema.py), boto3 client injected; the port
+(storage/port.py) over it, and `DynamoDBStore`, the BugStore built on it (the semantics are written once
+above the port, storage/store.py).
 
 How those semantics hold on a table whose keys cannot change (items: storage/dynamodb_items.py):
 - A record away from home leaves a stub at home pointing to where it lives, so reading a known record never
@@ -13,7 +14,8 @@ How those semantics hold on a table whose keys cannot change (items: storage/dyn
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,6 +26,7 @@ from storage.dynamodb_batches import BatchMixin, backoff
 from storage.errors import ConditionFailed
 from storage.model import ARCHIVED_STATE, SOURCES, BugRecord, range_bounds
 from storage.paging import InvalidCursor, decode_cursor, encode_cursor, string_map, strings
+from storage.port import Advance, Progress, StorePort
 from storage.primitives import (
     MOVING,
     UNLINKING,
@@ -55,7 +58,7 @@ from storage.schema import (
     UNLINKED_SOURCE,
     create_table_request,
 )
-from storage.store import BugStore
+from storage.store import BugStore, Clock
 from storage.values import Counts, Page
 
 if TYPE_CHECKING:
@@ -69,11 +72,12 @@ COUNTER_UPDATE_TRIES = 5  # an ADD colliding with a transaction on the same item
 KEY_BY_FILTER = {"priority": LIVE_PRIORITY, "state": LIVE_STATE, "sourceSystem": LIVE_SOURCE}
 
 
-class DynamoDBStore(BatchMixin, BugStore):
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+class DynamoDBTable(BatchMixin, StorePort):
+    def __init__(self, client: DynamoDBClient, table_name: str, endpoint: str | None = None) -> None:
+        """endpoint: where the client points when not at AWS (named in the start-up log line)."""
         self.client = client
         self.table = table_name
-        self.description = f"DynamoDB table '{table_name}'"
+        self.description = f"DynamoDB table '{table_name}'" + (f" at {endpoint}" if endpoint else "")
         self.records_per_transaction = RECORDS_PER_TRANSACTION
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -137,6 +141,21 @@ class DynamoDBStore(BatchMixin, BugStore):
                 return
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
+    def scan_pages(self, **request: Any) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any] | None]]:
+        """A paged Scan of the table: each page's items and the position after it (None after the last),
+        to resume from with ExclusiveStartKey=items.serialize(position)."""
+        request = {"TableName": self.table, **request}
+        while True:
+            answer = self.call("scan", **request)
+            start = answer.get("LastEvaluatedKey")
+            yield (
+                [items.deserialize(item) for item in answer.get("Items", [])],
+                (items.deserialize(start) if start else None),
+            )
+            if start is None:
+                return
+            request["ExclusiveStartKey"] = start
+
     def partition(self, ticket_id: str) -> list[dict[str, Any]]:
         """Every item under one ticket id: one strongly consistent Query (paged past 1 MB)."""
         return list(
@@ -163,15 +182,17 @@ class DynamoDBStore(BatchMixin, BugStore):
     def check(self) -> None:
         self.call("describe_table", TableName=self.table)
 
-    def migrate(
-        self,
-        progress: Callable[[str], None] = print,
-        manage_indexes: bool = False,
-        advance: Callable[[int], None] | None = None,
-    ) -> None:
-        from storage.dynamodb_migrate import migrate
+    def prepare_migration(self, progress: Progress, manage_indexes: bool, advance: Advance | None) -> None:
+        from storage import dynamodb_migrate
 
-        migrate(self, progress, manage_indexes, advance)
+        dynamodb_migrate.add_indexes(self, progress, manage_indexes)
+        dynamodb_migrate.backfill(self, progress, advance)
+
+    def finish_migration(self, progress: Progress, manage_indexes: bool) -> None:
+        from storage import dynamodb_migrate
+
+        if manage_indexes:
+            dynamodb_migrate.drop_legacy_indexes(self, progress)
 
     # -- primitives: reads -----------------------------------------------------------------------
     def read_partition(self, ticket_id: str) -> Partition:
@@ -542,21 +563,9 @@ class DynamoDBStore(BatchMixin, BugStore):
         )
         wanted += ("priority", "state", "stateType", "deleted", "movedTo")
         names = {f"#a{number}": name for number, name in enumerate(wanted)}
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "ProjectionExpression": ", ".join(names),
-            "ExpressionAttributeNames": names,
-            "ConsistentRead": True,
-        }
-        while True:
-            answer = self.call("scan", **request)
-            for raw in answer.get("Items", []):
-                item = items.deserialize(raw)
-                if items.is_record(item):
-                    yield items.to_record(item)
-            if "LastEvaluatedKey" not in answer:
-                return
-            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+        for page, _ in self.scan_pages(**projection, ConsistentRead=True):
+            yield from (items.to_record(item) for item in page if items.is_record(item))
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def ticket_ids_in_use(self) -> set[str]:
@@ -601,3 +610,27 @@ def _lease_is(seen: Lease | None) -> tuple[str, dict[str, Any]]:
     if seen is None:
         return "attribute_not_exists(ticketId)", {}
     return "holder = :holder AND expiresAt = :expires", {":holder": seen.owner, ":expires": seen.expires_at}
+
+
+class DynamoDBStore(BugStore):
+    """The BugStore over one DynamoDB table (the product's store)."""
+
+    port: DynamoDBTable
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        endpoint: str | None = None,
+        *,
+        clock: Clock = time.time,
+    ) -> None:
+        super().__init__(DynamoDBTable(client, table_name, endpoint), clock=clock)
+
+    @property
+    def client(self) -> DynamoDBClient:
+        return self.port.client
+
+    @property
+    def table(self) -> str:
+        return self.port.table

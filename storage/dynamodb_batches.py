@@ -1,26 +1,26 @@
-"""Bulk upserts for the DynamoDB store: batch reads to compare, batch writes for new records.
+"""Batch reads and writes for the DynamoDB table: what the port's `read_aliases`, `read_records` and
+`put_new_records` (storage/port.py) are made of, so that a sync batch of upserts (storage/upserts.py)
+costs a few batch calls.
 
-An unchanged record costs a read and no write. New records whose home id has no alias go out in
-BatchWriteItem calls of 25; no conditions are possible there, so afterwards one batch read of their aliases
-finds any link that raced the write and moves what it left behind. Updates and aliased homes take the
-single-record path with its conditions.
+New records whose home id has no alias go out in BatchWriteItem calls of 25; no conditions are possible
+there, so afterwards the upserts read their aliases again, find any link that raced the write and move what
+it left behind.
 botocore's retry mode handles throttled calls; UnprocessedKeys / UnprocessedItems are ours to retry.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from storage import counters
 from storage import dynamodb_items as items
-from storage.errors import ConditionFailed, StoreError
+from storage.errors import StoreError
 from storage.model import BugRecord
+from storage.port import StorePort
 from storage.schema import PARTITION_KEY, SORT_KEY
-from storage.store import BugStore
-from storage.values import UpsertOutcome, UpsertResult
 
 GET_BATCH = 100
 WRITE_BATCH = 25
@@ -31,11 +31,11 @@ def backoff(round_number: int) -> None:
     time.sleep(min(0.05 * 2**round_number, 2.0))
 
 
-class BatchMixin(BugStore):
-    """Mixed into DynamoDBStore; uses its call plumbing and the port's upsert / _update_stored / _settle."""
+class BatchMixin(StorePort):
+    """Mixed into DynamoDBTable; uses its call plumbing."""
 
     table: str
-    call: Callable[..., dict[str, Any]]  # DynamoDBStore.call
+    call: Callable[..., dict[str, Any]]  # DynamoDBTable.call
 
     def batch_get(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -77,76 +77,38 @@ class BatchMixin(BugStore):
             else:
                 raise StoreError("DynamoDB kept leaving items unprocessed in batch writes; try again later")
 
-    def upsert_many(self, records: Iterable[BugRecord]) -> list[UpsertResult]:
-        records = list(records)
-        results: list[UpsertResult | None] = [None] * len(records)
-        first_seen: dict[str, int] = {}
-        repeats = []
-        for position, record in enumerate(records):
-            if record.source_record in first_seen:
-                repeats.append(position)  # the same record twice in one batch: in order, one at a time
-            else:
-                first_seen[record.source_record] = position
-        at_home = self.batch_get(
-            [(records[p].home_id, records[p].source_record) for p in first_seen.values()]
-        )
-        found_home = {p: at_home[k] for p in first_seen.values() if (k := _home_key(records[p])) in at_home}
+    def read_records(self, records: Sequence[BugRecord]) -> dict[str, BugRecord | None]:
+        """Two batch reads whatever the number of records: their homes, then where the stubs found there
+        point. A record whose stub points where it no longer is (it moved while read) is left out."""
+        unique = list({record.source_record: record for record in records}.values())
+        at_home = self.batch_get([_home_key(record) for record in unique])
         moved = self.batch_get(
             [
-                (item["movedTo"], records[p].source_record)
-                for p, item in found_home.items()
-                if "movedTo" in item
+                (item["movedTo"], record.source_record)
+                for record in unique
+                if (item := at_home.get(_home_key(record))) is not None and "movedTo" in item
             ]
         )
-        missing = [p for p in first_seen.values() if _home_key(records[p]) not in at_home]
-        aliases = self.batch_get([(records[p].home_id, items.ALIAS) for p in missing])
-        fresh = []
-        for position in first_seen.values():
-            record = records[position]
-            if position in missing:
-                if (record.home_id, items.ALIAS) in aliases:
-                    results[position] = self.upsert(record)
-                else:
-                    fresh.append(position)
-                continue
-            at_home_item = found_home[position]
-            location = at_home_item.get("movedTo", record.home_id)
-            stored = (
-                moved.get((location, record.source_record)) if "movedTo" in at_home_item else at_home_item
-            )
-            if stored is None:
-                results[position] = self.upsert(record)  # moved while we read: the careful path
-                continue
-            try:
-                results[position] = self._update_stored(record, items.to_record(stored))
-            except ConditionFailed:
-                results[position] = self.upsert(record)
-        self.batch_put([items.record_item(records[p], records[p].home_id) for p in fresh])
-        # BatchWriteItem takes no conditions and no counters: one aggregated counter update for the batch
-        # (a process killed between the two leaves drift that the recount corrects: docs/scale.md).
+        found: dict[str, BugRecord | None] = {}
+        for record in unique:
+            item = at_home.get(_home_key(record))
+            if item is not None and "movedTo" in item:
+                item = moved.get((item["movedTo"], record.source_record))
+                if item is None:
+                    continue
+            found[record.source_record] = items.to_record(item) if item is not None else None
+        return found
+
+    def put_new_records(self, records: Sequence[BugRecord]) -> None:
+        """BatchWriteItem calls of 25, which take no conditions and no counters: then one aggregated counter
+        update for the batch (a process killed between the two leaves drift that the recount corrects:
+        docs/scale.md)."""
+        self.batch_put([items.record_item(record, record.home_id) for record in records])
         change: dict[str, int] = {}
-        for position in fresh:
-            counters.add(change, counters.delta(None, replace(records[position], ticket_id=None)))
+        for record in records:
+            counters.add(change, counters.delta(None, replace(record, ticket_id=None)))
         if change:
             self.adjust_counters(change)
-        for position in fresh:
-            results[position] = UpsertResult(UpsertOutcome.INSERTED, records[position].home_id)
-        self._rehome_late_links([records[p] for p in fresh], results, fresh)
-        for position in repeats:
-            results[position] = self.upsert(records[position])
-        return [result for result in results if result is not None]
-
-    def _rehome_late_links(
-        self, written: list[BugRecord], results: list[UpsertResult | None], positions: list[int]
-    ) -> None:
-        """A batch write has no condition, so a link of a new record's home id that started after our
-        read and queried before our write would leave the record behind. Links write their alias before
-        they read, so any such link is visible now: move what it left behind to where it belongs."""
-        late = self.batch_get([(record.home_id, items.ALIAS) for record in written])
-        for record, position in zip(written, positions, strict=True):
-            if (record.home_id, items.ALIAS) in late:
-                self._settle(record.home_id)
-                results[position] = UpsertResult(UpsertOutcome.INSERTED, self.resolve(record.home_id)[-1])
 
 
 def _home_key(record: BugRecord) -> tuple[str, str]:

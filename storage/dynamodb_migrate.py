@@ -8,7 +8,7 @@ to this one (storage/schema.py). Idempotent and resumable: every step checks wha
    them or carries stale ones, one conditional UpdateItem per record (unchanged since read, still living
    there); a record rewritten meanwhile by the current code already has them. The Scan's position is saved
    after every page (meta `migrate:backfill`), so a killed run resumes where it stopped.
-3. Counters: a recount (BugStore.recount) sets them from the records.
+3. Counters: a recount (storage/recount.py) sets them from the records.
 4. The legacy indexes (schema.LEGACY_INDEXES) are deleted once every new one is ACTIVE (local endpoint).
 Run it again after the old bot has stopped: records it wrote meanwhile get their keys then.
 """
@@ -32,7 +32,7 @@ from storage.schema import (
 )
 
 if TYPE_CHECKING:
-    from storage.dynamodb import DynamoDBStore
+    from storage.dynamodb import DynamoDBTable
 
 BACKFILL_META = "migrate:backfill"
 BACKFILL_PAGE = 1_000  # items a Scan page reads; the position is saved after each
@@ -53,19 +53,7 @@ Progress = Callable[[str], None]
 Advance = Callable[[int], None]  # n more items read (a progress bar)
 
 
-def migrate(
-    store: DynamoDBStore, progress: Progress, manage_indexes: bool, advance: Advance | None = None
-) -> None:
-    add_indexes(store, progress, manage_indexes)
-    backfill(store, progress, advance)
-    progress("recounting the counters")
-    drift = store.recount(advance)
-    progress(f"counters set ({len(drift)} counter(s) corrected)")
-    if manage_indexes:
-        drop_legacy_indexes(store, progress)
-
-
-def _indexes(store: DynamoDBStore) -> dict[str, str]:
+def _indexes(store: DynamoDBTable) -> dict[str, str]:
     table = store.call("describe_table", TableName=store.table)["Table"]
     return {
         index["IndexName"]: index.get("IndexStatus", "ACTIVE")
@@ -73,13 +61,13 @@ def _indexes(store: DynamoDBStore) -> dict[str, str]:
     }
 
 
-def _wait_active(store: DynamoDBStore, name: str, progress: Progress) -> None:
+def _wait_active(store: DynamoDBTable, name: str, progress: Progress) -> None:
     while (status := _indexes(store).get(name)) not in ("ACTIVE", None):
         progress(f"index {name}: {status}, waiting")
         time.sleep(INDEX_POLL_SECONDS)
 
 
-def add_indexes(store: DynamoDBStore, progress: Progress, manage_indexes: bool) -> None:
+def add_indexes(store: DynamoDBTable, progress: Progress, manage_indexes: bool) -> None:
     present = _indexes(store)
     for index in INDEXES:
         if index.name in present:
@@ -101,7 +89,7 @@ def add_indexes(store: DynamoDBStore, progress: Progress, manage_indexes: bool) 
         _wait_active(store, index.name, progress)
 
 
-def drop_legacy_indexes(store: DynamoDBStore, progress: Progress) -> None:
+def drop_legacy_indexes(store: DynamoDBTable, progress: Progress) -> None:
     present = _indexes(store)
     if any(present.get(index.name) != "ACTIVE" for index in INDEXES):
         progress("legacy indexes kept: a new index is not ACTIVE yet")
@@ -118,11 +106,10 @@ def drop_legacy_indexes(store: DynamoDBStore, progress: Progress) -> None:
                 time.sleep(INDEX_POLL_SECONDS)
 
 
-def backfill(store: DynamoDBStore, progress: Progress, advance: Advance | None = None) -> int:
+def backfill(store: DynamoDBTable, progress: Progress, advance: Advance | None = None) -> int:
     """Write the sparse keys where they are missing or stale; returns how many records were updated."""
     names = {f"#a{number}": name for number, name in enumerate(_READ)}
     request: dict[str, Any] = {
-        "TableName": store.table,
         "ProjectionExpression": ", ".join(names),
         "ExpressionAttributeNames": names,
         "Limit": BACKFILL_PAGE,
@@ -132,28 +119,21 @@ def backfill(store: DynamoDBStore, progress: Progress, advance: Advance | None =
         request["ExclusiveStartKey"] = items.serialize(checkpoint["start"])
         progress("backfill: resuming from the saved position")
     updated, seen = int(checkpoint.get("updated", 0)), int(checkpoint.get("seen", 0))
-    while True:
-        answer = store.call("scan", **request)
-        for raw in answer.get("Items", []):
-            item = items.deserialize(raw)
+    for page, position in store.scan_pages(**request):
+        for item in page:
             if not items.is_record(item):
                 continue
             seen += 1
             updated += _fix(store, item)
         if advance:
-            advance(len(answer.get("Items", [])))
-        start = answer.get("LastEvaluatedKey")
-        position = items.deserialize(start) if start else None
+            advance(len(page))
         store.put_meta(BACKFILL_META, {"start": position, "updated": updated, "seen": seen})
-        if start is None:
-            break
-        request["ExclusiveStartKey"] = start
     store.put_meta(BACKFILL_META, {"start": None, "updated": 0, "seen": 0})  # done: a rerun starts over
     progress(f"backfill: {seen} record(s) read, {updated} updated")
     return updated
 
 
-def _fix(store: DynamoDBStore, item: dict[str, Any]) -> int:
+def _fix(store: DynamoDBTable, item: dict[str, Any]) -> int:
     record = items.to_record(item)
     wanted = items.sparse_keys(record, item[PARTITION_KEY])
     present = {name: item[name] for name in SPARSE_KEYS if name in item}

@@ -1,5 +1,5 @@
-"""What each store implements below the shared orchestration (storage/store.py): reads, and writes that are
-committed together or not at all.
+"""The values the port (storage/port.py) speaks below the semantics written once above it (storage/store.py):
+aliases, partitions, leases, and the writes a commit holds, applied together or not at all.
 
 A store reads partitions, aliases, single records, leases and the alias-graph version, and `commit`s a list
 of the writes below atomically, every write's condition included: when one condition fails nothing is

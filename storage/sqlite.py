@@ -1,9 +1,10 @@
-"""The embedded default store: one SQLite file, the primitives of storage/primitives.py over it.
+"""The embedded default store: one SQLite file, the port (storage/port.py) over it, and `SqliteStore`, the
+BugStore built on it.
 
-The semantics (link, unlink, show, upserts, leases) are the port's, in storage/store.py. Each operation runs
-in one serialised transaction (`transaction()`: BEGIN IMMEDIATE, across threads and processes), and each
-commit is a savepoint inside it, so a link here is atomic, and a record's move is an UPDATE of `ticket_id`
-(the key is the source record, `zendesk#12345`): no stubs are needed.
+The semantics (link, unlink, show, upserts, leases) are written once above the port (storage/store.py).
+Each operation runs in one serialised transaction (`transaction()`: BEGIN IMMEDIATE, across threads and
+processes), and each commit is a savepoint inside it, so a link here is atomic, and a record's move is an
+UPDATE of `ticket_id` (the key is the source record, `zendesk#12345`): no stubs are needed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from storage import counters, rules
 from storage.errors import ConditionFailed, StoreError, StoreMissing, StoreUnavailable
 from storage.model import ARCHIVED_STATE, BugRecord, range_bounds
 from storage.paging import decode_cursor, encode_cursor, strings
+from storage.port import StorePort
 from storage.primitives import (
     MOVING,
     AddAlias,
@@ -37,9 +40,7 @@ from storage.primitives import (
     Write,
     WriteAudit,
 )
-from storage.store import BugStore
-
-# The partial indexes match the views (as DynamoDB's sparse indexes do): a page reads only rows it shows.
+from storage.store import BugStore, Clock
 from storage.values import AuditEntry, Counts, Page
 
 # The partial indexes match the views (as DynamoDB's sparse indexes do): a page reads only rows it shows.
@@ -122,10 +123,13 @@ _COLUMNS = (
 )
 
 
+_IN_BATCH = 500  # ids per `IN (...)` read (SQLite allows 32,766 variables; a sync batch is ~100 records)
 BUSY_TIMEOUT = 10.0  # seconds a write waits for another process's lock before it fails (and is retried)
 
 
-class SqliteStore(BugStore):
+class SqliteTable(StorePort):
+    operation_is_atomic = True  # one serialised transaction around each operation
+
     def __init__(self, path: str | Path, busy_timeout: float = BUSY_TIMEOUT, create: bool = True) -> None:
         """create=False: the file must exist (StoreMissing otherwise) until init() is called, so that a
         command run from the wrong directory does not quietly open a new, empty store there."""
@@ -158,8 +162,9 @@ class SqliteStore(BugStore):
                 raise StoreUnavailable(f"cannot open the SQLite store at {self.path}: {exc}") from exc
             connection.row_factory = sqlite3.Row
             self._connection = connection
-            if not had_counters and connection.execute("SELECT 1 FROM records LIMIT 1").fetchone():
-                self.recount()  # a file from before the counters: count what it holds, once
+            if not had_counters:  # a file from before the counters: count what it holds, once
+                rows = connection.execute(f"SELECT {_SUMMARY_COLUMNS} FROM records").fetchall()
+                _add_counters(connection, counters.tally(self._record(row) for row in rows))
         return self._connection
 
     @contextmanager
@@ -331,6 +336,30 @@ class SqliteStore(BugStore):
             f"SELECT {_COLUMNS} FROM records WHERE source_record = ?", (f"{source_system}#{record_id}",)
         )
         return self._record(rows[0]) if rows else None
+
+    def read_aliases(self, ticket_ids: Iterable[str]) -> dict[str, Alias | None]:
+        wanted = list(dict.fromkeys(ticket_ids))
+        found: dict[str, Alias | None] = dict.fromkeys(wanted)
+        for start in range(0, len(wanted), _IN_BATCH):
+            batch = wanted[start : start + _IN_BATCH]
+            marks = ", ".join("?" * len(batch))
+            for row in self._read(
+                f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE source_id IN ({marks})", (*batch,)
+            ):
+                found[row["source_id"]] = self._alias(row)
+        return found
+
+    def read_records(self, records: Sequence[BugRecord]) -> dict[str, BugRecord | None]:
+        wanted = list(dict.fromkeys(record.source_record for record in records))
+        found: dict[str, BugRecord | None] = dict.fromkeys(wanted)
+        for start in range(0, len(wanted), _IN_BATCH):
+            batch = wanted[start : start + _IN_BATCH]
+            marks = ", ".join("?" * len(batch))
+            for row in self._read(
+                f"SELECT {_COLUMNS} FROM records WHERE source_record IN ({marks})", (*batch,)
+            ):
+                found[row["source_record"]] = self._record(row)
+        return found
 
     def read_graph_version(self) -> int:
         return 0  # every operation is one serialised transaction: the graph cannot change under it
@@ -570,3 +599,29 @@ def _changed(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...]) 
 def _expect(condition: bool | int) -> None:
     if not condition:
         raise ConditionFailed("a condition of the commit no longer holds")
+
+
+class SqliteStore(BugStore):
+    """The BugStore over one SQLite file (the embedded default)."""
+
+    port: SqliteTable
+
+    def __init__(
+        self,
+        path: str | Path,
+        busy_timeout: float = BUSY_TIMEOUT,
+        create: bool = True,
+        *,
+        clock: Clock = time.time,
+    ) -> None:
+        """create=False: the file must exist (StoreMissing otherwise) until init() is called."""
+        super().__init__(SqliteTable(path, busy_timeout, create), clock=clock)
+
+    @property
+    def path(self) -> str:
+        return self.port.path
+
+    @property
+    def location(self) -> str:
+        """The file's absolute path (":memory:" for an in-memory store)."""
+        return self.port.location

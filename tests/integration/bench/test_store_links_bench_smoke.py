@@ -19,7 +19,7 @@ def test_link_benchmark_runs_and_moves_in_the_fewest_transactions(moto_server: s
     client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
     dynamodb_store = DynamoDBStore(client, f"smoke-{uuid.uuid4().hex[:8]}")
     dynamodb_store.init()
-    dynamodb_store.records_per_transaction = 2  # 5 records move in 3 batches
+    dynamodb_store.port.records_per_transaction = 2  # 5 records move in 3 batches
     sqlite_store = SqliteStore(tmp_path / "bench.db")
 
     dynamo = run(dynamodb_store, 4, calls)

@@ -82,8 +82,8 @@ class Died(BaseException):
 def test_a_batch_killed_midway_is_made_exact_by_the_recount(store, monkeypatch):
     store.upsert_many([zendesk_record(n) for n in range(1, 4)])
     batch = [zendesk_record(n, priority="Low") for n in range(10, 70)]
-    if hasattr(store, "batch_put"):  # DynamoDB: BatchWriteItem in 25s, then one counter update
-        real, calls = store.call, []
+    if hasattr(store.port, "batch_put"):  # DynamoDB: BatchWriteItem in 25s, then one counter update
+        real, calls = store.port.call, []
 
         def dying(operation, **kwargs):
             if operation == "batch_write_item":
@@ -92,9 +92,9 @@ def test_a_batch_killed_midway_is_made_exact_by_the_recount(store, monkeypatch):
                     raise Died  # after 25 records were written, before the batch's counter update
             return real(operation, **kwargs)
 
-        monkeypatch.setattr(store, "call", dying)
+        monkeypatch.setattr(store.port, "call", dying)
     else:  # SQLite: one transaction per batch; die after some of its records were inserted
-        real_commit, commits = store.commit, []
+        real_commit, commits = store.port.commit, []
 
         def dying(writes):
             commits.append(writes)
@@ -102,7 +102,7 @@ def test_a_batch_killed_midway_is_made_exact_by_the_recount(store, monkeypatch):
                 raise Died
             real_commit(writes)
 
-        monkeypatch.setattr(store, "commit", dying)
+        monkeypatch.setattr(store.port, "commit", dying)
     with pytest.raises(Died):
         store.upsert_many(batch)
     monkeypatch.undo()
@@ -111,9 +111,9 @@ def test_a_batch_killed_midway_is_made_exact_by_the_recount(store, monkeypatch):
     drift = store.recount()
 
     counts = store.counts()
-    assert counts.total == stored == (3 + 25 if hasattr(store, "batch_put") else 3)
+    assert counts.total == stored == (3 + 25 if hasattr(store.port, "batch_put") else 3)
     # DynamoDB: the 25 written records were never counted; SQLite: the batch's transaction rolled back
-    assert drift == (counters.tally(batch[:25]) if hasattr(store, "batch_put") else {})
+    assert drift == (counters.tally(batch[:25]) if hasattr(store.port, "batch_put") else {})
     exact(store)
     store.upsert_many(batch)  # the rerun: the rest of the batch, counted once
     assert store.counts().total == 63 and exact(store)["priority:Low"] == 60

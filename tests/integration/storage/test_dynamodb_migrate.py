@@ -127,7 +127,7 @@ def test_on_aws_the_indexes_are_left_to_terraform(old_table, dynamodb_client):
 
 def test_a_record_rewritten_meanwhile_is_left_as_the_writer_left_it(old_table, dynamodb_client, monkeypatch):
     newer = replace(zendesk_record(1, updated=50, status="deleted"), priority="High")
-    real_call = old_table.call
+    real_call = old_table.port.call
 
     def racing(operation, **kwargs):
         if operation == "update_item" and kwargs["Key"] == items.key("ZD-1", "zendesk#1"):
@@ -135,7 +135,7 @@ def test_a_record_rewritten_meanwhile_is_left_as_the_writer_left_it(old_table, d
             dynamodb_client.put_item(TableName=TABLE, Item=items.serialize(item))
         return real_call(operation, **kwargs)
 
-    monkeypatch.setattr(old_table, "call", racing)
+    monkeypatch.setattr(old_table.port, "call", racing)
     old_table.migrate(lambda line: None, manage_indexes=True)
     stored = dynamodb_client.get_item(TableName=TABLE, Key=items.key("ZD-1", "zendesk#1"))["Item"]
     assert "livePriority" not in stored and stored["deleted"] == {"BOOL": True}  # the deleted copy stands

@@ -151,9 +151,11 @@ def test_a_tagged_new_report_lives_under_its_ticket_from_the_start(store, monkey
     report = slack_record(1, text="crash ticketId=ZD-12345")
     writes = []
     for name in ("transact", "_write"):  # DynamoDB writes through transact, SQLite through _write
-        if hasattr(store, name):
-            real = getattr(store, name)
-            monkeypatch.setattr(store, name, lambda *a, _real=real, **k: writes.append(1) or _real(*a, **k))
+        if hasattr(store.port, name):
+            real = getattr(store.port, name)
+            monkeypatch.setattr(
+                store.port, name, lambda *a, _real=real, **k: writes.append(1) or _real(*a, **k)
+            )
     result, link = store.upsert_linked(report, "zd-12345", actor="U1")
     monkeypatch.undo()
     assert len(writes) == 1  # one transaction: never stored under its SL- id alone

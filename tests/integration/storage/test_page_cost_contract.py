@@ -16,14 +16,14 @@ HIDDEN = 40  # deleted / linked records newer than anything the page shows
 def requests(store, monkeypatch) -> list[str]:
     """The DynamoDB operations the store calls from now on (SQLite: stays empty)."""
     made: list[str] = []
-    if hasattr(store, "call"):
-        real = store.call
+    if hasattr(store.port, "call"):
+        real = store.port.call
 
         def counted(operation, **kwargs):
             made.append(operation)
             return real(operation, **kwargs)
 
-        monkeypatch.setattr(store, "call", counted)
+        monkeypatch.setattr(store.port, "call", counted)
     return made
 
 
@@ -84,7 +84,7 @@ def test_two_filters_cost_at_most_two_queries_a_page_and_page_through_everything
 
 
 def test_sqlite_views_search_their_partial_index_in_order(sqlite_store):
-    connection = sqlite_store._conn()
+    connection = sqlite_store.port._conn()
     listed = "deleted = 0 AND (state IS NULL OR state != 'archived')"
     views = {
         "listed_by_priority": f"{listed} AND priority = 'High'",

@@ -19,9 +19,9 @@ class Killed(BaseException):
 def _kill_after(monkeypatch, store, writes: int) -> None:
     """Let `writes` write steps through, then die in the next one."""
     if isinstance(store, SqliteStore):
-        target, name = store, "_audit"  # the last step of the link's one transaction
+        target, name = store.port, "_audit"  # the last step of the link's one transaction
     else:
-        target, name = store, "transact"
+        target, name = store.port, "transact"
     real = getattr(target, name)
     left = {"n": writes}
 
@@ -40,7 +40,7 @@ def _everything(store, *ticket_ids):
 
 @pytest.mark.parametrize("writes_before_death", [0, 1, 2])
 def test_an_interrupted_link_is_completed_by_running_it_again(store, monkeypatch, writes_before_death):
-    store.records_per_transaction = 6  # DynamoDB: 9 records move in two transactions (SQLite: ignored)
+    store.port.records_per_transaction = 6  # DynamoDB: 9 records move in two transactions (SQLite: ignored)
     reports = [slack_record(n) for n in range(1, 9)]
     store.upsert_many(reports)
     for report in reports:
@@ -74,13 +74,13 @@ def test_an_interrupted_link_is_completed_by_running_it_again(store, monkeypatch
 
 def test_readers_never_see_a_record_missing_or_twice_during_a_link(dynamodb_store, monkeypatch):
     store = dynamodb_store
-    store.records_per_transaction = 3
+    store.port.records_per_transaction = 3
     reports = [slack_record(n) for n in range(1, 13)]
     store.upsert_many(reports)
     for report in reports:
         store.link(report.home_id, "ZD-1", actor="U1")
     expected = sorted(r.source_record for r in reports)
-    real = store.transact
+    real = store.port.transact
     snapshots = []
 
     def watched(actions):
@@ -92,7 +92,7 @@ def test_readers_never_see_a_record_missing_or_twice_during_a_link(dynamodb_stor
 
         real(actions)
 
-    monkeypatch.setattr(store, "transact", watched)
+    monkeypatch.setattr(store.port, "transact", watched)
     store.link("ZD-1", "ZD-2", actor="U1")
     monkeypatch.undo()
     assert len(snapshots) >= 9  # several transactions were watched
@@ -165,16 +165,16 @@ def test_an_edit_landing_between_a_links_read_and_its_move_is_kept(dynamodb_stor
     store = dynamodb_store
     report, edit = slack_record(1), slack_record(1, updated=5, text="edited while linking")
     store.upsert(report)
-    real_partition, fired = store.partition, []
+    real_partition, fired = store.port.partition, []
 
     def partition_then_edit(ticket_id):
         found = real_partition(ticket_id)
-        if ticket_id == report.home_id and store.alias_target(ticket_id) and not fired:
+        if ticket_id == report.home_id and store.port.alias_target(ticket_id) and not fired:
             fired.append(True)
             store.upsert(edit)  # after the link read the record, before it moves it
         return found
 
-    monkeypatch.setattr(store, "partition", partition_then_edit)
+    monkeypatch.setattr(store.port, "partition", partition_then_edit)
     store.link(report.home_id, "ZD-5", actor="U1")
     assert fired
     (moved,) = store.show("ZD-5").records
@@ -187,13 +187,13 @@ def test_a_link_landing_between_a_batch_read_and_its_write_leaves_nothing_behind
     report = slack_record(1)
     store.upsert(report)
     store.link(report.home_id, "ZD-5", actor="U1")  # the report names ZD-5 before ZD-5 is pulled
-    real_batch_put = store.batch_put
+    real_batch_put = store.port.batch_put
 
     def link_first(new_items):
         store.link("ZD-5", "ZD-7", actor="U2")  # after the sync read ZD-5 (nothing there), before it writes
         real_batch_put(new_items)
 
-    monkeypatch.setattr(store, "batch_put", link_first)
+    monkeypatch.setattr(store.port, "batch_put", link_first)
     (result,) = store.upsert_many([zendesk_record(5)])
     assert result.ticket_id == "ZD-7"
     assert sorted(r.source_record for r in store.show("ZD-5").records) == [
@@ -259,7 +259,7 @@ def test_an_unlink_losing_its_race_is_a_refusal_not_an_internal_error(dynamodb_s
     store.upsert(slack_record(1))
     sl = slack_record(1).home_id
     store.link(sl, "ZD-5", actor="U1")
-    real_commit, fired = store.commit, []
+    real_commit, fired = store.port.commit, []
 
     def other_unlink_first(writes):
         if not fired:
@@ -267,7 +267,7 @@ def test_an_unlink_losing_its_race_is_a_refusal_not_an_internal_error(dynamodb_s
             store.unlink(sl, actor="U2")
         real_commit(writes)
 
-    monkeypatch.setattr(store, "commit", other_unlink_first)
+    monkeypatch.setattr(store.port, "commit", other_unlink_first)
     with pytest.raises(LinkRefused, match="not linked"):
         store.unlink(sl, actor="U1")
     monkeypatch.undo()
@@ -329,7 +329,7 @@ def test_an_unlink_racing_a_link_into_the_unlinked_id(store, round_number):
 
 @pytest.mark.parametrize("writes_before_death", [0, 1, 2])
 def test_an_interrupted_unlink_is_completed_by_running_it_again(store, monkeypatch, writes_before_death):
-    store.records_per_transaction = 3  # DynamoDB: 5 records move back in two transactions
+    store.port.records_per_transaction = 3  # DynamoDB: 5 records move back in two transactions
     reports = [slack_record(n) for n in range(1, 5)]
     store.upsert_many([*reports, zendesk_record(1)])
     for report in reports:
@@ -368,20 +368,20 @@ def _assert_each_record_stored_once(store, records):
     """Wherever each record is, it is stored once: under one ticket id, which shows it once."""
     for record in records:
         stored = store.get_record(record.source_system, record.record_id)
-        shown = [r.source_record for r in store.read_partition(stored.ticket_id).records]
+        shown = [r.source_record for r in store.port.read_partition(stored.ticket_id).records]
         assert shown.count(record.source_record) == 1, (record.source_record, stored.ticket_id)
 
 
 def test_readers_never_see_a_record_missing_or_twice_during_an_unlink(dynamodb_store, monkeypatch):
     store = dynamodb_store
-    store.records_per_transaction = 3
+    store.port.records_per_transaction = 3
     reports = [slack_record(n) for n in range(1, 11)]
     store.upsert_many([*reports, zendesk_record(1), zendesk_record(2)])
     for report in reports:
         store.link(report.home_id, "ZD-1", actor="U1")
     store.link("ZD-1", "ZD-2", actor="U1")
     back = sorted([*(r.source_record for r in reports), "zendesk#1"])
-    real = store.transact
+    real = store.port.transact
     snapshots = []
 
     def watched(actions):
@@ -394,7 +394,7 @@ def test_readers_never_see_a_record_missing_or_twice_during_an_unlink(dynamodb_s
         )
         real(actions)
 
-    monkeypatch.setattr(store, "transact", watched)
+    monkeypatch.setattr(store.port, "transact", watched)
     store.unlink("ZD-1", actor="U1")
     monkeypatch.undo()
     assert len(snapshots) >= 4  # the alias turning unlinking, then 4 batches of moves back
