@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import services
+from storage.bounds import clip
 from storage.model import BugRecord
 from storage.store import BugStore
 from storage.values import TicketView
@@ -42,14 +43,23 @@ def _blank_is_none(query: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+QUERY_PARAMETERS = {*services.LIST_KINDS, "since", "until", "cursor", "limit"}
+
+
 def list_bugs(store: BugStore, query: Mapping[str, str]) -> dict[str, Any]:
     """`/api/bugs?priority=&state=&source=&since=&until=&cursor=&limit=`: newest first, one page.
 
     The filters get the same check as `bugtracker list` and `/bug list` (services.check_list_request), the
     cursor the stores' one decoder (storage/paging.py): anything wrong is a UsageError -> HTTP 400."""
+    unknown = sorted(set(query) - QUERY_PARAMETERS)
+    if unknown:
+        raise services.UsageError(
+            f"cannot list by '{clip(unknown[0], 40)}'; list by {', '.join(services.LIST_KINDS)}, since, until"
+        )
     filters = {kind: query.get(kind) for kind in services.LIST_KINDS}
     since, until = _blank_is_none(query, "since"), _blank_is_none(query, "until")
-    request = services.check_list_request(filters, since=since, until=until, option="")
+    # no filter (every variable on "All"): every bug, newest first, as `bugtracker list` and `/bug list`
+    request = services.check_list_request(filters, since=since, until=until, option="", required=False)
     limit = services.check_limit(_blank_is_none(query, "limit"), DEFAULT_LIMIT, MAX_LIMIT)
     page = services.list_bugs(store, request, cursor=_blank_is_none(query, "cursor"), limit=limit)
     return {"bugs": [record_row(record) for record in page.records], "next_cursor": page.next_cursor}

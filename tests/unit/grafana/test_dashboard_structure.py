@@ -122,3 +122,16 @@ def test_provisioning_files_are_grafana_provisioning_yaml(name: str) -> None:
     assert entries and all(entry["name"] for entry in entries)
     if name == "dashboards":
         assert entries[0]["type"] == "file" and entries[0]["options"]["path"]
+
+
+def test_the_drill_down_starts_on_every_source():
+    """The source variable's default is All: a newcomer's first drill-down shows every bug, not Zendesk's."""
+    import json
+    from pathlib import Path
+
+    dashboard = json.loads(
+        (Path(__file__).resolve().parents[3] / "grafana/dashboards/bugtracker.json").read_text()
+    )
+    source = next(v for v in dashboard["templating"]["list"] if v["name"] == "source")
+    assert source["current"]["value"] == "$__all"
+    assert [o["value"] for o in source["options"] if o["selected"]] == ["$__all"]

@@ -58,7 +58,7 @@ def request(server, target: str) -> tuple[int, dict]:
         ("source=slack&since=2026-12-01&until=2026-11-01", "is after until"),
         ("source=slack&cursor=%00%FF", "page cursor"),
         ("state=%00", "printable"),
-        ("colour=red", "at least one of priority, state, source"),
+        ("colour=red", "cannot list by 'colour'"),
         ("&".join(f"p{n}=1" for n in range(50)), "at most 20 query parameters"),
     ],
 )
