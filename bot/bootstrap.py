@@ -159,7 +159,7 @@ def build_source(config: Config, name: str) -> SyncSource | None:
 def build_upstreams(config: Config) -> Upstreams:
     """The Shortcut / Zendesk clients that create a ticket from a report and read one by id (a link to an
     item no pull stored yet): their own clients, so a create's short rate-limit wait is not the pull's."""
-    from bot.tickets.upstreams import Upstreams
+    from bot.tickets.upstreams import PullScope, Upstreams
 
     shortcut = zendesk = None
     if config.shortcut is not None:
@@ -177,7 +177,9 @@ def build_upstreams(config: Config) -> Upstreams:
         zendesk = ZendeskCreate(client, config.zendesk.subdomain, ratelimit_budget=CREATE_RATELIMIT_BUDGET)
     if not config.create_enabled:
         log.info("creating tickets from reports is off (BUG_CREATE=off)")
-    return Upstreams(shortcut=shortcut, zendesk=zendesk, create_enabled=config.create_enabled)
+    query = config.shortcut.query if config.shortcut is not None else ""
+    scope = PullScope(shortcut_query=query, start=config.sync.start)  # a fetch by id takes what a pull would
+    return Upstreams(shortcut=shortcut, zendesk=zendesk, create_enabled=config.create_enabled, scope=scope)
 
 
 def build_sources(config: Config, names: tuple[str, ...] = SOURCE_NAMES) -> list[SyncSource]:

@@ -10,13 +10,11 @@ import difflib
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from adapters.slack_message import erased, is_erased
 from bot.grammar import REPORTED
-from bot.tickets.link import fetch_unknown
-from bot.tickets.upstreams import Upstreams
 from storage.bounds import clip
 from storage.errors import BugTrackerError, TicketNotFound
 from storage.model import (
@@ -30,7 +28,7 @@ from storage.model import (
     range_bounds,
 )
 from storage.store import BugStore
-from storage.values import Counts, LinkResult, Page, TicketView
+from storage.values import Counts, Page, TicketView
 
 log = logging.getLogger(__name__)
 
@@ -69,21 +67,6 @@ class ListRequest:
 
 def show_ticket(store: BugStore, ticket_id: str, include_deleted: bool = False) -> TicketView:
     return store.show(parse_ticket_id(ticket_id), include_deleted=include_deleted)
-
-
-def link_tickets(
-    store: BugStore, source_id: str, target_id: str, actor: str, upstreams: Upstreams | None = None
-) -> LinkResult:
-    """Link; a Zendesk ticket / Shortcut story the store has not seen is read from its system first (a 404
-    refuses the link). The result's `note` says when it could not be checked (that system not configured)."""
-    source, target = parse_ticket_id(source_id), parse_ticket_id(target_id)
-    note = fetch_unknown(store, upstreams, target)
-    result = store.link(source, target, actor)
-    return replace(result, note=note) if note else result
-
-
-def unlink_ticket(store: BugStore, ticket_id: str, actor: str) -> LinkResult:
-    return store.unlink(parse_ticket_id(ticket_id), actor)
 
 
 def check_list_request(

@@ -24,6 +24,7 @@ from bot.text_renderers import (
     local_zone,
     printable,
 )
+from bot.tickets.link import link, operator, unlink
 from storage.errors import NothingToLink, TicketNotFound
 from storage.rules import MAX_PAGE
 from storage.store import BugStore
@@ -65,13 +66,13 @@ def _link(args: argparse.Namespace, config: Config) -> int:
     upstreams = build_upstreams(config)
     store = build_store(config)
     with _naming(store):
-        result = services.link_tickets(store, args.source_id, args.target_id, args.actor, upstreams)
+        result = link(store, args.source_id, args.target_id, operator(args.actor), upstreams)
     _emit(args, result, format_link("link", result))
     return EXIT_OK
 
 
 def _unlink(args: argparse.Namespace, config: Config) -> int:
-    result = services.unlink_ticket(build_store(config), args.ticket_id, args.actor)
+    result = unlink(build_store(config), args.ticket_id, operator(args.actor))
     _emit(args, result, format_link("unlink", result))
     return EXIT_OK
 

@@ -22,7 +22,6 @@ from bot.slack.listeners import link_modal as link_modal_listeners
 from bot.slack.listeners import members as member_listeners
 from bot.slack.listeners import messages as message_listeners
 from bot.slack.listeners import suggestions as suggestion_listeners
-from bot.slack.permissions import LinkerCheck
 from bot.slack.readers import Readers
 from bot.slack.status_board import StatusBoard
 from bot.slack.sweep import fetch_message
@@ -52,10 +51,14 @@ def build_app(
     identity = identity if identity is not None else client.auth_test().data
     app = App(client=client, logger=_bolt_logger(), token_verification_enabled=False)
     share_client(app, client)
+    if directory is None:
+        directory = Directory(client, identity.get("team_id"))
+        DirectoryReader(directory).start()
+    readers = Readers(client, config.channel_ids, config.readers, config.linkers, directory=directory)
     intake = Intake(
         store,
         workspace_url=identity.get("url"),
-        may_link=LinkerCheck(client, config.linkers),
+        actor_of=readers.actor,  # a tag links as its poster, by the readers' rule
         thread_replies=config.thread_replies,
         fetch_message=fetch_message(client),
         intake_bots=config.intake_bots,
@@ -63,10 +66,6 @@ def build_app(
     intake.own = (identity.get("user_id"), identity.get("bot_id"))  # our own posts are never reports
     intake.create_button = upstreams is not None and bool(upstreams.available())
     intake.upstreams = upstreams
-    if directory is None:
-        directory = Directory(client, identity.get("team_id"))
-        DirectoryReader(directory).start()
-    readers = Readers(client, config.channel_ids, config.readers, config.linkers, directory=directory)
     register_listeners(app, store, intake, config, suggester, board, readers, upstreams)
     return app, intake
 
@@ -118,13 +117,14 @@ def register_listeners(
     message_listeners.register(app, intake, config.channel_ids, suggester, board)
     member_listeners.register(app, readers)
     upstreams = upstreams or NO_UPSTREAMS
-    open_create = create_listeners.register(app, store, intake.may_link, upstreams, readers, board)
-    command_listeners.register(app, store, intake.may_link, board, readers, upstreams, open_create)
-    suggestion_listeners.register(app, store, intake.may_link, board, upstreams)
+    actor_of = readers.actor  # who may link, create and delete: bot/tickets/link.py's one rule
+    open_create = create_listeners.register(app, store, actor_of, upstreams, readers, board)
+    command_listeners.register(app, store, actor_of, board, readers, upstreams, open_create)
+    suggestion_listeners.register(app, store, actor_of, board, upstreams)
     link_modal_listeners.register(
-        app, intake, config.channel_ids, intake.may_link, suggester, board, readers, upstreams
+        app, intake, config.channel_ids, actor_of, suggester, board, readers, upstreams
     )
-    home_listeners.register(app, store, intake.may_link, suggester, board, readers, upstreams)
+    home_listeners.register(app, store, actor_of, suggester, board, readers, upstreams)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:

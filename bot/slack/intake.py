@@ -25,7 +25,15 @@ from typing import Any
 from adapters import slack_message
 from adapters.pull import UpstreamError
 from bot.slack.watermark import Watermarks
-from bot.tickets.link import fetch_unknown, may_link_report
+from bot.tickets.link import (
+    ActorOf,
+    check_readable,
+    may_link_report,
+    operator,
+    read_unknown,
+    stored,
+    unseen,
+)
 from bot.tickets.upstreams import Upstreams
 from storage.errors import (
     BugTrackerError,
@@ -33,7 +41,6 @@ from storage.errors import (
     LinkRefused,
     StoreError,
     StoreUnavailable,
-    TicketNotFound,
 )
 from storage.model import BugRecord, home_id, timestamp_from_epoch
 from storage.store import BugStore
@@ -41,7 +48,6 @@ from storage.values import UpsertOutcome
 
 log = logging.getLogger(__name__)
 
-LinkPermission = Callable[[str], bool]
 MessageFetcher = Callable[[str, str], "dict[str, Any] | None"]  # (channel, ts) -> the message, from Slack
 STORE_FAILURES = (StoreUnavailable, StoreError)  # the store failing: retried, the report stays pending
 CHANGED = (UpsertOutcome.INSERTED, UpsertOutcome.UPDATED)
@@ -106,7 +112,7 @@ class Intake:
         store: BugStore,
         *,
         workspace_url: str | None = None,
-        may_link: LinkPermission | None = None,
+        actor_of: ActorOf | None = None,
         thread_replies: bool = True,
         fetch_message: MessageFetcher | None = None,
         intake_bots: tuple[str, ...] = (),
@@ -115,7 +121,7 @@ class Intake:
         self.intake_bots = frozenset(intake_bots)  # SLACK_INTAKE_BOTS: bots and apps whose posts are reports
         self.own: tuple[str | None, ...] = ()  # our bot's user id and bot id (auth.test): never a report
         self.workspace_url = workspace_url
-        self.may_link = may_link or (lambda user: True)
+        self.actor_of = actor_of or operator  # a tag links as its poster (bot/tickets/link.py's rule)
         self.thread_replies = thread_replies
         self.create_button = False  # Slack: a "Create…" button under the answer of an unlinked report
         # the systems a tagged ticket no pull stored yet is read from before the link (None: not asked)
@@ -180,10 +186,11 @@ class Intake:
             activity = timestamp_from_epoch(record.attributes["last_activity"])
             record = replace(record, updated_at=max(record.updated_at, activity))
         problems, notes = list(tags.problems), list[str]()
-        target = self._known_target(record.home_id, tags.ticket_id, problems, notes)
-        outcome, linked, location = self._store(
-            record, previous, target, message.get("user", "unknown"), problems
-        )
+        poster = message.get("user", "unknown")
+        fetched, target = self._tag_target(record, previous, poster, tags.ticket_id, problems, notes)
+        outcome, linked, location = self._store(record, previous, target, poster, problems)
+        if linked and fetched is not None:
+            self.store.upsert(fetched)  # read for the tag, stored only once the link is made
         if edited_ts is None:
             inserted = outcome is UpsertOutcome.INSERTED
             return self._result("message", record, outcome, linked, problems, inserted, location, ts, notes)
@@ -286,10 +293,11 @@ class Intake:
         problems, linked, notes = list(tags.problems), None, list[str]()
         user = reply.get("user", "unknown")
         if tags.ticket_id:
-            if not may_link_report(self.store, parent, user, self.may_link, tags.ticket_id):
-                problems.append(f"{user} may not link this report (BUG_LINKERS); ask someone who may")
-            elif target := self._known_target(parent.home_id, tags.ticket_id, problems, notes):
+            fetched, target = self._tag_target(parent, parent, user, tags.ticket_id, problems, notes)
+            if target is not None:
                 linked = self._link(parent.home_id, target, user, problems)
+            if linked and fetched is not None:
+                self.store.upsert(fetched)  # read for the tag, stored only once the link is made
         answer = bool(linked) or (bool(problems) and outcome in CHANGED)
         # a link made here moved the report: look its place up again
         location = None if linked else location
@@ -297,24 +305,42 @@ class Intake:
         return self._result("reply", parent, outcome, linked, problems, answer, location, event_ts, notes)
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _known_target(
-        self, report_id: str, target: str | None, problems: list[str], notes: list[str]
-    ) -> str | None:
-        """A tagged Zendesk ticket / Shortcut story no pull stored yet is read from its system first
-        (bot/tickets/link.py fetch_unknown): one that does not exist (404) is not linked; one whose
-        system is not configured, or does not answer, is linked with a note."""
-        if target is None or self.upstreams is None:
-            return target
+    def _tag_target(
+        self,
+        report: BugRecord,
+        previous: BugRecord | None,
+        poster: str,
+        target: str | None,
+        problems: list[str],
+        notes: list[str],
+    ) -> tuple[BugRecord | None, str | None]:
+        """A `ticketId=` tag links as its poster, by the one rule (bot/tickets/link.py): they must read the
+        report and the ticket and may link it (`previous`: what is stored now; None for a new report, hers).
+        A Zendesk ticket / Shortcut story no pull stored is read from its system only for them and only when
+        the pull would take it (returned, to store once the link is made); one whose system does not answer
+        is linked with a note. Anything refused: the report is stored unlinked and the answer says why."""
+        if target is None:
+            return None, None
         try:
-            note = fetch_unknown(self.store, self.upstreams, target)
-        except TicketNotFound as exc:
-            problems.append(f"could not link {report_id} to {target}: {exc}")
-            return None
+            actor = self.actor_of(poster)
+            if not actor.reads.may_read(report):
+                raise unseen(target)
+            if previous is not None and not may_link_report(self.store, previous, actor, target):
+                problems.append(f"{poster} may not link this report (BUG_LINKERS); ask someone who may")
+                return None, None
+            if stored(self.store, target):
+                check_readable(self.store, target, actor, whole=False)
+                return None, target
+            fetched, note = read_unknown(self.store, self.upstreams, target, actor)
         except UpstreamError as exc:
-            note = f"{target} could not be checked ({exc}); linked all the same"
+            notes.append(f"{target} could not be checked ({exc}); linked all the same")
+            return None, target
+        except BugTrackerError as exc:  # unseen, or who reads what could not be told (ReadersUnavailable)
+            problems.append(f"could not link {report.home_id} to {target}: {exc}")
+            return None, None
         if note:
             notes.append(note)
-        return target
+        return fetched, target
 
     def _store(
         self,
@@ -327,14 +353,6 @@ class Intake:
         """Store the report; with a `ticketId=` tag, store it linked (a new one lives under the ticket from
         the start). A refused link keeps the report stored and says why in the thread.
         Returns the outcome, the link made ("SL-1 -> ZD-2") if any, and where the report lives now."""
-        # the author re-tagging her report: hers to link only while it holds only her own reports
-        if (
-            target is not None
-            and previous is not None
-            and not may_link_report(self.store, previous, actor, self.may_link, target)
-        ):
-            problems.append(f"{actor} may not link this report (BUG_LINKERS); ask someone who may")
-            target = None
         if target is None:
             result = self.store.upsert(record, seen=previous)
             return result.outcome, None, result.ticket_id

@@ -27,7 +27,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack.directory import Directory
-from bot.slack.permissions import NamedUsers
+from bot.slack.permissions import LinkerCheck, NamedUsers
+from bot.tickets.link import Actor
 from storage.errors import BugTrackerError
 from storage.values import TicketView
 
@@ -146,6 +147,7 @@ class Readers:
         self.client = client
         self.channels = tuple(channels)
         self.named = NamedUsers(client, tuple(dict.fromkeys((*readers, *linkers))))  # linkers are readers
+        self.linkers = LinkerCheck(client, linkers)
         self.clock = clock
         # None: the team is not known, guests are still told apart (one users.info per person asked about)
         self.directory = directory if directory is not None else Directory(client, None)
@@ -164,6 +166,14 @@ class Readers:
             if not channels or self.directory.lookup(user) != "full":
                 return ReaderScope(frozenset())
             return ReaderScope(frozenset(c for c in channels if not self.info(c).get("is_ext_shared")))
+
+    def actor(self, user: str) -> Actor:
+        """`user` as the link path sees them (bot/tickets/link.py): what they read and what BUG_LINKERS
+        says (raises ReadersUnavailable)."""
+        scope = self.scope(user)
+        with self._slack("who may link"):
+            named = not self.linkers.everyone and self.linkers(user)
+        return Actor(user, scope, linker=named, linkers_named=not self.linkers.everyone)
 
     def audience(self, channel: str) -> Audience:
         """Who reads `channel` (raises ReadersUnavailable, also while the guest map is still being read)."""

@@ -16,9 +16,9 @@ from bot.metrics.registry import COMMAND_LATENCY
 from bot.slack import blocks
 from bot.slack.readers import EVERYTHING, ReaderScope, channel_of
 from bot.tickets.create import create_ticket, created_note
-from bot.tickets.link import report_of
+from bot.tickets.link import ActorOf, link, operator, readable_report, unlink
 from bot.tickets.upstreams import Upstreams
-from storage.errors import BugTrackerError, TicketNotFound
+from storage.errors import BugTrackerError
 from storage.model import parse_ticket_id
 from storage.store import BugStore
 
@@ -94,20 +94,22 @@ def dispatch(
     store: BugStore,
     text: str | None,
     user: str,
-    may_link: Callable[[str], bool] | None = None,
     readers: Readers | None = None,
     channel: str | None = None,
     upstreams: Upstreams | None = None,
+    actor_of: ActorOf | None = None,
 ) -> blocks.Reply:
     """Run one `/bug` command for `user`, typed in `channel`; always returns a Reply, never raises our own
-    errors. `readers` (bot/slack/readers.py) decides what the person may see; None: everything (console).
-    `upstreams`: the systems `create` creates in and `link` checks an unseen ticket against."""
+    errors. `readers` (bot/slack/readers.py) decides what the person may see and whether they may link;
+    None: everything (the console, an operator). `upstreams`: the systems `create` creates in and `link`
+    reads an unseen ticket from. `actor_of`: who may link, when not `readers` (tests, the console)."""
     started = time.perf_counter()
     label = "invalid"
     try:
         command = parse_command(text)
         label = command.name
-        return _run(store, command, user, may_link or (lambda _user: True), readers, channel, upstreams)
+        who = actor_of or (readers.actor if readers is not None else operator)
+        return _run(store, command, user, who, readers, channel, upstreams)
     except CommandUsageError as exc:
         return blocks.build_error_reply(str(exc), USAGE)
     except BugTrackerError as exc:
@@ -120,7 +122,7 @@ def _run(
     store: BugStore,
     command: Command,
     user: str,
-    may_link: Callable[[str], bool],
+    actor_of: ActorOf,
     readers: Readers | None,
     channel: str | None,
     upstreams: Upstreams | None = None,
@@ -129,17 +131,16 @@ def _run(
     if name == "help":
         return blocks.build_text_reply(_help(args[0] if args else None))
     if name == "delete":
-        record = services.delete_report(store, args[0], user, lambda author: author == user or may_link(user))
+        actor = actor_of(user)
+        if parse_ticket_id(args[0]).startswith("SL-"):  # else delete_report says what it deletes
+            readable_report(store, args[0], actor)
+        may = actor.linker or not actor.linkers_named
+        record = services.delete_report(store, args[0], user, lambda author: author == user or may)
         return blocks.build_text_reply(f"Deleted {record.home_id}: its words are erased from the store.")
-    if name in ("link", "unlink"):
-        if not may_link(user):
-            return blocks.build_text_reply(
-                f"Sorry, you may not {name} tickets here: only the people and groups in BUG_LINKERS may."
-            )
-        if name == "link":
-            result = services.link_tickets(store, args[0], args[1], user, upstreams)
-            return blocks.build_link_reply("link", result)
-        return blocks.build_link_reply("unlink", services.unlink_ticket(store, args[0], user))
+    if name == "link":  # the one link path and its rule: bot/tickets/link.py
+        return blocks.build_link_reply("link", link(store, args[0], args[1], actor_of(user), upstreams))
+    if name == "unlink":
+        return blocks.build_link_reply("unlink", unlink(store, args[0], actor_of(user)))
     scope = readers.scope(user) if readers is not None else EVERYTHING
     if not scope.reads_any:
         assert readers is not None
@@ -147,9 +148,10 @@ def _run(
     if name == "show":
         return _show(store, command, scope, readers, channel)
     if name == "create":  # the console's way; in Slack, `/bug create` opens the modal
-        if not scope.may_read(report_of(store, args[1])):
-            raise TicketNotFound(f"{parse_ticket_id(args[1])} is not a report you may see here")
-        created = create_ticket(store, upstreams or Upstreams(), args[0], args[1], user, may_link)
+        readable_report(store, args[1], actor_of(user))
+        actor = actor_of(user)
+        may_create = actor.linker or not actor.linkers_named
+        created = create_ticket(store, upstreams or Upstreams(), args[0], args[1], user, lambda _: may_create)
         return blocks.build_text_reply(created_note(created))
     if name == "list":
         typed = dict(zip(args[::2], args[1::2], strict=True))
@@ -169,7 +171,12 @@ def _run(
         page = services.unlinked_reports(store, cursor=command.cursor, visible=_visible(scope))
         more = f"/bug unlinked next {page.next_cursor}"
         return blocks.build_page_reply("Slack reports not linked to a ticket", page, more)
-    return blocks.build_stats_reply(services.stats(store))  # numbers only: for readers of any bug channel
+    if readers is not None and not scope.everything and set(readers.channels) - scope.channels:
+        return blocks.build_text_reply(
+            "`stats` counts the reports of every bug channel, and you read only"
+            f" {readers.channel_names(sorted(scope.channels))}: ask someone who reads them all."
+        )
+    return blocks.build_stats_reply(services.stats(store))  # numbers only: for readers of every bug channel
 
 
 def _help(verb: str | None) -> str:

@@ -4,10 +4,12 @@ built (None when that system is not configured), and whether creating is on (BUG
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from adapters.create import Creator
 from storage.errors import BugTrackerError
+from storage.model import BugRecord
 
 if TYPE_CHECKING:
     from adapters.shortcut_create import ShortcutCreate
@@ -28,10 +30,35 @@ class CreateNotConfigured(CreateUnavailable):
 
 
 @dataclass(frozen=True)
+class PullScope:
+    """What the configured pulls take: Shortcut stories of SHORTCUT_QUERY's `type:` (a query with any other
+    term cannot be judged here: nothing is taken), and items changed on or after SYNC_START."""
+
+    shortcut_query: str = "type:bug"
+    start: date | None = None
+
+    def takes(self, record: BugRecord) -> bool:
+        if self.start is not None and record.updated_at[:10] < self.start.isoformat():
+            return False
+        if record.source_system != "shortcut":
+            return True
+        story_type = str((record.attributes or {}).get("story_type") or "").casefold()
+        for term in self.shortcut_query.split():
+            name, _, value = term.partition(":")
+            if name.casefold() != "type" or story_type != value.strip("\"'").casefold():
+                return False
+        return True
+
+
+@dataclass(frozen=True)
 class Upstreams:
     shortcut: ShortcutCreate | None = None  # also offers the modal's choices (workflow states, teams…)
     zendesk: Creator | None = None
     create_enabled: bool = True  # BUG_CREATE
+    scope: PullScope = PullScope()  # what a fetch by id may store: only what the pulls would take
+
+    def takes(self, record: BugRecord) -> bool:
+        return self.scope.takes(record)
 
     def reader(self, source: str) -> Creator | None:
         """The system a ticket id belongs to, for reading one item (None: not configured)."""

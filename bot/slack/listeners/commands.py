@@ -13,6 +13,7 @@ from bot.slack.blocks import NEXT_PAGE_ACTION, Reply
 from bot.slack.readers import Readers
 from bot.slack.slash import dispatch
 from bot.slack.status_board import StatusBoard
+from bot.tickets.link import ActorOf
 from bot.tickets.upstreams import Upstreams
 from storage.errors import BugTrackerError
 from storage.model import parse_ticket_id
@@ -22,7 +23,7 @@ from storage.store import BugStore
 def register(
     app: App,
     store: BugStore,
-    may_link: Callable[[str], bool],
+    actor_of: ActorOf,
     board: StatusBoard | None = None,
     readers: Readers | None = None,
     upstreams: Upstreams | None = None,
@@ -45,7 +46,7 @@ def register(
             return
         touched = linked_tickets(store, command.get("text")) if board is not None else []
         user, channel = command.get("user_id", "unknown"), command.get("channel_id")
-        send(respond, dispatch(store, command.get("text"), user, may_link, readers, channel, upstreams))
+        send(respond, dispatch(store, command.get("text"), user, readers, channel, upstreams, actor_of))
         touched += linked_tickets(store, command.get("text"), created=True) if board is not None else []
         for ticket_id in touched:  # a link or unlink changes the status cards of the reports it moved
             assert board is not None
@@ -56,7 +57,7 @@ def register(
         ack()
         user = (body.get("user") or {}).get("id", "unknown")
         channel = (body.get("channel") or {}).get("id")
-        send(respond, dispatch(store, action.get("value"), user, may_link, readers, channel, upstreams))
+        send(respond, dispatch(store, action.get("value"), user, readers, channel, upstreams, actor_of))
 
 
 def linked_tickets(store: BugStore, text: str | None, created: bool = False) -> list[str]:

@@ -44,12 +44,12 @@ from bot.slack.create_blocks import (
     typed_draft,
 )
 from bot.slack.mrkdwn import message_text, truncate_plain
-from bot.slack.readers import EVERYTHING, Readers
+from bot.slack.readers import Readers
 from bot.slack.status_board import StatusBoard
 from bot.slack.views import update_view
 from bot.tickets.create import check_may_create, check_unlinked, create_ticket, prefill, untagged_replies
-from bot.tickets.link import report_of
-from bot.tickets.upstreams import CreateUnavailable, Upstreams
+from bot.tickets.link import ActorOf, may_create, readable_report, report_of
+from bot.tickets.upstreams import Upstreams
 from storage.errors import BugTrackerError
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ REPLIES_READ = 50  # thread replies read for the description
 def register(
     app: App,
     store: Any,
-    may_link: Callable[[str], bool],
+    actor_of: ActorOf,
     upstreams: Upstreams,
     readers: Readers | None = None,
     board: StatusBoard | None = None,
@@ -73,12 +73,10 @@ def register(
             systems = upstreams.available()
             if not systems:
                 upstreams.creator(system or "shortcut")  # raises the reason: off, or not configured
-            check_may_create(user, may_link)
-            report = report_of(store, report_id)
+            actor = actor_of(user)
+            check_may_create(user, lambda _user: may_create(actor))
+            report = readable_report(store, report_id, actor)
             channel = report.attributes.get("channel") or ""
-            scope = readers.scope(user) if readers is not None else EVERYTHING
-            if not scope.may_read(report):
-                raise CreateUnavailable(f"{report.home_id} is not a report you may see here")
             check_unlinked(report)
             system = system or systems[0]
             upstreams.creator(system)
@@ -167,9 +165,10 @@ def register(
         ack(response_action="update", view=message_modal(f"Creating it in {name}…"))
         EVENTS_HANDLED.labels("create").inc()
         try:
-            created = create_ticket(
-                store, upstreams, system, metadata.get("report") or "", user, may_link, draft
-            )
+            actor = actor_of(user)
+            report_id = readable_report(store, metadata.get("report") or "", actor).home_id
+            allowed = may_create(actor)
+            created = create_ticket(store, upstreams, system, report_id, user, lambda _user: allowed, draft)
         except BugTrackerError as exc:  # one line; the report is as it was
             update_view(client, view["id"], message_modal(f"Nothing was created: {exc}"))
             return

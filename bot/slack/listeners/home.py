@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
@@ -19,7 +18,7 @@ from bot.slack.mrkdwn import bold, escape, inert
 from bot.slack.readers import EVERYTHING, Readers, ReadersUnavailable
 from bot.slack.status_board import StatusBoard
 from bot.suggest.service import Suggester
-from bot.tickets.link import link_report
+from bot.tickets.link import ActorOf, link_report
 from bot.tickets.upstreams import Upstreams
 from storage.errors import BugTrackerError
 from storage.store import BugStore
@@ -31,7 +30,7 @@ log = logging.getLogger(__name__)
 def register(
     app: App,
     store: BugStore,
-    may_link: Callable[[str], bool],
+    actor_of: ActorOf,
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
     readers: Readers | None = None,
@@ -53,7 +52,7 @@ def register(
         user = body["user"]["id"]
         report_id, _, target = (action.get("value") or "").partition(" ")
         try:
-            result = link_report(store, report_id, target, user, may_link, upstreams)
+            result = link_report(store, report_id, target, actor_of(user), upstreams)
         except BugTrackerError as exc:  # refused, stale, unknown: said at the top of the tab
             notice = f":warning: Not linked: {inert(exc)}"
         else:

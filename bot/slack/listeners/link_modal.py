@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as CheckTimeout
 from typing import Any
@@ -44,7 +43,7 @@ from bot.slack.suggestion_blocks import (
 )
 from bot.slack.views import update_view
 from bot.suggest.service import Suggester
-from bot.tickets.link import check_may_link, check_target, link_report, report_of
+from bot.tickets.link import ActorOf, check_may_link, check_target, link_report, readable_report
 from bot.tickets.upstreams import Upstreams
 from storage.errors import BugTrackerError, LinkRefused
 from storage.model import BugRecord
@@ -59,7 +58,7 @@ def register(
     app: App,
     intake: Intake,
     channels: tuple[str, ...],
-    may_link: Callable[[str], bool],
+    actor_of: ActorOf,
     suggester: Suggester | None = None,
     board: StatusBoard | None = None,
     readers: Readers | None = None,
@@ -89,7 +88,7 @@ def register(
                 update_view(client, view_id, refusal_modal(refusal))
                 return
             report = stored_report(intake, shortcut.get("message") or {}, channel)
-            check_may_link(report, user, may_link, store)
+            check_may_link(report, actor_of(user), store)
             if report.location != report.home_id:
                 raise LinkRefused(
                     f"{report.home_id} is already linked to {report.location}; "
@@ -116,8 +115,9 @@ def register(
         typed, picked = modal_choice(view)
 
         def check() -> tuple[BugRecord, str]:
-            report = report_of(store, metadata.get("report") or "")
-            check_may_link(report, user, may_link, store)
+            actor = actor_of(user)
+            report = readable_report(store, metadata.get("report") or "", actor)
+            check_may_link(report, actor, store)
             if not (typed or picked):
                 raise LinkRefused("pick a suggested ticket or type a ticket id")
             return report, check_target(store, report, typed or picked or "")
@@ -138,7 +138,7 @@ def register(
         EVENTS_HANDLED.labels("shortcut").inc()
         channel: str = metadata.get("channel") or report.attributes["channel"]  # a Slack report's channel
         try:
-            result = link_report(store, report.home_id, target, user, may_link, upstreams)
+            result = link_report(store, report.home_id, target, actor_of(user), upstreams)
         except BugTrackerError as exc:  # changed between the check and now (a race): say so
             client.chat_postEphemeral(channel=channel, user=user, text=message_text(f"Not linked: {exc}"))
             return

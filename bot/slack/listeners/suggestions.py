@@ -4,7 +4,6 @@ and link through bot/tickets/link.py, then change the reply (chat.update) to say
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
@@ -21,7 +20,7 @@ from bot.slack.suggestion_blocks import (
     text_without_suggestions,
     without_suggestions,
 )
-from bot.tickets.link import StaleSuggestion, check_may_link, link_report, report_of
+from bot.tickets.link import ActorOf, StaleSuggestion, check_may_link, link_report, readable_report
 from bot.tickets.upstreams import Upstreams
 from storage.errors import BugTrackerError
 from storage.store import BugStore
@@ -30,7 +29,7 @@ from storage.store import BugStore
 def register(
     app: App,
     store: BugStore,
-    may_link: Callable[[str], bool],
+    actor_of: ActorOf,
     board: StatusBoard | None = None,
     upstreams: Upstreams | None = None,
 ) -> None:
@@ -43,7 +42,7 @@ def register(
         user = body["user"]["id"]
         report_id, _, target = (action.get("value") or "").partition(" ")
         try:
-            result = link_report(store, report_id, target, user, may_link, upstreams)
+            result = link_report(store, report_id, target, actor_of(user), upstreams)
         except StaleSuggestion as exc:
             tell(respond, str(exc))
             update_reply(client, body, f"{exc}")  # the buttons are stale for everyone: take them away
@@ -66,7 +65,8 @@ def register(
         EVENTS_HANDLED.labels("suggestion").inc()
         user = body["user"]["id"]
         try:
-            check_may_link(report_of(store, action.get("value") or ""), user, may_link, store)
+            actor = actor_of(user)
+            check_may_link(readable_report(store, action.get("value") or "", actor), actor, store)
         except BugTrackerError as exc:
             tell(respond, f"Suggestions kept: {exc}")
             return

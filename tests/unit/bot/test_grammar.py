@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import pytest
 
@@ -10,6 +11,7 @@ from bot import cli, grammar
 from bot.slack import slash
 from bot.slack.intake import Intake
 from bot.slack.slash import CommandUsageError, dispatch, parse_command
+from bot.tickets.link import operator
 
 TS = "1732712345.000100"
 
@@ -93,15 +95,15 @@ def test_help_names_one_verb(sqlite_store):
 
 def test_delete_is_for_the_author_or_a_linker(sqlite_store):
     _reports(sqlite_store)
-    only_u9 = lambda user: user == "U9"  # noqa: E731
-    refused = dispatch(sqlite_store, f"delete SL-{TS}", "U2", may_link=only_u9)
+    only_u9 = lambda user: replace(operator(user), linker=user == "U9", linkers_named=True)  # noqa: E731
+    refused = dispatch(sqlite_store, f"delete SL-{TS}", "U2", actor_of=only_u9)
     assert "only the author" in refused.text
     assert sqlite_store.get_record("slack", TS).title == "Login broken"
-    assert "Deleted" in dispatch(sqlite_store, f"delete SL-{TS}", "U1", may_link=only_u9).text
+    assert "Deleted" in dispatch(sqlite_store, f"delete SL-{TS}", "U1", actor_of=only_u9).text
     stored = sqlite_store.get_record("slack", TS)
     assert stored.deleted and not stored.title
     assert "is not a stored report" in dispatch(sqlite_store, f"delete SL-{TS}", "U1").text
-    assert "Deleted" in dispatch(sqlite_store, "delete SL-1732712399.000100", "U9", may_link=only_u9).text
+    assert "Deleted" in dispatch(sqlite_store, "delete SL-1732712399.000100", "U9", actor_of=only_u9).text
     assert "only Slack reports" in dispatch(sqlite_store, "delete ZD-1", "U9").text
 
 

@@ -77,7 +77,7 @@ def test_link_reads_an_unseen_ticket_and_refuses_a_typo(world):
     report = slack_record(1).home_id
     typo = cli("link", report, "ZD-4312")
     assert typo.returncode == 1
-    assert "ZD-4312 does not exist in Zendesk (it answered 404); nothing linked" in typo.stderr
+    assert "ZD-4312 is not a ticket or report you can see here; nothing changed" in typo.stderr
     linked = cli("link", report, "ZD-4321")
     assert linked.returncode == 0, linked.stderr
     shown = json.loads(cli("--json", "show", "ZD-4321").stdout)

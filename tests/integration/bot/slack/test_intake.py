@@ -1,6 +1,9 @@
 """Intake verbs on the real embedded store: store first, link by tag, idempotent under redelivery."""
 
+from dataclasses import replace
+
 from bot.slack.intake import Intake
+from bot.tickets.link import operator
 from storage.values import UpsertOutcome
 
 TS = "1732712345.000100"
@@ -99,7 +102,10 @@ def test_thread_reply_updates_activity_once_and_links_by_tag(sqlite_store):
 
 
 def test_reply_tag_respects_linkers_except_for_the_author(sqlite_store):
-    intake = Intake(sqlite_store, may_link=lambda user: user == "U0BOSS")
+    intake = Intake(
+        sqlite_store,
+        actor_of=lambda user: replace(operator(user), linker=user == "U0BOSS", linkers_named=True),
+    )
     intake.ingest_message(message("broken"), "C0BUGS")
     refused = intake.thread_reply(
         message("ticketId=ZD-1", ts="1732712360.0", user="U0BOB", thread_ts=TS), "C"

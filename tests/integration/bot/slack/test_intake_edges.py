@@ -14,7 +14,7 @@ CHANNEL = "C0BUGS"
 
 @pytest.fixture
 def fake():
-    with FakeSlack() as server:
+    with FakeSlack(members={CHANNEL: ["U0CAROL"]}) as server:  # a form's tag links as its reporter: a reader
         yield server
 
 

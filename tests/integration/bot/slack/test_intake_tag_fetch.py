@@ -44,7 +44,7 @@ def test_a_tagged_ticket_made_a_minute_ago_is_read_and_stored_before_the_link(st
 def test_a_tagged_typo_is_not_linked_and_the_answer_says_why(store, zendesk):
     result = intake_with(store, zendesk).ingest_message(message("broken ticketId=ZD-5002"), "C0BUGS")
     assert result.ticket_id == f"SL-{TS}" and result.linked is None
-    assert "ZD-5002 does not exist in Zendesk (it answered 404)" in build_intake_reply(result).text
+    assert "ZD-5002 is not a ticket or report you can see here" in build_intake_reply(result).text
     assert store.get_record("slack", TS) is not None  # the report is stored all the same
 
 

@@ -16,7 +16,7 @@ CHANNEL = "C0BUGS"
 
 @pytest.fixture
 def fake():
-    with FakeSlack(groups={"S0LINKERS": ["U0BOSS"]}, members={CHANNEL: ["U0ALICE"]}) as server:
+    with FakeSlack(groups={"S0LINKERS": ["U0BOSS"]}, members={CHANNEL: ["U0ALICE", "U0CAROL"]}) as server:
         yield server
 
 
@@ -135,7 +135,8 @@ def test_link_refused_for_non_linkers_and_allowed_for_group_members(fake, sqlite
     app = make_app(fake, sqlite_store, linkers=("U0ADMIN", "S0LINKERS"))
     message = post(app, fake, "Crash")
     fake.wait_for(lambda: sqlite_store.get_record("slack", message["ts"]))
-    app.dispatch(command_request(f"link SL-{message['ts']} ZD-1", user="U0ALICE", fake=fake))
+    # Carol reads the report but is neither in BUG_LINKERS nor its author
+    app.dispatch(command_request(f"link SL-{message['ts']} ZD-1", user="U0CAROL", fake=fake))
     assert "may not link" in fake.wait_for(lambda: fake.responses)[0]["text"]
     app.dispatch(command_request(f"link SL-{message['ts']} ZD-1", user="U0BOSS", fake=fake))
     assert "moved 1 record" in fake.wait_for(lambda: len(fake.responses) == 2 and fake.responses)[1]["text"]

@@ -4,6 +4,7 @@ from the API's answer, the report moved under it; refusals leave everything as i
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
 
@@ -12,6 +13,7 @@ from adapters.shortcut_create import ShortcutCreate
 from adapters.shortcut_http import ShortcutHttp
 from adapters.zendesk_create import ZendeskCreate
 from adapters.zendesk_pull import build_zendesk_client
+from bot.slack.readers import ReaderScope
 from bot.tickets.create import (
     CreateBusy,
     CreateChecking,
@@ -21,8 +23,8 @@ from bot.tickets.create import (
     prefill,
     untagged_replies,
 )
-from bot.tickets.link import StaleSuggestion, fetch_unknown
-from bot.tickets.upstreams import CreateUnavailable, Upstreams
+from bot.tickets.link import Actor, StaleSuggestion, link, operator, read_unknown
+from bot.tickets.upstreams import CreateUnavailable, PullScope, Upstreams
 from storage.errors import TicketNotFound
 from tests.fakes.shortcut import FakeShortcut
 from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_config
@@ -247,16 +249,45 @@ def test_a_crash_mid_send_is_looked_up_twice_before_a_new_create(store, upstream
     assert len(creates(shortcut)) == 1
 
 
-def test_a_link_to_an_unseen_ticket_reads_it_first(store, upstreams, fakes, report):
+def test_a_link_to_an_unseen_ticket_reads_it_first_and_stores_it_only_once_linked(
+    store, upstreams, fakes, report
+):
     shortcut, zendesk = fakes
     zendesk.add_ticket(4321, subject="Made by hand a minute ago")
-    assert fetch_unknown(store, upstreams, "ZD-4321") is None
-    assert store.get_record("zendesk", "4321").title == "Made by hand a minute ago"
-    with pytest.raises(TicketNotFound, match="SC-77 does not exist in Shortcut"):
-        fetch_unknown(store, upstreams, "SC-77")
+    record, note = read_unknown(store, upstreams, "ZD-4321", operator(LINKER))
+    assert record.title == "Made by hand a minute ago" and note is None
+    assert store.get_record("zendesk", "4321") is None  # read, not stored: nothing is linked yet
+    with pytest.raises(TicketNotFound, match="SC-77 is not a ticket or report you can see here"):
+        link(store, report.home_id, "SC-77", operator(LINKER), upstreams)
     assert store.get_record("shortcut", "77") is None
-    note = fetch_unknown(store, Upstreams(zendesk=upstreams.zendesk), "SC-78")
+    _, note = read_unknown(store, Upstreams(zendesk=upstreams.zendesk), "SC-78", operator(LINKER))
     assert note == "SC-78 is not known here (Shortcut is not configured); linked all the same"
+    link(store, report.home_id, "ZD-4321", operator(LINKER), upstreams)
+    assert store.get_record("zendesk", "4321").title == "Made by hand a minute ago"
     asked = zendesk.count("/tickets/4321")
-    fetch_unknown(store, upstreams, "ZD-4321")
+    link(store, report.home_id, "ZD-4321", operator(LINKER), upstreams)
     assert zendesk.count("/tickets/4321") == asked  # stored now: not asked again
+
+
+def test_fetching_is_reading_only_what_the_pull_would_take_for_someone_who_reads_tickets(
+    store, upstreams, fakes, report
+):
+    shortcut, zendesk = fakes
+    shortcut.add_story(70002, story_type="feature", name="CONFIDENTIAL: the next acquisition")
+    shortcut.add_story(70003)  # a bug
+    nobody = Actor("U0EVE", ReaderScope(frozenset()))
+    asked = shortcut.count("/stories/70003")
+    with pytest.raises(TicketNotFound, match="you can see here"):
+        link(store, report.home_id, "SC-70003", nobody, upstreams)
+    assert shortcut.count("/stories/70003") == asked  # not even asked
+    with pytest.raises(TicketNotFound) as feature:
+        link(store, report.home_id, "SC-70002", operator(LINKER), upstreams)  # SHORTCUT_QUERY: type:bug
+    with pytest.raises(TicketNotFound) as missing:
+        link(store, report.home_id, "SC-70009", operator(LINKER), upstreams)
+    assert str(feature.value).replace("70002", "N") == str(missing.value).replace("70009", "N")  # no oracle
+    assert store.get_record("shortcut", "70002") is None and store.get_record("shortcut", "70003") is None
+    old = Upstreams(shortcut=upstreams.shortcut, scope=PullScope("type:bug", start=date(2099, 1, 1)))
+    with pytest.raises(TicketNotFound):
+        link(store, report.home_id, "SC-70003", operator(LINKER), old)  # changed before SYNC_START
+    assert link(store, report.home_id, "SC-70003", operator(LINKER), upstreams).resolved_target == "SC-70003"
+    assert store.get_record("shortcut", "70003") is not None

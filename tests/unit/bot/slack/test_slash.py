@@ -1,11 +1,14 @@
 """`/bug` parsing and dispatch on the real embedded store; fuzzed: every reply is a clear message."""
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.slack.intake import Intake
 from bot.slack.slash import USAGE, Command, CommandUsageError, dispatch, parse_command
+from bot.tickets.link import operator
 
 TS = "1732712345.000100"
 
@@ -60,7 +63,8 @@ def test_show_of_a_ticket_deleted_upstream_says_so_and_how_to_see_it(sqlite_stor
 
 def test_linkers_are_enforced(sqlite_store):
     Intake(sqlite_store).ingest_message({"user": "U1", "text": "x", "ts": TS}, "C0BUGS")
-    reply = dispatch(sqlite_store, f"link SL-{TS} ZD-9", "U2", may_link=lambda user: user == "U1")
+    only_u1 = lambda user: replace(operator(user), linker=user == "U1", linkers_named=True)  # noqa: E731
+    reply = dispatch(sqlite_store, f"link SL-{TS} ZD-9", "U2", actor_of=only_u1)
     assert "may not link" in reply.text and sqlite_store.resolve(f"SL-{TS}") == (f"SL-{TS}",)
 
 
