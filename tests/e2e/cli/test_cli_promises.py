@@ -61,7 +61,8 @@ def test_init_creates_it_and_nothing_found_names_the_store(tmp_path):
     assert linked.returncode == 1
     assert (
         linked.stderr
-        == f"error: ZD-3 is not a ticket or report you can see here; nothing changed (looked in the {where})\n"
+        == "error: ZD-3 is not a ticket or report you can see here; nothing changed"
+        f" (looked in the {where})\n"
     )
     listed = run_entry_point("bugtracker", "list", "--state", "Solved", cwd=tmp_path, env=child_env())
     assert listed.returncode == 0
