@@ -60,8 +60,7 @@ def test_init_creates_it_and_nothing_found_names_the_store(tmp_path):
     linked = run_entry_point("bugtracker", "link", "ZD-3", "ZD-4", cwd=tmp_path, env=child_env())
     assert linked.returncode == 1
     assert (
-        linked.stderr
-        == "error: ZD-3 is not a ticket or report you can see here; nothing changed"
+        linked.stderr == "error: ZD-3 is not a ticket or report you can see here; nothing changed"
         f" (looked in the {where})\n"
     )
     listed = run_entry_point("bugtracker", "list", "--state", "Solved", cwd=tmp_path, env=child_env())
