@@ -121,3 +121,19 @@ _EXAMPLES = {
     "since": "since 2026-11-01",
     "until": "until 2026-11-30",
 }
+
+
+# `show`'s words beyond the id: `deleted` (also written as the CLI's option, --include-deleted) and, in Slack,
+# `public`
+SHOW_WORDS = {"deleted": "deleted", "--include-deleted": "deleted", "public": "public"}
+
+
+def split_paging(words: Sequence[str]) -> tuple[list[str], str | None]:
+    """`… next CURSOR` (as a page's answer says), or `--cursor CURSOR` / `--cursor=CURSOR`, at the end:
+    (the other words, the cursor). A cursor is opaque (base64 with `-` and `_`): kept exactly as given."""
+    words = list(words)
+    if words and words[-1].startswith("--cursor="):
+        return words[:-1], words[-1].partition("=")[2].strip("`") or None
+    if len(words) >= 2 and words[-2].strip("`*_.,;:").lower() in ("next", "--cursor"):
+        return words[:-2], words[-1].strip("`")
+    return words, None

@@ -54,9 +54,16 @@ def _naming(store: BugStore) -> Iterator[None]:
 
 
 def _show(args: argparse.Namespace, config: Config) -> int:
+    # `show ID deleted` as /bug takes it, or --include-deleted; `public` is Slack's (post in the channel)
+    words = {grammar.SHOW_WORDS.get(word.lower(), word.lower()) for word in args.words}
+    if not words <= {"deleted"}:
+        odd = sorted(words - {"deleted"})[0]
+        why = "posts in a Slack channel: it is /bug's" if odd == "public" else "is not a word show takes"
+        raise services.UsageError(f"`{odd[:40]}` {why}; show takes ID [deleted]")
     store = build_store(config)
     with _naming(store):
-        view = services.show_ticket(store, args.ticket_id, include_deleted=args.include_deleted)
+        include_deleted = args.include_deleted or "deleted" in words
+        view = services.show_ticket(store, args.ticket_id, include_deleted=include_deleted)
     _emit(args, view, format_view(view, zone=_zone(args)))
     return EXIT_OK
 
@@ -80,7 +87,10 @@ def _unlink(args: argparse.Namespace, config: Config) -> int:
 def _list(args: argparse.Namespace, config: Config) -> int:
     # the filters given combine, as the API's do; none: every bug. Words (`state open`) as `/bug list` takes
     # them, or options (`--state open`); one filter given both ways is a usage error.
-    typed = grammar.parse_filters(args.filters)
+    words, cursor = grammar.split_paging(args.filters)  # `… next CURSOR`, as a /bug page says
+    if cursor and args.cursor:
+        raise services.UsageError("the cursor is given twice (as --cursor and as next)")
+    typed = grammar.parse_filters(words)
     for name in grammar.FILTER_WORDS:
         option = getattr(args, name)
         if option is not None:
@@ -92,7 +102,7 @@ def _list(args: argparse.Namespace, config: Config) -> int:
     request = services.check_list_request(chosen, since=since, until=until, required=False)
     limit = services.check_limit(args.limit, services.PAGE_SIZE, MAX_PAGE)
     store = build_store(config)
-    page = services.list_bugs(store, request, cursor=args.cursor, limit=limit)
+    page = services.list_bugs(store, request, cursor=args.cursor or cursor, limit=limit)
     empty = not page.records and not args.json
     text = printable(services.no_match(store, request)) if empty else format_page(page, _zone(args))
     _emit(args, page, text)
@@ -199,6 +209,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     show.add_argument("ticket_id", help="ZD-<digits>, SC-<digits> or SL-<slack ts>")
+    show.add_argument(
+        "words", nargs="*", metavar="deleted", help="also records deleted upstream, as /bug takes it"
+    )
     show.add_argument("--include-deleted", action="store_true", help="also show records deleted upstream")
     show.set_defaults(handler=_show)
 

@@ -59,11 +59,7 @@ class Command:
 
 
 def parse_command(text: str | None) -> Command:
-    raw = (text or "").split()
-    cursor = None
-    if len(raw) >= 2 and raw[-2].strip(_PUNCTUATION).lower() == "next":
-        # a page cursor is opaque (base64: `-` and `_` are part of it): keep it exactly as given
-        cursor, raw = raw[-1].strip("`"), raw[:-2]
+    raw, cursor = grammar.split_paging((text or "").split())
     words = [word for word in (word.strip(_PUNCTUATION) for word in raw) if word]
     if words and words[0].lower() == "/bug":  # the console passes the whole line
         words = words[1:]
@@ -75,7 +71,7 @@ def parse_command(text: str | None) -> Command:
     if cursor is not None and name not in ("list", "unlinked"):
         raise CommandUsageError(f"`{name}` has no pages.")
     public = include_deleted = False
-    options = {word.lower() for word in args[1:]}
+    options = {grammar.SHOW_WORDS.get(word.lower(), word.lower()) for word in args[1:]}
     if name == "show" and options and options <= {"public", "deleted"} and len(args) <= 3:
         public, include_deleted, args = "public" in options, "deleted" in options, args[:1]
     if name == "list":  # alone: every bug; filters as words or options (bot/grammar.py)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+import re
 
 import pytest
 
@@ -172,3 +173,47 @@ def test_malformed_values_are_usage_errors(sqlite_store, monkeypatch, capsys):
     assert cli.execute(["list", "--source", "jira"]) == 2
     assert cli.execute(["show", "ZD-x"]) == 2
     assert cli.execute(["show", "ZD-404"]) == 1
+
+
+def _ids(text: str) -> list[str]:
+    return re.findall(r"^((?:SL|ZD|SC)-[0-9.]+)\s", text, re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "list",
+        "list state reported",
+        "list source slack priority High",
+        "list --source zendesk",
+        "unlinked",
+    ],
+)
+def test_the_same_words_get_the_same_rows_on_both_sides(sqlite_store, monkeypatch, capsys, words):
+    from tests.support.builders import zendesk_record
+
+    _reports(sqlite_store)
+    sqlite_store.upsert(zendesk_record(7))
+    monkeypatch.setenv("BUGTRACKER_DB", str(sqlite_store.path))
+    slack_rows = _ids(dispatch(sqlite_store, words, "U1").text)
+    assert cli.execute(words.split()) == 0
+    assert _ids(capsys.readouterr().out) == slack_rows and slack_rows
+
+
+def test_pages_and_deleted_are_written_the_same_way_on_both_sides(sqlite_store, monkeypatch, capsys):
+    from tests.support.builders import zendesk_record
+
+    for n in range(3):
+        sqlite_store.upsert(zendesk_record(n + 1))
+    sqlite_store.upsert(zendesk_record(9, deleted=True))
+    monkeypatch.setenv("BUGTRACKER_DB", str(sqlite_store.path))
+    assert cli.execute(["list", "source", "zendesk", "--limit", "2"]) == 0
+    cursor = capsys.readouterr().out.rsplit("--cursor ", 1)[1].strip()
+    assert cli.execute(["list", "source", "zendesk", "next", cursor]) == 0
+    from_cli = _ids(capsys.readouterr().out)
+    assert from_cli == _ids(dispatch(sqlite_store, f"list source zendesk --cursor {cursor}", "U1").text)
+    assert cli.execute(["show", "ZD-9", "deleted"]) == 0
+    assert "[deleted]" in capsys.readouterr().out
+    assert "[deleted] Ticket 9" in dispatch(sqlite_store, "show ZD-9 --include-deleted", "U1").text
+    assert cli.execute(["show", "ZD-9", "public"]) == 2
+    assert "it is /bug's" in capsys.readouterr().err

@@ -53,7 +53,10 @@ def test_the_secrets_it_names_are_the_task_definition_s():
     for secret in bot["secrets"]:
         assert f"`{secret['name']}`" in text
         path = secret["valueFrom"].split(":parameter", 1)[-1].split(":secret:", 1)[-1]
-        assert path in text, path  # the put-parameter / create-secret names match the valueFrom ARNs
+        if ":secret:" in secret["valueFrom"]:  # a Secrets Manager ARN ends in -<6 random characters>
+            assert re.fullmatch(r".+-[A-Za-z0-9]{6}", path), path
+            path = path[:-7]
+        assert path in text, path  # the put-parameter / put-secret-value names match the valueFrom ARNs
 
 
 def test_the_series_to_watch_exist(sqlite_store):
