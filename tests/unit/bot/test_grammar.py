@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 import re
+from dataclasses import replace
 
 import pytest
 
