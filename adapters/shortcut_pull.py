@@ -39,6 +39,7 @@ from adapters.shortcut_windows import (
     local_day,
     parse_utc_offset,
     resume_day,
+    split_back,
     split_days,
     split_time,
 )
@@ -72,6 +73,7 @@ class ShortcutPull:
         self._fields_refreshed = False  # listed in this run already
         self._workspace: dict[str, Any] = {}  # {"utc_offset": text or None, "utc_offset_read": day}
         self._days_read: set[date] = set()
+        self._per_day: float | None = None  # stories a day over the workspace's own days (a backfill)
 
     @property
     def stats(self) -> Any:
@@ -165,7 +167,7 @@ class ShortcutPull:
                 page.total_hint, first[0] = total, False
             if fetched == 0 and total > MAX_RESULTS:
                 yield page  # this page's stories are kept; the rest come from the parts
-                parts = self._split(low, high, today, total)
+                parts = yield from self._split(low, high, today, total, seen)
                 if parts:
                     return parts
                 day = low or today
@@ -186,18 +188,38 @@ class ShortcutPull:
             url, params = (urljoin(self.http.api_url + "/", next_path), None) if next_path else (None, None)
         return None
 
-    def _split(self, low: date | None, high: date | None, today: date, total: int) -> list[DayWindow] | None:
-        """The parts of a window over the cap. From the start of history, the days before the workspace
-        existed are one part (stories imported with older dates, usually none) and the split spreads over
-        the workspace's own days."""
+    def _split(
+        self, low: date | None, high: date | None, today: date, total: int, seen: dict[int, str]
+    ) -> Iterator[PulledPage]:
+        """The parts of a window over the cap (returned; pages read to find them are yielded).
+
+        From the start of history, the workspace's own days are asked first (one page, kept): its total
+        tells the stories dated before the workspace existed (imported ones, usually none) apart. Those
+        are split going back from the creation day at the pace the workspace's own days showed (never
+        evenly from 2014: those windows would be empty), oldest first, then the own days evenly."""
         created = self._workspace.get("workspace_created")
         try:
             since = date.fromisoformat(created) if low is None and created else None
         except ValueError:
             since = None
-        if since is None or since <= HISTORY_START or since >= (high or today):
+        if since is None or since <= HISTORY_START or since > today:
             return split_days(low or HISTORY_START, high, today, total)
-        return [(None, since), *(split_days(since, high, today, total) or [(since, high)])]
+        if high is not None and high <= since:  # days before the workspace existed, over the cap again
+            return split_back(high, total, self._per_day or 0.0, HISTORY_START)
+        query = f"{self.query} updated:{since.isoformat()}..{high.isoformat() if high else '*'}"
+        params = {"query": query, "page_size": self.page_size, "detail": "slim"}
+        body = self.http.get_json(f"{self.http.api_url}/search/stories", params)
+        yield self._page(body.get("data") if isinstance(body.get("data"), list) else [], seen)
+        own = int(body.get("total") or 0)
+        self._per_day = own / max(1, ((high or today) - since).days)
+        before = total - own
+        own_parts = (split_days(since, high, today, own) if own > MAX_RESULTS else None) or [(since, high)]
+        if before <= 0:
+            return own_parts
+        back = [(None, since)]
+        if before > MAX_RESULTS:
+            back = split_back(since, before, self._per_day, HISTORY_START)
+        return [*back, *own_parts]
 
     def _by_time(
         self, day: date, total: int, day_ids: set[int], seen: dict[int, str], offset: timedelta | None

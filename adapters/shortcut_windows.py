@@ -17,7 +17,8 @@ from typing import Any
 
 LAG_MARGIN = timedelta(hours=2)  # search-index lag and an offset a DST change made stale, absorbed
 EARLIEST, LATEST = timedelta(hours=-12), timedelta(hours=14)  # the widest UTC offsets in use
-WINDOW_TARGET = 700  # matches a split window aims at: three full pages of 250, under the cap with room
+PAGE = 250  # search's largest page
+CAP_ROOM = 10  # matches a split window keeps clear of the 1,000 cap (its boundary day is read twice)
 ONE_SECOND = timedelta(seconds=1)  # a window is not split below a second (stories' times have seconds)
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
 _STORY_TYPES = ("bug", "feature", "chore")
@@ -64,23 +65,51 @@ def day_bounds(day: date, offset: timedelta | None) -> tuple[datetime, datetime]
     return min(midnight - offset, midnight), max(midnight - offset, midnight) + timedelta(days=1)
 
 
+def part_count(matches: int, days: int) -> int:
+    """How many windows of even days `matches` spread evenly over `days` are read in the fewest requests:
+    each window costs ceil(its matches / 250) pages and must stay under the 1,000 cap with its shared
+    boundary day, so the windows are sized to fill 3 or 4 pages (whichever needs fewer requests)."""
+    per_day = matches / max(days, 1)
+    best: tuple[int, int] | None = None
+    for pages in (4, 3):
+        room = pages * PAGE - CAP_ROOM - per_day  # a window's own matches, its boundary day aside
+        if room <= 0:
+            continue
+        parts = math.ceil(matches / room)
+        cost = parts * pages
+        if best is None or cost < best[0]:
+            best = (cost, parts)
+    return best[1] if best else max(2, days)
+
+
 def split_days(low: date, high: date | None, today: date, matches: int = 0) -> list[DayWindow] | None:
     """Windows covering (low, high) that overlap on their boundary days, oldest first; None for one day.
 
-    As many as `matches` needs for about WINDOW_TARGET each if they spread evenly (two at least): a window
-    that still reaches the cap is split again. An open window (high None, up to now) keeps its newest part
-    open."""
+    As many as part_count says for `matches` if they spread evenly (two at least): a window that still
+    reaches the cap is split again. An open window (high None, up to now) keeps its newest part open."""
     last = high or today
     span = (last - low).days
     if span <= 0:
         return None
     if span == 1:
         return [(low, low), (last, high)]
-    parts = max(2, min(span, math.ceil(matches / WINDOW_TARGET)))
+    parts = max(2, min(span, part_count(matches, span)))
     edges = [low + timedelta(days=span * number // parts) for number in range(parts)] + [last]
     windows: list[DayWindow] = [(edges[n], edges[n + 1]) for n in range(parts)]
     windows[-1] = (windows[-1][0], high)
     return windows
+
+
+def split_back(high: date, matches: int, per_day: float, earliest: date) -> list[DayWindow]:
+    """The days before `high` (the workspace's creation) as windows going back from it, oldest first: as
+    many as part_count says at `per_day` matches a day (the workspace's own pace, the best guess; no
+    further back than `earliest`), the oldest left open (whatever is older still: usually nothing)."""
+    most = max(1, (high - earliest).days)
+    days = min(most, max(1, math.ceil(matches / per_day))) if per_day > 0 else most
+    parts = max(1, part_count(matches, days))
+    span = max(1, math.ceil(days / parts))
+    edges = [high - timedelta(days=span * number) for number in range(parts, -1, -1)]
+    return [(None, edges[0]), *((edges[n], edges[n + 1]) for n in range(parts))]
 
 
 def split_time(low: datetime, high: datetime) -> list[tuple[datetime, datetime]] | None:

@@ -5,16 +5,18 @@
 
 The fakes enforce each upstream's real limit with the minute scaled down `--scale` times (10: a minute
 lasts 6 s): Zendesk's incremental export 10 requests a minute and its general API 700 (users/show_many,
-custom_statuses); Shortcut's 200 requests a minute and the pull's own 180 divided by `--shortcut-divisor`
+custom_statuses); Shortcut's 200 requests a minute and the pull's own 195 divided by `--shortcut-divisor`
 too (a backfill of 20,000 stories is about 90 requests: undivided, the limit would never bind).
 The limit sets a floor on a backfill's wall time: with L
 requests a window W, request k can go no earlier than W * floor(k / L), so R requests take at least
-W * floor((R - 1) / L). Printed for each: wall time, floor, their ratio (target <= 1.1), requests, 429s.
+W * floor((R - 1) / L). Printed for each: wall time, floor, their ratio (target <= 1.15), requests, 429s,
+and the requests per page needed (pages of the largest size the items fill: target <= 1.1; Shortcut: search
+requests, beside the two it asks once for the workspace and its workflow states).
 
 - Zendesk, `--until-done` (one run waiting as long as the limit says) and scheduled runs (each stops after
   SYNC_RATELIMIT_BUDGET_SECONDS of waiting, 300 s scaled, and the next starts a second later, scaled:
   bot/sync/scheduler.py);
-- Shortcut, `--until-done`, its floor both at Shortcut's 200/min and at the pull's own 180/min pace;
+- Shortcut, `--until-done`, its floor both at Shortcut's 200/min and at the pull's own 195/min pace;
 - peak RSS (VmHWM) of a real `bugtracker sync --source zendesk --until-done` process at each size, on
   SQLite, against a fake enforcing the scaled export limit.
 """
@@ -75,11 +77,20 @@ def zendesk_backfill(tickets: int, per_page: int, scale: float, scheduled: bool)
             time.sleep(CONTINUE_AFTER_SECONDS / scale)
         wall = time.perf_counter() - started
         pages = fake.count(EXPORT_PATH) - fake.limiters["export"].refused
+        others = len(fake.requests) - fake.count(EXPORT_PATH) - fake.limiters["api"].refused
         stored = store.counts().by_source.get("zendesk", 0)
     assert stored == tickets, (stored, tickets)
     floor = floor_seconds(pages, EXPORT_LIMIT, window)
     refused = fake.limiters["export"].refused
-    return {"wall": wall, "floor": floor, "requests": pages, "refused": refused, "runs": runs}
+    return {
+        "wall": wall,
+        "floor": floor,
+        "requests": pages,
+        "others": others,
+        "minimum": math.ceil(tickets / per_page),
+        "refused": refused,
+        "runs": runs,
+    }
 
 
 def shortcut_backfill(stories: int, scale: float, divisor: int) -> dict:
@@ -97,13 +108,15 @@ def shortcut_backfill(stories: int, scale: float, divisor: int) -> dict:
         summary = run_sync(store, pull)
         wall = time.perf_counter() - started
         assert summary.error is None and summary.inserted == stories, summary.line()
-        requests = len(fake.requests) - fake.limiter.refused
+        sent = len(fake.requests) - fake.limiter.refused
+        searches = fake.count("/search/stories") + fake.count("/stories/search")
     minimum = math.ceil(stories / 250)
     return {
         "wall": wall,
-        "floor": floor_seconds(requests, limit, window),
-        "pace_floor": floor_seconds(requests, pull.http.requests_per_minute, window),
-        "requests": requests,
+        "floor": floor_seconds(sent, limit, window),
+        "pace_floor": floor_seconds(sent, pull.http.requests_per_minute, window),
+        "requests": searches,
+        "others": sent - searches,
         "minimum": minimum,
         "refused": fake.limiter.refused,
     }
@@ -135,9 +148,11 @@ def peak_rss(tickets: int, scale: float) -> float:
 
 def _line(label: str, result: dict) -> str:
     ratio = result["wall"] / result["floor"] if result["floor"] else float("nan")
+    per_page = result["requests"] / result["minimum"]
     return (
         f"{label:<44} wall {result['wall']:6.1f}s  floor {result['floor']:6.1f}s  ratio {ratio:4.2f}"
-        f"  requests {result['requests']:4d}  429s {result['refused']:4d}"
+        f"  requests {result['requests']:4d} / pages needed {result['minimum']:4d} = {per_page:4.2f}"
+        f" (+{result['others']} others)  429s {result['refused']:4d}"
     )
 
 
@@ -160,7 +175,7 @@ def main() -> None:
     pace = shortcut["wall"] / shortcut["pace_floor"] if shortcut["pace_floor"] else float("nan")
     print(
         _line(f"Shortcut {args.stories} stories, --until-done", shortcut)
-        + f"  (minimum {shortcut['minimum']}; ratio to the pull's 180/min pace {pace:4.2f})"
+        + f"  (ratio to the pull's {REQUESTS_PER_MINUTE}/min pace {pace:4.2f})"
     )
     for size in [int(size) for size in args.rss_sizes.split(",") if size]:
         print(

@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from storage.errors import BugTrackerError
-from storage.model import ARCHIVED_STATE, BugRecord, now_timestamp
+from storage.model import ARCHIVED_STATE, BugRecord, format_timestamp, parse_timestamp
 from storage.store import BugStore
 from storage.values import UpsertOutcome
 
@@ -222,7 +222,7 @@ def _read(store: BugStore, source: Any, window: Window, stored_ids: set[str]) ->
         for record_id in gone:
             stored = store.get_record(source.name, record_id)
             if stored is not None and not stored.deleted:
-                deleted.append(replace(stored, deleted=True, source_version=now_timestamp(), ticket_id=None))
+                deleted.append(replace(stored, deleted=True, source_version=_newer(stored), ticket_id=None))
         _write(store, list(page.records), deleted, result)
     return result
 
@@ -239,6 +239,12 @@ def _write(
                 result.gone += 1
             else:
                 result.updated += 1
+
+
+def _newer(stored: BugRecord) -> str:
+    """A version that wins over the stored copy: now, or just after the stored one (a clock behind)."""
+    known = parse_timestamp(stored.source_version or stored.updated_at)
+    return format_timestamp(max(datetime.now(UTC), known + timedelta(milliseconds=1)))
 
 
 def _stored(store: BugStore, source: Any) -> list[Stored]:

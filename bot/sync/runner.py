@@ -156,7 +156,8 @@ def run_sync(
         if saved is not None and "backfill" in saved:  # the backfill is over: the next run is incremental
             store.put_meta(source.meta_key, {k: v for k, v in saved.items() if k != "backfill"})
         lease.check()
-        recheck = run_recheck(store, source)
+        # a backfill just read everything: the next run compares (bot/sync/recheck.py)
+        recheck = run_recheck(store, source) if backfill is None else None
         if recheck is not None:
             summary.rechecked, summary.gone = recheck.checked, recheck.gone
             summary.updated += recheck.gone + recheck.updated

@@ -41,6 +41,8 @@ def requests(fake, path):
 
 def test_nothing_deleted_costs_one_count_and_nothing_is_read(synced):
     store, fake, pull = synced
+    recheck_everything(store, pull)  # the first settles how search reads a day (one listing, once)
+    assert store.get_meta(recheck_key(pull))["reading"] == "workspace"
     before = len(fake.requests)
     result = recheck_everything(store, pull)
     assert result.checked == 60 and result.gone == 0

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot.sync.recheck import RECHECK_EVERY_SECONDS
+from bot.sync.recheck import RECHECK_EVERY_SECONDS, recheck_everything
 from bot.sync.runner import run_sync
 from tests.fakes.shortcut import FakeShortcut, shortcut_pull
 from tests.fakes.zendesk import FakeZendesk, zendesk_pull
@@ -55,6 +55,7 @@ def test_backfill_then_change_only_resyncs(store, fakes, write_calls):
         assert "BatchWriteItem" in write_calls  # new records in bulk: batch writes, and they are counted
     assert {r.source_record for r in store.show("ZD-20").records} == {"zendesk#20", "shortcut#20"}
 
+    recheck_everything(store, sc_pull)  # the first comparison (the run after a backfill makes it)
     before = len(write_calls)
     idle_zd, idle_sc = run_sync(store, zd_pull), run_sync(store, sc_pull)
     assert (idle_zd.inserted, idle_zd.updated, idle_zd.requests) == (0, 0, 1)
@@ -105,7 +106,8 @@ def test_the_recheck_marks_deleted_stories_done_and_archived_ones_included(store
     run_sync(store, sc_pull)
     shortcut.touch(11, archived=True)  # archived: search returns it with archived: true
     shortcut.touch(12, archived=True)
-    assert run_sync(store, sc_pull).rechecked == 0  # compared by the first run: nothing due yet
+    assert run_sync(store, sc_pull).rechecked == 60  # the first run after the backfill compares
+    assert run_sync(store, sc_pull).rechecked == 0  # and the next one hours later
     shortcut.delete(8)  # Ready for Review
     shortcut.delete(9)  # Done, then deleted
     shortcut.delete(12)  # archived, then deleted: how Shortcut deletes
