@@ -12,19 +12,14 @@ Run: .venv/bin/python -m bench.linear_parsing [--size 40000] [--runs 5]
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from adapters.slack_message import parse_tags, plain_from_slack, title_of  # noqa: E402
-from bot.logging_setup import redact  # noqa: E402
-from bot.slack.mrkdwn import escape  # noqa: E402
-from bot.suggest.matching import words_of  # noqa: E402
-from tests.support.adversarial import SIZE, adversarial_inputs, plain_paste  # noqa: E402
+from adapters.slack_message import parse_tags, plain_from_slack, title_of
+from bot.logging_setup import redact
+from bot.slack.mrkdwn import escape
+from bot.suggest.matching import words_of
+from tests.support.adversarial import SIZE, adversarial_inputs, plain_paste
 
 STEPS: dict[str, Callable[[str], object]] = {
     "tags": parse_tags,

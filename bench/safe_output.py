@@ -13,21 +13,16 @@ Run: .venv/bin/python -m bench.safe_output [--tickets 20000] [--views 2000]
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import adapters.zendesk as zendesk  # noqa: E402
-from adapters.slack_message import message_to_record, parse_tags  # noqa: E402
-from bot.slack.blocks import build_intake_reply, build_show_reply  # noqa: E402
-from bot.slack.intake import IntakeResult  # noqa: E402
-from storage.bounds import bound_record, record_bytes  # noqa: E402
-from storage.values import TicketView  # noqa: E402
-from tests.support.builders import logfmt_dump  # noqa: E402
+import adapters.zendesk as zendesk
+from adapters.slack_message import message_to_record, parse_tags
+from bot.slack.blocks import build_intake_reply, build_show_reply
+from bot.slack.intake import IntakeResult
+from storage.bounds import bound_record, record_bytes
+from storage.values import TicketView
+from tests.support.builders import logfmt_dump
 
 USERS = {5: {"id": 5, "name": "Ann", "email": "ann@example.com"}, 6: {"id": 6, "name": "Bob", "email": None}}
 HOSTILE = "<!channel> <https://evil.example|Zendesk ZD-777> &lt;!here&gt; & <@U1>"

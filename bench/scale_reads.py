@@ -24,7 +24,6 @@ RSS after each size), then the same operations counted as SQL statements and SQL
 from __future__ import annotations
 
 import argparse
-import logging
 import resource
 import sys
 import tempfile
@@ -36,25 +35,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.metrics.bug_counts import BugCountsCollector  # noqa: E402
-from storage import dynamodb_items as items  # noqa: E402
-from storage.dynamodb import DynamoDBStore  # noqa: E402
-from storage.model import PRIORITIES, SOURCES, BugRecord, range_bounds, timestamp_from_epoch  # noqa: E402
-from storage.paging import encode_cursor  # noqa: E402
-from storage.schema import (  # noqa: E402
+from bench._support import CallCounter, dynamodb_client, moto_server
+from bot.metrics.bug_counts import BugCountsCollector
+from storage import dynamodb_items as items
+from storage.dynamodb import DynamoDBStore
+from storage.model import PRIORITIES, SOURCES, BugRecord, range_bounds, timestamp_from_epoch
+from storage.paging import encode_cursor
+from storage.schema import (
     LEGACY_INDEXES,
     SUMMARY_ATTRIBUTES,
     IndexSpec,
     create_table_request,
     index_request,
 )
-from storage.sqlite import SqliteStore  # noqa: E402
-from storage.store import BugStore  # noqa: E402
-from storage.values import Counts, Page  # noqa: E402
-from tests.support.builders import BASE_EPOCH, shortcut_record, slack_record, zendesk_record  # noqa: E402
+from storage.sqlite import SqliteStore
+from storage.store import BugStore
+from storage.values import Counts, Page
+from tests.support.builders import BASE_EPOCH, shortcut_record, slack_record, zendesk_record
 
 CHUNK = 1_000  # records per upsert_many, as one sync page
 LINKED = 100  # newest Slack reports, linked into one ticket
@@ -231,17 +228,6 @@ def before_new_per_day(store: DynamoDBStore, since: str, until: str) -> dict[str
 
 
 # -- counting ---------------------------------------------------------------------------------------------
-class CallCounter:
-    """Every DynamoDB request the client makes, by operation (botocore before-call event)."""
-
-    def __init__(self, client: Any) -> None:
-        self.calls: Counter[str] = Counter()
-        client.meta.events.register("before-call.dynamodb", self._count)
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] += 1
-
-
 @dataclass
 class Cost:
     requests: dict[str, int]
@@ -328,21 +314,8 @@ def dynamodb_operations(store: DynamoDBStore, count: int) -> dict[str, tuple[Cal
 
 
 def run_dynamodb(sizes: list[int]) -> None:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=f"http://{host}:{port}",
-            region_name="us-east-1",
-            aws_access_key_id="bench-fake-key",
-            aws_secret_access_key="bench-fake-secret",
-        )
+    with moto_server() as endpoint:
+        client = dynamodb_client(endpoint)
         counter = CallCounter(client)
         table: dict[str, dict[int, tuple[Cost, Cost]]] = {}
         for count in sizes:
@@ -357,13 +330,11 @@ def run_dynamodb(sizes: list[int]) -> None:
                 table.setdefault(name, {})[count] = (old_cost, new_cost)
                 say(f"  {name}: before {old_cost.text()} | after {new_cost.text()}")
             client.delete_table(TableName=store.table)
-        print(f"DynamoDB (moto server {host}:{port}): requests per operation, BEFORE | AFTER")
+        print(f"DynamoDB (moto server {endpoint}): requests per operation, BEFORE | AFTER")
         for name, by_size in table.items():
             print(f"  {name}")
             for count, (old, new) in by_size.items():
                 print(f"    N={count:>9,}: before {old.text():45} | after {new.text()}")
-    finally:
-        server.stop()
 
 
 # -- SQLite ----------------------------------------------------------------------------------------------

@@ -25,34 +25,18 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.bootstrap import build_slack_client  # noqa: E402
-from bot.config import SlackConfig  # noqa: E402
-from bot.slack.app import build_app  # noqa: E402
-from bot.slack.intake import Intake  # noqa: E402
-from bot.slack.socket_mode import start_socket_mode  # noqa: E402
-from storage.dynamodb import DynamoDBStore  # noqa: E402
-from storage.sqlite import SqliteStore  # noqa: E402
-from tests.fakes.slack_server import FakeSlack  # noqa: E402
+from bench._support import CallCounter, moto_server
+from bot.bootstrap import build_slack_client
+from bot.config import SlackConfig
+from bot.slack.app import build_app
+from bot.slack.intake import Intake
+from bot.slack.socket_mode import start_socket_mode
+from storage.dynamodb import DynamoDBStore
+from storage.sqlite import SqliteStore
+from tests.fakes.slack_server import FakeSlack
 
 CHANNEL = "C0BUGS"
 MOTO = {"region_name": "us-east-1", "aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
-
-
-class CallCounter:
-    """Counts every DynamoDB API call a boto3 client makes, by operation name."""
-
-    def __init__(self, client: Any) -> None:
-        self.calls: Counter[str] = Counter()
-        client.meta.events.register("before-call.dynamodb", self._count)
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] += 1
-
-    def total(self) -> int:
-        return sum(self.calls.values())
 
 
 def timed(base: type) -> type:
@@ -171,30 +155,20 @@ def requests_per_report(endpoint: str, reports: int) -> dict[str, dict[str, floa
 
 
 def main() -> int:
-    from moto.server import ThreadedMotoServer
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=20.0, help="messages/sec for the latency run")
     parser.add_argument("--sweep", type=int, default=5, help="SLACK_SWEEP_SECONDS during the runs")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
     results: dict[str, dict[str, dict]] = {}
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for kind in ("sqlite", "dynamodb"):
-                results[kind] = {
-                    "paced": run(kind, args.messages, args.rate, args.sweep, Path(tmp), endpoint),
-                    "burst": run(kind, args.messages, None, args.sweep, Path(tmp), endpoint),
-                }
+    with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
+        for kind in ("sqlite", "dynamodb"):
+            results[kind] = {
+                "paced": run(kind, args.messages, args.rate, args.sweep, Path(tmp), endpoint),
+                "burst": run(kind, args.messages, None, args.sweep, Path(tmp), endpoint),
+            }
         per_report = requests_per_report(endpoint, 50)
-    finally:
-        server.stop()
     print(f"Slack intake, {args.messages} messages a run, sweep every {args.sweep} s, thread answers on")
     print(f"{'store':<22} {'paced p50':>10} {'paced p99':>10} {'burst':>12} {'burst p99':>10} {'lost':>5}")
     lost = 0

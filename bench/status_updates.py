@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from adapters.pull import PulledPage, PullStats  # noqa: E402
-from bot.slack.status_board import PENDING_KEY, StatusBoard  # noqa: E402
-from bot.sync.runner import run_sync  # noqa: E402
-from storage.sqlite import SqliteStore  # noqa: E402
-from tests.support.builders import slack_record, zendesk_record  # noqa: E402
+from adapters.pull import PulledPage, PullStats
+from bot.slack.status_board import PENDING_KEY, StatusBoard
+from bot.sync.runner import run_sync
+from storage.sqlite import SqliteStore
+from tests.support.builders import slack_record, zendesk_record
 
 PAGE = 1000
 

@@ -15,7 +15,6 @@ numbers do not.
 from __future__ import annotations
 
 import argparse
-import logging
 import math
 import sys
 import time
@@ -23,17 +22,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from storage import dynamodb_items as items  # noqa: E402
-from storage.dynamodb import DynamoDBStore  # noqa: E402
-from storage.model import PRIORITIES, BugRecord  # noqa: E402
-from storage.values import UpsertOutcome  # noqa: E402
-from tests.support.builders import shortcut_record, slack_record, zendesk_record  # noqa: E402
+from bench._support import CallCounter, dynamodb_client, moto_server
+from storage import dynamodb_items as items
+from storage.dynamodb import DynamoDBStore
+from storage.model import PRIORITIES, BugRecord
+from storage.values import UpsertOutcome
+from tests.support.builders import shortcut_record, slack_record, zendesk_record
 
 CHUNK = 1_000  # records per upsert_many call, like one sync page
 DAYS = 7  # created times are spread over this many days
@@ -42,17 +38,6 @@ PRIORITY_CYCLE = (*PRIORITIES, None)
 ZENDESK_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 SHORTCUT_STATES = (("Ready", "unstarted"), ("In Progress", "started"), ("Done", "done"))
 WRITES = ("BatchWriteItem", "PutItem", "TransactWriteItems", "UpdateItem", "DeleteItem")
-
-
-class CallCounter:
-    """Counts every DynamoDB API call the client makes, by operation name."""
-
-    def __init__(self, client: Any) -> None:
-        self.calls: Counter[str] = Counter()
-        client.meta.events.register("before-call.dynamodb", self._count)
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] += 1
 
 
 @dataclass
@@ -237,36 +222,21 @@ def report(count: int, items_count: int, bulk: dict[str, Measured], load: Measur
 
 
 def main(argv: list[str] | None = None) -> None:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000, help="new records for the bulk vs naive part")
     parser.add_argument("--items", type=int, default=100_000, help="records in the table for the read part")
     parser.add_argument("--show-calls", type=int, default=200, help="timed show calls per id")
     parser.add_argument("--list-calls", type=int, default=50, help="timed list calls per filter")
     args = parser.parse_args(argv)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=f"http://{host}:{port}",
-            region_name="us-east-1",
-            aws_access_key_id="bench-fake-key",
-            aws_secret_access_key="bench-fake-secret",
-        )
+    with moto_server() as endpoint:
+        client = dynamodb_client(endpoint)
         counter = CallCounter(client)
         started = time.perf_counter()
         bulk = bulk_vs_naive(client, counter, args.records, "bench")
         load, reads = read_latency(client, counter, args.items, args.show_calls, args.list_calls, "bench")
-        print(f"Store benchmark: DynamoDBStore against moto server {host}:{port} (one process)")
+        print(f"Store benchmark: DynamoDBStore against moto server {endpoint} (one process)")
         print(report(args.records, args.items, bulk, load, reads))
         print(f"total run {time.perf_counter() - started:.0f} s")
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

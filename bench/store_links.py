@@ -14,9 +14,7 @@ Run: .venv/bin/python -m bench.store_links [--reports 300]
 from __future__ import annotations
 
 import argparse
-import logging
 import math
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -24,13 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from storage.dynamodb import DynamoDBStore  # noqa: E402
-from storage.sqlite import SqliteStore  # noqa: E402
-from storage.store import BugStore  # noqa: E402
-from tests.support.builders import slack_record, zendesk_record  # noqa: E402
+from bench._support import CallCounter, dynamodb_client, moto_server
+from storage.dynamodb import DynamoDBStore
+from storage.sqlite import SqliteStore
+from storage.store import BugStore
+from tests.support.builders import slack_record, zendesk_record
 
 PER_TRANSACTION = 30
 
@@ -106,36 +102,20 @@ def report(sqlite_rows: list[dict[str, Any]], dynamodb_rows: list[dict[str, Any]
 
 
 def main(argv: list[str] | None = None) -> None:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=300, help="Slack reports linked into the ticket")
     args = parser.parse_args(argv)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as directory:
         sqlite_store = SqliteStore(Path(directory) / "bench.db")
         sqlite_rows = run(sqlite_store, args.reports, None)
         sqlite_store.close()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=f"http://{host}:{port}",
-            region_name="us-east-1",
-            aws_access_key_id="bench-fake-key",
-            aws_secret_access_key="bench-fake-secret",
-        )
-        calls: Counter[str] = Counter()
-        client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
+    with moto_server() as endpoint:
+        client = dynamodb_client(endpoint)
+        counter = CallCounter(client)
         dynamodb_store = DynamoDBStore(client, "bench-links")
         dynamodb_store.init()
-        dynamodb_rows = run(dynamodb_store, args.reports, calls)
-    finally:
-        server.stop()
-    print(f"Link benchmark: {args.reports} Slack reports linked into ZD-1; SQLite file vs moto server {host}")
+        dynamodb_rows = run(dynamodb_store, args.reports, counter.calls)
+    print(f"Link benchmark: {args.reports} Slack reports linked into ZD-1; SQLite file vs moto {endpoint}")
     print(report(sqlite_rows, dynamodb_rows))
 
 

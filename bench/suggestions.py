@@ -22,21 +22,17 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bot.suggest.index import TitleIndex
+from bot.suggest.matching import words_of
+from bot.suggest.service import MIN_SCORE, Suggester
+from storage.model import BugRecord, now_timestamp, source_of
 
-from bot.suggest.index import TitleIndex  # noqa: E402
-from bot.suggest.matching import words_of  # noqa: E402
-from bot.suggest.service import MIN_SCORE, Suggester  # noqa: E402
-from storage.model import BugRecord, now_timestamp, source_of  # noqa: E402
-
-CASES = ROOT / "bench" / "data" / "suggestion_cases.json"
+CASES = Path(__file__).resolve().parent / "data" / "suggestion_cases.json"
 COMPONENTS = [
     "login page",
     "checkout",

@@ -24,19 +24,17 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.sync.recheck import recheck_key  # noqa: E402
-from bot.sync.runner import run_sync  # noqa: E402
-from tests.fakes.shortcut import (  # noqa: E402
+from bench._support import moto_server
+from bot.sync.recheck import recheck_key
+from bot.sync.runner import run_sync
+from tests.fakes.shortcut import (
     PRIORITY_FIELD_ID,
     SEVERITY_FIELD_ID,
     FakeShortcut,
     field_value,
     shortcut_pull,
 )
-from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_pull  # noqa: E402
+from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_pull
 
 WRITE_CALLS = ("PutItem", "BatchWriteItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
 CUSTOMERS = 3000  # distinct requesters across the tickets (agents: 7)
@@ -132,18 +130,9 @@ def main() -> None:
     # transactions) costs O(table) there, not on DynamoDB: no linked stories unless asked for.
     parser.add_argument("--linked-every", type=int, default=0, help="every Nth story links a Zendesk ticket")
     args = parser.parse_args()
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
         os.environ.setdefault(name, value)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    endpoint = "http://{}:{}".format(*moto.get_host_and_port())
-    try:
+    with moto_server() as endpoint:
         with FakeZendesk() as zendesk, FakeShortcut() as shortcut:
             add_tickets(zendesk, args.tickets)
             for story_id in range(1, args.stories + 1):
@@ -196,8 +185,6 @@ def main() -> None:
                 f"peak RSS of `bugtracker sync --source zendesk`, {size} tickets:"
                 f" {peak_rss(size, endpoint, args.memory_store):.0f} MB"
             )
-    finally:
-        moto.stop()
 
 
 def peak_rss(tickets: int, endpoint: str, store: str = "dynamodb") -> float:

@@ -33,16 +33,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from adapters.shortcut_http import REQUESTS_PER_MINUTE  # noqa: E402
-from bench.sync_backfill import _EnvDict, _peak_rss_mb, add_tickets  # noqa: E402
-from bot.sync.runner import run_sync  # noqa: E402
-from bot.sync.scheduler import CONTINUE_AFTER_SECONDS  # noqa: E402
-from storage.sqlite import SqliteStore  # noqa: E402
-from tests.fakes.shortcut import FakeShortcut, shortcut_pull  # noqa: E402
-from tests.fakes.zendesk import EXPORT_PATH, FakeZendesk, point_zenpy_at, zendesk_pull  # noqa: E402
+from adapters.shortcut_http import REQUESTS_PER_MINUTE
+from bench.sync_backfill import _EnvDict, _peak_rss_mb, add_tickets
+from bot.sync.runner import run_sync
+from bot.sync.scheduler import CONTINUE_AFTER_SECONDS
+from storage.sqlite import SqliteStore
+from tests.fakes.shortcut import FakeShortcut, shortcut_pull
+from tests.fakes.zendesk import EXPORT_PATH, FakeZendesk, point_zenpy_at, zendesk_pull
 
 EXPORT_LIMIT, API_LIMIT, SHORTCUT_LIMIT = 10, 700, 200  # requests a minute
 BUDGET_SECONDS = 300  # SYNC_RATELIMIT_BUDGET_SECONDS' default

@@ -9,12 +9,13 @@ from collections import Counter
 import boto3
 
 from bench import scale_reads
+from bench._support import CallCounter
 
 
 def test_after_costs_are_flat_and_before_grows(moto_server: str, monkeypatch) -> None:
     monkeypatch.setattr(scale_reads, "LINKED", 5)  # links are slow on moto; the shape stays
     client = boto3.client("dynamodb", endpoint_url=moto_server, region_name="us-east-1")
-    counter = scale_reads.CallCounter(client)
+    counter = CallCounter(client)
     costs: dict[int, dict[str, tuple[Counter, Counter]]] = {}
     for count in (200, 2000):
         store = scale_reads.new_table(client, f"smoke-{uuid.uuid4().hex[:8]}")

@@ -7,7 +7,8 @@ import uuid
 
 import boto3
 
-from bench.store_bulk import CallCounter, bulk_vs_naive, read_latency, report
+from bench._support import CallCounter
+from bench.store_bulk import bulk_vs_naive, read_latency, report
 
 
 def test_store_benchmark_runs_and_proves_its_claims(moto_server: str) -> None:

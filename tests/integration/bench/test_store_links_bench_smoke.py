@@ -4,10 +4,10 @@ unnoticed. The figures are not checked (too small to mean anything); the transac
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 
 import boto3
 
+from bench._support import CallCounter
 from bench.store_links import report, run
 from storage.dynamodb import DynamoDBStore
 from storage.sqlite import SqliteStore
@@ -15,14 +15,13 @@ from storage.sqlite import SqliteStore
 
 def test_link_benchmark_runs_and_moves_in_the_fewest_transactions(moto_server: str, tmp_path) -> None:
     client = boto3.client("dynamodb", endpoint_url=moto_server, region_name="us-east-1")
-    calls: Counter[str] = Counter()
-    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
+    counter = CallCounter(client)
     dynamodb_store = DynamoDBStore(client, f"smoke-{uuid.uuid4().hex[:8]}")
     dynamodb_store.init()
     dynamodb_store.port.records_per_transaction = 2  # 5 records move in 3 batches
     sqlite_store = SqliteStore(tmp_path / "bench.db")
 
-    dynamo = run(dynamodb_store, 4, calls)
+    dynamo = run(dynamodb_store, 4, counter.calls)
     lite = run(sqlite_store, 4, None)
 
     link, unlink, tagged, lease = dynamo
