@@ -11,6 +11,7 @@ oddities that still leave a usable record (an unknown priority or status) are ke
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,36 @@ MERGED_STATE = "merged"  # a ticket merged into another: closed and tagged close
 MERGED_TAG = "closed_by_merge"
 # The labels Zendesk gives its built-in statuses: a label that says no more than its category
 BUILT_IN_LABELS = {"new": "new", "open": "open", "pending": "pending", "hold": "on-hold", "solved": "solved"}
+
+
+_MERGED_INTO = re.compile(r"merged into request #(\d{1,15})")
+
+
+def merge_target(audits: Any) -> int | None:
+    """The ticket a merged ticket's audits say it was merged into (the newest merge), or None.
+
+    Read from an audit's or event's `via.source` (`rel: "merge"`, `to: {ticket_id}`) or, failing that, from
+    the comment Zendesk writes on the merged ticket ("…closed and merged into request #123 …")."""
+    for audit in reversed(audits if isinstance(audits, list) else []):
+        if not isinstance(audit, Mapping):
+            continue
+        events = [e for e in audit.get("events") or [] if isinstance(e, Mapping)]
+        for holder in (audit, *events):
+            source = (
+                (holder.get("via") or {}).get("source") if isinstance(holder.get("via"), Mapping) else None
+            )
+            if isinstance(source, Mapping) and source.get("rel") == "merge":
+                to = source.get("to")
+                target = to.get("ticket_id") if isinstance(to, Mapping) else None
+                if isinstance(target, int) and not isinstance(target, bool):
+                    return target
+        for event in events:
+            body = event.get("body")
+            if event.get("type") == "Comment" and isinstance(body, str):
+                found = _MERGED_INTO.search(body[:2000])
+                if found:
+                    return int(found.group(1))
+    return None
 
 
 def index_custom_statuses(statuses: Any) -> dict[int, dict[str, Any]]:

@@ -34,7 +34,14 @@ import requests
 from adapters.http_session import retrying_session
 from adapters.pull import PulledPage, RateLimited, UnmappableRecord, UpstreamError, check_start
 from adapters.rate_budget import RateBudget, spend_on_429s
-from adapters.zendesk import index_custom_statuses, index_users, ticket_to_record, user_ids
+from adapters.zendesk import (
+    MERGED_STATE,
+    index_custom_statuses,
+    index_users,
+    merge_target,
+    ticket_to_record,
+    user_ids,
+)
 
 log = logging.getLogger(__name__)
 
@@ -203,11 +210,15 @@ class ZendeskPull:
         page = PulledPage(records=[])
         for ticket in tickets:
             try:
-                page.records.append(
-                    ticket_to_record(ticket, self._users, self.subdomain, self.custom_statuses)
-                )
+                record = ticket_to_record(ticket, self._users, self.subdomain, self.custom_statuses)
             except UnmappableRecord as exc:
                 page.failures.append(str(exc))
+                continue
+            page.records.append(record)
+            if record.state == MERGED_STATE:  # the report follows the ticket the work moved to
+                target = self._merged_into(record.record_id)
+                if target is not None and str(target) != record.record_id:
+                    page.links[record.home_id] = f"ZD-{target}"
         stamps = [t.get("generated_timestamp") for t in tickets if isinstance(t, dict)]
         newest = [value for value in stamps if isinstance(value, int) and not isinstance(value, bool)]
         if isinstance(resume_time, int):
@@ -218,6 +229,21 @@ class ZendeskPull:
             if newest:  # where to start again if this cursor is ever refused
                 page.checkpoint["resume_time"] = max(newest)
         return page
+
+    def _merged_into(self, ticket_id: str) -> int | None:
+        """The ticket a merged one went into, from its audits (GET /tickets/{id}/audits.json); None when
+        they do not say (or cannot be read: the ticket is stored as merged all the same)."""
+        api = self.client.tickets
+        scheme = os.environ.get("ZENPY_FORCE_SCHEME", api.protocol)
+        url = f"{scheme}://{api.base_url}/{api.api_prefix}/tickets/{int(ticket_id)}/audits.json"
+        try:
+            body = self._call(lambda: api._get(url, raw_response=True).json(), "tickets/{id}/audits")
+        except RateLimited:
+            raise
+        except (UpstreamError, ValueError) as exc:
+            log.warning("Zendesk: could not read the audits of merged ticket %s: %s", ticket_id, exc)
+            return None
+        return merge_target(body.get("audits") if isinstance(body, dict) else None)
 
     def _look_up_users(self, missing: list[int]) -> None:
         """Names and emails of users the sideload did not bring: users/show_many, 100 ids a request. An id

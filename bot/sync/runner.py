@@ -103,9 +103,11 @@ def run_sync(
     waiting: Callable[[Lease], None] | None = None,
     poll_seconds: float = 1.0,
     notifier: ChangeNotifier | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> SyncSummary:
     """Pull one source once. Expected failures end the run with `summary.error` set (and are logged).
 
+    `clock` is the recheck's (bot/sync/recheck.py: a comparison every few hours).
     `notifier` hears of every record the run inserted or changed (page by page, before the page's
     checkpoint is saved) and of the run's end (bot/sync/changes.py).
 
@@ -157,7 +159,7 @@ def run_sync(
             store.put_meta(source.meta_key, {k: v for k, v in saved.items() if k != "backfill"})
         lease.check()
         # a backfill just read everything: the next run compares (bot/sync/recheck.py)
-        recheck = run_recheck(store, source) if backfill is None else None
+        recheck = run_recheck(store, source, clock=clock) if backfill is None else None
         if recheck is not None:
             summary.rechecked, summary.gone = recheck.checked, recheck.gone
             summary.updated += recheck.gone + recheck.updated

@@ -17,12 +17,13 @@ audit} and exports the ticket from then on. GET /api/v2/tickets.json?external_id
 carrying it; GET /api/v2/tickets/{id}.json answers one ticket or 404 RecordNotFound. `can_create=False`: a
 light agent's token (POST answers 403). GET /api/v2/custom_statuses.json answers {custom_statuses}: the five
 built-in ones (default: true; every ticket names the one of its status in `custom_status_id`) and any added
-with `add_custom_status()`. GET /api/v2/tickets/count.json answers {count: {value, refreshed_at}}.
-`rate_limits={"export": (10, 60.0), "api": (700, 60.0)}` enforces Zendesk's limits (the incremental export's
-10 a minute, the plan's general limit for the rest): 429 + Retry-After past them (benchmarks scale the minute
-down; the real Retry-After is whole seconds). Basic auth `<email>/token:<token>` is checked; `admin=False`
-makes the export answer 403 as Zendesk does for an agent's token. Faults (429 + Retry-After, 5xx) are injected
-with `inject()`."""
+with `add_custom_status()`. GET /api/v2/tickets/count.json answers {count: {value, refreshed_at}}. GET
+/api/v2/tickets/{id}/audits.json answers {audits}; `merge(source, target)` closes a ticket as Zendesk's merge
+does (tag closed_by_merge) with an audit naming the target. `rate_limits={"export": (10, 60.0), "api": (700,
+60.0)}` enforces Zendesk's limits (the incremental export's 10 a minute, the plan's general limit for the
+rest): 429 + Retry-After past them (benchmarks scale the minute down; the real Retry-After is whole seconds).
+Basic auth `<email>/token:<token>` is checked; `admin=False` makes the export answer 403 as Zendesk does for
+an agent's token. Faults (429 + Retry-After, 5xx) are injected with `inject()`."""
 
 from __future__ import annotations
 
@@ -103,6 +104,7 @@ class FakeZendesk(JsonServer):
         self.next_id = 5001  # the id of the next ticket created through the API
         self.api_user_id = 2999  # the token's own user: the requester when none is given
         self.cursor_generation = 0  # cursors made before expire_cursors() are refused
+        self.audits: dict[int, list[dict[str, Any]]] = {}  # ticket id -> its audits (merges: merge())
 
     # -- data --------------------------------------------------------------------------------------
     def _tick(self) -> int:
@@ -194,6 +196,28 @@ class FakeZendesk(JsonServer):
             epoch = self._clock
         self.tickets[ticket_id].update(fields, generated_timestamp=epoch)
 
+    def merge(self, source_id: int, target_id: int) -> None:
+        """An agent merges ticket `source_id` into `target_id`: the source is closed and tagged
+        `closed_by_merge`, and its audit names the target (a comment saying so, `via.source.rel` "merge")."""
+        self.touch(source_id, status="closed", tags=[*self.tickets[source_id]["tags"], "closed_by_merge"])
+        ticket = self.tickets[source_id]
+        subject = self.tickets[target_id]["subject"]
+        comment = f'This request was closed and merged into request #{target_id} "{subject}".'
+        via = {"channel": "web", "source": {"rel": "merge", "from": {}, "to": {"ticket_id": target_id}}}
+        self.audits.setdefault(source_id, []).append(
+            {
+                "id": source_id * 100 + len(self.audits.get(source_id, [])),
+                "ticket_id": source_id,
+                "created_at": ticket["updated_at"],
+                "author_id": self.api_user_id,
+                "via": via,
+                "events": [
+                    {"id": 1, "type": "Comment", "body": comment, "public": False, "via": via},
+                    {"id": 2, "type": "Change", "field_name": "status", "value": "closed", "via": via},
+                ],
+            }
+        )
+
     def expire_cursors(self) -> None:
         """Every cursor handed out so far is refused from now on (an expired or foreign cursor)."""
         self.cursor_generation += 1
@@ -223,6 +247,12 @@ class FakeZendesk(JsonServer):
                     dict(t) for _, t in sorted(self.tickets.items()) if wanted and t["external_id"] == wanted
                 ]
             return 200, {"tickets": found, "next_page": None, "previous_page": None, "count": len(found)}, {}
+        if method == "GET" and path.startswith("/api/v2/tickets/") and path.endswith("/audits.json"):
+            number = path.removeprefix("/api/v2/tickets/").removesuffix("/audits.json")
+            if not number.isdigit() or int(number) not in self.tickets:
+                return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+            audits = list(self.audits.get(int(number), []))
+            return 200, {"audits": audits, "next_page": None, "previous_page": None, "count": len(audits)}, {}
         if method == "GET" and path.startswith("/api/v2/tickets/") and path.endswith(".json"):
             number = path.removeprefix("/api/v2/tickets/").removesuffix(".json")
             with self.lock:

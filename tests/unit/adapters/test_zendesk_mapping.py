@@ -103,3 +103,14 @@ def test_generated_timestamp_is_the_records_version(generated, version):
     record = ticket_to_record(_ticket(generated_timestamp=generated), USERS, "acme")
     assert record.source_version == version
     assert record.version == (version or record.updated_at)
+
+
+def test_the_merge_target_is_read_from_the_audit_s_via_or_its_comment():
+    from adapters.zendesk import merge_target
+
+    via = {"channel": "web", "source": {"rel": "merge", "from": {}, "to": {"ticket_id": 77}}}
+    assert merge_target([{"id": 1, "events": []}, {"id": 2, "via": via, "events": []}]) == 77
+    comment = {"type": "Comment", "body": 'This request was closed and merged into request #88 "Checkout".'}
+    assert merge_target([{"id": 3, "via": {"channel": "web"}, "events": [comment]}]) == 88
+    assert merge_target([{"id": 4, "events": [{"type": "Comment", "body": "no merge here"}]}]) is None
+    assert merge_target(None) is None and merge_target([{"via": {"source": {"rel": "merge"}}}]) is None

@@ -199,3 +199,20 @@ def test_a_day_with_2500_changed_stories_stores_all_2500(store, shortcut):
     summary = run_sync(store, shortcut_pull(shortcut))
     assert (summary.inserted, summary.failed, summary.error) == (2500, 0, None)
     assert store.counts().by_source["shortcut"] == 2500
+
+
+def test_a_merged_ticket_is_merged_and_its_reports_follow_the_ticket_it_went_into(store, zendesk):
+    from tests.support.builders import slack_record
+
+    fake, pull = zendesk
+    run_sync(store, pull)
+    report = slack_record(1, text="Checkout fails")
+    store.upsert(report)
+    store.link(report.home_id, "ZD-3", "U0LINKER")
+    fake.merge(3, 5)  # an agent merges ZD-3 into ZD-5: closed, tagged closed_by_merge, audited
+    summary = run_sync(store, pull)
+    merged = store.get_record("zendesk", "3")
+    assert (merged.state, merged.state_type) == ("merged", "done")
+    assert summary.linked == 1 and store.resolve("ZD-3") == ("ZD-3", "ZD-5")
+    assert store.resolve(report.home_id)[-1] == "ZD-5"  # the report lives where the work went
+    assert fake.count("/tickets/3/audits.json") == 1
