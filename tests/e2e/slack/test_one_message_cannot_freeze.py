@@ -1,11 +1,15 @@
 """The bot as a process (real SocketModeHandler) on the fake Slack, both stores: a 40,000-`*` message (which
 froze the process for about a minute when the tag regex backtracked) is stored, and a normal report posted
-right after it is stored and answered within 3 seconds."""
+right after it is stored and answered, the bot having spent under 3 CPU-seconds on both.
+
+CPU time, not wall time: the backtracking spent CPU (36 s of it), and the process's own CPU time hardly moves
+when other processes load the machine, while its answer's latency does."""
 
 from __future__ import annotations
 
+import os
 import subprocess
-import time
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +21,12 @@ from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 CHANNEL = "C0BUGS"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
@@ -35,7 +45,7 @@ def backend(request, tmp_path):
     return store, {k: env[k] for k in ("AWS_ENDPOINT_URL_DYNAMODB", "DYNAMODB_TABLE")}
 
 
-def test_a_normal_report_right_after_40000_stars_is_answered_within_3_s(backend, tmp_path):
+def test_a_normal_report_right_after_40000_stars_costs_under_3_cpu_seconds(backend, tmp_path):
     store, store_env = backend
     env = child_env(SLACK_BOT_TOKEN="xoxb-test-token", SLACK_APP_TOKEN="xapp-test-token",
                     SLACK_CHANNEL_ID=CHANNEL, SLACK_STATUS_UPDATES="off", **store_env)  # fmt: skip
@@ -44,16 +54,17 @@ def test_a_normal_report_right_after_40000_stars_is_answered_within_3_s(backend,
                                 stderr=subprocess.STDOUT)  # fmt: skip
         try:
             fake.wait_for(lambda: fake.connections, timeout=30)
+            before = cpu_seconds(bot.pid)
             stars, _ = fake.post(CHANNEL, "*" * 40_000)
-            posted = time.monotonic()
             report, _ = fake.post(CHANNEL, "Checkout button does nothing priority=High")
-            fake.wait_for(lambda: any(p.get("thread_ts") == report["ts"] for p in fake.posts), timeout=30)
-            answered = time.monotonic() - posted
-            wait_until(lambda: store.get_record("slack", stars["ts"]), timeout=10)
+            fake.wait_for(lambda: any(p.get("thread_ts") == report["ts"] for p in fake.posts), timeout=120)
+            wait_until(lambda: store.get_record("slack", stars["ts"]))
+            fake.wait_for(lambda: any(p.get("thread_ts") == stars["ts"] for p in fake.posts))  # both done
+            spent = cpu_seconds(bot.pid) - before
         finally:
             bot.terminate()
             output, _ = bot.communicate(timeout=20)
     assert "Traceback" not in output
-    assert answered <= 3, f"the report was answered {answered:.1f} s after it was posted"
+    assert spent <= 3, f"the bot spent {spent:.1f} CPU-seconds on the two messages"
     assert store.get_record("slack", report["ts"]).priority == "High"
     assert store.get_record("slack", stars["ts"]).attributes["text_truncated"] is True
