@@ -160,10 +160,12 @@ def test_reports_posted_while_the_store_is_cut_are_stored_once_within_one_sweep(
                 pending = scrape(f"http://127.0.0.1:{metrics_port}/metrics")
                 assert pending["bugtracker_intake_pending"][()] > 0
                 time.sleep(max(0.0, 12 - (time.monotonic() - cut_at)))  # cut for 12 s at least
-            restored_at = time.monotonic()
-            wait_until(lambda: len(stored(store, during)) == 20, timeout=SWEEP + 10, interval=0.2)
-            took = time.monotonic() - restored_at
-            assert took <= SWEEP + 5, took  # within one sweep interval (and a little to write)
+            sweeps_before = fake.calls.count("conversations.history")
+            wait_until(lambda: len(stored(store, during)) == 20, timeout=3 * SWEEP + 30, interval=0.2)
+            # within one sweep (counted in the sweeps' history reads, not in seconds a loaded machine
+            # stretches): the retry queue's writes, or the first sweep after the store is back; a sweep may
+            # have been under way when it came back
+            assert fake.calls.count("conversations.history") - sweeps_before <= 2
             wait_until(lambda: healthz(metrics_port)[0] == 200, timeout=20)
             assert store.counts().by_source["slack"] == 25
             wait_until(lambda: len(answers(fake)) == 25, timeout=SWEEP + 10)
