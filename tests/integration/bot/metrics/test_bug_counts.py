@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
-import pytest
 from prometheus_client.exposition import generate_latest
 
 from bot.metrics.bug_counts import BugCountsCollector
@@ -15,6 +13,7 @@ from storage.model import SOURCES
 from tests.support.builders import zendesk_record
 from tests.support.metrics_known_store import EXPECTED, EXPECTED_NEW, TODAY, fill
 from tests.support.metrics_scrape import Samples, parse_exposition
+from tests.support.waiting import wait_until
 
 
 class _Exposition:
@@ -89,9 +88,9 @@ def test_a_failed_refresh_keeps_the_last_numbers_and_counts_the_failure(sqlite_s
     counting = CountingStore(fill(sqlite_store))
     collector = BugCountsCollector(counting, refresh_seconds=0.02, today=lambda: TODAY).start()
     try:
-        _wait_for(lambda: collector.snapshot is not None)
+        wait_until(lambda: collector.snapshot is not None)
         counting.failing = True
-        _wait_for(lambda: exposed(collector)["bugtracker_counts_refresh_failures_total"][()] >= 2)
+        wait_until(lambda: exposed(collector)["bugtracker_counts_refresh_failures_total"][()] >= 2)
         samples = exposed(collector)
     finally:
         collector.stop()
@@ -102,17 +101,9 @@ def test_a_failed_refresh_keeps_the_last_numbers_and_counts_the_failure(sqlite_s
 def test_the_background_thread_picks_up_new_records(sqlite_store) -> None:
     collector = BugCountsCollector(fill(sqlite_store), refresh_seconds=0.05, today=lambda: TODAY).start()
     try:
-        _wait_for(lambda: collector.snapshot is not None)
+        wait_until(lambda: collector.snapshot is not None)
         sqlite_store.upsert(zendesk_record(99, status="open", priority="Critical"))
-        _wait_for(lambda: exposed(collector)["bugtracker_open_bugs_by_priority"][("Critical",)] == 1)
+        wait_until(lambda: exposed(collector)["bugtracker_open_bugs_by_priority"][("Critical",)] == 1)
     finally:
         collector.stop()
     assert not any(thread.name == "bug-counts-refresh" for thread in threading.enumerate())
-
-
-def _wait_for(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not met within 5 s")
-        time.sleep(0.01)

@@ -3,12 +3,12 @@ the same store). The transport records announcements (the Slack one is tested en
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from bot.slack.status_board import PENDING_KEY, StatusBoard
 from bot.sync.runner import run_sync
 from tests.support.builders import shortcut_record, slack_record, zendesk_record
+from tests.support.waiting import wait_until
 
 
 class Recorder:
@@ -191,9 +191,7 @@ def test_changes_noted_by_another_process_are_announced_by_the_running_bot(store
     assert store.get_meta(PENDING_KEY) == {"tickets": ["ZD-5"]}
     running.start()
     try:
-        deadline = time.monotonic() + 10
-        while len(recorder.told) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: len(recorder.told) >= 2)
     finally:
         running.stop()
     assert [t.now for t in recorder.told[1].transitions] == ["done"]
