@@ -4,19 +4,20 @@ deletes any story, whatever its state), so the sync compares what it stored with
 One comparison: the stored, live stories of the source (archived ones included, as search includes them
 unless SHORTCUT_QUERY says `!is:archived`) against search's `total` for `<SHORTCUT_QUERY> created:A..B`
 (one request, one result). Equal: nothing was deleted in that window. Different: the window is split at its
-median stored day and each half is counted, until a differing window holds at most 1,000 stories (search's
-cap); then its stories are listed (a few pages) and only the stored ones the listing lacks are read one by
-one (`GET /stories/{id}`: 404 marks the record deleted, an answer is written like any pulled record);
-listed stories the store lacks are stored. Whether search reads a `created:` day in the workspace's zone or
-in UTC is not documented: the first comparison settles it by listing the day of one stored story whose two
-days differ (kept as `reading`), and every count uses that reading; a listing covers a day more on each
-side, and only a 404 marks a story deleted, so no reading can make a live story look deleted.
+median stored day and its older half counted (the newer half's count is the difference: one request a
+split), until a differing window holds at most one page of stories (READ_LIMIT); then its stories are
+listed and only the stored ones the listing lacks are read one by one (`GET /stories/{id}`: 404 marks the
+record deleted, an answer is written like any pulled record); listed stories the store lacks are stored.
+Whether search reads a `created:` day in the workspace's zone or in UTC is not documented: the first
+comparison settles it by listing the day of one stored story whose two days differ (kept as `reading`),
+and every count uses that reading; only a 404 marks a story deleted, so no reading can make a live story
+look deleted.
 
 The window compared ends the day before the pull's watermark (stories made since then are the pull's
-business). At steady state a comparison is one request; a deletion costs about log2(windows) counts, a
-listing and one read. The scheduled sync compares every RECHECK_EVERY_SECONDS (bot/sync/runner.py);
-`bugtracker recheck` compares now, without a rate-limit budget. The windows still to compare are saved
-under `<meta key>:recheck` after each one, so an interrupted comparison resumes where it stopped.
+business). At steady state a comparison is one request; a deletion costs about log2(stories / 250)
+counts, a listing of one page and one read. The scheduled sync compares every RECHECK_EVERY_SECONDS
+(bot/sync/runner.py); `bugtracker recheck` compares now, without a rate-limit budget. The windows still to
+compare are saved under `<meta key>:recheck` after each one, so an interrupted comparison resumes there.
 
 Two things stop a comparison with one clear error and mark nothing: the token now reads another workspace
 (`workspace2.id` differs from the one the stored stories came from), and a whole batch of reads answering
@@ -40,13 +41,16 @@ from storage.values import UpsertOutcome
 
 log = logging.getLogger(__name__)
 
-RECHECK_EVERY_SECONDS = 3 * 3600  # a scheduled comparison at most this often: 8 requests a day at rest
-READ_LIMIT = 1000  # a differing window is listed once it holds at most this many (search's cap)
+# a scheduled comparison at most this often: 4 requests a day at rest, beside the pulls' 288 (every 300 s),
+# under 300 a day in all (bench/shortcut_day.py); a deletion is found within six hours
+RECHECK_EVERY_SECONDS = 6 * 3600
+READ_LIMIT = 250  # a differing window is listed once it holds at most this many: one page
 RECHECK_MASS_404 = 20  # this many reads in one batch all answering 404: a wrong token, not deletions
 STEP = 100  # stories read one by one at a time
 STORE_PAGE = 500  # stored rows listed at a time (the store's largest page)
 
 Window = tuple[date | None, date | None]  # first and last day, both included; None: open
+Pending = tuple[date | None, date | None, int | None]  # a window to compare and its count if known
 
 
 class RecheckStopped(BugTrackerError):
@@ -129,7 +133,9 @@ def _compare(
                 f" from workspace {known}: nothing was rechecked or marked deleted. Use a token of that"
                 " workspace, or a new store (DYNAMODB_TABLE / the SQLite file) for the other one"
             )
-        windows = [_window(item) for item in saved.get("windows") or []] or [(None, _last_day(checkpoint))]
+        windows = [_pending(item) for item in saved.get("windows") or []] or [
+            (None, _last_day(checkpoint), None)
+        ]
         stories = _stored(store, source)
         shift = _reading(source, stories, offset, saved)
     state = {
@@ -155,17 +161,21 @@ def _compare(
 
 
 def _step(
-    store: BugStore, source: Any, stories: list[Stored], window: Window, shift: timedelta
-) -> tuple[RecheckResult, list[Window]]:
-    """Compare one window: (what was written, the halves to compare next)."""
-    inside = [s for s in stories if _within(s.created, window, shift)]
-    remote = source.count_created(*window)
+    store: BugStore, source: Any, stories: list[Stored], pending: Pending, shift: timedelta
+) -> tuple[RecheckResult, list[Pending]]:
+    """Compare one window: (what was written, the halves to compare next, their counts known)."""
+    low, high, remote = pending
+    inside = [s for s in stories if _within(s.created, (low, high), shift)]
+    if remote is None:
+        remote = source.count_created(low, high)
     if remote == len(inside):
         return RecheckResult(checked=len(inside)), []
-    low, high = window
-    if max(len(inside), remote) > READ_LIMIT and low != high and (halves := _halves(window, inside, shift)):
-        return RecheckResult(), halves
-    return _read(store, source, window, {s.record_id for s in inside}), []
+    halves = _halves((low, high), inside, shift) if low != high else []
+    if max(len(inside), remote) > READ_LIMIT and halves:
+        older, newer = halves
+        counted = source.count_created(*older)  # the newer half's is what is left: one request a split
+        return RecheckResult(), [(*older, counted), (*newer, max(0, remote - counted))]
+    return _read(store, source, (low, high), {s.record_id for s in inside}), []
 
 
 def _reading(
@@ -195,10 +205,8 @@ def _reading_name(shift: timedelta, offset: timedelta | None) -> str | None:
 
 
 def _read(store: BugStore, source: Any, window: Window, stored_ids: set[str]) -> RecheckResult:
-    """List a differing window (a day wider each side) and read the stored stories it lacks one by one."""
-    low, high = window
-    wider = (low - timedelta(days=1) if low else None, high + timedelta(days=1) if high else None)
-    listed = source.list_created(*wider)
+    """List a differing window and read the stored stories it lacks one by one."""
+    listed = source.list_created(*window)
     result = RecheckResult(checked=len(stored_ids))
     if listed is None:  # over the cap even so (one busy day): every stored story of it is read
         missing = sorted(stored_ids)
@@ -302,13 +310,16 @@ def _last_day(checkpoint: dict[str, Any]) -> date | None:
         return None
 
 
-def _saved(windows: list[Window]) -> list[list[str | None]]:
-    return [[low.isoformat() if low else None, high.isoformat() if high else None] for low, high in windows]
+def _saved(windows: list[Pending]) -> list[list[Any]]:
+    return [
+        [low.isoformat() if low else None, high.isoformat() if high else None, n] for low, high, n in windows
+    ]
 
 
-def _window(item: Any) -> Window:
-    low, high = item
-    return (date.fromisoformat(low) if low else None, date.fromisoformat(high) if high else None)
+def _pending(item: Any) -> Pending:
+    low, high, *count = item
+    known = count[0] if count and isinstance(count[0], int) else None
+    return (date.fromisoformat(low) if low else None, date.fromisoformat(high) if high else None, known)
 
 
 def _log(name: str, result: RecheckResult) -> None:

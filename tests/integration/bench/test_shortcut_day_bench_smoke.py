@@ -1,0 +1,17 @@
+"""The steady-state day benchmark's own run at a tiny size, so bench/shortcut_day.py cannot rot unnoticed:
+one simulated day of 288 scheduled runs stays under 300 Shortcut requests and finds every deletion."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import shortcut_day
+
+
+def test_a_day_of_scheduled_runs_stays_under_the_target_and_finds_the_deletions(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    monkeypatch.setattr(sys, "argv", ["shortcut_day", "--stories", "400", "--changes", "5", "--deletions", "2"])
+    shortcut_day.main()
+    out = capsys.readouterr().out
+    assert "target <= 300: met" in out, out
+    assert "deletions found: 2 of 2" in out, out
