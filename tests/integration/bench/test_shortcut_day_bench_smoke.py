@@ -10,7 +10,8 @@ from bench import shortcut_day
 
 def test_a_day_of_scheduled_runs_stays_under_the_target_and_finds_the_deletions(monkeypatch, capsys) -> None:
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    monkeypatch.setattr(sys, "argv", ["shortcut_day", "--stories", "400", "--changes", "5", "--deletions", "2"])
+    argv = ["shortcut_day", "--stories", "400", "--changes", "5", "--deletions", "2"]
+    monkeypatch.setattr(sys, "argv", argv)
     shortcut_day.main()
     out = capsys.readouterr().out
     assert "target <= 300: met" in out, out
