@@ -190,7 +190,7 @@ class ShortcutPull:
 
     def _split(
         self, low: date | None, high: date | None, today: date, total: int, seen: dict[int, str]
-    ) -> Iterator[PulledPage]:
+    ) -> Generator[PulledPage, None, list[DayWindow] | None]:
         """The parts of a window over the cap (returned; pages read to find them are yielded).
 
         From the start of history, the workspace's own days are asked first (one page, kept): its total
@@ -216,7 +216,7 @@ class ShortcutPull:
         own_parts = (split_days(since, high, today, own) if own > MAX_RESULTS else None) or [(since, high)]
         if before <= 0:
             return own_parts
-        back = [(None, since)]
+        back: list[DayWindow] = [(None, since)]
         if before > MAX_RESULTS:
             back = split_back(since, before, self._per_day, HISTORY_START)
         return [*back, *own_parts]
