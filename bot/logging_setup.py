@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-# Loggers whose DEBUG output is the HTTP traffic itself (headers, signed requests, bodies).
+# Loggers whose DEBUG output is the HTTP traffic itself (headers, signed requests, bodies: a message's
+# text, which must not outlive its deletion in a log).
 WIRE_LOGGERS = (
     "botocore",
     "boto3",
@@ -29,6 +30,8 @@ WIRE_LOGGERS = (
     "urllib3",
     "requests",
     "slack_sdk",
+    "slack_bolt",
+    "bot.slack.bolt",  # Bolt's own lines (bot/slack/app.py): at DEBUG they carry request bodies, message text
     "zenpy",
     "websocket",
     "websockets",

@@ -15,6 +15,7 @@ from typing import Any
 
 from adapters.slack_message import erased, is_erased
 from bot.grammar import REPORTED
+from bot.tombstones import record_deletion
 from storage.bounds import clip
 from storage.errors import BugTrackerError, TicketNotFound
 from storage.model import (
@@ -264,6 +265,9 @@ def delete_report(
             raise TicketNotFound(f"{home_id} is not a stored report")
         if not may_delete(stored.attributes.get("author")):
             raise NotAllowed(f"only the author of {home_id} or a linker (BUG_LINKERS) may delete it")
+        channel = stored.attributes.get("channel")
+        if channel:  # deleted is terminal: a late insert or edit of it erases itself (bot/tombstones.py)
+            record_deletion(store, str(channel), stored.record_id)
         kept = erased(stored, max(stored.updated_at, now_timestamp()))
         if store.erase(stored, kept):
             log.info("%s deleted report %s", clip(actor, 80), home_id)

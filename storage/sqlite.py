@@ -155,6 +155,8 @@ class SqliteTable(StorePort):
                     self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
                 )
                 connection.execute("PRAGMA journal_mode=WAL")
+                # erased words leave no trace in freed space: deleted content is overwritten with zeros
+                connection.execute("PRAGMA secure_delete=ON")
                 had_counters = _has_table(connection, "counters")
                 connection.executescript(_SCHEMA)
                 _add_missing_columns(connection)
@@ -198,6 +200,13 @@ class SqliteTable(StorePort):
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock, self._errors():
             return self._conn().execute(sql, params).fetchall()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the file and empty it (the words an erase replaced live on in WAL frames until
+        then). Busy (another process reading): the next erase, or SQLite's own checkpoint, does it."""
+        with self._lock, self._errors():
+            if self.path != ":memory:":
+                self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def close(self) -> None:
         with self._lock:
@@ -620,6 +629,14 @@ class SqliteStore(BugStore):
     @property
     def path(self) -> str:
         return self.port.path
+
+    def erase(self, stored: BugRecord, kept: BugRecord) -> bool:
+        """The erase, then a checkpoint: with secure_delete the replaced words are zeroed in the file, and
+        the WAL that still held them is emptied."""
+        done = super().erase(stored, kept)
+        if done:
+            self.port.checkpoint()
+        return done
 
     @property
     def location(self) -> str:

@@ -91,7 +91,7 @@ class _NoTokenWarning(logging.Filter):
 
 
 def _bolt_logger() -> logging.Logger:
-    logger = logging.getLogger("bot.slack")
+    logger = logging.getLogger("bot.slack.bolt")  # held at INFO by bot/logging_setup.py
     if not any(isinstance(existing, _NoTokenWarning) for existing in logger.filters):
         logger.addFilter(_NoTokenWarning())
     return logger

@@ -35,6 +35,7 @@ from bot.tickets.link import (
     unseen,
 )
 from bot.tickets.upstreams import Upstreams
+from bot.tombstones import is_deleted, record_deletion
 from storage.errors import (
     BugTrackerError,
     ConcurrentUpdate,
@@ -159,6 +160,10 @@ class Intake:
                 result = self._ingest(message, channel, previous, edited_ts)
                 if retried and result.kind == "message" and result.outcome is UpsertOutcome.UNCHANGED:
                     result = replace(result, reply=self.thread_replies, exclusive=False)
+                if is_deleted(self.store, channel, ts):  # deleted while this write waited: deleted wins
+                    log.info("%s was deleted in Slack before this write landed; its text is erased", ts)
+                    erased = self._erase(ts, edited_ts or ts)
+                    result = erased if erased is not None else result
         except STORE_FAILURES:
             raise  # stays pending: the mark waits for it; the listener or the sweep writes it later
         except BaseException:
@@ -224,27 +229,35 @@ class Intake:
                     return None
         return self.ingest_message(message, channel, edited_ts=edited_ts)
 
-    def delete_message(self, event: dict[str, Any]) -> IntakeResult | None:
-        """A report deleted in Slack (live, or found gone by the sweep): its words are erased from the store
-        (slack_message `erased`), keeping its id, channel, author, times, ticket and audit entries."""
+    def delete_message(self, event: dict[str, Any], channel: str | None = None) -> IntakeResult | None:
+        """A report deleted in Slack (live, or found gone by the sweep): first its tombstone
+        (bot/tombstones.py, before anything else: an insert or edit that lands later erases itself), then
+        its words are erased from the store (slack_message `erased`), keeping its id, channel, author,
+        times, ticket and audit entries."""
         deleted_ts = event.get("deleted_ts")
         if not deleted_ts:
             return None
+        channel = channel or event.get("channel")
         with self.health.watch():
-            for _ in range(MAX_ERASE_TRIES):
-                stored = self.store.get_record("slack", deleted_ts)
-                if stored is None:  # a reply, or a message from before the bot: nothing stored to erase
-                    return None
-                if stored.deleted and slack_message.is_erased(stored):
-                    outcome = UpsertOutcome.UNCHANGED
-                    return self._result("delete", stored, outcome, None, [], False, stored.location)
-                when = event.get("event_ts") or event.get("ts") or deleted_ts
-                record = slack_message.erased(stored, max(stored.updated_at, timestamp_from_epoch(when)))
-                if self.store.erase(stored, record):
-                    outcome = UpsertOutcome.UPDATED
-                    return self._result("delete", record, outcome, None, [], False, stored.location)
-            report_id = home_id("slack", deleted_ts)
-            raise ConcurrentUpdate(f"{report_id} kept changing while it was erased; will try again")
+            if channel:
+                record_deletion(self.store, channel, deleted_ts)
+            return self._erase(deleted_ts, event.get("event_ts") or event.get("ts") or deleted_ts)
+
+    def _erase(self, deleted_ts: str, when: str) -> IntakeResult | None:
+        """Erase the stored report (nothing stored: None), retried while it changes under us."""
+        for _ in range(MAX_ERASE_TRIES):
+            stored = self.store.get_record("slack", deleted_ts)
+            if stored is None:  # a reply, or a message from before the bot: nothing stored to erase
+                return None
+            if stored.deleted and slack_message.is_erased(stored):
+                outcome = UpsertOutcome.UNCHANGED
+                return self._result("delete", stored, outcome, None, [], False, stored.location)
+            record = slack_message.erased(stored, max(stored.updated_at, timestamp_from_epoch(when)))
+            if self.store.erase(stored, record):
+                outcome = UpsertOutcome.UPDATED
+                return self._result("delete", record, outcome, None, [], False, stored.location)
+        report_id = home_id("slack", deleted_ts)
+        raise ConcurrentUpdate(f"{report_id} kept changing while it was erased; will try again")
 
     def thread_reply(
         self, reply: dict[str, Any], channel: str, edited_ts: str | None = None

@@ -37,9 +37,12 @@ class _Entry:
 
 
 def event_key(event: dict[str, Any], channel: str) -> tuple[str, str]:
-    """One entry per message and edit: (channel, ts[/edited ts])."""
+    """One entry per message, edit and deletion: (channel, ts[/edited ts | /deleted]). A deletion is keyed
+    apart from its message's insert, so that neither replaces the other while both wait."""
+    if event.get("subtype") == "message_deleted" or (event.get("deleted_ts") and not event.get("message")):
+        return channel, f"{event.get('deleted_ts') or ''}/deleted"
     message = event.get("message") or {}
-    ts = message.get("ts") or event.get("deleted_ts") or event.get("ts") or ""
+    ts = message.get("ts") or event.get("ts") or ""
     edited = (message.get("edited") or {}).get("ts")
     return channel, f"{ts}/{edited}" if edited else ts
 

@@ -144,7 +144,7 @@ class Sweeper(Worker):
         messages = history(self.client, channel, oldest)
         for message in messages:
             if message.get("subtype") == "tombstone":  # deleted, its thread kept: erase it if stored
-                erased = self.intake.delete_message({"deleted_ts": message["ts"]})
+                erased = self.intake.delete_message({"deleted_ts": message["ts"]}, channel)
                 if erased is not None and erased.outcome is UpsertOutcome.UPDATED:
                     changed, results = changed + 1, [*results, erased]
                 continue
@@ -184,7 +184,7 @@ class Sweeper(Worker):
                 if where != channel:
                     continue
                 event = {"deleted_ts": row.record_id, "event_ts": f"{read_at:.6f}"}
-                erased = self.intake.delete_message(event)
+                erased = self.intake.delete_message(event, channel)
                 if erased is not None and erased.outcome is UpsertOutcome.UPDATED:
                     log.info("sweep %s: %s was deleted in Slack; its text is erased", channel, row.home_id)
                     gone.append(erased)

@@ -1,0 +1,26 @@
+"""Deleted is terminal: a Slack report deleted (in Slack, found gone by the sweep, or by `bugtracker delete` /
+`/bug delete`) is first recorded durably as a tombstone keyed by its channel and ts, before anything else
+is done about it. Every later write of that message (an insert that waited on the store, a late edit, a
+retried event, the sweep reading it back) looks for it after writing and erases what it wrote
+(bot/slack/intake.py): whichever of the two lands second sees the other.
+
+The tombstone is a store meta entry (both stores: SQLite's meta table, DynamoDB's meta partition, read
+consistently) holding only when the deletion was recorded."""
+
+from __future__ import annotations
+
+from storage.model import now_timestamp
+from storage.store import BugStore
+
+
+def tombstone_key(channel: str, ts: str) -> str:
+    return f"deleted:{channel}:{ts}"
+
+
+def record_deletion(store: BugStore, channel: str, ts: str) -> None:
+    """Write the tombstone (idempotent). Store errors propagate: the deletion is retried, never dropped."""
+    store.put_meta(tombstone_key(channel, ts), {"recorded_at": now_timestamp()})
+
+
+def is_deleted(store: BugStore, channel: str | None, ts: str) -> bool:
+    return bool(channel) and store.get_meta(tombstone_key(str(channel), ts)) is not None
