@@ -247,21 +247,29 @@ class FakeZendesk(JsonServer):
                     dict(t) for _, t in sorted(self.tickets.items()) if wanted and t["external_id"] == wanted
                 ]
             return 200, {"tickets": found, "next_page": None, "previous_page": None, "count": len(found)}, {}
-        if method == "GET" and path.startswith("/api/v2/tickets/") and path.endswith("/audits.json"):
+        if method == "GET" and path.startswith("/api/v2/tickets/") and path.endswith(".json"):
+            return self._ticket_or_audits(path)
+        if method != "GET" or path != EXPORT_PATH:
+            return 404, {"error": "InvalidEndpoint", "description": "Not found"}, {}
+        return self._export(query)
+
+    def _ticket_or_audits(self, path: str) -> tuple[int, Any, dict]:
+        """GET /api/v2/tickets/{id}.json and /api/v2/tickets/{id}/audits.json."""
+        if path.endswith("/audits.json"):
             number = path.removeprefix("/api/v2/tickets/").removesuffix("/audits.json")
             if not number.isdigit() or int(number) not in self.tickets:
                 return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
             audits = list(self.audits.get(int(number), []))
             return 200, {"audits": audits, "next_page": None, "previous_page": None, "count": len(audits)}, {}
-        if method == "GET" and path.startswith("/api/v2/tickets/") and path.endswith(".json"):
-            number = path.removeprefix("/api/v2/tickets/").removesuffix(".json")
-            with self.lock:
-                ticket = self.tickets.get(int(number)) if number.isdigit() else None
-                if ticket is not None and ticket["status"] != "deleted":
-                    return 200, {"ticket": dict(ticket)}, {}
-            return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
-        if method != "GET" or path != EXPORT_PATH:
-            return 404, {"error": "InvalidEndpoint", "description": "Not found"}, {}
+        number = path.removeprefix("/api/v2/tickets/").removesuffix(".json")
+        with self.lock:
+            ticket = self.tickets.get(int(number)) if number.isdigit() else None
+            if ticket is not None and ticket["status"] != "deleted":
+                return 200, {"ticket": dict(ticket)}, {}
+        return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+
+    def _export(self, query: dict[str, list[str]]) -> tuple[int, Any, dict]:
+        """GET the incremental ticket export (cursor-based)."""
         if not self.admin:
             description = "You do not have access to this page. Please contact the account owner."
             return 403, {"error": "Forbidden", "description": description}, {}
