@@ -42,6 +42,7 @@ CLAIM_SECONDS = 180.0  # outlives any create's wait (60 s timeout, a short 429 b
 META_PREFIX = "create:"
 REPLY_LIMIT = 10  # thread replies copied into the description
 REPLY_CHARS = 1000
+_KIND = {"shortcut": "story", "zendesk": "ticket"}
 
 
 class CreateDenied(BugTrackerError):
@@ -200,9 +201,6 @@ def _earlier_attempt(
         f" and the {_KIND[earlier.name]} is not there yet, but it may still appear; nothing new was made."
         f" Try again after {_clock_time(ready)}"
     )
-
-
-_KIND = {"shortcut": "story", "zendesk": "ticket"}
 
 
 def _clock_time(epoch: float) -> str:
