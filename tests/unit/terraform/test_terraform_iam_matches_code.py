@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import botocore.session
@@ -84,8 +85,11 @@ def iam_actions_for(operations: set[str]) -> set[str]:
     return actions
 
 
-def _dynamodb_operation_names() -> list[str]:
-    return botocore.session.get_session().get_service_model("dynamodb").operation_names
+@functools.cache
+def _dynamodb_operation_names() -> tuple[str, ...]:
+    """DynamoDB's operations as botocore's service model names them (read once: a new session parses the
+    model's JSON again each time)."""
+    return tuple(botocore.session.get_session().get_service_model("dynamodb").operation_names)
 
 
 def test_storage_calls_exactly_the_declared_dynamodb_actions():
