@@ -38,9 +38,10 @@ HEAD_LIMIT = 16 * 1024  # request line and headers; Prometheus / Grafana / curl 
 # Prometheus, Grafana and curl send their head in one packet, within milliseconds of connecting: 2 s is
 # generous for any real client on a slow link, and short enough that idle connections give slots back fast.
 HEAD_DEADLINE_SECONDS = 2.0
-# One scraper, one Grafana (a dashboard load runs its panels' queries a few at a time) and one prober
-# each stay far below 32; one address needs 8 of these to take all 256 slots, so a probe always has room.
-MAX_PER_ADDRESS = 32
+# One scraper, one Grafana (a dashboard load runs its panels' queries a few at a time) and one prober each
+# stay far below 64, and 64 leaves room beside a burst of slow clients on the same address (a probe from the
+# host the others come from still gets in); one address would need 4 of these to take all 256 slots.
+MAX_PER_ADDRESS = 64
 _END_OF_HEAD = (b"\r\n\r\n", b"\n\n")
 
 

@@ -11,7 +11,7 @@ import pytest
 from tests.fakes.shortcut import FakeShortcut
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.zendesk import FakeZendesk
-from tests.support.processes import run_entry_point, start_entry_point
+from tests.support.processes import run_entry_point, start_entry_point, stop_bot
 
 pytestmark = pytest.mark.slow
 CHANNEL = "C0BUGS"
@@ -101,8 +101,7 @@ def test_the_bot_at_debug_never_prints_a_secret(env, tmp_path, wire):
                 lambda: zendesk.pages_served >= 1 and shortcut.count("/search/stories") >= 1, timeout=30
             )
         finally:
-            bot.terminate()
-            bot.wait(timeout=30)
+            stop_bot(bot, timeout=30)  # killed if it does not stop within the bound
             log.close()
     output = (tmp_path / "bot.log").read_text()
     assert_no_secret(output)

@@ -11,7 +11,7 @@ from bot.slack.home_blocks import HOME_LINK_PREFIX
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
 from tests.support.builders import shortcut_record, zendesk_record
-from tests.support.processes import child_env, start_entry_point
+from tests.support.processes import child_env, start_entry_point, stop_bot
 
 pytestmark = pytest.mark.slow
 CHANNEL = "C0BUGS"
@@ -41,8 +41,7 @@ def bot(tmp_path):
             fake.wait_for(lambda: fake.connections, timeout=20)
             yield fake, store
         finally:
-            process.terminate()
-            output, _ = process.communicate(timeout=20)
+            output = stop_bot(process)  # killed if it does not stop within the bound
             assert "xoxb-test-token" not in output
             assert "unexpected error" not in output and "Failed to run listener" not in output, output
 

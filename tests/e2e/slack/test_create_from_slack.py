@@ -16,7 +16,7 @@ from storage.sqlite import SqliteStore
 from tests.fakes.shortcut import FakeShortcut
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.zendesk import FakeZendesk
-from tests.support.processes import child_env, start_entry_point
+from tests.support.processes import child_env, start_entry_point, stop_bot
 
 pytestmark = pytest.mark.slow
 CHANNEL = "C0BUGS"
@@ -128,8 +128,7 @@ def test_a_linker_creates_a_story_and_a_ticket_and_the_cards_follow_them(tmp_pat
 
             slack.wait_for(cards, timeout=3 * INTERVAL + 15)
         finally:
-            bot.terminate()
-            output, _ = bot.communicate(timeout=20)
+            output = stop_bot(bot)  # killed if it does not stop within the bound
         assert "xoxb-test-token" not in output and shortcut.token not in output and zd.token not in output
         assert "Traceback" not in output and "unexpected error" not in output, output
 

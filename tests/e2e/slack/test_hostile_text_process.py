@@ -9,7 +9,7 @@ import pytest
 from adapters.zendesk import ticket_to_record
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import WORKSPACE_URL, FakeSlack
-from tests.support.processes import child_env, start_entry_point
+from tests.support.processes import child_env, start_entry_point, stop_bot
 from tests.support.slack_payload import live_markup, unverbatim_objects
 
 pytestmark = pytest.mark.slow
@@ -44,8 +44,7 @@ def test_hostile_text_never_comes_back_live(tmp_path):
             listed = fake.wait_for(lambda: fake.response_to(listing))
             fake.wait_for(lambda: all(e in fake.acks for e in (envelope, command, listing)))
         finally:
-            bot.terminate()
-            output, _ = bot.communicate(timeout=20)
+            output = stop_bot(bot)  # killed if it does not stop within the bound
     assert "Traceback" not in output
     assert store.get_record("slack", message["ts"]).attributes["text"] == WIRE
     assert "refund" in json.dumps(shown["blocks"]) and shown["response_type"] == "in_channel"

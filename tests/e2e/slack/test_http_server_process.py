@@ -14,7 +14,7 @@ import pytest
 
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
-from tests.support.processes import child_env, start_entry_point
+from tests.support.processes import child_env, start_entry_point, stop_bot
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -84,8 +84,7 @@ def test_api_host_and_health_under_32_slow_clients(tmp_path):
             stop.set()
             for client in clients:
                 client.join(timeout=10)
-            bot.terminate()
-            output, _ = bot.communicate(timeout=20)
+            output = stop_bot(bot)  # killed if it does not stop within the bound
     assert "Traceback" not in output
     assert api[0] == 404 and "METRICS_API_TOKEN" in api[1]["error"]
     assert evil[0] == 421

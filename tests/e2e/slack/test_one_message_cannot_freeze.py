@@ -16,7 +16,7 @@ import pytest
 from storage.dynamodb import DynamoDBStore
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
-from tests.support.processes import child_env, start_entry_point
+from tests.support.processes import child_env, start_entry_point, stop_bot
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -62,8 +62,7 @@ def test_a_normal_report_right_after_40000_stars_costs_under_3_cpu_seconds(backe
             fake.wait_for(lambda: any(p.get("thread_ts") == stars["ts"] for p in fake.posts))  # both done
             spent = cpu_seconds(bot.pid) - before
         finally:
-            bot.terminate()
-            output, _ = bot.communicate(timeout=20)
+            output = stop_bot(bot)  # killed if it does not stop within the bound
     assert "Traceback" not in output
     assert spent <= 3, f"the bot spent {spent:.1f} CPU-seconds on the two messages"
     assert store.get_record("slack", report["ts"]).priority == "High"

@@ -18,7 +18,7 @@ import pytest
 from storage.dynamodb import DynamoDBStore
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
-from tests.support.processes import child_env, start_entry_point
+from tests.support.processes import child_env, start_entry_point, stop_bot
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -83,8 +83,7 @@ def bot(backend, tmp_path):
             fake.wait_for(lambda: fake.connections, timeout=30)
             yield fake, store, raw, f"http://127.0.0.1:{port}"
         finally:
-            process.terminate()
-            output, _ = process.communicate(timeout=20)
+            output = stop_bot(process)  # killed if it does not stop within the bound
             assert "xoxb-test-token" not in output and SECRET not in output
             assert "unexpected error" not in output and "Failed to run listener" not in output, output
 

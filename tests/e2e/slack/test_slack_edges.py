@@ -13,7 +13,7 @@ import pytest
 
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
-from tests.support.processes import child_env, run_entry_point, start_entry_point
+from tests.support.processes import child_env, run_entry_point, start_entry_point, stop_bot
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import wait_until
 
@@ -95,8 +95,7 @@ def test_unreachable_at_start_then_forms_edits_unfurls_and_a_lost_answer(tmp_pat
             wait_until(lambda: "not posting again" in log_path.read_text(), timeout=PATIENCE, interval=0.1)
             assert len(fake.thread_of(CHANNEL, lost["ts"])) == 1
         finally:
-            bot.terminate()
-            bot.wait(timeout=20)
+            stop_bot(bot)  # killed if it does not stop within the bound
             proxy.stop()
     output = log_path.read_text()
     attempts = [line for line in output.splitlines() if "Slack unreachable" in line]

@@ -14,7 +14,7 @@ from storage.model import now_timestamp
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
 from tests.support.builders import shortcut_record, zendesk_record
-from tests.support.processes import child_env, start_entry_point
+from tests.support.processes import child_env, start_entry_point, stop_bot
 
 pytestmark = pytest.mark.slow
 CHANNEL = "C0BUGS"
@@ -52,8 +52,7 @@ def bot(db_path):
             fake.wait_for(lambda: fake.connections, timeout=20)
             yield fake, SqliteStore(db_path)
         finally:
-            process.terminate()
-            output, _ = process.communicate(timeout=20)
+            output = stop_bot(process)  # killed if it does not stop within the bound
             assert "xoxb-test-token" not in output
             assert "unexpected error" not in output and "Failed to run listener" not in output, output
 
