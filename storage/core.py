@@ -20,11 +20,12 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from storage import rules
+from storage import impact, rules
 from storage.errors import ConcurrentUpdate, ConditionFailed
+from storage.impact import Impact
 from storage.model import BugRecord, parse_ticket_id
 from storage.port import StorePort
-from storage.primitives import Alias, CheckGraph, MoveRecord, Write, WriteAudit
+from storage.primitives import Alias, CheckGraph, InsertRecord, MoveRecord, PutImpact, Write, WriteAudit
 from storage.values import AuditEntry
 
 MAX_TRIES = 8  # an operation that keeps losing races gives up with ConcurrentUpdate after this many
@@ -49,11 +50,37 @@ class StoreCore:
         """Around one whole operation (storage/port.py)."""
         return self.port.transaction()
 
-    def _commit(self, writes: list[Write]) -> None:
-        self.port.commit(writes)
+    def _commit(self, writes: list[Write], *, new_home: bool = False) -> None:
+        """The writes and, in the same commit, the impact tallies (storage/impact.py) of every ticket id
+        their records touch, conditional on the tallies read. new_home: a new record inserted at its own
+        home id, whose tally is assumed absent (no read; when one exists the condition fails and the
+        caller's retry takes the reading path)."""
+        found = impact.changes(writes)
+        if not found:
+            self.port.commit(writes)
+            return
+        stored = dict.fromkeys(found) if new_home else self.port.read_impacts(sorted(found))
+        self.port.commit([*writes, *impact_writes(found, stored)])
 
     def _put_new(self, records: Sequence[BugRecord]) -> None:
+        """New records written together (no conditions on DynamoDB), then their tallies: one conditional
+        write per ticket id. A process killed in between leaves the tallies behind until the recount."""
         self.port.put_new_records(records)
+        self._adjust_impacts([InsertRecord(record, record.home_id, ()) for record in records])
+
+    def _adjust_impacts(self, writes: list[Write]) -> None:
+        pending = impact.changes(writes)
+        for _ in range(MAX_TRIES):
+            if not pending:
+                return
+            stored = self.port.read_impacts(sorted(pending))
+            for ticket_id in sorted(pending):
+                try:
+                    self.port.commit(impact_writes({ticket_id: pending[ticket_id]}, stored))
+                except ConditionFailed:
+                    continue  # written meanwhile: read it again
+                del pending[ticket_id]
+        raise ConcurrentUpdate(f"the impact of {', '.join(sorted(pending))} kept changing; run recount")
 
     # -- resolving ----------------------------------------------------------------------------------
     def resolve(self, ticket_id: str) -> tuple[str, ...]:
@@ -123,6 +150,18 @@ class StoreCore:
                     return False
             moved.extend(move.record.source_record for move in batch)
         return True
+
+
+def impact_writes(found: dict[str, impact.Change], stored: dict[str, Impact | None]) -> list[Write]:
+    """One PutImpact per ticket id whose tally changes (conditional on the revision read)."""
+    writes: list[Write] = []
+    for ticket_id, change in sorted(found.items()):
+        before = stored.get(ticket_id)
+        after = impact.apply(ticket_id, before, change)
+        if before is None and after is None:
+            continue
+        writes.append(PutImpact(ticket_id, after, before.revision if before is not None else None))
+    return writes
 
 
 def audit(ticket_ids: tuple[str, ...], entry: AuditEntry) -> WriteAudit:

@@ -24,6 +24,7 @@ from storage import counters, rules
 from storage import dynamodb_items as items
 from storage.dynamodb_batches import BatchMixin, backoff
 from storage.errors import ConditionFailed
+from storage.impact import Impact
 from storage.model import ARCHIVED_STATE, SOURCES, BugRecord, range_bounds
 from storage.paging import InvalidCursor, decode_cursor, encode_cursor, string_map, strings
 from storage.port import Advance, Progress, StorePort
@@ -39,6 +40,7 @@ from storage.primitives import (
     Lease,
     MoveRecord,
     Partition,
+    PutImpact,
     PutLease,
     RemoveLease,
     ReplaceRecord,
@@ -48,10 +50,12 @@ from storage.primitives import (
 from storage.schema import (
     COUNTERS_PARTITION,
     DAY_ITEM_PREFIX,
+    IMPACT_ITEM,
     INDEX_BY_KEY,
     LIVE_PRIORITY,
     LIVE_SOURCE,
     LIVE_STATE,
+    OPEN_IMPACT,
     PARTITION_KEY,
     SORT_KEY,
     TOTALS_ITEM,
@@ -325,6 +329,14 @@ class DynamoDBTable(BatchMixin, StorePort):
                     "UpdateExpression": "SET #v = :bumped",
                 }
                 return [self._action("Update", body, condition, {**values, ":bumped": version + 1})]
+            case PutImpact(ticket_id=ticket_id, impact=after, seen_revision=seen_revision):
+                expected: dict[str, Any] = {}
+                condition = "attribute_not_exists(ticketId)"
+                if seen_revision is not None:
+                    condition, expected = "impactRevision = :rev", {":rev": seen_revision}
+                if after is None:
+                    return [self.delete_action(ticket_id, IMPACT_ITEM, condition, **expected)]
+                return [self.put_action(items.impact_item(after), condition, **expected)]
             case PutLease(lease=lease, seen=seen):
                 item = {
                     PARTITION_KEY: items.LEASE_PARTITION,
@@ -561,11 +573,44 @@ class DynamoDBTable(BatchMixin, StorePort):
             "createdAt",
             "updatedAt",
         )
-        wanted += ("priority", "state", "stateType", "deleted", "movedTo")
+        wanted += ("priority", "state", "stateType", "deleted", "movedTo", "title", "url")
+        wanted += ("author", "channel", "requester")
         names = {f"#a{number}": name for number, name in enumerate(wanted)}
         projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
         for page, _ in self.scan_pages(**projection, ConsistentRead=True):
             yield from (items.to_record(item) for item in page if items.is_record(item))
+
+    # -- impact ----------------------------------------------------------------------------------
+    def read_impacts(self, ticket_ids: Iterable[str]) -> dict[str, Impact | None]:
+        wanted = list(dict.fromkeys(ticket_ids))
+        found = self.batch_get([(ticket_id, IMPACT_ITEM) for ticket_id in wanted])
+        return {
+            ticket_id: items.to_impact(found[(ticket_id, IMPACT_ITEM)])
+            if (ticket_id, IMPACT_ITEM) in found
+            else None
+            for ticket_id in wanted
+        }
+
+    def top_impacts(self, limit: int) -> list[Impact]:
+        """One Query of the sparse ranked index, highest first (eventually consistent, as any GSI read)."""
+        answer = self.call(
+            "query",
+            TableName=self.table,
+            IndexName=INDEX_BY_KEY[OPEN_IMPACT],
+            KeyConditionExpression="openImpact = :open",
+            ExpressionAttributeValues={":open": {"S": items.OPEN}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [items.to_impact(items.deserialize(raw)) for raw in answer.get("Items", [])]
+
+    def scan_impacts(self) -> Iterator[Impact]:
+        """Every #impact item: a paged Scan (strongly consistent), for the recount."""
+        only = {":impact": {"S": IMPACT_ITEM}}
+        for page, _ in self.scan_pages(
+            FilterExpression="sourceRecord = :impact", ExpressionAttributeValues=only, ConsistentRead=True
+        ):
+            yield from (items.to_impact(item) for item in page)
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def ticket_ids_in_use(self) -> set[str]:

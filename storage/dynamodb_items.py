@@ -19,12 +19,16 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from storage.errors import ConditionFailed, StoreError, StoreUnavailable
+from storage.impact import Impact, Root
 from storage.model import ARCHIVED_STATE, BugRecord
 from storage.primitives import Alias
 from storage.schema import (
+    IMPACT_ITEM,
+    IMPACT_RANK,
     LIVE_PRIORITY,
     LIVE_SOURCE,
     LIVE_STATE,
+    OPEN_IMPACT,
     PARTITION_KEY,
     SORT_KEY,
     SPARSE_KEYS,
@@ -202,6 +206,33 @@ def audit_item(ticket_id: str, entry: AuditEntry, event_id: str) -> dict[str, An
         "at": entry.at,
         "moved": entry.moved,
     }
+
+
+OPEN = "open"  # the openImpact of every open bug's #impact item: one partition of the ranked index
+
+
+def impact_item(impact: Impact) -> dict[str, Any]:
+    """A bug's #impact item; an open one carries the ranked index's keys (storage/schema.py)."""
+    item: dict[str, Any] = {
+        PARTITION_KEY: impact.ticket_id,
+        SORT_KEY: IMPACT_ITEM,
+        "impactCounts": impact.counts,
+        "impactRevision": impact.revision,
+    }
+    if impact.root is not None:
+        item["impactRoot"] = impact.root.as_dict()
+    rank = impact.rank
+    if rank is not None:
+        item[OPEN_IMPACT] = OPEN
+        item[IMPACT_RANK] = rank
+    return item
+
+
+def to_impact(item: dict[str, Any]) -> Impact:
+    counts = {str(name): int(number) for name, number in (item.get("impactCounts") or {}).items()}
+    return Impact(
+        item[PARTITION_KEY], counts, Root.from_dict(item.get("impactRoot")), int(item["impactRevision"])
+    )
 
 
 def map_client_error(operation: str, exc: ClientError, table_name: str) -> Exception:

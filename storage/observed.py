@@ -55,12 +55,12 @@ class ObservedStore(BugStore):
                 if completed or not self.port.operation_is_atomic:  # a rolled back operation wrote nothing
                     self._tell(list({record.source_record: record for record in written}.values()))
 
-    def _commit(self, writes: list[Write]) -> None:
-        self.port.commit(writes)
+    def _commit(self, writes: list[Write], *, new_home: bool = False) -> None:
+        super()._commit(writes, new_home=new_home)  # the records and their impact tallies
         self._wrote([stored for write in writes if (stored := _as_stored(write)) is not None])
 
     def _put_new(self, records: Sequence[BugRecord]) -> None:
-        self.port.put_new_records(records)
+        super()._put_new(records)
         self._wrote([replace(record, ticket_id=record.home_id) for record in records])
 
     def _wrote(self, records: list[BugRecord]) -> None:

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from storage.errors import ConditionFailed
+from storage.impact import Impact
 from storage.model import BugRecord
 from storage.primitives import Alias, InsertRecord, Lease, Partition, Write
 from storage.values import Counts, Page
@@ -156,6 +157,19 @@ class StorePort(ABC):
         """Add change to the counters (atomic adds: concurrent writers' own adds are kept)."""
 
     # -- bookkeeping -------------------------------------------------------------------------------
+    # -- impact per bug (storage/impact.py): one tally per ticket id, written by commits (PutImpact) ----
+    @abstractmethod
+    def read_impacts(self, ticket_ids: Iterable[str]) -> dict[str, Impact | None]:
+        """The stored tally of each ticket id (None: none), strongly consistent (stores batch the reads)."""
+
+    @abstractmethod
+    def top_impacts(self, limit: int) -> list[Impact]:
+        """Open bugs, highest rank first: one read of the sparse ranked index, whatever the table's size."""
+
+    @abstractmethod
+    def scan_impacts(self) -> Iterator[Impact]:
+        """Every stored tally (the recount's pass)."""
+
     @abstractmethod
     def get_meta(self, key: str) -> dict[str, Any] | None:
         """A small JSON-able value saved under key (sync cursors, watermarks)."""

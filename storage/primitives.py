@@ -1,5 +1,5 @@
-"""The values the port (storage/port.py) speaks below the semantics written once above it (storage/store.py):
-aliases, partitions, leases, and the writes a commit holds, applied together or not at all.
+"""What each store implements below the shared orchestration (storage/store.py): reads, and writes that are
+committed together or not at all.
 
 A store reads partitions, aliases, single records, leases and the alias-graph version, and `commit`s a list
 of the writes below atomically, every write's condition included: when one condition fails nothing is
@@ -15,9 +15,13 @@ changed meanwhile is refused and planned again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from storage.model import BugRecord
 from storage.values import AuditEntry
+
+if TYPE_CHECKING:
+    from storage.impact import Impact
 
 MOVING = "moving"  # the alias is written, records are still moving to the target (a link in progress)
 LINKED = "linked"
@@ -125,6 +129,16 @@ class BumpGraph:
 
 
 @dataclass(frozen=True)
+class PutImpact:
+    """A bug's impact tally (storage/impact.py) after the commit's record writes; `impact` None removes it.
+    Condition: the stored tally is still at seen_revision (None: there is none)."""
+
+    ticket_id: str
+    impact: Impact | None
+    seen_revision: int | None
+
+
+@dataclass(frozen=True)
 class PutLease:
     """Take or renew a lease; condition: the lease is still `seen` (None: no lease)."""
 
@@ -146,6 +160,7 @@ Write = (
     | WriteAudit
     | CheckGraph
     | BumpGraph
+    | PutImpact
     | PutLease
     | RemoveLease
 )

@@ -1,20 +1,21 @@
 """The counters' upkeep, written once above the port: the recount (count every record again, correct the
-counters, save what drifted) and `migrate`, which brings a store to this schema and then recounts."""
+counters and each bug's impact tally, save what drifted) and `migrate`, which brings a store to this schema
+and then recounts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from storage import counters
-from storage.core import StoreCore
+from storage import counters, impact
+from storage.impact_upkeep import ImpactUpkeep
 from storage.model import BugRecord, now_timestamp
 from storage.port import Advance, Progress
 
-RECOUNT_META = "counts:recount"  # the last recount: {at, drift, counters, uncorrected}
+RECOUNT_META = "counts:recount"  # the last recount: {at, drift, counters, uncorrected, impact}
 ADVANCE_EVERY = 500  # records read between two calls of a progress bar's advance()
 
 
-class Recount(StoreCore):
+class Recount(ImpactUpkeep):
     def migrate(
         self, progress: Progress = print, manage_indexes: bool = False, advance: Advance | None = None
     ) -> None:
@@ -36,13 +37,16 @@ class Recount(StoreCore):
         next recount corrects it. The result is saved (meta `counts:recount`) for the drift gauge."""
         with self.transaction():
             before = self.port.read_counters()
-            recounted = counters.tally(_reported(self.port.scan_records(), advance))
+            tallies_before = {found.ticket_id: found for found in self.port.scan_impacts()}
+            tallies = impact.Tally()
+            recounted = counters.tally(tallies.feed(_reported(self.port.scan_records(), advance)))
             after = self.port.read_counters()
             moving = {name for name in set(before) | set(after) if before.get(name) != after.get(name)}
             found = counters.drift(after, recounted)
             correction = {name: number for name, number in found.items() if name not in moving}
             if correction:
                 self.port.adjust_counters(correction)
+            impact_corrected, impact_left = self._correct_impacts(tallies_before, tallies.result())
         self.port.put_meta(
             RECOUNT_META,
             {
@@ -50,6 +54,7 @@ class Recount(StoreCore):
                 "drift": sum(abs(number) for number in found.values()),
                 "counters": found,
                 "uncorrected": sorted(set(found) - set(correction)),
+                "impact": {"corrected": impact_corrected, "uncorrected": impact_left},
             },
         )
         return found

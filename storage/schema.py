@@ -49,7 +49,7 @@ LIVE_SOURCE = "liveSource"  # = sourceSystem, on live records (archived stories:
 UNLINKED_SOURCE = "unlinkedSource"  # = "slack", on live Slack reports living under their own SL- id
 SPARSE_KEYS = (LIVE_PRIORITY, LIVE_STATE, LIVE_SOURCE, UNLINKED_SOURCE)
 
-INDEXES = (
+INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(
         "live-priority-index",
         LIVE_PRIORITY,
@@ -81,6 +81,24 @@ INDEXES = (
         "INCLUDE",
         SUMMARY_ATTRIBUTES,
         "unlinked Slack reports",
+    ),
+)
+
+# Impact per bug (storage/impact.py): one `#impact` item under each ticket id holding records. Open bugs carry
+# openImpact = "open" and their rank, so the ranked list is one Query of this index, highest first, read from
+# the index alone. A bug that is done (or left empty) drops its openImpact in the write that makes it so.
+IMPACT_ITEM = "#impact"
+OPEN_IMPACT = "openImpact"
+IMPACT_RANK = "impactRank"
+IMPACT_ATTRIBUTES = ("impactCounts", "impactRoot", "impactRevision")
+INDEXES += (
+    IndexSpec(
+        "open-impact-index",
+        OPEN_IMPACT,
+        IMPACT_RANK,
+        "INCLUDE",
+        IMPACT_ATTRIBUTES,
+        "open bugs ranked by impact",
     ),
 )
 INDEX_BY_KEY = {index.partition_key: index.name for index in INDEXES}
@@ -121,6 +139,8 @@ KEY_ATTRIBUTES = {
     LIVE_SOURCE: "S",
     UNLINKED_SOURCE: "S",
     "createdAt": "S",
+    OPEN_IMPACT: "S",
+    IMPACT_RANK: "S",
 }
 
 

@@ -15,11 +15,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from storage import counters, rules
+from storage import counters, impact, rules
 from storage.errors import ConditionFailed, StoreError, StoreMissing, StoreUnavailable
+from storage.impact import Impact, Root
 from storage.model import ARCHIVED_STATE, BugRecord, range_bounds
 from storage.paging import decode_cursor, encode_cursor, strings
 from storage.port import StorePort
@@ -34,6 +36,7 @@ from storage.primitives import (
     Lease,
     MoveRecord,
     Partition,
+    PutImpact,
     PutLease,
     RemoveLease,
     ReplaceRecord,
@@ -89,6 +92,10 @@ CREATE INDEX IF NOT EXISTS audit_by_ticket ON audit (ticket_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS impact (
+    ticket_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, counts TEXT NOT NULL, root TEXT, open_rank TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS impact_ranked ON impact (open_rank) WHERE open_rank IS NOT NULL;
 """
 
 # Columns added after the first release, added to older files when they are opened (CREATE TABLE IF NOT
@@ -115,8 +122,10 @@ _ALIAS_COLUMNS = "source_id, target_id, state, actor, at, destination"
 
 # What counts read (as DynamoDB's recount does not parse the source's own fields either).
 _SUMMARY_COLUMNS = (
-    "source_system, record_id, created_at, updated_at, priority, state, state_type, deleted, ticket_id"
+    "source_system, record_id, created_at, updated_at, title, priority, state, state_type, url, deleted,"
+    " ticket_id, attributes"
 )
+_IMPACT_COLUMNS = "ticket_id, revision, counts, root"
 _COLUMNS = (
     "source_record, ticket_id, source_system, record_id, created_at, updated_at, title, priority,"
     " priority_raw, state, state_type, url, deleted, attributes, source_version"
@@ -158,6 +167,7 @@ class SqliteTable(StorePort):
                 # erased words leave no trace in freed space: deleted content is overwritten with zeros
                 connection.execute("PRAGMA secure_delete=ON")
                 had_counters = _has_table(connection, "counters")
+                had_impact = _has_table(connection, "impact")
                 connection.executescript(_SCHEMA)
                 _add_missing_columns(connection)
             except (sqlite3.Error, OSError) as exc:
@@ -167,6 +177,11 @@ class SqliteTable(StorePort):
             if not had_counters:  # a file from before the counters: count what it holds, once
                 rows = connection.execute(f"SELECT {_SUMMARY_COLUMNS} FROM records").fetchall()
                 _add_counters(connection, counters.tally(self._record(row) for row in rows))
+            if not had_impact:  # a file from before the impact tallies: tally what it holds, once
+                rows = connection.execute(f"SELECT {_SUMMARY_COLUMNS} FROM records").fetchall()
+                tallies = impact.tally(self._record(row) for row in rows)
+                for found in tallies.values():
+                    self._apply(connection, PutImpact(found.ticket_id, replace(found, revision=1), None))
         return self._connection
 
     @contextmanager
@@ -446,6 +461,26 @@ class SqliteTable(StorePort):
                 self._audit(connection, ticket_ids, entry)
             case CheckGraph() | BumpGraph():
                 pass  # the operation's one transaction already excludes every other writer
+            case PutImpact(ticket_id=ticket_id, impact=after, seen_revision=seen_revision):
+                row = connection.execute("SELECT revision FROM impact WHERE ticket_id = ?", (ticket_id,))
+                found = row.fetchone()
+                _expect((found[0] if found else None) == seen_revision)
+                if after is None:
+                    connection.execute("DELETE FROM impact WHERE ticket_id = ?", (ticket_id,))
+                else:
+                    connection.execute(
+                        "INSERT INTO impact (ticket_id, revision, counts, root, open_rank)"
+                        " VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT(ticket_id) DO UPDATE SET revision = excluded.revision,"
+                        " counts = excluded.counts, root = excluded.root, open_rank = excluded.open_rank",
+                        (
+                            ticket_id,
+                            after.revision,
+                            json.dumps(after.counts, sort_keys=True),
+                            json.dumps(after.root.as_dict(), sort_keys=True) if after.root else None,
+                            after.rank,
+                        ),
+                    )
             case PutLease(lease=lease, seen=seen):
                 self._check_lease(connection, lease.name, seen)
                 connection.execute(
@@ -560,6 +595,31 @@ class SqliteTable(StorePort):
         with self._transaction():
             counters.add(self._pending, change)
 
+    # -- impact ----------------------------------------------------------------------------------
+    def read_impacts(self, ticket_ids: Iterable[str]) -> dict[str, Impact | None]:
+        wanted = list(dict.fromkeys(ticket_ids))
+        found: dict[str, Impact | None] = dict.fromkeys(wanted)
+        with self.snapshot():
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                marks = ", ".join("?" * len(part))
+                rows = self._read(
+                    f"SELECT {_IMPACT_COLUMNS} FROM impact WHERE ticket_id IN ({marks})", tuple(part)
+                )
+                found.update((row["ticket_id"], _impact(row)) for row in rows)
+        return found
+
+    def top_impacts(self, limit: int) -> list[Impact]:
+        rows = self._read(
+            f"SELECT {_IMPACT_COLUMNS} FROM impact WHERE open_rank IS NOT NULL"
+            " ORDER BY open_rank DESC LIMIT ?",
+            (limit,),
+        )
+        return [_impact(row) for row in rows]
+
+    def scan_impacts(self) -> Iterator[Impact]:
+        yield from (_impact(row) for row in self._read(f"SELECT {_IMPACT_COLUMNS} FROM impact"))
+
     # -- bookkeeping -----------------------------------------------------------------------------
     def ticket_ids_in_use(self) -> set[str]:
         return {row[0] for row in self._read("SELECT DISTINCT ticket_id FROM records")}
@@ -575,6 +635,11 @@ class SqliteTable(StorePort):
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, json.dumps(value, sort_keys=True)),
             )
+
+
+def _impact(row: sqlite3.Row) -> Impact:
+    root = Root.from_dict(json.loads(row["root"])) if row["root"] else None
+    return Impact(row["ticket_id"], json.loads(row["counts"]), root, row["revision"])
 
 
 def _has_table(connection: sqlite3.Connection, name: str) -> bool:

@@ -8,7 +8,8 @@ The semantics live in small modules, each named for what it holds:
 - storage/linking.py   link, unlink, a tagged report's upsert-and-link, the id canonicalisation migration;
 - storage/leases.py    leases and one-time claims;
 - storage/queries.py   show, the scripts' calls (get_bug_by_ticket_id, get_bugs_by_*), the index queries;
-- storage/recount.py   the counters' recount and `migrate`.
+- storage/recount.py   the counters' recount and `migrate`;
+- storage/impact_upkeep.py  impact per bug: its reads, the ranked read, rebuilding it (storage/impact.py).
 Two stores build a BugStore on their port: `storage.sqlite.SqliteStore` and `storage.dynamodb.DynamoDBStore`.
 Errors are the exceptions of storage.errors.
 """

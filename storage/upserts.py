@@ -35,7 +35,7 @@ class Upserts(StoreCore):
                         stored = seen if isinstance(seen, BugRecord) else None
                         if stored is None:
                             home = record.home_id
-                            self._commit([InsertRecord(record, home, (home,))])
+                            self._commit([InsertRecord(record, home, (home,))], new_home=True)
                             return UpsertResult(UpsertOutcome.INSERTED, home)
                     else:
                         stored = self.port.read_record(record.source_system, record.record_id)

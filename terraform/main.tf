@@ -41,6 +41,16 @@ resource "aws_dynamodb_table" "bugtracker" {
     type = "S"
   }
 
+  attribute {
+    name = "openImpact"
+    type = "S"
+  }
+
+  attribute {
+    name = "impactRank"
+    type = "S"
+  }
+
   # Every index is sparse (storage/schema.py): its key attribute is written only on the records its view
   # lists (live ones; for unlinked-index, live Slack reports under their own id), so a page is one Query
   # whatever lies before it. Each sorts by createdAt and projects the list-row summary attributes
@@ -87,6 +97,16 @@ resource "aws_dynamodb_table" "bugtracker" {
       "sourceSystem", "recordId", "homeId", "title", "priority", "priorityRaw", "state", "stateType", "url",
       "deleted", "updatedAt",
     ]
+  }
+
+  # Open bugs ranked by impact: only the `#impact` item of an open bug carries openImpact, so `top` is one
+  # Query of this index, highest rank first (storage/impact.py).
+  global_secondary_index {
+    name               = "open-impact-index"
+    hash_key           = "openImpact"
+    range_key          = "impactRank"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["impactCounts", "impactRoot", "impactRevision"]
   }
 
   # Links move records (delete + put); continuous backups let a bad link or a bad sync be rolled back.

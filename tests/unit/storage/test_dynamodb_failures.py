@@ -49,6 +49,9 @@ def test_unprocessed_batch_items_are_sent_again_until_written(stubbed):
     )
     stubber.add_response("update_item", {})  # the batch's aggregated counter updates: the totals ...
     stubber.add_response("update_item", {})  # ... and the one day its records were created on
+    stubber.add_response("batch_get_item", {"Responses": {"BugTracker": []}})  # no impact tallies yet ...
+    for _ in records:
+        stubber.add_response("put_item", {})  # ... so one conditional write of each bug's tally
     stubber.add_response("batch_get_item", {"Responses": {"BugTracker": []}})  # no link raced the write
     results = store.upsert_many(records)
     assert [r.outcome for r in results] == ["inserted"] * 3
@@ -105,6 +108,7 @@ def test_a_lost_race_on_update_is_retried_from_a_fresh_read(stubbed):
     old = serialize(record_item(zendesk_record(1), "ZD-1"))
     newer = zendesk_record(1, updated=10, status="solved")
     stubber.add_response("get_item", {"Item": old})
+    stubber.add_response("batch_get_item", {"Responses": {"BugTracker": []}})  # the bug's impact tally
     # open -> solved changes the counters, so the write is one transaction with their update
     stubber.add_client_error(
         "transact_write_items",
