@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from storage.model import PRIORITIES, SOURCES, STATE_TYPES, BugRecord
 from storage.values import Counts, LinkResult, Page, TicketView
@@ -201,3 +202,24 @@ def format_transition(ticket_id: str, system: str, state: str | None, now: str) 
     if now in ("deleted", "restored"):
         return f"{ticket_id} ({label}) was {now} upstream"
     return f"{ticket_id} ({label}) is now {now}" + (f": {state}" if state and state != now else "")
+
+
+def format_top(bugs: Sequence[Any]) -> str:
+    """`bugtracker top`: one row per open bug, highest impact first (bot/top.py's TopBug)."""
+    from bot.top import age
+
+    rows = [
+        (
+            number,
+            bug.ticket_id,
+            bug.numbers.reports,
+            bug.numbers.tickets,
+            bug.numbers.people,
+            bug.numbers.priority or "",
+            bug.state or "",
+            age(bug.numbers),
+            bug.title[:80],
+        )
+        for number, bug in enumerate(bugs, start=1)
+    ]
+    return table(("#", "TICKET", "REPORTS", "TICKETS", "PEOPLE", "PRIORITY", "STATE", "AGE", "TITLE"), rows)

@@ -1,4 +1,4 @@
-"""The PM's store commands: show, link, unlink, list, unlinked, stats, init."""
+"""The PM's store commands: show, link, unlink, list, unlinked, top, stats, recount, init."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import tzinfo
 
-from bot import grammar, migrations, services
+from bot import grammar, migrations, services, top
 from bot.bootstrap import build_store, build_upstreams
 from bot.cli.exit_codes import EXIT_OK
 from bot.cli.help import examples
@@ -20,6 +20,7 @@ from bot.text_renderers import (
     format_drift,
     format_link,
     format_page,
+    format_top,
     format_view,
     local_zone,
     printable,
@@ -124,6 +125,37 @@ def _delete(args: argparse.Namespace, config: Config) -> int:
     record = services.delete_report(build_store(config), args.report_id, args.actor, lambda _author: True)
     _emit(args, {"deleted": record.home_id}, f"deleted {record.home_id}: its words are erased from the store")
     return EXIT_OK
+
+
+def _top(args: argparse.Namespace, config: Config) -> int:
+    # at the shell, whoever holds the store's credentials reads everything (as for list)
+    limit = top.check_top_limit(args.count)
+    store = build_store(config)
+    bugs = top.top_bugs(store, limit)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "ticket_id": bug.ticket_id,
+                        "title": bug.title,
+                        "state": bug.state,
+                        "url": bug.url,
+                        **asdict(bug.numbers),
+                    }
+                    for bug in bugs
+                ],
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    print(format_top(bugs) if bugs else f"no open bugs in the {store.description}")
+    return EXIT_OK
+
+
+def _recount(args: argparse.Namespace, config: Config) -> int:
+    args.recount = True
+    return _stats(args, config)
 
 
 def _total_hint(store: BugStore) -> int | None:
@@ -291,6 +323,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--recount", action="store_true", help="count every record again and correct the kept counters"
     )
     stats.set_defaults(handler=_stats)
+    ranked = sub.add_parser(
+        "top",
+        help="open bugs ranked by impact: people, reports and tickets behind each (docs/impact.md)",
+        epilog=examples("bugtracker top", "bugtracker top 20", "bugtracker top --json | jq '.[0]'"),
+    )
+    ranked.add_argument(
+        "count", nargs="?", help=f"how many bugs (1-{top.MAX_TOP}, default {top.DEFAULT_TOP})"
+    )
+    ranked.set_defaults(handler=_top)
+    sub.add_parser(
+        "recount",
+        help="count every record again: correct the counters and each bug's impact (as stats --recount)",
+        epilog=examples("bugtracker recount", "bugtracker recount --json"),
+    ).set_defaults(handler=_recount)
     sub.add_parser(
         "migrate",
         help="bring an existing table to the current schema: sparse indexes (local endpoint; on AWS"

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot import grammar, services
+from bot import grammar, services, top
 from bot.metrics.registry import COMMAND_LATENCY
 from bot.slack import blocks
+from bot.slack.impact_blocks import build_top_reply
 from bot.slack.readers import EVERYTHING, ReaderScope, channel_of
 from bot.tickets.create import create_ticket, created_note
 from bot.tickets.link import ActorOf, link, operator, readable_report, unlink
@@ -40,6 +41,7 @@ _ARITY = {
     "delete": (1, 1),
     "unlinked": (0, 0),
     "stats": (0, 0),
+    "top": (0, 1),
     "help": (0, 1),
 }
 _PUNCTUATION = "`*_~\"'.,;:!?()[]<>"
@@ -163,6 +165,9 @@ def _run(
         asked = " ".join(f"{kind} {value}" for kind, value in (*request.filters, *dates) if value)
         more = " ".join(filter(None, ("/bug list", asked, "next", page.next_cursor)))
         return blocks.build_page_reply(f"Bugs with {asked}" if asked else "Bugs, newest first", page, more)
+    if name == "top":
+        bugs = top.top_bugs(store, top.check_top_limit(args[0] if args else None), _channels(scope))
+        return build_top_reply(bugs)
     if name == "unlinked":
         page = services.unlinked_reports(store, cursor=command.cursor, visible=_visible(scope))
         more = f"/bug unlinked next {page.next_cursor}"
@@ -173,6 +178,11 @@ def _run(
             f" {readers.channel_names(sorted(scope.channels))}: ask someone who reads them all."
         )
     return blocks.build_stats_reply(services.stats(store))  # numbers only: for readers of every bug channel
+
+
+def _channels(scope: ReaderScope) -> frozenset[str] | None:
+    """The bug channels whose reports the person reads (None: everything, the console)."""
+    return None if scope.everything else scope.channels
 
 
 def _help(verb: str | None) -> str:
