@@ -283,6 +283,14 @@ class Tally:
         return result
 
 
+def of_records(ticket_id: str, records: Iterable[BugRecord]) -> Impact:
+    """The tally of the records given (e.g. what a card shows), wherever they live."""
+    change = Change()
+    for record in records:
+        change.counts.update(contribution(record))
+    return Impact(ticket_id, {name: number for name, number in change.counts.items() if number})
+
+
 def tally(records: Iterable[BugRecord]) -> dict[str, Impact]:
     counting = Tally()
     for _ in counting.feed(records):

@@ -21,6 +21,8 @@ from bot.slack.mrkdwn import (
 )
 from bot.slack.status_board import Announcement
 from bot.text_renderers import SYSTEM_LABELS, format_status_line, format_transition, short_time
+from bot.top import waiting_line
+from storage import impact
 from storage.model import BugRecord
 
 STATE_SHOWN = 100  # characters of a state name
@@ -49,10 +51,21 @@ def _record_blocks(record: BugRecord) -> list[Block]:
     return [section(" · ".join(facts) + deleted), _plain_context(title)]
 
 
+def waiting(announcement: Announcement) -> str:
+    """ "3 reports · 5 customers waiting", counted over the records the card shows (those its channel may
+    read); "" for a report alone under its own id."""
+    view = announcement.view
+    if not announcement.linked or view.ticket_id.startswith("SL-") and len(view.records) < 2:
+        return ""
+    return waiting_line(impact.of_records(view.ticket_id, view.records).visible())
+
+
 def card_text(announcement: Announcement) -> str:
     """The card as plain text: the notification fallback, and what the console prints."""
     view = announcement.view
     head = f"Status of {view.ticket_id}" if announcement.linked else "Not linked to a ticket any more"
+    line = waiting(announcement)
+    head += f" ({line})" if line else ""
     return "\n".join([head, *(format_status_line(r) for r in view.records[:RECORDS_SHOWN])])
 
 
@@ -70,6 +83,9 @@ def build_status_card(announcement: Announcement, create_button: bool = False) -
         blocks.append(section(f"{bold(view.ticket_id)} is not linked to a ticket any more."))
         return blocks + offer
     blocks.append(section(f"*Status of {escape(view.ticket_id)}*"))
+    line = waiting(announcement)
+    if line:
+        blocks.append(context(escape(line)))
     for record in view.records[:RECORDS_SHOWN]:
         blocks += _record_blocks(record)
     if len(view.records) > RECORDS_SHOWN:

@@ -81,3 +81,17 @@ def test_the_home_view_is_escaped_bounded_and_its_buttons_unique():
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     assert len(ids) == len(set(ids)) and all(i.startswith(HOME_LINK_PREFIX) for i in ids)
     assert "<!channel>" not in str(view) and "High *2* · no priority *1*" in str(view)
+
+
+def test_the_card_says_how_many_reports_and_customers_wait():
+    def asked_by(record, requester):
+        return replace(record, ticket_id="SC-5", attributes={**record.attributes, "requester": requester})
+
+    reports = [replace(slack_record(n), ticket_id="SC-5") for n in (1, 2, 3)]
+    gone = replace(slack_record(4), ticket_id="SC-5", deleted=True)  # deleted in Slack: not waiting
+    tickets = [asked_by(zendesk_record(n), who) for n, who in ((10, "a@x"), (11, "b@x"), (12, "a@x"))]
+    shown = announcement([*reports, gone, *tickets], ticket="SC-5")
+    assert "3 reports · 2 customers waiting" in str(build_status_card(shown))
+    assert card_text(shown).startswith("Status of SC-5 (3 reports · 2 customers waiting)")
+    alone = announcement([slack_record(1)], ticket=slack_record(1).home_id)
+    assert "waiting" not in card_text(alone)
