@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.home_data import HomeData, OwnReport, UnlinkedReport
+from bot.slack.impact_blocks import bug_line
 from bot.slack.mrkdwn import (
     Block,
     bold,
@@ -110,6 +111,13 @@ def build_home_view(data: HomeData, notice: str | None = None) -> dict[str, Any]
         )
     )
     blocks.append(section(f"*By source:* {_counts_line(data.counts.open_by_source, SOURCES, SYSTEM_LABELS)}"))
+    blocks.append({"type": "divider"})
+    blocks.append(header("Hurts most"))
+    if data.hurts_most:
+        blocks += [section(bug_line(n, bug)) for n, bug in enumerate(data.hurts_most, start=1)]
+        blocks.append(context("Ranked by people, then reports and tickets. More: `/bug top`"))
+    else:
+        blocks.append(section("_no open bugs_"))
     blocks.append({"type": "divider"})
     blocks += _unlinked_blocks(data.unlinked, data.more_unlinked)
     blocks.append({"type": "divider"})

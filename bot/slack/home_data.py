@@ -1,4 +1,5 @@
-"""What the App Home tab shows a person, transport-agnostic: open bugs by priority and source, the newest
+"""What the App Home tab shows a person, transport-agnostic: open bugs by priority and source, the open bugs
+that hurt most (ranked by impact, over what the person may read), the newest
 Slack reports not linked yet (each with the tickets it resembles), and the person's own reports with the
 state of the ticket each lives under.
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from bot.services import unlinked_reports
 from bot.slack.readers import EVERYTHING, ReaderScope
+from bot.top import TopBug, top_bugs
 from storage.errors import BugTrackerError
 from storage.model import BugRecord
 from storage.store import BugStore
@@ -24,6 +26,7 @@ from storage.values import Counts, TicketView
 OWN_KEPT = 20  # reports remembered per author
 OWN_SHOWN = 10  # of which the Home tab shows (one show() each)
 UNLINKED_SHOWN = 5  # newest unlinked reports on the Home tab
+HURTS_SHOWN = 5  # open bugs ranked by impact on the Home tab
 COUNTS_SECONDS = 60.0  # the open-bug counts shown are at most this old
 _remember_lock = threading.Lock()
 
@@ -46,6 +49,7 @@ class HomeData:
     unlinked: list[UnlinkedReport] = field(default_factory=list)
     own: list[OwnReport] = field(default_factory=list)
     more_unlinked: bool = False
+    hurts_most: list[TopBug] = field(default_factory=list)  # open bugs ranked by impact (bot/top.py)
     refusal: str | None = None  # the person reads no bug channel: this line instead of everything else
 
 
@@ -105,4 +109,5 @@ def home_data(
         except BugTrackerError:
             own.append(OwnReport(report_id, None))
     totals = counts() if counts is not None else store.counts()
-    return HomeData(totals, unlinked, own, more_unlinked=page.next_cursor is not None)
+    hurts = top_bugs(store, HURTS_SHOWN, None if scope.everything else scope.channels)
+    return HomeData(totals, unlinked, own, more_unlinked=page.next_cursor is not None, hurts_most=hurts)

@@ -95,3 +95,23 @@ def test_the_card_says_how_many_reports_and_customers_wait():
     assert card_text(shown).startswith("Status of SC-5 (3 reports · 2 customers waiting)")
     alone = announcement([slack_record(1)], ticket=slack_record(1).home_id)
     assert "waiting" not in card_text(alone)
+
+
+def test_the_home_view_shows_what_hurts_most_escaped():
+    from bot.top import TopBug
+    from storage.impact import Numbers
+
+    hurts = [
+        TopBug(
+            "SC-1",
+            HOSTILE,
+            "In Progress",
+            "https://app.shortcut.com/acme/story/1",
+            Numbers(3, 2, 1, 5, 2, "High", None),
+        )
+    ]
+    view = build_home_view(HomeData(Counts(), hurts_most=hurts))
+    text = str(view["blocks"])
+    assert "Hurts most" in text and "3 reports · 2 tickets · 5 people" in text
+    assert live_markup(view, ("https://app.shortcut.com/",)) == []
+    assert "_no open bugs_" in str(build_home_view(HomeData(Counts()))["blocks"])
