@@ -36,6 +36,13 @@ SWEEP_LAST_SUCCESS = Gauge(
     "Unix time of the last complete sweep of the bug channels' history (0: none yet)",
     registry=REGISTRY,
 )
+STATUS_CARDS_UNREACHABLE = Counter(
+    "bugtracker_status_cards_unreachable",
+    "Status cards Slack will never let the bot update or post (archived channel, not in it, edit window"
+    " closed), by Slack's error: not retried until the ticket changes again",
+    ["reason"],
+    registry=REGISTRY,
+)
 ERRORS = Counter(
     "bugtracker_errors", "Unexpected errors caught by the global error handler", registry=REGISTRY
 )

@@ -82,10 +82,8 @@ def build_status_card(announcement: Announcement, create_button: bool = False) -
     if not announcement.linked:
         blocks.append(section(f"{bold(view.ticket_id)} is not linked to a ticket any more."))
         return blocks + offer
-    blocks.append(section(f"*Status of {escape(view.ticket_id)}*"))
     line = waiting(announcement)
-    if line:
-        blocks.append(context(escape(line)))
+    blocks.append(section(f"*Status of {escape(view.ticket_id)}*" + (f" · {escape(line)}" if line else "")))
     for record in view.records[:RECORDS_SHOWN]:
         blocks += _record_blocks(record)
     if len(view.records) > RECORDS_SHOWN:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from bot.metrics.registry import STATUS_CARDS_UNREACHABLE
 from bot.slack.readers import withheld
 from bot.worker import Worker
 from storage.errors import BugTrackerError, TicketNotFound
@@ -104,6 +105,11 @@ def transitions(view: TicketView, before: dict[str, str]) -> tuple[Transition, .
             shown = "restored" if before[record.source_record] == "deleted" and now != "deleted" else now
             found.append(Transition(record.home_id, record.source_system, record.state, shown))
     return tuple(found)
+
+
+class CardUnreachable(BugTrackerError):
+    """Slack will never take this card where it is (archived channel, the bot not in it, too old to edit):
+    the card is marked as shown and not retried until what it shows changes."""
 
 
 class StatusBoard(Worker):
@@ -232,6 +238,10 @@ class StatusBoard(Worker):
             announcement = Announcement(report, view, card, transitions(view, card.get("types") or {}))
             try:
                 kept = self.transport.announce(announcement)
+            except CardUnreachable as exc:
+                STATUS_CARDS_UNREACHABLE.labels(str(exc)).inc()
+                log.warning("status card of %s cannot be updated (%s): not retried", report.home_id, exc)
+                kept = {"unreachable": str(exc)}
             except BaseException:
                 if self.claims is not None:
                     self.claims.release(claim)

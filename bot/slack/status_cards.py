@@ -22,9 +22,13 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.answers import post_answer
 from bot.slack.mrkdwn import fit_blocks, message_text, printable
 from bot.slack.status_blocks import build_status_card, build_transition_blocks, card_text, transition_text
-from bot.slack.status_board import Announcement, fingerprint
+from bot.slack.status_board import Announcement, CardUnreachable, fingerprint
 
 log = logging.getLogger(__name__)
+
+# Slack errors after which a card can never be updated or posted where it is: retrying is pointless.
+# message_not_found / cant_update_message are not among them: the card is posted again instead.
+PERMANENT_ERRORS = frozenset({"is_archived", "channel_not_found", "not_in_channel", "edit_window_closed"})
 
 
 class SlackStatusCards:
@@ -44,7 +48,16 @@ class SlackStatusCards:
             "text": message_text(card_text(announcement)),
             "blocks": fit_blocks(build_status_card(announcement, self.create_button)),
         }
-        ts = card.get("ts")
+        try:
+            return self._announce(announcement, channel, payload)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "")
+            if error in PERMANENT_ERRORS:
+                raise CardUnreachable(error) from None
+            raise
+
+    def _announce(self, announcement: Announcement, channel: str, payload: dict[str, Any]) -> dict[str, Any]:
+        report, ts = announcement.report, announcement.card.get("ts")
         if ts:
             try:
                 self.client.chat_update(channel=channel, ts=ts, **payload)

@@ -46,7 +46,11 @@ def test_top_ranks_open_bugs_with_their_counts(ranked):
     assert [bug.ticket_id for bug in bugs] == ["SC-1", "SC-2"]  # SC-3 is done
     first = bugs[0]
     assert first.summary == "3 reports · 2 tickets · 5 people"
-    assert (first.numbers.priority, first.title, first.state) == ("Critical", "Checkout *fails*", "In Progress")
+    assert (first.numbers.priority, first.title, first.state) == (
+        "Critical",
+        "Checkout *fails*",
+        "In Progress",
+    )
     assert top.waiting_line(first.numbers) == "3 reports · 2 customers waiting"
     assert [bug.ticket_id for bug in top.top_bugs(ranked, 1)] == ["SC-1"]
 

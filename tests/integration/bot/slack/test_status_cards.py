@@ -93,3 +93,27 @@ def test_a_card_whose_message_is_gone_is_posted_again(sqlite_store):
         board.flush()
         assert len(fake.thread_of(CHANNEL, message["ts"])) == 2  # the first reply, and a new card
         assert store.get_meta(key)["ts"] == fake.thread_of(CHANNEL, message["ts"])[-1]["ts"]
+
+
+def test_a_card_that_slack_will_never_take_stops_retrying(sqlite_store, caplog):
+    from bot.metrics.registry import STATUS_CARDS_UNREACHABLE
+
+    store = sqlite_store
+    store.upsert(zendesk_record(5))
+    with FakeSlack() as fake:
+        app, board = setup(fake, store)
+        message = post(app, fake, "Export broken ticketId=ZD-5")
+        key = CARD_PREFIX + f"SL-{message['ts']}"
+        fake.wait_for(lambda: store.get_meta(key) and store.get_meta(PENDING_KEY))
+        board.flush()
+        before = STATUS_CARDS_UNREACHABLE.labels("is_archived")._value.get()
+        fake.fail("chat.update", "is_archived")  # the channel was archived
+        store.upsert(zendesk_record(5, updated=10, status="solved"))
+        board.ticket_changed("ZD-5")
+
+        board.flush()
+        board.flush()
+
+        assert STATUS_CARDS_UNREACHABLE.labels("is_archived")._value.get() == before + 1  # tried once
+        assert board.pending() == [] and store.get_meta(key)["unreachable"] == "is_archived"
+        assert "Traceback" not in caplog.text and "not retried" in caplog.text
