@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.suggest.service import Suggester
     from bot.sync.changes import ChangeNotifier
     from bot.sync.scheduler import SyncScheduler
+    from bot.tickets.notes import SupportNotes
     from bot.tickets.upstreams import Upstreams
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,24 @@ def build_status_board(config: Config, store: BugStore) -> StatusBoard | None:
 
     # a claim outlives any announcement (seconds) but not a crash by long: its ticket is announced then
     return StatusBoard(store, claims=Claims(store, ttl_seconds=STATUS_CLAIM_SECONDS))
+
+
+def build_support_notes(config: Config, store: BugStore) -> SupportNotes | None:
+    """The Zendesk notes worker (bot/tickets/notes.py) when ZENDESK_NOTES=on and Zendesk is configured; its
+    own zenpy client (its 429 budget is not the pull's). Not started here: bot/run.py starts it."""
+    if not config.zendesk_notes:
+        return None
+    if config.zendesk is None:
+        log.warning("ZENDESK_NOTES=on but Zendesk is not configured (ZENDESK_*): no notes are sent")
+        return None
+    from adapters.zendesk_notes import NOTES_RATELIMIT_BUDGET, ZendeskNotes
+    from adapters.zendesk_pull import build_zendesk_client
+    from bot.slack.claims import Claims
+    from bot.tickets.notes import CLAIM_SECONDS, SupportNotes
+
+    client = build_zendesk_client(config.zendesk, timeout=30, ratelimit_budget=NOTES_RATELIMIT_BUDGET)
+    notes = ZendeskNotes(client, ratelimit_budget=NOTES_RATELIMIT_BUDGET)
+    return SupportNotes(store, notes, Claims(store, ttl_seconds=CLAIM_SECONDS))
 
 
 SOURCE_NAMES = ("zendesk", "shortcut")

@@ -89,6 +89,7 @@ class Config:
     health_host: str | None = None  # HEALTH_HOST: its bind address; None: METRICS_HOST
     status_updates: bool = True  # SLACK_STATUS_UPDATES: tell each report's thread when its ticket changes
     create_enabled: bool = True  # BUG_CREATE: linkers may create Shortcut stories / Zendesk tickets
+    zendesk_notes: bool = False  # ZENDESK_NOTES: an internal note on linked tickets when their story is done
     log_wire: bool = False  # LOG_WIRE: the HTTP libraries' DEBUG lines too (redacted), when LOG_LEVEL=DEBUG
 
     def secret_values(self) -> tuple[str, ...]:
@@ -242,6 +243,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, slack: bool = True)
         health_host=read.matching("HEALTH_HOST", _BIND, "an address to bind, like 0.0.0.0"),
         status_updates=read.flag("SLACK_STATUS_UPDATES", True),
         create_enabled=read.flag("BUG_CREATE", True),
+        zendesk_notes=read.flag("ZENDESK_NOTES", False),
         log_level=read.matching(
             "LOG_LEVEL",
             re.compile(r"^(DEBUG|INFO|WARNING|ERROR)$"),

@@ -17,6 +17,7 @@ from bot import bootstrap, migrations
 from bot.config import Config, ConfigError, load_config, load_env_file
 from bot.logging_setup import configure_for
 from bot.shutdown import Shutdown
+from bot.tickets.notes import fan_out
 from storage.errors import BugTrackerError
 from storage.store import BugStore
 
@@ -83,7 +84,10 @@ def start_background_services(
     try:
         if board is not None:
             started.append(board)  # stopped last: the scheduler may still be telling it something
-        started.append(bootstrap.build_scheduler(config, store, board))
+        notes = bootstrap.build_support_notes(config, store)
+        if notes is not None:
+            started.append(notes.start())
+        started.append(bootstrap.build_scheduler(config, store, fan_out(board, notes)))
         for build in (bootstrap.build_metrics_server, bootstrap.build_health_server):
             server = build(config, store, status)
             if server is not None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from bot.bootstrap import SOURCE_NAMES, build_source, build_status_board, build_store
+from bot.bootstrap import SOURCE_NAMES, build_source, build_status_board, build_store, build_support_notes
 from bot.cli import progress
 from bot.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from bot.cli.help import examples
@@ -27,6 +27,7 @@ from bot.config import Config
 from bot.sync.backfill import estimate_size, seconds_at_limit
 from bot.sync.lease import frees_at, holder_name
 from bot.sync.runner import SyncSummary, run_sync
+from bot.tickets.notes import fan_out
 from storage.primitives import Lease
 
 
@@ -77,7 +78,8 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
     store.check()
     # no Slack here: the changes are noted in the store and the running bot announces them
     # (bot/slack/status_board.py)
-    board = build_status_board(config, store)
+    # done stories queue their Zendesk notes (ZENDESK_NOTES=on) for the running bot to send
+    board = fan_out(build_status_board(config, store), build_support_notes(config, store))
     try:
         summaries = _sync_each(args, config, store, sources, board)
     except KeyboardInterrupt:

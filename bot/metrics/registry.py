@@ -43,6 +43,12 @@ STATUS_CARDS_UNREACHABLE = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+ZENDESK_NOTES = Counter(
+    "bugtracker_zendesk_notes",
+    "Internal notes on Zendesk tickets whose story is done, by outcome: sent, failed (retried), refused",
+    ["outcome"],
+    registry=REGISTRY,
+)
 ERRORS = Counter(
     "bugtracker_errors", "Unexpected errors caught by the global error handler", registry=REGISTRY
 )

@@ -49,6 +49,9 @@ class JsonServer:
             def do_POST(self) -> None:
                 fake._handle(self, "POST")
 
+            def do_PUT(self) -> None:
+                fake._handle(self, "PUT")
+
             def log_message(self, *args: Any) -> None:
                 pass
 

@@ -49,6 +49,8 @@ _TAG_LIKE = re.compile(r"<[^<>]*>")  # what Zendesk strips from a comment body: 
 _BREAK = re.compile(r"<br\s*/?>\n?|</p>", re.IGNORECASE)
 CUSTOM_STATUSES_PATH = "/api/v2/custom_statuses.json"
 COUNT_PATH = "/api/v2/tickets/count.json"
+_TICKET_PATH = re.compile(r"/api/v2/tickets/([0-9]{1,12})\.json")
+_COMMENTS_PATH = re.compile(r"/api/v2/tickets/([0-9]{1,12})/comments\.json")
 # the built-in custom statuses: (id, agent label, category); closed tickets keep the solved one
 DEFAULT_STATUSES = (
     (1, "New", "new"),
@@ -247,6 +249,8 @@ class FakeZendesk(JsonServer):
                     dict(t) for _, t in sorted(self.tickets.items()) if wanted and t["external_id"] == wanted
                 ]
             return 200, {"tickets": found, "next_page": None, "previous_page": None, "count": len(found)}, {}
+        if method == "GET" and (found := _COMMENTS_PATH.fullmatch(path)):
+            return self._comments(int(found[1]), query)
         if method == "GET" and path.startswith("/api/v2/tickets/") and path.endswith(".json"):
             return self._ticket_or_audits(path)
         if method != "GET" or path != EXPORT_PATH:
@@ -314,6 +318,8 @@ class FakeZendesk(JsonServer):
     def route_body(
         self, method: str, path: str, query: dict[str, list[str]], headers: Any, raw: bytes
     ) -> tuple[int, Any, dict]:
+        if method == "PUT":
+            return self._update(path, headers, raw)
         if method != "POST":
             return self.route(method, path, query, headers)
         expected = "Basic " + base64.b64encode(f"{self.email}/token:{self.token}".encode()).decode()
@@ -372,6 +378,88 @@ class FakeZendesk(JsonServer):
             "events": [{"id": ticket_id * 10 + 1, "type": "Comment", "body": comment["plain_body"]}],
         }
         return 201, {"ticket": dict(self.tickets[ticket_id]), "audit": audit}, {}
+
+    def _update(self, path: str, headers: Any, raw: bytes) -> tuple[int, Any, dict]:
+        """PUT /api/v2/tickets/{id}.json {"ticket": {"comment": {...}}}: a comment added (public unless
+        `public: false`), as Zendesk does; a closed ticket refuses any update (422), an unknown one 404."""
+        expected = "Basic " + base64.b64encode(f"{self.email}/token:{self.token}".encode()).decode()
+        if headers.get("Authorization") != expected:
+            return 401, {"error": "Couldn't authenticate you"}, {}
+        limiter = self.limiters.get("api")
+        if limiter is not None and (wait := limiter.admit()):
+            return 429, {"error": "APIRateLimitExceeded"}, {"Retry-After": str(math.ceil(wait))}
+        found = _TICKET_PATH.fullmatch(path)
+        if found is None:
+            return 404, {"error": "InvalidEndpoint", "description": "Not found"}, {}
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            return 400, {"error": "InvalidValue", "description": "the body is not JSON"}, {}
+        ticket_id = int(found[1])
+        changes = body.get("ticket") if isinstance(body, dict) else None
+        if not isinstance(changes, dict):
+            return 400, {"error": "InvalidValue", "description": "ticket is required"}, {}
+        with self.lock:
+            ticket = self.tickets.get(ticket_id)
+            if ticket is None or ticket["status"] == "deleted":
+                return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+            if ticket["status"] == "closed":
+                details = {"status": [{"description": "Status: closed prevents ticket update"}]}
+                return (
+                    422,
+                    {"error": "RecordInvalid", "description": "Record validation errors", "details": details},
+                    {},
+                )
+            comment = changes.get("comment")
+            if comment is not None:
+                if not isinstance(comment, dict) or not (comment.get("body") or comment.get("html_body")):
+                    details = {"comment": [{"description": "Comment: cannot be blank"}]}
+                    return (
+                        422,
+                        {
+                            "error": "RecordInvalid",
+                            "description": "Record validation errors",
+                            "details": details,
+                        },
+                        {},
+                    )
+                kept = dict(
+                    comment, public=comment.get("public", True), author_id=self.api_user_id, type="Comment"
+                )
+                if "html_body" in kept:
+                    kept["plain_body"] = html_plain(kept["html_body"])
+                else:
+                    kept["body"] = kept["plain_body"] = _TAG_LIKE.sub("", str(kept.get("body")))
+                existing = self.comments.setdefault(ticket_id, [])
+                kept["id"] = ticket_id * 1000 + len(existing) + 1
+                existing.append(kept)
+        self.touch(ticket_id)
+        return 200, {"ticket": dict(self.tickets[ticket_id]), "audit": {"ticket_id": ticket_id}}, {}
+
+    def _comments(self, ticket_id: int, query: dict[str, list[str]]) -> tuple[int, Any, dict]:
+        """GET /api/v2/tickets/{id}/comments.json, 100 a page (offset pages, `next_page` as a URL)."""
+        with self.lock:
+            ticket = self.tickets.get(ticket_id)
+            if ticket is None or ticket["status"] == "deleted":
+                return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+            every = [dict(comment) for comment in self.comments.get(ticket_id, [])]
+        page = int(query.get("page", ["1"])[0])
+        per_page = min(int(query.get("per_page", ["100"])[0]), 100)
+        shown = every[(page - 1) * per_page : page * per_page]
+        more = page * per_page < len(every)
+        path = f"/api/v2/tickets/{ticket_id}/comments.json"
+        next_page = (
+            f"{self.base_url}{path}?{urlencode({'page': page + 1, 'per_page': per_page})}" if more else None
+        )
+        return (
+            200,
+            {"comments": shown, "next_page": next_page, "previous_page": None, "count": len(every)},
+            {},
+        )
+
+    def internal_notes(self, ticket_id: int) -> list[dict[str, Any]]:
+        with self.lock:
+            return [c for c in self.comments.get(ticket_id, []) if c.get("public") is False]
 
     def _requester(self, requester: Any) -> int:
         """The requester's user id: the API user, or the user with that email (made when new)."""

@@ -1,4 +1,4 @@
-"""`top` over the embedded store: open bugs ranked by what the asker may read, in /bug, the CLI's text and JSON."""
+"""`top` over the embedded store: open bugs ranked by what the asker may read, in /bug and the CLI."""
 
 from __future__ import annotations
 
