@@ -1,0 +1,160 @@
+"""Benchmark: the ranked read of open bugs by impact (`top`), as the table grows, side by side with ranking
+the same bugs from a full pass over the records (what `top` would cost without the kept tallies).
+
+    .venv/bin/python -m bench.impact_top [--sizes 1000 10000 100000] [--per-bug 10]
+
+DynamoDB on a moto server over HTTP, requests counted by a botocore `before-call.dynamodb` handler. Each size
+gets one table of N records grouped into bugs of --per-bug records (Slack reports by several authors and
+Zendesk tickets under a Shortcut story; one bug in five done). The records and their `#impact` items are
+loaded with BatchWriteItem (the items `recount` would write: storage/impact.py's tally), so loading stays
+quick; a sample of bugs is then written through the store's own path (a new report each), so the ranked
+index is also checked after ordinary writes.
+
+Printed per size: requests and milliseconds of `top_impacts(10)` (AFTER), and of ranking from a Scan of every
+record (BEFORE: the pages a full pass reads), the answers checked equal. moto is not DynamoDB (its Query sorts
+the whole index), so request counts carry over, milliseconds do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from storage import dynamodb_items as items  # noqa: E402
+from storage import impact  # noqa: E402
+from storage.dynamodb import DynamoDBStore  # noqa: E402
+from storage.model import BugRecord  # noqa: E402
+from tests.support.builders import shortcut_record, slack_record, zendesk_record  # noqa: E402
+
+TOP = 10
+WRITTEN = 20  # bugs that get one more report through the store's own write path
+
+
+def bug_records(number: int, per_bug: int) -> list[BugRecord]:
+    """One bug: a story SC-<number> and per_bug - 1 reports / tickets under it; one bug in five is done."""
+    story_id = f"SC-{number}"
+    done = number % 5 == 0
+    story = shortcut_record(
+        number, state="Done" if done else "In Progress", state_type="done" if done else "started"
+    )
+    records = [replace(story, ticket_id=story_id)]
+    size = 1 + (number * 7919) % (2 * per_bug - 2)  # bugs of different sizes: a ranking to find
+    for k in range(1, size):
+        unique = number * 1000 + k
+        if k % 3:
+            report = slack_record(unique)
+            attributes = {**report.attributes, "author": f"U{unique % (number + 5)}", "channel": "C0BUGS"}
+            records.append(replace(report, attributes=attributes, ticket_id=story_id))
+        else:
+            ticket = zendesk_record(unique)
+            attributes = {**ticket.attributes, "requester": f"customer{unique % 17}@example.com"}
+            records.append(replace(ticket, attributes=attributes, ticket_id=story_id))
+    return records
+
+
+def load(store: DynamoDBStore, size: int, per_bug: int) -> list[BugRecord]:
+    records: list[BugRecord] = []
+    number = 0
+    while len(records) < size:
+        number += 1
+        records += bug_records(number, per_bug)
+    records = records[:size]
+    store.batch_put([items.record_item(record, record.location) for record in records])
+    tallies = impact.tally(records)
+    store.batch_put([items.impact_item(replace(found, revision=1)) for found in tallies.values()])
+    return records
+
+
+def ranked_by_scan(store: DynamoDBStore) -> list[str]:
+    """BEFORE: every record read (a paged Scan), tallied, ranked."""
+    found = impact.tally(store.scan_records())
+    open_bugs = [bug for bug in found.values() if bug.rank is not None]
+    open_bugs.sort(key=lambda bug: bug.rank or "", reverse=True)
+    return [bug.ticket_id for bug in open_bugs[:TOP]]
+
+
+def measure(calls: Counter[str], action: Any) -> tuple[Any, dict[str, int], float]:
+    before = Counter(calls)
+    started = time.perf_counter()
+    result = action()
+    return result, dict(calls - before), (time.perf_counter() - started) * 1000
+
+
+def run_size(client: Any, calls: Counter[str], size: int, per_bug: int) -> dict[str, Any]:
+    store = DynamoDBStore(client, f"bench-impact-{size}")
+    store.init()
+    started = time.perf_counter()
+    load(store, size, per_bug)
+    loaded = time.perf_counter() - started
+    for number in range(1, WRITTEN + 1):  # the store's own write path keeps the index current
+        report = slack_record(900_000_000 + number)
+        report = replace(report, attributes={**report.attributes, "author": f"UNEW{number}"})
+        store.upsert_linked(report, f"SC-{number}", actor="bench")
+    after, after_calls, after_ms = measure(calls, lambda: [b.ticket_id for b in store.top_impacts(TOP)])
+    before, before_calls, before_ms = measure(calls, lambda: ranked_by_scan(store))
+    if after != before:
+        raise RuntimeError(f"benchmark check failed: top {after} != ranked from a scan {before}")
+    return {
+        "size": size,
+        "loaded": loaded,
+        "after_calls": after_calls,
+        "after_ms": after_ms,
+        "before_calls": before_calls,
+        "before_ms": before_ms,
+    }
+
+
+def report(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        f"{'records':>8}  {'top: requests':>14} {'ms':>7}   {'full pass: requests':>20} {'ms':>8}  ratio"
+    ]
+    for row in rows:
+        after = sum(row["after_calls"].values())
+        before = sum(row["before_calls"].values())
+        lines.append(
+            f"{row['size']:>8}  {after:>14} {row['after_ms']:>7.1f}   {before:>20} {row['before_ms']:>8.0f}"
+            f"  {before / after:>5.0f}x   ({', '.join(f'{k} {v}' for k, v in row['after_calls'].items())})"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--per-bug", type=int, default=10, help="records per bug, on average")
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=f"http://{host}:{port}",
+            region_name="us-east-1",
+            aws_access_key_id="bench-fake-key",
+            aws_secret_access_key="bench-fake-secret",
+        )
+        calls: Counter[str] = Counter()
+        client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
+        rows = [run_size(client, calls, size, args.per_bug) for size in args.sizes]
+    finally:
+        server.stop()
+    print(f"Ranked read of open bugs (top {TOP}), moto server on {host}; bugs of ~{args.per_bug} records")
+    print(report(rows))
+
+
+if __name__ == "__main__":
+    main()
