@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import services
+from bot.top import check_top_limit, top_bugs
 from storage.bounds import clip
 from storage.model import BugRecord
 from storage.store import BugStore
@@ -63,6 +64,31 @@ def list_bugs(store: BugStore, query: Mapping[str, str]) -> dict[str, Any]:
     limit = services.check_limit(_blank_is_none(query, "limit"), DEFAULT_LIMIT, MAX_LIMIT)
     page = services.list_bugs(store, request, cursor=_blank_is_none(query, "cursor"), limit=limit)
     return {"bugs": [record_row(record) for record in page.records], "next_cursor": page.next_cursor}
+
+
+def top(store: BugStore, query: Mapping[str, str]) -> dict[str, Any]:
+    """`/api/top?limit=`: the open bugs ranked by impact (bot/top.py), one read of the ranked index. The API
+    token's holder reads everything, as at the shell."""
+    limit = check_top_limit(_blank_is_none(query, "limit"))
+    rows = []
+    for rank, bug in enumerate(top_bugs(store, limit), start=1):
+        numbers = bug.numbers
+        rows.append(
+            {
+                "rank": rank,
+                "ticket_id": bug.ticket_id,
+                "title": bug.title,
+                "state": bug.state,
+                "url": bug.url,
+                "reports": numbers.reports,
+                "tickets": numbers.tickets,
+                "people": numbers.people,
+                "customers": numbers.customers,
+                "priority": numbers.priority or "none",
+                "first_seen": f"{numbers.first_hour}:00:00Z" if numbers.first_hour else None,
+            }
+        )
+    return {"bugs": rows}
 
 
 def ticket(store: BugStore, ticket_id: str) -> dict[str, Any]:

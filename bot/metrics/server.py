@@ -160,6 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(404, {"error": self.server.access.api_refusal()})
             elif parts.path == "/api/bugs":
                 self._json(200, drilldown.list_bugs(self.server.store, query))
+            elif parts.path == "/api/top":
+                self._json(200, drilldown.top(self.server.store, query))
             elif parts.path.startswith("/api/tickets/"):
                 ticket_id = unquote(parts.path.removeprefix("/api/tickets/"))
                 self._json(200, drilldown.ticket(self.server.store, ticket_id))

@@ -149,4 +149,5 @@ def test_only_the_recount_and_the_migration_scan():
         and node.name != "scan_pages"
         and any(isinstance(call, ast.Attribute) and call.attr == "scan_pages" for call in ast.walk(node))
     }
-    assert paging_scans == {"scan_records", "backfill"}
+    # the recount's pass (records, and the impact tallies it corrects) and the migration's backfill
+    assert paging_scans == {"scan_records", "scan_impacts", "backfill"}

@@ -92,8 +92,9 @@ def test_terraform_table_matches_the_schema_in_code(terraform_config):
         "live-state-index",
         "live-source-index",
         "unlinked-index",
+        "open-impact-index",
     }
-    assert len(terraform["attributes"]) == 7
+    assert len(terraform["attributes"]) == 9
 
 
 def test_table_name_defaults_to_the_codes_default(terraform_config):
