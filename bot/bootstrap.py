@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from adapters.pull import SyncSource
+    from bot.digest import DigestWorker
     from bot.metrics.access import Access
     from bot.metrics.server import BotStatusLike, MetricsServer
     from bot.slack.intake import Intake
@@ -148,6 +149,26 @@ def build_support_notes(config: Config, store: BugStore) -> SupportNotes | None:
     client = build_zendesk_client(config.zendesk, timeout=30, ratelimit_budget=NOTES_RATELIMIT_BUDGET)
     notes = ZendeskNotes(client, ratelimit_budget=NOTES_RATELIMIT_BUDGET)
     return SupportNotes(store, notes, Claims(store, ttl_seconds=CLAIM_SECONDS))
+
+
+def build_digest(config: Config, store: BugStore) -> DigestWorker | None:
+    """The daily digest worker (bot/digest.py) when BUG_DIGEST_AT is set and Slack is configured: its own
+    paced client and readers rule (a Slack call or two a day). Not started here: bot/run.py starts it."""
+    slack = config.slack
+    if slack is None or slack.digest_at is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    from bot.digest import DigestWorker, parse_at
+    from bot.slack.digest_post import SlackDigest
+    from bot.slack.readers import Readers
+    from bot.sync.lease import default_owner
+
+    client = build_slack_client(slack)
+    readers = Readers(client, slack.channel_ids, slack.readers, slack.linkers)
+    poster = SlackDigest(client, readers)
+    at, zone = parse_at(slack.digest_at), ZoneInfo(slack.digest_tz)
+    return DigestWorker(store, slack.channel_ids, at, zone, poster.post, poster, default_owner())
 
 
 SOURCE_NAMES = ("zendesk", "shortcut")

@@ -47,6 +47,8 @@ class SlackConfig:
     intake_bots: tuple[str, ...] = ()  # SLACK_INTAKE_BOTS: bots (B…) and apps (A…) whose posts are reports
     # BUG_READERS: who reads every bug channel's reports besides its members (same form); linkers do too
     readers: tuple[str, ...] = ()
+    digest_at: str | None = None  # BUG_DIGEST_AT: HH:MM, the daily digest's local time (None: no digest)
+    digest_tz: str = "UTC"  # BUG_DIGEST_TZ: the zone of BUG_DIGEST_AT (IANA name)
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ _CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _LINKER = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _INTAKE_BOT = re.compile(r"^[BA][A-Z0-9]{2,}$")
 _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_DIGEST_AT = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _BIND = re.compile(r"^[A-Za-z0-9.:-]+$")
 _HOST_NAME = re.compile(r"^[A-Za-z0-9.:-]+$")
@@ -269,7 +272,20 @@ def _slack(read: _Reader) -> SlackConfig | None:
         thread_replies=read.flag("SLACK_THREAD_REPLIES", True),
         sweep_seconds=read.integer("SLACK_SWEEP_SECONDS", 300, 0, 86400),
         intake_bots=read.listing("SLACK_INTAKE_BOTS", _INTAKE_BOT, "bot ids (B…) or app ids (A…)"),
+        digest_at=read.matching("BUG_DIGEST_AT", _DIGEST_AT, "a time of day like 09:00 (24-hour HH:MM)"),
+        digest_tz=_zone(read.text("BUG_DIGEST_TZ", "UTC")),
     )
+
+
+def _zone(name: str) -> str:
+    """An IANA zone name the machine knows (BUG_DIGEST_TZ)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("BUG_DIGEST_TZ is malformed: it should be a zone name like Europe/Berlin") from None
+    return name
 
 
 def _present(name: str, value: str | None) -> str:

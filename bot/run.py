@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import bootstrap, migrations
 from bot.config import Config, ConfigError, load_config, load_env_file
+from bot.digest import DoneLog
 from bot.logging_setup import configure_for
 from bot.shutdown import Shutdown
 from bot.tickets.notes import fan_out
@@ -87,7 +88,11 @@ def start_background_services(
         notes = bootstrap.build_support_notes(config, store)
         if notes is not None:
             started.append(notes.start())
-        started.append(bootstrap.build_scheduler(config, store, fan_out(board, notes)))
+        digest = bootstrap.build_digest(config, store)
+        if digest is not None:
+            started.append(digest.start())
+        done_log = DoneLog(store) if digest is not None else None  # what the digest says was done
+        started.append(bootstrap.build_scheduler(config, store, fan_out(board, notes, done_log)))
         for build in (bootstrap.build_metrics_server, bootstrap.build_health_server):
             server = build(config, store, status)
             if server is not None:

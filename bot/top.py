@@ -48,19 +48,23 @@ def check_top_limit(text: str | None) -> int:
     return int(text)
 
 
-def top_bugs(store: BugStore, limit: int, channels: Iterable[str] | None = None) -> list[TopBug]:
-    """The open bugs ranked by what the asker sees; channels: the bug channels they read (None: all)."""
+def top_bugs(
+    store: BugStore, limit: int, channels: Iterable[str] | None = None, others: bool | None = None
+) -> list[TopBug]:
+    """The open bugs ranked by what the asker sees; channels: the bug channels they read (None: all);
+    others: whether Zendesk / Shortcut records count (None: when they read a bug channel)."""
     allowed = None if channels is None else frozenset(channels)
-    found = [shown for bug in store.top_impacts(limit * READ_AHEAD) if (shown := as_seen(bug, allowed))]
+    ranked = store.top_impacts(limit * READ_AHEAD)
+    found = [shown for bug in ranked if (shown := as_seen(bug, allowed, others))]
     found.sort(key=lambda bug: rank_key(bug.numbers), reverse=True)
     return found[:limit]
 
 
-def as_seen(bug: Impact, channels: frozenset[str] | None) -> TopBug | None:
-    numbers = bug.visible(channels)
+def as_seen(bug: Impact, channels: frozenset[str] | None, others: bool | None = None) -> TopBug | None:
+    numbers = bug.visible(channels, others)
     if not (numbers.reports or numbers.tickets or numbers.stories):
         return None
-    root = bug.root_visible(channels)
+    root = bug.root_visible(channels, others)
     return TopBug(
         ticket_id=bug.ticket_id,
         title=root.title if root else "",

@@ -97,11 +97,13 @@ class Impact:
     def is_open(self) -> bool:
         return bool(self.counts) and not self.done
 
-    def visible(self, channels: Iterable[str] | None = None) -> Numbers:
+    def visible(self, channels: Iterable[str] | None = None, others: bool | None = None) -> Numbers:
         """The numbers over what a reader may read: Slack reports of `channels` (None: every channel), and
-        Zendesk / Shortcut records when the reader reads any bug channel (None or a non-empty set)."""
+        Zendesk / Shortcut records when the reader reads any bug channel (None or a non-empty set), or as
+        `others` says (a channel some of whose members may not read tickets)."""
         allowed = None if channels is None else frozenset(channels)
-        others = allowed is None or bool(allowed)
+        if others is None:
+            others = allowed is None or bool(allowed)
         reports = 0
         people: set[str] = set()
         customers: set[str] = set()
@@ -146,7 +148,7 @@ class Impact:
                 return priority
         return None
 
-    def root_visible(self, channels: Iterable[str] | None = None) -> Root | None:
+    def root_visible(self, channels: Iterable[str] | None = None, others: bool | None = None) -> Root | None:
         if self.root is None:
             return None
         if channels is None:
@@ -154,7 +156,7 @@ class Impact:
         allowed = frozenset(channels)
         if self.root.source_system == "slack":
             return self.root if self.root.channel in allowed else None
-        return self.root if allowed else None
+        return self.root if (bool(allowed) if others is None else others) else None
 
     @property
     def rank(self) -> str | None:
