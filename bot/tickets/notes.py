@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 
 PENDING_KEY = "notes:pending"
 NOTES_PER_MINUTE = 20  # well inside Zendesk's ticket-update limits (and 700 requests a minute on most plans)
-CLAIM_SECONDS = 300.0  # how long one instance holds a note before another may settle it
-RETRY_SECONDS = 60.0  # a pass with failures is tried again after this
+CLAIM_SECONDS = 60.0  # how long one instance holds a note before another may settle it (a send takes seconds)
+RETRY_SECONDS = 30.0  # how often the queue is looked at besides after each pull (what another left)
 
 
 class Notes(Protocol):
