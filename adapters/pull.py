@@ -90,7 +90,7 @@ class SyncSource(Protocol):
     meta_key: str  # where the checkpoint lives in the store
 
     @property
-    def stats(self) -> Any: ...  # PullStats: requests, rate_limit_wait
+    def stats(self) -> PullStats: ...  # requests, rate_limit_wait
 
     def pull(self, saved: dict[str, Any] | None, full: bool = False) -> Iterator[PulledPage]: ...
 

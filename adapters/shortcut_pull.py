@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
-from adapters.pull import PulledPage, UnmappableRecord, check_start
+from adapters.pull import PulledPage, PullStats, UnmappableRecord, check_start
 from adapters.shortcut import custom_field_ids, story_to_record, zendesk_ticket_ids
 from adapters.shortcut_http import SearchCapReached, ShortcutHttp
 from adapters.shortcut_windows import (
@@ -76,7 +76,7 @@ class ShortcutPull:
         self._per_day: float | None = None  # stories a day over the workspace's own days (a backfill)
 
     @property
-    def stats(self) -> Any:
+    def stats(self) -> PullStats:
         return self.http.stats
 
     def set_ratelimit_budget(self, seconds: float) -> None:

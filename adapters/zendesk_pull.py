@@ -32,7 +32,7 @@ from typing import Any
 import requests
 
 from adapters.http_session import retrying_session
-from adapters.pull import PulledPage, RateLimited, UnmappableRecord, UpstreamError, check_start
+from adapters.pull import PulledPage, PullStats, RateLimited, UnmappableRecord, UpstreamError, check_start
 from adapters.rate_budget import RateBudget, spend_on_429s
 from adapters.zendesk import (
     MERGED_STATE,
@@ -110,7 +110,7 @@ class ZendeskPull:
         self._statuses_listed = False  # in this run
 
     @property
-    def stats(self) -> Any:
+    def stats(self) -> PullStats:
         return self.budget.stats
 
     def set_ratelimit_budget(self, seconds: float) -> None:
