@@ -379,15 +379,22 @@ class FakeZendesk(JsonServer):
         }
         return 201, {"ticket": dict(self.tickets[ticket_id]), "audit": audit}, {}
 
-    def _update(self, path: str, headers: Any, raw: bytes) -> tuple[int, Any, dict]:
-        """PUT /api/v2/tickets/{id}.json {"ticket": {"comment": {...}}}: a comment added (public unless
-        `public: false`), as Zendesk does; a closed ticket refuses any update (422), an unknown one 404."""
+    def _refused(self, headers: Any) -> tuple[int, Any, dict] | None:
+        """401 without the API token's Basic auth, 429 past the API's rate limit; None: go on."""
         expected = "Basic " + base64.b64encode(f"{self.email}/token:{self.token}".encode()).decode()
         if headers.get("Authorization") != expected:
             return 401, {"error": "Couldn't authenticate you"}, {}
         limiter = self.limiters.get("api")
         if limiter is not None and (wait := limiter.admit()):
             return 429, {"error": "APIRateLimitExceeded"}, {"Retry-After": str(math.ceil(wait))}
+        return None
+
+    def _update(self, path: str, headers: Any, raw: bytes) -> tuple[int, Any, dict]:
+        """PUT /api/v2/tickets/{id}.json {"ticket": {"comment": {...}}}: a comment added (public unless
+        `public: false`), as Zendesk does; a closed ticket refuses any update (422), an unknown one 404."""
+        refused = self._refused(headers)
+        if refused is not None:
+            return refused
         found = _TICKET_PATH.fullmatch(path)
         if found is None:
             return 404, {"error": "InvalidEndpoint", "description": "Not found"}, {}
