@@ -26,9 +26,9 @@ import logging
 from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-from adapters.pull import PulledPage, PullStats, UnmappableRecord, check_start
+from adapters.pull import PulledPage, PullStats, UnmappableRecord, UpstreamError, check_start
 from adapters.shortcut import custom_field_ids, story_to_record, zendesk_ticket_ids
 from adapters.shortcut_http import SearchCapReached, ShortcutHttp
 from adapters.shortcut_windows import (
@@ -49,6 +49,16 @@ log = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 250
 MAX_RESULTS = 1000  # the search API's limit per query
 HISTORY_START = date(2014, 1, 1)  # before Shortcut (then Clubhouse) existed: the lower bound to split from
+
+
+def next_url(api_url: str, next_path: str) -> str:
+    """Shortcut's `next` (a path such as `/api/v3/search/stories?...&next=...`) on the API's own host. A
+    `next` naming another scheme or host is refused (UpstreamError): the request carries the API token."""
+    url = urljoin(api_url + "/", str(next_path))
+    here, there = urlsplit(api_url), urlsplit(url)
+    if (there.scheme, there.netloc) != (here.scheme, here.netloc):
+        raise UpstreamError(f"Shortcut's next page is on another host ({there.netloc[:80]}); not followed")
+    return url
 
 
 class ShortcutPull:
@@ -185,7 +195,7 @@ class ShortcutPull:
                 )
                 yield PulledPage(records=[], failures=[failure])
                 return None
-            url, params = (urljoin(self.http.api_url + "/", next_path), None) if next_path else (None, None)
+            url, params = (next_url(self.http.api_url, next_path), None) if next_path else (None, None)
         return None
 
     def _split(
@@ -317,7 +327,7 @@ class ShortcutPull:
                 return None
             stories += [s for s in body.get("data") or [] if isinstance(s, dict)]
             next_path = body.get("next")
-            url, params = (urljoin(self.http.api_url + "/", next_path), None) if next_path else (None, None)
+            url, params = (next_url(self.http.api_url, next_path), None) if next_path else (None, None)
         return stories
 
     def records_of(self, stories: list[dict[str, Any]]) -> PulledPage:

@@ -10,11 +10,17 @@ from typing import Any
 from storage.model import PRIORITIES, SOURCES, STATE_TYPES, BugRecord
 from storage.values import Counts, LinkResult, Page, TicketView
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls (ANSI escapes); bidi marks, embeddings, overrides and isolates (U+061C, U+200E-U+200F,
+# U+202A-U+202E, U+2066-U+2069: they reorder or disguise what follows); zero-width and invisible characters
+# (U+180E, U+200B-U+200D, U+2060-U+2065, U+FEFF: they hide inside ids and words). One character class: linear.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 
 
 def printable(text: object) -> str:
-    """Plain text for a terminal: control characters (ANSI escapes, bidi overrides) dropped."""
+    """Plain text for a terminal: control characters (ANSI escapes), bidi controls and invisible characters
+    dropped."""
     return _CONTROL.sub("", "" if text is None else str(text))
 
 
@@ -104,7 +110,7 @@ def format_view(view: TicketView, show_deleted: str = CLI_SHOW_DELETED, zone: tz
         lines.append(f"history (times {zone_label(zone)}):")
         for entry in view.audit:
             lines.append(
-                f"  {short_time(entry.at, zone)}  {entry.actor} {entry.action}ed {entry.from_id}"
+                f"  {short_time(entry.at, zone)}  {_cell(entry.actor)} {entry.action}ed {entry.from_id}"
                 f" -> {entry.to_id} ({entry.moved} record(s) moved)"
             )
     return "\n".join(lines)

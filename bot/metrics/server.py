@@ -12,7 +12,7 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -48,23 +48,37 @@ class BotStatusLike(Protocol):
     def is_connected(self) -> bool: ...
 
 
+UNAVAILABLE = "unavailable (the bot's log says why)"
+WRITES_FAILING = "writes failing (the bot's log says why)"
+
+
 @dataclass
 class Health:
     store: BugStore
     bot: BotStatusLike | None  # None: `bugtracker metrics`, no bot in this process
+    _logged: str | None = field(default=None, init=False, repr=False)
+
+    def _tell_log(self, line: str) -> None:
+        """The reason, logged once while it stays the same (probes ask every few seconds)."""
+        if line != self._logged:
+            self._logged = line
+            log.warning("%s", line)
 
     def report(self) -> tuple[bool, dict[str, Any]]:
         """(healthy, body): healthy only when the store answers and Slack is connected (if it is used)."""
         body: dict[str, Any] = {}
+        # anyone may ask: the answer names no file path, endpoint or error text (the log has them)
         try:
             self.store.check()
             body["store"] = "ok"
         except BugTrackerError as exc:
-            body["store"] = f"unavailable: {exc}"
+            body["store"] = UNAVAILABLE
+            self._tell_log(f"/healthz: the store is unavailable: {exc}")
         store_problem = getattr(self.bot, "store_problem", None)
         problem = store_problem() if callable(store_problem) else None
         if problem and body["store"] == "ok":  # it answers a read, but the intake's writes fail (a lock)
-            body["store"] = problem
+            body["store"] = WRITES_FAILING
+            self._tell_log(f"/healthz: {problem}")
         slack_ok = True
         if self.bot is None:
             body["slack"] = "not used (metrics only)"

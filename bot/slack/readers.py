@@ -79,9 +79,21 @@ class ReaderScope:
         return channel_of(record) in self.channels
 
     def view(self, view: TicketView) -> tuple[TicketView, int]:
-        """The view with only what this person may read, and how many records were left out."""
+        """The view with only what this person may read, and how many records were left out. An audit line
+        (who linked what) is shown only when both of its ids are ones this person may read."""
         shown = tuple(record for record in view.records if self.may_read(record))
-        return replace(view, records=shown), len(view.records) - len(shown)
+        if self.everything:
+            return replace(view, records=shown), len(view.records) - len(shown)
+        by_id = {record.home_id: record for record in view.records}
+
+        def readable(ticket_id: str) -> bool:
+            record = by_id.get(ticket_id)
+            if record is not None:
+                return self.may_read(record)
+            return not ticket_id.startswith("SL-") and self.reads_any  # a report elsewhere: channel unknown
+
+        audit = tuple(entry for entry in view.audit if readable(entry.from_id) and readable(entry.to_id))
+        return replace(view, records=shown, audit=audit), len(view.records) - len(shown)
 
 
 EVERYTHING = ReaderScope(frozenset(), everything=True)

@@ -48,3 +48,16 @@ def test_stats_list_the_four_state_types_in_workflow_order_even_at_zero():
     section = text.split("state type", 1)[1].split("\n\n", 1)[0]
     rows = [line.split() for line in section.splitlines()[2:]]
     assert rows == [["backlog", "0"], ["unstarted", "0"], ["started", "1"], ["done", "0"], ["none", "2"]]
+
+
+def test_show_prints_a_stored_audit_actor_without_its_escape_sequences():
+    from datetime import UTC
+
+    from storage.values import AuditEntry
+
+    actor = "ann\x1b[2J\x1b]0;pwned\x07\u202eevil\nsecond line"
+    entry = AuditEntry("link", "SL-1.000001", "ZD-1", actor, "2026-12-01T00:00:00Z", 1)
+    shown = format_view(TicketView("ZD-1", "ZD-1", ("ZD-1",), (), (entry,)), zone=UTC)
+    history = shown.split("history", 1)[1]
+    assert "\x1b" not in history and "\x07" not in history and "\u202e" not in history
+    assert "ann[2J]0;pwnedevil second line linked SL-1.000001 -> ZD-1" in history

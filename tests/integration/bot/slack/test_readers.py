@@ -201,3 +201,18 @@ def test_a_member_who_leaves_while_the_members_are_read_is_not_kept(fake):
 
     readers.client.conversations_members = members_then_leave
     assert "U0ALICE" not in readers.members(BUGS)
+
+
+def test_an_audit_line_shows_its_actor_and_ids_only_to_readers_of_both():
+    from storage.values import AuditEntry
+
+    mine, secret = report(1, BUGS), report(2, SECRET)
+    audit = (
+        AuditEntry("link", mine.home_id, "ZD-1", "U0LEAD", "2026-12-01T00:00:00Z", 1),
+        AuditEntry("link", secret.home_id, "ZD-1", "U0SECU", "2026-12-01T00:00:00Z", 1),
+        AuditEntry("unlink", "SL-1764300099.000099", "ZD-1", "U0SECU", "2026-12-01T00:00:00Z", 1),
+    )
+    view = TicketView("ZD-1", "ZD-1", ("ZD-1",), (zendesk_record(1), mine, secret), audit)
+    shown, _ = ReaderScope(frozenset({BUGS})).view(view)
+    assert [entry.from_id for entry in shown.audit] == [mine.home_id]  # not the private one, not an unknown
+    assert len(EVERYTHING.view(view)[0].audit) == 3

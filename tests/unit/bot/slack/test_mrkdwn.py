@@ -124,6 +124,8 @@ def test_message_text_is_escaped_bounded_and_never_empty():
 
 def test_printable_drops_terminal_control_characters():
     assert mrkdwn.printable("ok\x1b[31mred\x1b[0m\u202eevil\tx\ny") == "ok[31mred[0mevil\tx\ny"
+    # bidi marks (LRM, RLM, Arabic letter mark) and zero-width / invisible characters too
+    assert mrkdwn.printable("Z\u200eD\u200f-\u061c1\u200b2\u200c3\u200d4\u2060\ufeff5\u180e") == "ZD-12345"
 
 
 def test_the_payload_checker_sees_live_markup():
