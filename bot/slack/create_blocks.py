@@ -23,6 +23,8 @@ KIND = {"shortcut": "story", "zendesk": "ticket"}
 TITLE, DESCRIPTION, PRIORITY = "create_title", "create_description", "create_priority"
 STATE, TEAM, PROJECT = "create_state", "create_team", "create_project"
 TICKET_TYPE, REQUESTER = "create_type", "create_requester"
+CONFIRM = "create_confirm"  # a report from a narrower channel: the person confirms it leaves Slack's audience
+CONFIRMED = "copy"
 DESCRIPTION_SHOWN = 3000  # a plain_text_input holds at most 3,000 characters
 OPTIONS_LIMIT = 100  # a static_select lists at most 100 options; an external_select answers 100 at a time
 SEARCHED = (STATE, TEAM, PROJECT)  # the selects that turn into a typed search past OPTIONS_LIMIT choices
@@ -120,8 +122,11 @@ def create_modal(
     systems: list[str],
     draft: TicketDraft,
     choices: FormChoices | None = None,
+    narrower: bool = False,
 ) -> dict[str, Any]:
-    """The prefilled form for `system`; with two systems, a select on top switches the form (views.update)."""
+    """The prefilled form for `system`; with two systems, a select on top switches the form (views.update).
+    `narrower`: the report's channel is private (or shared with another organisation): the form says where
+    the words go and asks for a confirmation before it copies them."""
     choices = choices or FormChoices()
     kind = KIND[system]
     blocks: list[Block] = [
@@ -130,6 +135,15 @@ def create_modal(
             "text": mrkdwn_text(f"From {bold(report_id)}: {link(draft.permalink, 'the report')}"),
         }
     ]
+    if narrower:
+        name = SYSTEM_NAMES[system]
+        warning = (
+            f":warning: This report is from a private channel. Creating copies its title, text, author, link"
+            f" and replies into {name}, where everyone who can open {name} can read them."
+        )
+        blocks.append({"type": "section", "text": mrkdwn_text(warning)})
+        box = {"type": "checkboxes", "options": [_option(CONFIRMED, f"Copy it into {name} all the same")]}
+        blocks.append(_input(CONFIRM, "Leaves the channel", box))
     if len(systems) > 1:
         options = [_option(name, f"a {SYSTEM_NAMES[name]} {KIND[name]}") for name in systems]
         element = {**_select(options, system), "action_id": SYSTEM_ACTION}
@@ -170,6 +184,8 @@ def create_modal(
         hint = "Empty: the API user. A customer's email makes the first comment internal."
         blocks.append(_input(REQUESTER, "Requester email", requester, optional=True, hint=hint))
     metadata = {"report": report_id, "channel": channel, "system": system, "permalink": draft.permalink}
+    if narrower:
+        metadata["confirm"] = True
     return _modal(
         f"Create a {kind}",
         blocks,
@@ -212,6 +228,10 @@ def read_form(view: dict[str, Any], choices: FormChoices | None) -> tuple[Ticket
     metadata = json.loads(view.get("private_metadata") or "{}")
     system, state, errors = metadata.get("system"), _values(view), {}
     title = _text(state.get(TITLE, {}))
+    if metadata.get("confirm") and CONFIRMED not in {
+        option.get("value") for option in state.get(CONFIRM, {}).get("selected_options") or []
+    }:
+        errors[CONFIRM] = "This report is from a private channel: tick the box to copy it out of Slack."
     if not title:
         errors[TITLE] = f"Give the {KIND.get(system, 'ticket')} a title."
     elif len(title) > TITLE_LIMIT:

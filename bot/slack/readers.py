@@ -47,6 +47,13 @@ class ReadersUnavailable(BugTrackerError):
     """Slack did not say who is in a channel (or who is a guest): nothing is shown."""
 
 
+def visible_to(record: Any) -> str | None:
+    """A ticket / story created from a report of a narrower channel: that channel, until a pull writes the
+    record again (the pull's copy does not carry it: the item is then public in its system anyway)."""
+    attributes = getattr(record, "attributes", None) or {}
+    return str(attributes["visible_to"]) if attributes.get("visible_to") else None
+
+
 def channel_of(record: Any) -> str | None:
     """The channel a Slack report (a record, an index row, a suggestion) was posted in; None when unknown."""
     attributes = getattr(record, "attributes", None) or {}
@@ -75,7 +82,8 @@ class ReaderScope:
         if self.everything:
             return True
         if getattr(record, "source_system", None) != "slack":
-            return bool(self.channels)
+            narrower = visible_to(record)
+            return bool(self.channels) if narrower is None else narrower in self.channels
         return channel_of(record) in self.channels
 
     def view(self, view: TicketView) -> tuple[TicketView, int]:
@@ -215,9 +223,10 @@ class Readers:
 
     def may_post(self, audience: Audience, record: Any) -> bool:
         """May every member of `audience` read `record` (a record, an index row, a suggestion)?"""
-        if getattr(record, "source_system", None) != "slack":
+        report = getattr(record, "source_system", None) == "slack"
+        if not report and visible_to(record) is None:
             return audience.bug_channel and not audience.strangers
-        origin = channel_of(record)
+        origin = channel_of(record) if report else visible_to(record)
         if origin is None:
             return False
         if origin == audience.channel:
@@ -271,6 +280,16 @@ class Readers:
         if audience.strangers:
             return f"{where} has guests or people from another organisation who may not read every report."
         return None
+
+    def narrower_than_workspace(self, channel: str) -> bool:
+        """Is `channel` read by fewer people than the workspace's full members (private, or shared with
+        another organisation)? Slack failing: yes (ask rather than copy silently)."""
+        try:
+            info = self.info(channel)
+        except (SlackApiError, SlackClientError) as exc:
+            log.info("whether %s is private is not known: %s", channel, exc)
+            return True
+        return bool(info.get("is_private") or info.get("is_ext_shared"))
 
     def refusal(self) -> str:
         """The one line for someone who reads no bug channel."""

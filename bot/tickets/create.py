@@ -20,7 +20,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,9 +130,12 @@ def create_ticket(
     may_link: MayLink,
     draft: TicketDraft | None = None,
     clock: Callable[[], float] = time.time,
+    visible_to: str | None = None,
 ) -> Created:
     """Create the story / ticket for the report and move the report under it; see the module's docstring.
-    `draft` None: the prefill (console, CLI). Raises our errors with a line for the person."""
+    `draft` None: the prefill (console, CLI). Raises our errors with a line for the person. `visible_to`:
+    the report's channel when it is narrower than the workspace: the stored record is shown only to that
+    channel's readers until a pull writes it again (docs/privacy.md)."""
     check_may_create(user, may_link)
     creator = upstreams.creator(system)
     report = report_of(store, report_id)
@@ -151,6 +154,8 @@ def create_ticket(
             record, found_again = _send(store, creator, draft, key, report.home_id, user, clock)
         else:
             creator = upstreams.reader(record.source_system) or creator
+        if visible_to:
+            record = replace(record, attributes={**record.attributes, "visible_to": visible_to})
         store.upsert(record)  # stored from the API's answer at once, not only at the next pull
         link = store.link(report.home_id, record.home_id, user)
         _note(store, report.home_id, "created", creator.name, key, user, ticket=record.home_id)

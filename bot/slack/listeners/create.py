@@ -81,7 +81,9 @@ def register(
             system = system or systems[0]
             upstreams.creator(system)
             draft = prefill(report, _replies(client, channel, report.record_id))
-            view = create_modal(report.home_id, channel, system, systems, draft, form_choices(system))
+            narrower = readers is not None and readers.narrower_than_workspace(channel)
+            choices = form_choices(system)
+            view = create_modal(report.home_id, channel, system, systems, draft, choices, narrower)
         except BugTrackerError as exc:
             view = message_modal(str(exc))
         update_view(client, view_id, view)
@@ -134,7 +136,10 @@ def register(
             draft = typed_draft(view, base)  # what was typed so far stays
             systems = upstreams.available()
             channel = metadata.get("channel") or ""
-            new = create_modal(report.home_id, channel, system, systems, draft, form_choices(system))
+            narrower = bool(metadata.get("confirm"))  # as when the form was opened
+            new = create_modal(
+                report.home_id, channel, system, systems, draft, form_choices(system), narrower
+            )
         except BugTrackerError as exc:
             new = message_modal(str(exc))
         update_view(client, view["id"], new, view.get("hash"))
@@ -168,7 +173,12 @@ def register(
             actor = actor_of(user)
             report_id = readable_report(store, metadata.get("report") or "", actor).home_id
             allowed = may_create(actor)
-            created = create_ticket(store, upstreams, system, report_id, user, lambda _user: allowed, draft)
+            narrower = (
+                metadata.get("channel") if metadata.get("confirm") else None
+            )  # shown to its readers only
+            created = create_ticket(
+                store, upstreams, system, report_id, user, lambda _user: allowed, draft, visible_to=narrower
+            )
         except BugTrackerError as exc:  # one line; the report is as it was
             update_view(client, view["id"], message_modal(f"Nothing was created: {exc}"))
             return

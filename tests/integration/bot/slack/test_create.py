@@ -18,6 +18,7 @@ from adapters.zendesk_pull import build_zendesk_client
 from bot.config import SlackConfig
 from bot.slack.app import build_app
 from bot.slack.create_blocks import (
+    CONFIRM,
     DESCRIPTION,
     MODAL_CALLBACK,
     OPEN_ACTION,
@@ -28,6 +29,7 @@ from bot.slack.create_blocks import (
     TICKET_TYPE,
     TITLE,
 )
+from bot.slack.readers import ReaderScope
 from bot.slack.suggestion_blocks import SHORTCUT_CALLBACK
 from bot.tickets.upstreams import Upstreams
 from tests.fakes.shortcut import STATES, FakeShortcut
@@ -36,14 +38,14 @@ from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_config
 from tests.integration.bot.slack.test_listeners import event_request
 from tests.support.waiting import wait_until
 
-CHANNEL = "C0BUGS"
+CHANNEL, PRIVATE = "C0BUGS", "G0PAY"
 LINKER, OTHER = "U0BOSS", "U0ALICE"
 
 
 @pytest.fixture
 def world(sqlite_store, monkeypatch):
     with (
-        FakeSlack(members={CHANNEL: [LINKER, OTHER]}) as slack,
+        FakeSlack(members={CHANNEL: [LINKER, OTHER], PRIVATE: [LINKER, OTHER]}) as slack,
         FakeShortcut() as shortcut,
         FakeZendesk() as zd,
     ):
@@ -56,16 +58,17 @@ def world(sqlite_store, monkeypatch):
                 build_zendesk_client(zendesk_config(zd), backoff_factor=0.01), zd.subdomain
             ),
         )
-        config = SlackConfig("xoxb-test-token", "xapp-test-token", (CHANNEL,), slack.api_url, (LINKER,), True)
+        channels = (CHANNEL, PRIVATE)
+        config = SlackConfig("xoxb-test-token", "xapp-test-token", channels, slack.api_url, (LINKER,), True)
         client = WebClient(token="xoxb-test-token", base_url=slack.api_url)
         app, _ = build_app(config, sqlite_store, client, upstreams=upstreams)
         yield app, slack, shortcut, zd, sqlite_store
 
 
-def report(app, slack, text="Checkout button broken priority=high"):
+def report(app, slack, text="Checkout button broken priority=high", channel=CHANNEL):
     """A report posted in the channel: stored and answered (the answer carries the Create… button)."""
-    message = slack.message(CHANNEL, text, OTHER)
-    app.dispatch(event_request({**message, "channel": CHANNEL}))
+    message = slack.message(channel, text, OTHER)
+    app.dispatch(event_request({**message, "channel": channel}))
     answer = slack.wait_for(lambda: [p for p in slack.posts if p.get("thread_ts") == message["ts"]])[0]
     return message, answer
 
@@ -75,13 +78,13 @@ def blocks_of(posted):
     return json.loads(blocks) if isinstance(blocks, str) else blocks or []
 
 
-def press(slack, posted, thread_ts, user):
+def press(slack, posted, thread_ts, user, channel=CHANNEL):
     """A person presses Create… on the bot's answer."""
     button = next(e for b in blocks_of(posted) if b.get("type") == "actions" for e in b["elements"]
                   if e["action_id"] == OPEN_ACTION)  # fmt: skip
     body = {"type": "block_actions", "user": {"id": user}, "team": {"id": "T0FAKE"}, "api_app_id": "A0FAKE",
-            "trigger_id": slack.new_trigger(), "channel": {"id": CHANNEL},
-            "container": {"type": "message", "message_ts": "1.0", "channel_id": CHANNEL},
+            "trigger_id": slack.new_trigger(), "channel": {"id": channel},
+            "container": {"type": "message", "message_ts": "1.0", "channel_id": channel},
             "message": {"ts": "1.0", "thread_ts": thread_ts, "blocks": blocks_of(posted)},
             "response_url": f"{slack.api_url.removesuffix('/api/')}/respond/{time.time_ns()}",
             "actions": [{**button, "block_id": "create-actions", "action_ts": "1.1"}]}  # fmt: skip
@@ -127,6 +130,7 @@ def test_the_button_opens_a_prefilled_form_that_creates_a_story_and_links_the_re
     assert "Preparing" in json.dumps(opened["view"])
     view = form(slack)
     fields = inputs(view)
+    assert CONFIRM not in fields  # a public channel's report: no question
     assert fields[TITLE]["initial_value"] == "Checkout button broken"
     assert fields[PRIORITY]["initial_option"]["value"] == "High"
     assert fields[STATE]["initial_option"]["value"] == str(STATES[0][0])  # first unstarted, default workflow
@@ -331,3 +335,22 @@ def test_with_300_projects_the_form_offers_project_299_and_the_story_lands_there
     assert store.get_record("slack", message["ts"]).ticket_id == "SC-9001"
     (body,) = [b for path, b in shortcut.posted if path.endswith("/stories")]
     assert body["project_id"] == 299 and "workflow_state_id" not in body
+
+
+def test_a_private_report_asks_before_it_copies_and_its_story_stays_with_its_readers(world):
+    app, slack, shortcut, _, store = world
+    message, answer = report(app, slack, channel=PRIVATE)
+    app.dispatch(press(slack, answer, message["ts"], LINKER, channel=PRIVATE))
+    view = form(slack)
+    assert "This report is from a private channel" in json.dumps(view["view"]) and CONFIRM in inputs(view)
+    refused = json.loads(app.dispatch(submit(view, as_submitted(view))).body)
+    assert refused["response_action"] == "errors" and CONFIRM in refused["errors"]
+    assert shortcut.posts("/stories") == []  # nothing copied without the confirmation
+    ticked = {"type": "checkboxes", "selected_options": [{"value": "copy"}]}
+    response = app.dispatch(submit(view, as_submitted(view, **{CONFIRM: ticked})))
+    assert json.loads(response.body)["response_action"] == "update"
+    wait_until(lambda: store.get_record("slack", message["ts"]).ticket_id == "SC-9001")
+    story = store.get_record("shortcut", "9001")
+    assert story.attributes["visible_to"] == PRIVATE  # until a pull writes it again
+    assert ReaderScope(frozenset({PRIVATE})).may_read(story)
+    assert not ReaderScope(frozenset({CHANNEL})).may_read(story)  # readers of another bug channel: no
