@@ -183,7 +183,12 @@ def create_modal(
             requester["initial_value"] = draft.requester_email
         hint = "Empty: the API user. A customer's email makes the first comment internal."
         blocks.append(_input(REQUESTER, "Requester email", requester, optional=True, hint=hint))
-    metadata = {"report": report_id, "channel": channel, "system": system, "permalink": draft.permalink}
+    metadata: dict[str, Any] = {
+        "report": report_id,
+        "channel": channel,
+        "system": system,
+        "permalink": draft.permalink,
+    }
     if narrower:
         metadata["confirm"] = True
     return _modal(
