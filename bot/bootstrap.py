@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.config import Config, SlackConfig, load_config, load_env_file
+from storage.model import BugRecord
 from storage.store import BugStore
 
 if TYPE_CHECKING:
@@ -78,14 +80,17 @@ def build_store(
     return store
 
 
-def build_suggester(store: BugStore) -> tuple[BugStore, Suggester]:
+def build_suggester(
+    store: BugStore, linked: Callable[[list[BugRecord]], None] | None = None
+) -> tuple[BugStore, Suggester]:
     """The suggestion index, loaded once from the store, and the store wrapped so that every write keeps it
-    current (storage/observed.py). Hand the returned store to everything that writes."""
+    current (storage/observed.py); `linked` hears of records linked under another id (bot/flow.py). Hand the
+    returned store to everything that writes."""
     from bot.suggest.service import Suggester
     from storage.observed import ObservedStore
 
     suggester = Suggester()
-    observed = ObservedStore(store, suggester.records_written)
+    observed = ObservedStore(store, suggester.records_written, linked=linked)
     suggester.load(observed)
     return observed, suggester
 

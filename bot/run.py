@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from bot import bootstrap, migrations
 from bot.config import Config, ConfigError, load_config, load_env_file
 from bot.digest import DoneLog
+from bot.flow import FlowLog
 from bot.logging_setup import configure_for
 from bot.shutdown import Shutdown
 from bot.tickets.notes import fan_out
@@ -77,7 +78,11 @@ class BotStatus:
 
 
 def start_background_services(
-    config: Config, store: BugStore, status: BotStatus, board: StatusBoard | None = None
+    config: Config,
+    store: BugStore,
+    status: BotStatus,
+    board: StatusBoard | None = None,
+    flow: FlowLog | None = None,
 ) -> list[Any]:
     """Start what runs beside the bot in the same process (the sync scheduler, the metrics server); return
     them to stop on shutdown. A service that cannot start stops the ones that did, then re-raises."""
@@ -92,7 +97,8 @@ def start_background_services(
         if digest is not None:
             started.append(digest.start())
         done_log = DoneLog(store) if digest is not None else None  # what the digest says was done
-        started.append(bootstrap.build_scheduler(config, store, fan_out(board, notes, done_log)))
+        notifier = fan_out(board, notes, done_log, flow)
+        started.append(bootstrap.build_scheduler(config, store, notifier))
         for build in (bootstrap.build_metrics_server, bootstrap.build_health_server):
             server = build(config, store, status)
             if server is not None:
@@ -169,11 +175,12 @@ def serve(
         store.check()
         _canonicalize_ids_once(store)
         # every write from here on (intake, sync, links) keeps the suggestion index current
-        store, suggester = bootstrap.build_suggester(store)
+        flow = FlowLog(store)  # flow times: links told by the store wrapper, done stories by the sync
+        store, suggester = bootstrap.build_suggester(store, linked=flow.linked)
         board = bootstrap.build_status_board(config, store)
         upstreams = bootstrap.build_upstreams(config)
         status = BotStatus()
-        started = start_background_services(config, store, status, board)
+        started = start_background_services(config, store, status, board, flow)
     except BugTrackerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

@@ -27,9 +27,12 @@ Observer = Callable[[list[BugRecord]], None]
 
 
 class ObservedStore(BugStore):
-    def __init__(self, store: BugStore, observer: Observer) -> None:
+    def __init__(self, store: BugStore, observer: Observer, linked: Observer | None = None) -> None:
+        """`linked`: told of the records that came to live under another ticket id than their own in a
+        commit (a link moved them there, or a tagged report was stored there), right after it."""
         super().__init__(store.port, clock=store.clock)
         self.observer = observer
+        self.linked = linked
         self._operation = threading.local()  # per thread: how deep in operations, what they wrote
 
     # -- the funnel, observed ------------------------------------------------------------------------
@@ -41,7 +44,7 @@ class ObservedStore(BugStore):
         state = self._operation
         depth = getattr(state, "depth", 0)
         if depth == 0:
-            state.written = []
+            state.written, state.arrived = [], []
         state.depth = depth + 1
         completed = False
         try:
@@ -52,11 +55,19 @@ class ObservedStore(BugStore):
             state.depth = depth
             if depth == 0:
                 written, state.written = state.written, []
+                arrived, state.arrived = state.arrived, []
                 if completed or not self.port.operation_is_atomic:  # a rolled back operation wrote nothing
                     self._tell(list({record.source_record: record for record in written}.values()))
+                    self._tell_linked(arrived)
 
     def _commit(self, writes: list[Write], *, new_home: bool = False) -> None:
         super()._commit(writes, new_home=new_home)  # the records and their impact tallies
+        if self.linked is not None:
+            arrived = [stored for write in writes if (stored := _linked_now(write)) is not None]
+            if getattr(self._operation, "depth", 0):
+                self._operation.arrived.extend(arrived)
+            else:
+                self._tell_linked(arrived)
         self._wrote([stored for write in writes if (stored := _as_stored(write)) is not None])
 
     def _put_new(self, records: Sequence[BugRecord]) -> None:
@@ -69,6 +80,14 @@ class ObservedStore(BugStore):
         else:
             self._tell(records)
 
+    def _tell_linked(self, records: list[BugRecord]) -> None:
+        if not records or self.linked is None:
+            return
+        try:
+            self.linked(records)
+        except Exception:  # a flow metric must not lose a write
+            log.exception("link observer failed on %d record(s)", len(records))
+
     def _tell(self, records: list[BugRecord]) -> None:
         if not records:
             return
@@ -76,6 +95,18 @@ class ObservedStore(BugStore):
             self.observer(records)
         except Exception:  # a view that cannot follow must not lose a write
             log.exception("store observer failed on %d record(s)", len(records))
+
+
+def _linked_now(write: Write) -> BugRecord | None:
+    """A record this write moves from its own id to another (a link), or stores away from it (tagged)."""
+    match write:
+        case InsertRecord(record=record, location=location) if location != record.home_id:
+            return replace(record, ticket_id=location)
+        case MoveRecord(record=record, source=source, destination=destination) if (
+            source == record.home_id and destination != record.home_id
+        ):
+            return replace(record, ticket_id=destination)
+    return None
 
 
 def _as_stored(write: Write) -> BugRecord | None:

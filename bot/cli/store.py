@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import tzinfo
 
-from bot import grammar, migrations, services, top
+from bot import flow, grammar, migrations, services, top
 from bot.bootstrap import build_store, build_upstreams
 from bot.cli.exit_codes import EXIT_OK
 from bot.cli.help import examples
@@ -24,6 +24,7 @@ from bot.text_renderers import (
     format_view,
     local_zone,
     printable,
+    table,
 )
 from bot.tickets.link import link, operator, unlink
 from storage.errors import NothingToLink, TicketNotFound
@@ -166,6 +167,20 @@ def _total_hint(store: BugStore) -> int | None:
 
 def _stats(args: argparse.Namespace, config: Config) -> int:
     store = build_store(config)
+    if getattr(args, "flow", False):
+        found = flow.summarise(store)
+        if args.json:
+            print(json.dumps([asdict(summary) for summary in found], indent=2))
+        elif not found:
+            print("no flow times kept in the last 30 days (links and done stories seen by the bot)")
+        else:
+            names = {"link": "first report -> link", "done": "link -> done"}
+            rows = [
+                (names[row.kind], row.group, row.count, flow.duration(row.median), flow.duration(row.p90))
+                for row in found
+            ]
+            print("Flow times, last 30 days\n" + table(("FLOW", "PRIORITY", "N", "MEDIAN", "P90"), rows))
+        return EXIT_OK
     if args.recount:
         progress = Progress(total=_total_hint(store))
         try:
@@ -317,10 +332,16 @@ def register(sub: argparse._SubParsersAction) -> None:
             "bugtracker stats",
             "bugtracker stats --recount        # a full pass; a progress bar on a terminal",
             "bugtracker stats --json | jq .by_state",
+            "bugtracker stats --flow           # first report -> link, link -> done: medians, p90",
         ),
     )
     stats.add_argument(
         "--recount", action="store_true", help="count every record again and correct the kept counters"
+    )
+    stats.add_argument(
+        "--flow",
+        action="store_true",
+        help="medians and 90th percentiles of first report -> link and link -> done, last 30 days",
     )
     stats.set_defaults(handler=_stats)
     ranked = sub.add_parser(

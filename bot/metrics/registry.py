@@ -43,6 +43,22 @@ STATUS_CARDS_UNREACHABLE = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+# Flow times (bot/flow.py): minutes to weeks
+FLOW_BUCKETS = (60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400)
+FLOW_TO_LINK = Histogram(
+    "bugtracker_flow_report_to_link_seconds",
+    "From a report's or ticket's creation to its link under a bug, by its priority and source",
+    ["priority", "source"],
+    buckets=FLOW_BUCKETS,
+    registry=REGISTRY,
+)
+FLOW_TO_DONE = Histogram(
+    "bugtracker_flow_link_to_done_seconds",
+    "From a report's or ticket's link under a bug to the bug's story reaching done, by priority and source",
+    ["priority", "source"],
+    buckets=FLOW_BUCKETS,
+    registry=REGISTRY,
+)
 ZENDESK_NOTES = Counter(
     "bugtracker_zendesk_notes",
     "Internal notes on Zendesk tickets whose story is done, by outcome: sent, failed (retried), refused",
@@ -91,6 +107,7 @@ for _command in COMMANDS:
 def initialise_sources(sources: tuple[str, ...] | list[str]) -> None:
     """The label sets of the configured sync sources, at 0 (bot/bootstrap.py calls it with their names):
     a panel of failures shows 0, not "No data", before the first failure."""
+    initialise_flow()
     for source in sources:
         SYNC_FAILURES.labels(source)
         SYNC_DURATION.labels(source)
@@ -98,3 +115,12 @@ def initialise_sources(sources: tuple[str, ...] | list[str]) -> None:
         SYNC_LAST_SUCCESS.labels(source)
         for outcome in SYNC_OUTCOMES:
             SYNC_RECORDS.labels(source, outcome)
+
+
+def initialise_flow() -> None:
+    """The flow histograms' label sets (each priority, and none; Slack reports and Zendesk tickets) at 0, so
+    the dashboard's flow row shows them before the first link."""
+    for priority in ("Critical", "High", "Medium", "Low", "none"):
+        for source in ("slack", "zendesk"):
+            FLOW_TO_LINK.labels(priority, source)
+            FLOW_TO_DONE.labels(priority, source)

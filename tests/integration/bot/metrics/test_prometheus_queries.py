@@ -65,6 +65,8 @@ class Driver(threading.Thread):
             registry.COMMAND_LATENCY.labels("stats").observe(0.3)  # bucket (0.25, 0.5]
             registry.SYNC_RECORDS.labels("zendesk", "fetched").inc(5)
             registry.SYNC_RATE_LIMIT_WAIT.labels("zendesk").inc(2)
+            registry.FLOW_TO_LINK.labels("High", "slack").observe(7200)  # bucket (3600, 14400]
+            registry.FLOW_TO_DONE.labels("High", "zendesk").observe(2 * 86400)  # bucket (86400, 259200]
             if self.ticks % 5 == 1:
                 registry.SYNC_FAILURES.labels("shortcut").inc()
                 registry.ERRORS.inc()
@@ -92,6 +94,7 @@ def world(tmp_path_factory) -> Iterator[dict]:
     registry.SYNC_RATE_LIMIT_WAIT.labels("zendesk")
     registry.EVENTS_HANDLED.labels("message")
     registry.COMMAND_LATENCY.labels("stats")
+    registry.initialise_flow()
 
     server = start_metrics_server(
         store,
@@ -167,7 +170,14 @@ def expectations(world: dict) -> dict[str, Callable[[Result, dict], None]]:
         assert 0.25 < result[("stats",)] <= 0.5
         assert all(math.isnan(value) or value >= 0 for value in result.values())
 
-    return {
+    def in_the_driven_bucket(low: float, high: float) -> Callable[[Result, dict], None]:
+        def check(result: Result, _world: dict) -> None:  # only High was driven; the rest never observed
+            assert low < result[("High",)] <= high
+            assert all(math.isnan(value) for key, value in result.items() if key != ("High",))
+
+        return check
+
+    found: dict[str, Callable[[Result, dict], None]] = {
         "sum(bugtracker_bugs)": _exactly({(): counts.total}),
         "sum(bugtracker_open_bugs_by_source)": _exactly({(): sum(counts.open_by_source.values())}),
         'sum(bugtracker_slack_reports{link="linked"}) / sum(bugtracker_slack_reports)': link_rate,
@@ -209,6 +219,14 @@ def expectations(world: dict) -> dict[str, Callable[[Result, dict], None]]:
         ),
         "sum(increase(bugtracker_errors_total[1h]))": grows_where_driven("errors", {()}),
     }
+    for metric, low, high in (
+        ("bugtracker_flow_report_to_link_seconds", 3600, 14400),
+        ("bugtracker_flow_link_to_done_seconds", 86400, 259200),
+    ):
+        for quantile in ("0.5", "0.9"):
+            expr = f"histogram_quantile({quantile}, sum by (le, priority) (increase({metric}_bucket[30d])))"
+            found[expr] = in_the_driven_bucket(low, high)
+    return found
 
 
 def test_every_dashboard_query_has_an_expectation(world) -> None:
