@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.sync.recheck import RECHECK_EVERY_SECONDS  # noqa: E402
 from bot.sync.runner import run_sync  # noqa: E402
 from storage.sqlite import SqliteStore  # noqa: E402
 from tests.fakes.shortcut import FakeShortcut, iso, shortcut_pull  # noqa: E402
@@ -33,9 +34,12 @@ RUNS_A_DAY = 288  # SYNC_INTERVAL_SECONDS 300
 TARGET = 300
 
 
-def kind(path: str) -> str:
+def kind(path: str, query: dict) -> str:
     if path.endswith("/search/stories"):
-        return "search"
+        text = (query.get("query") or [""])[0]
+        if "created:" not in text:
+            return "pull search"
+        return "recheck count" if query.get("page_size") == ["1"] else "recheck listing"
     if "/stories/" in path and path.rsplit("/", 1)[-1].isdigit():
         return "GET /stories/{id}"
     return path.removeprefix("/api/v3")
@@ -89,12 +93,18 @@ def main() -> None:
             for story_id in deleted_at:
                 if story_id not in found and store.get_record("shortcut", str(story_id)).deleted:
                     found[story_id] = now[0].timestamp() - deleted_at[story_id]
-        day = Counter(kind(path) for _, path, _ in fake.requests[first:])
+        day = Counter(kind(path, query) for _, path, query in fake.requests[first:])
         total = sum(day.values())
         print(f"one day at steady state, {RUNS_A_DAY} runs ({time.perf_counter() - started:.0f}s):")
         for name, count in day.most_common():
             print(f"  {name:<22} {count:5d}")
         print(f"  {'all':<22} {total:5d}   target <= {TARGET}: {'met' if total <= TARGET else 'NOT met'}")
+        comparisons = sum(1 for _ in range(0, RUNS_A_DAY * 300, RECHECK_EVERY_SECONDS))
+        at_rest = day["pull search"] + day["/member"] + comparisons
+        print(
+            f"  at rest (no deletion): {at_rest} (pulls, /member, one count a comparison);"
+            f" the {len(deleted_at)} deletion(s) cost {total - at_rest} more"
+        )
         waits = sorted(found.values())
         print(
             f"deletions found: {len(found)} of {len(deleted_at)}"

@@ -16,3 +16,4 @@ def test_a_day_of_scheduled_runs_stays_under_the_target_and_finds_the_deletions(
     out = capsys.readouterr().out
     assert "target <= 300: met" in out, out
     assert "deletions found: 2 of 2" in out, out
+    assert "at rest (no deletion): 293 " in out, out  # 288 pulls, /member once, 4 comparisons
