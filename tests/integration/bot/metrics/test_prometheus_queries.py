@@ -137,6 +137,28 @@ def _exactly(expected: Result) -> Callable[[Result, dict], None]:
     return check
 
 
+def grows_where_driven(metric: str, driven: set[tuple[str, ...]]) -> Callable[[Result, dict], None]:
+    def check(result: Result, _world: dict) -> None:
+        assert driven <= result.keys()
+        for key, value in result.items():
+            assert value > 0 if key in driven else value >= 0, (metric, key, value)
+
+    return check
+
+
+def p95_in_the_driven_bucket(result: Result, _world: dict) -> None:
+    assert 0.25 < result[("stats",)] <= 0.5
+    assert all(math.isnan(value) or value >= 0 for value in result.values())
+
+
+def in_the_driven_bucket(low: float, high: float) -> Callable[[Result, dict], None]:
+    def check(result: Result, _world: dict) -> None:  # only High was driven; the rest never observed
+        assert low < result[("High",)] <= high
+        assert all(math.isnan(value) for key, value in result.items() if key != ("High",))
+
+    return check
+
+
 def expectations(world: dict) -> dict[str, Callable[[Result, dict], None]]:
     counts = world["store"].counts()
     days = [(TODAY - timedelta(days=back)).isoformat() for back in range(29, -1, -1)]
@@ -155,25 +177,6 @@ def expectations(world: dict) -> dict[str, Callable[[Result, dict], None]]:
             assert result.keys() == stamps.keys()
             for key, stamp in stamps.items():
                 assert result[key] == pytest.approx(time.time() - stamp, abs=5)
-
-        return check
-
-    def grows_where_driven(metric: str, driven: set[tuple[str, ...]]) -> Callable[[Result, dict], None]:
-        def check(result: Result, _world: dict) -> None:
-            assert driven <= result.keys()
-            for key, value in result.items():
-                assert value > 0 if key in driven else value >= 0, (metric, key, value)
-
-        return check
-
-    def p95_in_the_driven_bucket(result: Result, _world: dict) -> None:
-        assert 0.25 < result[("stats",)] <= 0.5
-        assert all(math.isnan(value) or value >= 0 for value in result.values())
-
-    def in_the_driven_bucket(low: float, high: float) -> Callable[[Result, dict], None]:
-        def check(result: Result, _world: dict) -> None:  # only High was driven; the rest never observed
-            assert low < result[("High",)] <= high
-            assert all(math.isnan(value) for key, value in result.items() if key != ("High",))
 
         return check
 
