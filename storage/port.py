@@ -48,6 +48,10 @@ class StorePort(ABC):
         """Give back what the store holds open (a file); it opens again on next use."""
         return None  # nothing to do unless a store says otherwise
 
+    def after_erase(self) -> None:
+        """After words were erased: make sure no copy of them lingers in the store's own files (a WAL)."""
+        return None  # nothing to do unless a store says otherwise
+
     def prepare_migration(self, progress: Progress, manage_indexes: bool, advance: Advance | None) -> None:
         """The store's own schema steps of `migrate`, before the recount (indexes, backfills)."""
         return None  # nothing to do unless a store says otherwise

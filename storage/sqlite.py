@@ -216,6 +216,9 @@ class SqliteTable(StorePort):
         with self._lock, self._errors():
             return self._conn().execute(sql, params).fetchall()
 
+    def after_erase(self) -> None:
+        self.checkpoint()
+
     def checkpoint(self) -> None:
         """Copy the WAL into the file and empty it (the words an erase replaced live on in WAL frames until
         then). Busy (another process reading): the next erase, or SQLite's own checkpoint, does it."""
@@ -694,14 +697,6 @@ class SqliteStore(BugStore):
     @property
     def path(self) -> str:
         return self.port.path
-
-    def erase(self, stored: BugRecord, kept: BugRecord) -> bool:
-        """The erase, then a checkpoint: with secure_delete the replaced words are zeroed in the file, and
-        the WAL that still held them is emptied."""
-        done = super().erase(stored, kept)
-        if done:
-            self.port.checkpoint()
-        return done
 
     @property
     def location(self) -> str:

@@ -63,6 +63,7 @@ class Upserts(StoreCore):
                 self._commit([ReplaceRecord(replace(kept, ticket_id=None), stored)])
             except ConditionFailed:
                 return False
+        self.port.after_erase()  # SQLite: the WAL that still held the words is emptied
         return True
 
     def upsert_many(self, records: Iterable[BugRecord]) -> list[UpsertResult]:
