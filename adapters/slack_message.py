@@ -219,10 +219,74 @@ def is_intake_bot_message(
     return bool((bot_id and bot_id in intake_bots) or (app_id and app_id in intake_bots))
 
 
+MAX_TEXT_BLOCKS = 50  # a message holds at most 50 blocks (Slack's limit): read no more
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """A message's text in Slack's wire form: `text`, or, when that is empty (a Workflow Builder post may
+    carry its words only in `blocks`), the words of its blocks, one block a line."""
+    text = message.get("text") or ""
+    if text.strip():
+        return text
+    blocks = message.get("blocks") or []
+    lines = (_block_text(block) for block in blocks[:MAX_TEXT_BLOCKS] if isinstance(block, dict))
+    return clip_markup("\n".join(line for line in lines if line), TEXT_LIMIT)
+
+
+def _wire(plain: str) -> str:
+    """Rich text's plain words in Slack's wire form (the three entities escaped)."""
+    return plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _text_object(value: Any) -> str:
+    if not isinstance(value, dict):
+        return ""
+    text = str(value.get("text") or "")
+    return text if value.get("type") == "mrkdwn" else _wire(text)
+
+
+def _rich(element: Any) -> str:
+    if not isinstance(element, dict):
+        return ""
+    kind = element.get("type")
+    if kind == "text":
+        return _wire(str(element.get("text") or ""))
+    if kind == "link":
+        return (
+            f"<{element.get('url', '')}|{_wire(str(element.get('text') or ''))}>"
+            if element.get("text")
+            else f"<{element.get('url', '')}>"
+        )
+    if kind == "user":
+        return f"<@{element.get('user_id', '')}>"
+    if kind == "channel":
+        return f"<#{element.get('channel_id', '')}>"
+    if kind == "usergroup":
+        return f"<!subteam^{element.get('usergroup_id', '')}>"
+    if kind == "emoji":
+        return f":{element.get('name', '')}:"
+    inner = element.get("elements") or []
+    separator = "\n" if kind in ("rich_text_list", "rich_text") else ""
+    return separator.join(_rich(child) for child in inner[: MAX_TEXT_BLOCKS * 4])
+
+
+def _block_text(block: dict[str, Any]) -> str:
+    kind = block.get("type")
+    if kind in ("section", "header"):
+        parts = [_text_object(block.get("text"))]
+        parts += [_text_object(field) for field in (block.get("fields") or [])[:10]]
+        return "\n".join(part for part in parts if part)
+    if kind == "context":
+        return " ".join(_text_object(element) for element in (block.get("elements") or [])[:10])
+    if kind == "rich_text":
+        return _rich(block)
+    return ""
+
+
 def reporter_of(event: dict[str, Any]) -> str | None:
     """Who reports a bot-posted report: the first person its text mentions, else the bot's user, else the
     bot itself."""
-    mention = _MENTION.search(event.get("text") or "")
+    mention = _MENTION.search(text_of(event))
     if mention:
         return mention[1]
     return event.get("user") or posting_bot(event)[0]
@@ -254,7 +318,7 @@ def message_to_record(
     The text is kept as Slack sent it, up to TEXT_LIMIT characters (cut outside any markup, marked
     `text_truncated` with the full `text_length`; the record's url is the permalink to the whole message)."""
     ts = message["ts"]
-    text = message.get("text") or ""
+    text = text_of(message)
     created_at = timestamp_from_epoch(ts)
     before = previous.attributes if previous else {}
     latest_reply = message.get("latest_reply") or before.get("last_activity")
@@ -275,7 +339,7 @@ def message_to_record(
         record_id=ts,
         created_at=created_at,
         updated_at=updated_at or (previous.updated_at if previous else created_at),
-        title=title_of(message.get("text")),
+        title=title_of(text),
         priority=tags.priority,
         priority_raw=tags.priority_raw,
         url=url or (previous.url if previous else None),

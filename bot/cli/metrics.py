@@ -12,11 +12,10 @@ import argparse
 import signal
 import threading
 
-from bot.bootstrap import build_health_server, build_store, http_access
+from bot.bootstrap import build_health_server, build_metrics_server, build_store
 from bot.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 from bot.cli.help import examples
 from bot.config import Config
-from bot.metrics.server import start_metrics_server
 
 DEFAULT_PORT = 9464  # prometheus-client's conventional exporter port; METRICS_PORT or --port override it
 
@@ -39,21 +38,23 @@ def _serve(args: argparse.Namespace, config: Config, stop: threading.Event | Non
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, on_signal)
-    server = start_metrics_server(
-        store, port=port, host=host, refresh_seconds=refresh, access=http_access(config)
-    )
+    server = build_metrics_server(config, store, None, port=port, host=host, refresh_seconds=refresh)
+    assert server is not None  # a port is always given here
     try:
         health = build_health_server(config, store, None)
     except BaseException:
-        server.shutdown()
+        server.stop()
         raise
+    server.start()
+    if health is not None:
+        health.start()
     print(f"serving http://{host}:{server.port}/metrics (Ctrl-C to stop)", flush=True)
     try:
         stop.wait()
     finally:
         if health is not None:
-            health.shutdown()
-        server.shutdown()
+            health.stop()
+        server.stop()
     return EXIT_INTERRUPTED if interrupted.is_set() else EXIT_OK
 
 

@@ -250,12 +250,41 @@ class MetricsServer(DeadlineServer):
         if self.collector is not None:
             self.collector.start()
         self.start_serving("health-http" if self.health_only else "metrics-http")
+        host, port = self.server_address[0], self.port
+        if self.collector is None:
+            log.info("health checks: http://%s:%d/healthz and /readyz", host, port)
+        else:
+            every = self.collector.refresh_seconds
+            log.info("metrics: http://%s:%d/metrics (counts refreshed every %ss)", host, port, every)
         return self
 
     def shutdown(self) -> None:
         super().shutdown()
         if self.collector is not None:
             self.collector.stop()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """The service rule of bot/worker.py: stop serving (the selector thread joined within its bound)."""
+        self.shutdown()
+        return True
+
+
+def build_metrics_server(
+    store: BugStore,
+    port: int,
+    host: str = "127.0.0.1",
+    refresh_seconds: float = 60,
+    bot: BotStatusLike | None = None,
+    collector_factory: Callable[[BugStore, float], BugCountsCollector] = BugCountsCollector,
+    access: Access | None = None,
+) -> MetricsServer:
+    """/metrics, /healthz and the API bound to host:port (port 0: any free port, see `.port`); `start()`
+    serves until `stop()`."""
+    collector = collector_factory(store, refresh_seconds)
+    try:
+        return MetricsServer((host, port), store, collector, Health(store, bot), access)
+    except OSError as exc:  # port taken, address not ours: the person who set METRICS_PORT can fix it
+        raise MetricsServerError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 def start_metrics_server(
@@ -267,15 +296,25 @@ def start_metrics_server(
     collector_factory: Callable[[BugStore, float], BugCountsCollector] = BugCountsCollector,
     access: Access | None = None,
 ) -> MetricsServer:
-    """Serve on host:port (port 0: any free port, see `.port`) until `shutdown()`."""
-    collector = collector_factory(store, refresh_seconds)
+    """`build_metrics_server`, started."""
+    return build_metrics_server(store, port, host, refresh_seconds, bot, collector_factory, access).start()
+
+
+def build_health_server(
+    store: BugStore,
+    port: int,
+    host: str = "127.0.0.1",
+    bot: BotStatusLike | None = None,
+    access: Access | None = None,
+) -> MetricsServer:
+    """Only /healthz and /readyz bound to host:port (HEALTH_PORT): a probe from outside reaches them without
+    reaching /metrics or /api. `start()` serves until `stop()`."""
     try:
-        server = MetricsServer((host, port), store, collector, Health(store, bot), access)
-    except OSError as exc:  # port taken, address not ours: the person who set METRICS_PORT can fix it
-        raise MetricsServerError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from exc
-    server.start()
-    log.info("metrics: http://%s:%d/metrics (counts refreshed every %ss)", host, server.port, refresh_seconds)
-    return server
+        return MetricsServer((host, port), store, None, Health(store, bot), access)
+    except OSError as exc:
+        raise MetricsServerError(
+            f"cannot serve health checks on {host}:{port}: {exc.strerror or exc}"
+        ) from exc
 
 
 def start_health_server(
@@ -285,14 +324,5 @@ def start_health_server(
     bot: BotStatusLike | None = None,
     access: Access | None = None,
 ) -> MetricsServer:
-    """Serve only /healthz and /readyz on host:port (HEALTH_PORT) until `shutdown()`: a probe from outside
-    reaches them without reaching /metrics or /api."""
-    try:
-        server = MetricsServer((host, port), store, None, Health(store, bot), access)
-    except OSError as exc:
-        raise MetricsServerError(
-            f"cannot serve health checks on {host}:{port}: {exc.strerror or exc}"
-        ) from exc
-    server.start()
-    log.info("health checks: http://%s:%d/healthz and /readyz", host, server.port)
-    return server
+    """`build_health_server`, started."""
+    return build_health_server(store, port, host, bot, access).start()

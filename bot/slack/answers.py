@@ -19,12 +19,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack_message import ANSWER_EVENT_TYPE
+from bot.slack.intake import IntakeResult
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 3  # posts of one answer at most (the first and two after reading the thread back)
 FIRST_PAUSE = 1.0  # seconds before reading the thread back; doubled each time
 READ_BACK_PAGES = 10  # pages of 200 replies read back at most
+
+
+def answer_key(channel: str, result: IntakeResult) -> str:
+    """The answer's name: its claim (bot/slack/claims.py) and the key in its metadata."""
+    return f"answer:{channel}:{result.home_id}:{result.kind}:{result.event_ts}"
 
 
 def answer_metadata(key: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Build the Bolt App (with an injected WebClient) and register the listeners.
+"""Build the Bolt App (with an injected WebClient and its listener pools) and register the listeners.
 
 One `@app.error` handler for the whole app: it logs the traceback and tells the user one line.
 """
@@ -6,15 +6,16 @@ One `@app.error` handler for the whole app: it logs the traceback and tells the 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.config import SlackConfig
 from bot.metrics.registry import ERRORS
-from bot.slack.directory import Directory, DirectoryReader
-from bot.slack.intake import Intake
+from bot.slack.dependencies import SlackDeps
 from bot.slack.listeners import commands as command_listeners
 from bot.slack.listeners import create as create_listeners
 from bot.slack.listeners import home as home_listeners
@@ -22,12 +23,6 @@ from bot.slack.listeners import link_modal as link_modal_listeners
 from bot.slack.listeners import members as member_listeners
 from bot.slack.listeners import messages as message_listeners
 from bot.slack.listeners import suggestions as suggestion_listeners
-from bot.slack.readers import Readers
-from bot.slack.status_board import StatusBoard
-from bot.slack.sweep import fetch_message
-from bot.suggest.service import Suggester
-from bot.tickets.upstreams import NO_UPSTREAMS, Upstreams
-from storage.store import BugStore
 
 log = logging.getLogger(__name__)
 
@@ -36,38 +31,49 @@ ERROR_LINE = (
 )
 
 
-def build_app(
-    config: SlackConfig,
-    store: BugStore,
-    client: WebClient,
-    suggester: Suggester | None = None,
-    board: StatusBoard | None = None,
-    upstreams: Upstreams | None = None,
-    identity: dict[str, Any] | None = None,
-    directory: Directory | None = None,
-) -> tuple[App, Intake]:
-    """`identity`: auth.test's answer when the caller already asked (bot/slack/startup.py). `directory`: the
-    guest / outsider map (None: one for this workspace, read in the background from now on)."""
-    identity = identity if identity is not None else client.auth_test().data
-    app = App(client=client, logger=_bolt_logger(), token_verification_enabled=False)
+# Bolt runs each listener on its `listener_executor` (its default: one pool of 5 threads for everything).
+# Two pools instead, chosen per request by the middleware below: events (a report stored, a member joined)
+# and interactive payloads (/bug, buttons, shortcuts, modal submissions, option searches), so that a burst
+# of one never leaves the other without a thread. Listeners only store and call Slack a few times (answers
+# and paced posts run on the answer queue's workers: bot/slack/answer_queue.py), so a thread is busy for
+# milliseconds to a few hundred; 8 for events keeps a burst stored at the store's speed (SQLite writes one
+# at a time anyway, DynamoDB takes them side by side), 16 for interactive payloads keeps 16 slow commands
+# (a Slack lookup, an upstream read) from delaying an ack past Slack's 3 seconds.
+EVENT_THREADS = 8
+INTERACTIVE_THREADS = 16
+
+
+class ListenerPools(Executor):
+    """The App's listener_executor: events on one pool, everything a person is waiting on on the other."""
+
+    def __init__(self, events: int = EVENT_THREADS, interactive: int = INTERACTIVE_THREADS) -> None:
+        self.events = ThreadPoolExecutor(events, thread_name_prefix="slack-events")
+        self.interactive = ThreadPoolExecutor(interactive, thread_name_prefix="slack-interactive")
+        self._kind = threading.local()  # set by the middleware on the thread that submits the listener
+
+    def mark(self, body: dict[str, Any]) -> None:
+        self._kind.events = body.get("type") == "event_callback" or "event" in body
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        pool = self.events if getattr(self._kind, "events", False) else self.interactive
+        return pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.events.shutdown(wait, cancel_futures=cancel_futures)
+        self.interactive.shutdown(wait, cancel_futures=cancel_futures)
+
+
+def build_app(client: WebClient, pools: ListenerPools) -> App:
+    """The Bolt app on the process's client (every listener gets it) and the two listener pools."""
+    app = App(client=client, logger=_bolt_logger(), token_verification_enabled=False, listener_executor=pools)
     share_client(app, client)
-    if directory is None:
-        directory = Directory(client, identity.get("team_id"))
-        DirectoryReader(directory).start()
-    readers = Readers(client, config.channel_ids, config.readers, config.linkers, directory=directory)
-    intake = Intake(
-        store,
-        workspace_url=identity.get("url"),
-        actor_of=readers.actor,  # a tag links as its poster, by the readers' rule
-        thread_replies=config.thread_replies,
-        fetch_message=fetch_message(client),
-        intake_bots=config.intake_bots,
-    )
-    intake.own = (identity.get("user_id"), identity.get("bot_id"))  # our own posts are never reports
-    intake.create_button = upstreams is not None and bool(upstreams.available())
-    intake.upstreams = upstreams
-    register_listeners(app, store, intake, config, suggester, board, readers, upstreams)
-    return app, intake
+
+    @app.middleware
+    def choose_pool(body: dict[str, Any], next: Any) -> None:  # noqa: A002 - Bolt's argument name
+        pools.mark(body)
+        next()
+
+    return app
 
 
 def share_client(app: App, client: WebClient) -> None:
@@ -97,34 +103,15 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-def register_listeners(
-    app: App,
-    store: BugStore,
-    intake: Intake,
-    config: SlackConfig,
-    suggester: Suggester | None = None,
-    board: StatusBoard | None = None,
-    readers: Readers | None = None,
-    upstreams: Upstreams | None = None,
-) -> None:
-    """`readers` (who may read which channel's reports): every surface but the console asks it."""
-    readers = readers or Readers(app.client, config.channel_ids, config.readers, config.linkers)
-    if board is not None:
-        # a card in channel X shows only what X may read; Slack failing: the card waits (strict)
-        board.fits_channel = lambda channel, record: readers.fits_channel(channel, record, strict=True)
-    if suggester is not None:
-        suggester.fits_channel = readers.fits_channel  # and so does a thread's list of look-alikes
-    message_listeners.register(app, intake, config.channel_ids, suggester, board)
-    member_listeners.register(app, readers)
-    upstreams = upstreams or NO_UPSTREAMS
-    actor_of = readers.actor  # who may link, create and delete: bot/tickets/link.py's one rule
-    open_create = create_listeners.register(app, store, actor_of, upstreams, readers, board)
-    command_listeners.register(app, store, actor_of, board, readers, upstreams, open_create)
-    suggestion_listeners.register(app, store, actor_of, board, upstreams)
-    link_modal_listeners.register(
-        app, intake, config.channel_ids, actor_of, suggester, board, readers, upstreams
-    )
-    home_listeners.register(app, store, actor_of, suggester, board, readers, upstreams)
+def register_listeners(app: App, deps: SlackDeps) -> None:
+    """Every feature's listeners, each given the one dependencies object; one error handler for all."""
+    message_listeners.register(app, deps)
+    member_listeners.register(app, deps)
+    open_create = create_listeners.register(app, deps)
+    command_listeners.register(app, deps, open_create)
+    suggestion_listeners.register(app, deps)
+    link_modal_listeners.register(app, deps)
+    home_listeners.register(app, deps)
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], respond: Any, logger: logging.Logger) -> None:

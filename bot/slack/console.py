@@ -84,18 +84,17 @@ class Console:
 
 
 def run_console(
-    store: BugStore,
+    console: Console,
     stdin: TextIO,
     stdout: TextIO,
     store_description: str = "",
-    suggester: Suggester | None = None,
     board: StatusBoard | None = None,
-    upstreams: Upstreams | None = None,
 ) -> int:
     """Read lines until Ctrl-D or /quit (exit 0); Ctrl-C leaves quietly with exit 130 (128 + SIGINT), as a
-    shell's own programs do, never with a traceback."""
+    shell's own programs do, never with a traceback. `board`: the running status board (its transport
+    prints to `stdout`), told of links typed here."""
     try:
-        return _serve_lines(store, stdin, stdout, store_description, suggester, board, upstreams)
+        return _serve_lines(console, stdin, stdout, store_description, board)
     except KeyboardInterrupt:
         if stdin.isatty():
             print(file=stdout, flush=True)  # end the prompt's line, so the shell's prompt starts clean
@@ -103,21 +102,11 @@ def run_console(
 
 
 def _serve_lines(
-    store: BugStore,
-    stdin: TextIO,
-    stdout: TextIO,
-    store_description: str,
-    suggester: Suggester | None,
-    board: StatusBoard | None,
-    upstreams: Upstreams | None,
+    console: Console, stdin: TextIO, stdout: TextIO, store_description: str, board: StatusBoard | None
 ) -> int:
-    console = Console(store, suggester=suggester, board=board, upstreams=upstreams)
+    store = console.store
     print(BANNER.format(store=store_description or store.description), file=stdout, flush=True)
-    if board is not None:  # status changes (pulled meanwhile, or by a link typed here) printed as text
-        from bot.slack.status_cards import ConsoleStatus
-
-        board.transport = ConsoleStatus(lambda text: print(text, file=stdout, end="", flush=True))
-        board.start()
+    if board is not None:
         board.wait_idle(STATUS_WAIT_SECONDS)  # what changed while the console was not running, first
     reader = LineReader(stdin, stdout)
     try:

@@ -70,6 +70,7 @@ class IntakeResult:
     reply: bool = False  # whether this event deserves an answer in the thread
     event_ts: str | None = None  # the event answered (message ts, edit's edited.ts, reply ts): claim key
     exclusive: bool = False  # the write that earned the answer was once-only itself (a new report's insert)
+    check_thread: bool = False  # re-derived (bot/slack/sweep.py): answered only if its thread lacks it
 
 
 class StoreHealth:
@@ -117,19 +118,24 @@ class Intake:
         thread_replies: bool = True,
         fetch_message: MessageFetcher | None = None,
         intake_bots: tuple[str, ...] = (),
+        own: tuple[str | None, ...] = (),
+        upstreams: Upstreams | None = None,
+        health: StoreHealth | None = None,
     ) -> None:
+        """`own`: our bot's user id and bot id (auth.test), whose posts are never reports; `upstreams`: the
+        systems a tagged ticket no pull stored yet is read from before the link (None: not asked)."""
         self.store = store
         self.intake_bots = frozenset(intake_bots)  # SLACK_INTAKE_BOTS: bots and apps whose posts are reports
-        self.own: tuple[str | None, ...] = ()  # our bot's user id and bot id (auth.test): never a report
+        self.own = own
         self.workspace_url = workspace_url
         self.actor_of = actor_of or operator  # a tag links as its poster (bot/tickets/link.py's rule)
         self.thread_replies = thread_replies
-        self.create_button = False  # Slack: a "Create…" button under the answer of an unlinked report
-        # the systems a tagged ticket no pull stored yet is read from before the link (None: not asked)
-        self.upstreams: Upstreams | None = None
+        # Slack: a "Create…" button under the answer of an unlinked report
+        self.create_button = upstreams is not None and bool(upstreams.available())
+        self.upstreams = upstreams
         self.fetch_message = fetch_message  # a thread reply's parent that was never stored is fetched
         self.watermarks = Watermarks(store)
-        self.health = StoreHealth()
+        self.health = health or StoreHealth()  # whether its store writes fail now (for /healthz)
 
     def as_report(self, message: dict[str, Any], bot_user_id: str | None = None) -> dict[str, Any] | None:
         """The message as a report: a person's as it is; a listed intake bot's (a form) with `user` set to
@@ -176,7 +182,7 @@ class Intake:
         self, message: dict[str, Any], channel: str, previous: BugRecord | None, edited_ts: str | None
     ) -> IntakeResult:
         ts = message["ts"]
-        tags = slack_message.parse_tags(message.get("text"))
+        tags = slack_message.parse_tags(slack_message.text_of(message))
         record = slack_message.message_to_record(
             message,
             channel,

@@ -31,7 +31,7 @@ TIER_4 = Tier(per_minute=100, burst=20)
 TIERS: dict[str, Tier] = {
     "chat.postMessage": POSTING,
     "chat.update": TIER_3,
-    "views.publish": TIER_3,
+    "views.publish": TIER_4,
     "conversations.history": TIER_3,
     "conversations.replies": TIER_3,
     "conversations.info": TIER_3,

@@ -65,6 +65,18 @@ def _unreachable(error: BaseException) -> str | None:
     return None
 
 
+def _retry_after(error: BaseException) -> float | None:
+    """A 429's Retry-After (seconds): Slack says how long to wait; None for anything else."""
+    if not isinstance(error, SlackApiError) or int(getattr(error.response, "status_code", 0) or 0) != 429:
+        return None
+    headers = getattr(error.response, "headers", None) or {}
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    try:
+        return max(0.0, float(value[0] if isinstance(value, list) else value)) if value else None
+    except ValueError:
+        return None
+
+
 def with_backoff(
     call: Callable[[], T],
     what: str,
@@ -81,6 +93,7 @@ def with_backoff(
         try:
             return call()
         except (SlackApiError, SlackClientError, OSError) as exc:
+            retry_after = _retry_after(exc)
             reason = _unreachable(exc)
             if reason is None:
                 error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
@@ -90,7 +103,7 @@ def with_backoff(
                         " workspace or app?) and that the app is installed"
                     ) from None
                 raise SlackRefused(f"Slack refused {what} ({error})") from None
-        delay = min(MAX_DELAY, first_delay * 2 ** (attempt - 1))
+        delay = retry_after if retry_after is not None else min(MAX_DELAY, first_delay * 2 ** (attempt - 1))
         log.warning(
             "Slack unreachable for %s (attempt %d: %s); retrying in %.0f s", what, attempt, reason, delay
         )
@@ -98,12 +111,14 @@ def with_backoff(
             raise StartStopped(f"stopped while Slack was unreachable for {what}")
 
 
-def verify_app_token(client: WebClient, app_token: str, stop: threading.Event | None = None) -> None:
-    """apps.connections.open with SLACK_APP_TOKEN, asked once before the Socket Mode client does (which
-    would log its own error lines): a refused token is one line. The URL it hands out is not used."""
+def verify_app_token(client: WebClient, app_token: str, stop: threading.Event | None = None) -> str:
+    """apps.connections.open with SLACK_APP_TOKEN, asked here rather than by the Socket Mode client (which
+    would log its own error lines): a refused token is one line, a 429 waits its Retry-After. Returns the
+    WebSocket URL it hands out: the first connection uses it (one apps.connections.open per start)."""
     quiet = _quiet_client(client)
-    with_backoff(lambda: quiet.apps_connections_open(app_token=app_token), "apps.connections.open",
-                 "SLACK_APP_TOKEN", stop)  # fmt: skip
+    answer = with_backoff(lambda: quiet.apps_connections_open(app_token=app_token), "apps.connections.open",
+                          "SLACK_APP_TOKEN", stop)  # fmt: skip
+    return str(answer["url"])
 
 
 def verify_bot_token(client: WebClient, stop: threading.Event | None = None) -> dict[str, Any]:

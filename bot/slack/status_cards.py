@@ -60,7 +60,8 @@ class SlackStatusCards:
         report, ts = announcement.report, announcement.card.get("ts")
         if ts:
             try:
-                self.client.chat_update(channel=channel, ts=ts, **payload)
+                # parse="none": our text is escaped mrkdwn, never for Slack to re-link (its default: client)
+                self.client.chat_update(channel=channel, ts=ts, parse="none", **payload)
             except SlackApiError as exc:
                 if exc.response.get("error") not in ("message_not_found", "cant_update_message"):
                     raise

@@ -37,9 +37,11 @@ from storage.values import UpsertOutcome
 
 log = logging.getLogger(__name__)
 
+# An answer is re-derived only past this age: the instance that stored the report posts it unclaimed
+# while it is fresh (bot/slack/answer_queue.py LATE_SECONDS), and claims it once it is late.
+REDERIVE_AFTER_SECONDS = 30.0
 SWEEP_OVERLAP_SECONDS = 300.0  # re-read this much before the mark: late deliveries, a kill mid-burst
 PAGE = 200
-POST_INTERVAL = 1.0  # seconds between answers in one channel
 DELETE_MARGIN_SECONDS = 10.0  # reports younger than this when the history was read are not judged deleted
 
 Answer = Callable[[str, IntakeResult], None]  # (channel, result): post the result's answer, if it has one
@@ -85,20 +87,6 @@ def fetch_message(client: WebClient) -> Callable[[str, str], dict[str, Any] | No
     return fetch
 
 
-class Pacer:
-    """At most one answer a second per channel."""
-
-    def __init__(self, interval: float = POST_INTERVAL, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.interval, self.sleep = interval, sleep
-        self._last: dict[str, float] = {}
-
-    def wait(self, channel: str) -> None:
-        last = self._last.get(channel)
-        if last is not None:
-            self.sleep(max(0.0, last + self.interval - time.monotonic()))
-        self._last[channel] = time.monotonic()
-
-
 class Sweeper(Worker):
     def __init__(
         self,
@@ -107,17 +95,21 @@ class Sweeper(Worker):
         channels: tuple[str, ...],
         answer: Answer,
         every_seconds: int = 300,
-        pacer: Pacer | None = None,
+        queued: Callable[[str, str], bool] = lambda channel, ts: False,
     ) -> None:
+        """`answer` (channel, result): queues what a result earned (bot/slack/answer_queue.py), which posts
+        it at Slack's pace; `queued` (channel, ts): is that report's answer waiting there now."""
         # its worker (bot/worker.py): the marks saved every second, a sweep every `every_seconds` (0: only
         # when `wake()` asks, on a new connection)
         super().__init__("slack-sweep", every=1.0)
         self.client, self.intake, self.channels = client, intake, channels
         self.answer = answer
         self.every_seconds = every_seconds
-        self.pacer = pacer or Pacer()
+        self.queued = queued
         self._lock = threading.Lock()
         self._sweep_asked = threading.Event()
+        self._unanswered_since: dict[tuple[str, str], float] = {}  # (channel, ts) -> first seen (monotonic)
+        self._follow_up: float | None = None  # when to sweep again for reports that looked unanswered
         self._next_sweep = time.monotonic() + every_seconds if every_seconds else None
         self._failing: set[str] = set()
 
@@ -156,9 +148,8 @@ class Sweeper(Worker):
         changed, results = changed + len(gone), results + gone
         watermarks.flush(force=True)
         log.info("sweep %s: %d message(s) missing or changed", channel, changed)
-        for result in results:  # everything is stored first; the answers follow, paced and claimed
+        for result in results:  # everything is stored first; the answers follow, queued and claimed
             if result.reply:
-                self.pacer.wait(channel)
                 self.answer(channel, replace(result, exclusive=False))
             elif result.kind == "delete":  # no answer: the status card forgets what it quoted
                 self.answer(channel, result)
@@ -209,7 +200,7 @@ class Sweeper(Worker):
             result = self.intake.ingest_message(message, channel)
         else:
             self.intake.watermarks.stored(channel, ts)
-            return 0
+            return self._unanswered(channel, message, results)
         if result is not None:
             results.append(result)
         if float(message.get("latest_reply") or 0) > before:
@@ -220,6 +211,28 @@ class Sweeper(Worker):
                         results.append(answered)
         return 1
 
+    def _unanswered(self, channel: str, message: dict[str, Any], results: list[IntakeResult]) -> int:
+        """A stored report a previous process may have stopped before answering (its answer was queued):
+        its answer is queued again, claimed, and posted only if its thread does not hold it yet (read back
+        then, on the answer queue's worker: bot/slack/delivery.py)."""
+        ts = message["ts"]
+        watermarks = self.intake.watermarks
+        if self.queued(channel, ts) or not watermarks.may_be_unanswered(channel, ts):
+            self._unanswered_since.pop((channel, ts), None)
+            return 0
+        # the instance that took it may be answering it (unclaimed while it is fresh): only once it has
+        # looked unanswered for REDERIVE_AFTER_SECONDS is it answered here (a sweep then is asked for)
+        now = time.monotonic()
+        since = self._unanswered_since.setdefault((channel, ts), now)
+        if now - since < REDERIVE_AFTER_SECONDS:
+            self._follow_up = now + REDERIVE_AFTER_SECONDS if self._follow_up is None else self._follow_up
+            return 0
+        del self._unanswered_since[(channel, ts)]
+        result = self.intake.ingest_message(message, channel, retried=True)  # unchanged: a claimed answer
+        if result.reply:
+            results.append(replace(result, check_thread=True))
+        return 0  # nothing changed: only an answer that may be missing
+
     # -- in the background ---------------------------------------------------------------------------
     def wake(self) -> None:
         """Sweep now (a new Socket Mode connection: catch up)."""
@@ -228,7 +241,10 @@ class Sweeper(Worker):
 
     def step(self) -> None:
         due = self._next_sweep is not None and time.monotonic() >= self._next_sweep
-        if self._sweep_asked.is_set() or due:
+        follow_up = self._follow_up is not None and time.monotonic() >= self._follow_up
+        if follow_up:
+            self._follow_up = None
+        if self._sweep_asked.is_set() or due or follow_up:
             self._sweep_asked.clear()
             self._safe(self.run)
             if self.every_seconds:

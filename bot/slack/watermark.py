@@ -20,6 +20,7 @@ from typing import Any
 from storage.store import BugStore
 
 SAVE_EVERY_SECONDS = 1.0
+ANSWERED_KEPT_SECONDS = 3600.0  # answers remembered this long before the mark (the sweep reads 300 s)
 TICK = 0.000001  # one microsecond, the resolution of a Slack ts
 
 
@@ -34,6 +35,9 @@ class _Channel:
     start: float | None = None
     newest_stored: float = 0.0
     pending: set[str] = field(default_factory=set)  # top-level ts seen, not stored yet
+    unanswered: set[str] = field(default_factory=set)  # stored, their answer not posted yet
+    answered: set[str] = field(default_factory=set)  # answered by this process, since its start
+    first_mark: float | None = None  # the mark as this process found it: reports after it are its own
     saved_at: float = 0.0  # monotonic time of the last save
 
 
@@ -51,7 +55,7 @@ class Watermarks:
         if not state.loaded:
             saved: dict[str, Any] = self.store.get_meta(key(channel)) or {}
             if saved.get("ts"):
-                state.saved = float(saved["ts"])
+                state.saved = state.first_mark = float(saved["ts"])
                 state.start = float(saved.get("start") or saved["ts"])
                 state.newest_stored = max(state.newest_stored, state.saved)
             state.loaded = True
@@ -74,7 +78,7 @@ class Watermarks:
             state = self._channel(channel)
             if state.saved is None:
                 self.store.put_meta(key(channel), {"ts": f"{now:.6f}", "start": f"{now:.6f}"})
-                state.saved = state.start = now
+                state.saved = state.start = state.first_mark = now
                 state.newest_stored = max(state.newest_stored, now)
 
     # -- the intake tells ----------------------------------------------------------------------------
@@ -88,6 +92,30 @@ class Watermarks:
             state.pending.discard(ts)
             state.newest_stored = max(state.newest_stored, float(ts))
 
+    def awaiting(self, channel: str, ts: str) -> None:
+        """The report `ts` is stored and its answer queued: the mark waits until it is answered."""
+        with self._lock:
+            self._channels.setdefault(channel, _Channel()).unanswered.add(ts)
+
+    def answered(self, channel: str, ts: str) -> None:
+        with self._lock:
+            state = self._channels.setdefault(channel, _Channel())
+            state.unanswered.discard(ts)
+            state.answered.add(ts)
+
+    def is_awaiting(self, channel: str, ts: str) -> bool:
+        with self._lock:
+            state = self._channels.get(channel)
+            return state is not None and ts in state.unanswered
+
+    def may_be_unanswered(self, channel: str, ts: str) -> bool:
+        """A stored report this process has not answered, after the mark it found at its start (before
+        that mark, every report was answered): a previous process may have stopped before answering it."""
+        with self._lock:
+            state = self._channel(channel)
+            first = state.first_mark
+            return first is not None and float(ts) > first and ts not in state.answered
+
     def pending(self) -> set[tuple[str, str]]:
         with self._lock:
             return {(channel, ts) for channel, state in self._channels.items() for ts in state.pending}
@@ -98,8 +126,9 @@ class Watermarks:
 
     @staticmethod
     def _mark(state: _Channel) -> float:
-        if state.pending:
-            return min(float(ts) for ts in state.pending) - TICK
+        waiting = state.pending | state.unanswered
+        if waiting:
+            return min(float(ts) for ts in waiting) - TICK
         return state.newest_stored
 
     # -- saving --------------------------------------------------------------------------------------
@@ -114,6 +143,7 @@ class Watermarks:
                 if not state.loaded or state.saved is None or state.start is None:
                     continue  # not read yet, or before the first start (begin): nothing to save
                 mark = self._mark(state)
+                state.answered = {ts for ts in state.answered if float(ts) > mark - ANSWERED_KEPT_SECONDS}
                 if mark != state.saved and (force or now - state.saved_at >= SAVE_EVERY_SECONDS):
                     due.append((channel, mark, state.start))
         for channel, mark, start in due:

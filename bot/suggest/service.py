@@ -64,9 +64,6 @@ class Suggester:
         self.min_score = min_score
         self.duplicate_days = duplicate_days
         self.store: BugStore | None = None  # the (observed) store it loaded from
-        # (channel, suggestion) -> may it be shown there: set by the Slack app to the readers' rule
-        # (bot/slack/readers.py) so that a channel never sees a report from one whose readers differ
-        self.fits_channel: Callable[[str, Suggestion], bool] | None = None
 
     def load(self, store: BugStore) -> int:
         """Read the open records' titles once (start-up), from the store's source index; returns the count."""
@@ -90,45 +87,35 @@ class Suggester:
         self.index.apply(records)
 
     def suggest_for(
-        self,
-        report: BugRecord,
-        channel: str | None = None,
-        visible: Callable[[Suggestion], bool] | None = None,
+        self, report: BugRecord, visible: Callable[[Suggestion], bool] | None = None
     ) -> list[Suggestion]:
         """Up to `limit` tickets the report may belong to, best first; none for a report already linked.
-        `channel`: where they will be shown; `visible`: what the person shown them may read."""
+        `visible`: what may be shown where they go (the readers' rule, bot/slack/readers.py)."""
         if report.location != report.home_id:
             return []
-        return self.suggest_text(report.title, exclude=report.home_id, channel=channel, visible=visible)
+        return self.suggest_text(report.title, exclude=report.home_id, visible=visible)
 
-    def suggest_for_id(self, report_id: str, channel: str | None = None) -> list[Suggestion]:
+    def suggest_for_id(
+        self, report_id: str, visible: Callable[[Suggestion], bool] | None = None
+    ) -> list[Suggestion]:
         """`suggest_for` the stored Slack report `SL-<ts>` (one read of that record)."""
         if self.store is None or not report_id.startswith("SL-"):
             return []
         report = self.store.get_record("slack", report_id.removeprefix("SL-"))
-        return self.suggest_for(report, channel) if report is not None and not report.deleted else []
+        return self.suggest_for(report, visible) if report is not None and not report.deleted else []
 
     def suggest_text(
-        self,
-        text: str,
-        exclude: str | None = None,
-        channel: str | None = None,
-        visible: Callable[[Suggestion], bool] | None = None,
+        self, text: str, exclude: str | None = None, visible: Callable[[Suggestion], bool] | None = None
     ) -> list[Suggestion]:
-        """`channel` (with `fits_channel` set) and `visible`: what may not be shown is never suggested."""
+        """`visible`: what may not be shown is never suggested."""
         cutoff = self._duplicate_cutoff()
-        fits = self.fits_channel if channel is not None else None
 
         def accept(entry: Entry) -> bool:
             if exclude is not None and exclude in (entry.home_id, entry.location):
                 return False
             if entry.source_system == "slack" and entry.created_at < cutoff:
                 return False
-            if fits is None and visible is None:
-                return True
-            suggestion = Suggestion.of(entry, 0.0)
-            shown_there = fits is None or fits(channel or "", suggestion)
-            return shown_there and (visible is None or visible(suggestion))
+            return visible is None or visible(Suggestion.of(entry, 0.0))
 
         hits = self.index.search(text, limit=self.limit, min_score=self.min_score, accept=accept)
         return [Suggestion.of(hit.entry, hit.score) for hit in hits]

@@ -29,17 +29,43 @@ CONTINUE_AFTER_SECONDS = 1.0  # a run that continues a backfill starts this long
 
 
 class SyncScheduler:
-    def __init__(self, scheduler: BackgroundScheduler, sources: list[SyncSource]) -> None:
+    def __init__(
+        self, scheduler: BackgroundScheduler, sources: list[SyncSource], interval: float = 0
+    ) -> None:
         self.scheduler = scheduler
         self.sources = sources
+        self.interval = interval
+
+    def start(self) -> SyncScheduler:
+        self.scheduler.start()
+        if self.sources:
+            names = ", ".join(source.name for source in self.sources)
+            log.info("sync scheduled every %ss: %s", self.interval, names)
+        return self
 
     def shutdown(self) -> None:
         # Do not wait for a pull in progress: its lease expires and the next run resumes from its cursor.
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
+    def stop(self, timeout: float = 5.0) -> bool:
+        """The service rule of bot/worker.py; a pull in progress is not waited for (see shutdown)."""
+        self.shutdown()
+        return True
+
 
 def start_scheduler(
+    config: Config,
+    store: BugStore,
+    sources: list[SyncSource],
+    first_run_delay: float = 0.0,
+    notifier: ChangeNotifier | None = None,
+) -> SyncScheduler:
+    """`build_sync_scheduler`, started."""
+    return build_sync_scheduler(config, store, sources, first_run_delay, notifier).start()
+
+
+def build_sync_scheduler(
     config: Config,
     store: BugStore,
     sources: list[SyncSource],
@@ -74,10 +100,7 @@ def start_scheduler(
         id=RECOUNT_LEASE,
         name="recount the bug counters",
     )
-    scheduler.start()
-    if sources:
-        log.info("sync scheduled every %ss: %s", interval, ", ".join(source.name for source in sources))
-    return SyncScheduler(scheduler, sources)
+    return SyncScheduler(scheduler, sources, interval)
 
 
 def _run(

@@ -64,6 +64,8 @@ class FakeSlack:
         self.posts: list[dict[str, Any]] = []  # chat.postMessage arguments
         self.responses: list[dict[str, Any]] = []  # response_url bodies
         self.acks: dict[str, dict[str, Any]] = {}  # envelope_id -> ack
+        self.sent_at: dict[str, float] = {}  # envelope_id -> when it went out (time.monotonic())
+        self.acked_at: dict[str, float] = {}  # envelope_id -> when its ack came back
         self.calls: list[str] = []  # Web API method names, in order
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> top-level messages
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (channel, thread_ts) -> people's
@@ -475,7 +477,14 @@ class FakeSlack:
         with self._changed:
             connections = list(self.connections)
             index = next(self._spread) % len(connections) if self.spread else -1
+            self.sent_at.setdefault(envelope["envelope_id"], time.monotonic())
         connections[index].send(json.dumps(envelope))
+
+    def ack_seconds(self, envelope_id: str) -> float | None:
+        """How long the app took to ack the envelope (Slack's deadline: 3 s), None while it has not."""
+        with self._changed:
+            acked = self.acked_at.get(envelope_id)
+            return None if acked is None else acked - self.sent_at[envelope_id]
 
     # -- the Socket Mode side --------------------------------------------------------------------
     def _on_socket(self, connection: ServerConnection) -> None:
@@ -489,6 +498,7 @@ class FakeSlack:
                 ack = json.loads(raw)
                 with self._changed:
                     self.acks[ack["envelope_id"]] = ack
+                    self.acked_at.setdefault(ack["envelope_id"], time.monotonic())
                     self._changed.notify_all()
         except ConnectionClosed:
             pass

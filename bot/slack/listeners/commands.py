@@ -10,26 +10,19 @@ from slack_sdk import WebClient
 
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.blocks import NEXT_PAGE_ACTION, Reply
-from bot.slack.readers import Readers
+from bot.slack.dependencies import SlackDeps
 from bot.slack.slash import dispatch
-from bot.slack.status_board import StatusBoard
-from bot.tickets.link import ActorOf
-from bot.tickets.upstreams import Upstreams
 from storage.errors import BugTrackerError
 from storage.model import parse_ticket_id
 from storage.store import BugStore
 
 
 def register(
-    app: App,
-    store: BugStore,
-    actor_of: ActorOf,
-    board: StatusBoard | None = None,
-    readers: Readers | None = None,
-    upstreams: Upstreams | None = None,
-    open_create: Callable[[WebClient, dict[str, Any]], None] | None = None,
+    app: App, deps: SlackDeps, open_create: Callable[[WebClient, dict[str, Any]], None] | None = None
 ) -> None:
     """`open_create`: how `/bug create …` opens the prefilled modal (bot/slack/listeners/create.py)."""
+    store, actor_of, board = deps.store, deps.actor_of, deps.board
+    readers, upstreams = deps.readers, deps.upstreams
 
     @app.command("/bug")
     def on_bug(ack: Any, command: dict[str, Any], respond: Any, client: WebClient) -> None:

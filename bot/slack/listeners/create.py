@@ -43,13 +43,11 @@ from bot.slack.create_blocks import (
     read_form,
     typed_draft,
 )
+from bot.slack.dependencies import SlackDeps
 from bot.slack.mrkdwn import message_text, truncate_plain
-from bot.slack.readers import Readers
-from bot.slack.status_board import StatusBoard
 from bot.slack.views import update_view
 from bot.tickets.create import check_may_create, check_unlinked, create_ticket, prefill, untagged_replies
-from bot.tickets.link import ActorOf, may_create, readable_report, report_of
-from bot.tickets.upstreams import Upstreams
+from bot.tickets.link import may_create, readable_report, report_of
 from storage.errors import BugTrackerError
 
 log = logging.getLogger(__name__)
@@ -57,15 +55,10 @@ ERROR_LIMIT = 150
 REPLIES_READ = 50  # thread replies read for the description
 
 
-def register(
-    app: App,
-    store: Any,
-    actor_of: ActorOf,
-    upstreams: Upstreams,
-    readers: Readers | None = None,
-    board: StatusBoard | None = None,
-) -> Callable[[WebClient, dict[str, Any]], None]:
+def register(app: App, deps: SlackDeps) -> Callable[[WebClient, dict[str, Any]], None]:
     """Wire the listeners; returns what `/bug create …` calls to open the modal (listeners/commands.py)."""
+    store, actor_of, upstreams = deps.store, deps.actor_of, deps.upstreams
+    readers, board = deps.readers, deps.board
 
     def fill(client: WebClient, view_id: str, user: str, report_id: str, system: str | None) -> None:
         """Put the prefilled form (or why there is none) into the opened modal."""

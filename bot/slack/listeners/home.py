@@ -12,14 +12,13 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.metrics.registry import EVENTS_HANDLED
+from bot.slack.dependencies import SlackDeps
 from bot.slack.home_blocks import HOME_LINK_PREFIX, build_home_view
 from bot.slack.home_data import CachedCounts, HomeData, home_data
 from bot.slack.mrkdwn import bold, escape, inert
 from bot.slack.readers import EVERYTHING, Readers, ReadersUnavailable
-from bot.slack.status_board import StatusBoard
 from bot.suggest.service import Suggester
-from bot.tickets.link import ActorOf, link_report
-from bot.tickets.upstreams import Upstreams
+from bot.tickets.link import link_report
 from storage.errors import BugTrackerError
 from storage.store import BugStore
 from storage.values import Counts
@@ -27,15 +26,9 @@ from storage.values import Counts
 log = logging.getLogger(__name__)
 
 
-def register(
-    app: App,
-    store: BugStore,
-    actor_of: ActorOf,
-    suggester: Suggester | None = None,
-    board: StatusBoard | None = None,
-    readers: Readers | None = None,
-    upstreams: Upstreams | None = None,
-) -> None:
+def register(app: App, deps: SlackDeps) -> None:
+    store, actor_of, suggester, board = deps.store, deps.actor_of, deps.suggester, deps.board
+    readers, upstreams = deps.readers, deps.upstreams
     counts = CachedCounts(store)
 
     @app.event("app_home_opened")

@@ -25,12 +25,12 @@ from slack_sdk import WebClient
 from adapters import slack_message
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.answers import post_answer
+from bot.slack.dependencies import SlackDeps
 from bot.slack.intake import Intake
 from bot.slack.listeners.suggestions import tell
 from bot.slack.modal_blocks import checking_modal, refusal_modal
 from bot.slack.mrkdwn import message_text, truncate_plain
-from bot.slack.readers import EVERYTHING, Readers
-from bot.slack.status_board import StatusBoard
+from bot.slack.readers import EVERYTHING
 from bot.slack.suggestion_blocks import (
     MODAL_CALLBACK,
     SHORTCUT_CALLBACK,
@@ -42,9 +42,7 @@ from bot.slack.suggestion_blocks import (
     without_suggestions,
 )
 from bot.slack.views import update_view
-from bot.suggest.service import Suggester
-from bot.tickets.link import ActorOf, check_may_link, check_target, link_report, readable_report
-from bot.tickets.upstreams import Upstreams
+from bot.tickets.link import check_may_link, check_target, link_report, readable_report
 from storage.errors import BugTrackerError, LinkRefused
 from storage.model import BugRecord
 
@@ -54,16 +52,9 @@ SUBMIT_BUDGET_SECONDS = 2.0  # checks before a submission's ack: Slack waits 3 s
 TOO_SLOW = "Still checking (the bug store is slow right now); press Link again in a moment."
 
 
-def register(
-    app: App,
-    intake: Intake,
-    channels: tuple[str, ...],
-    actor_of: ActorOf,
-    suggester: Suggester | None = None,
-    board: StatusBoard | None = None,
-    readers: Readers | None = None,
-    upstreams: Upstreams | None = None,
-) -> None:
+def register(app: App, deps: SlackDeps) -> None:
+    intake, channels, actor_of, suggester = deps.intake, deps.channels, deps.actor_of, deps.suggester
+    board, readers, upstreams = deps.board, deps.readers, deps.upstreams
     store = intake.store
     can_create = upstreams is not None and bool(upstreams.available())
     # the submit checks run here so that the ack can go when the budget is spent (created per app, not
@@ -98,7 +89,11 @@ def register(
             update_view(client, view_id, refusal_modal(str(exc)))
             return
         # shown to this person, about a report of this channel: what both may show
-        suggestions = suggester.suggest_for(report, channel, scope.may_read) if suggester is not None else []
+        suggestions = (
+            suggester.suggest_for(report, lambda s: scope.may_read(s) and readers.fits_channel(channel, s))
+            if suggester is not None
+            else []
+        )
         update_view(
             client,
             view_id,
@@ -181,6 +176,7 @@ def update_thread(
         post_answer(client, channel, report_ts, f"link:{channel}:{report_ts}:{note}"[:200], text=note)
         return
     client.chat_update(
+        parse="none",
         channel=channel,
         ts=ours["ts"],
         text=text_without_suggestions(ours.get("text") or "", note),

@@ -10,10 +10,12 @@ from typing import Any
 from slack_bolt import App
 
 from bot.metrics.registry import EVENTS_HANDLED
-from bot.slack.readers import Readers
+from bot.slack.dependencies import SlackDeps
 
 
-def register(app: App, readers: Readers) -> None:
+def register(app: App, deps: SlackDeps) -> None:
+    readers = deps.readers
+
     @app.event("member_joined_channel")
     def on_joined(event: dict[str, Any]) -> None:
         EVENTS_HANDLED.labels("member").inc()

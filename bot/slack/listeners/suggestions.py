@@ -10,8 +10,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.metrics.registry import EVENTS_HANDLED
+from bot.slack.dependencies import SlackDeps
 from bot.slack.mrkdwn import message_text
-from bot.slack.status_board import StatusBoard
 from bot.slack.suggestion_blocks import (
     LINK_ACTION_PREFIX,
     NONE_ACTION,
@@ -20,19 +20,13 @@ from bot.slack.suggestion_blocks import (
     text_without_suggestions,
     without_suggestions,
 )
-from bot.tickets.link import ActorOf, StaleSuggestion, check_may_link, link_report, readable_report
-from bot.tickets.upstreams import Upstreams
+from bot.tickets.link import StaleSuggestion, check_may_link, link_report, readable_report
 from storage.errors import BugTrackerError
-from storage.store import BugStore
 
 
-def register(
-    app: App,
-    store: BugStore,
-    actor_of: ActorOf,
-    board: StatusBoard | None = None,
-    upstreams: Upstreams | None = None,
-) -> None:
+def register(app: App, deps: SlackDeps) -> None:
+    store, actor_of, board, upstreams = deps.store, deps.actor_of, deps.board, deps.upstreams
+
     @app.action(re.compile(rf"^{LINK_ACTION_PREFIX}\d+$"))
     def on_link(
         ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Any
@@ -81,6 +75,7 @@ def tell(respond: Any, text: str) -> None:
 def update_reply(client: WebClient, body: dict[str, Any], note: str) -> None:
     message = body.get("message") or {}
     client.chat_update(
+        parse="none",
         channel=body["channel"]["id"],
         ts=message["ts"],
         text=text_without_suggestions(message.get("text") or "", note),

@@ -168,7 +168,8 @@ def test_reports_posted_while_the_store_is_cut_are_stored_once_within_one_sweep(
             assert fake.calls.count("conversations.history") - sweeps_before <= 2
             wait_until(lambda: healthz(metrics_port)[0] == 200, timeout=20)
             assert store.counts().by_source["slack"] == 25
-            wait_until(lambda: len(answers(fake)) == 25, timeout=SWEEP + 10)
+            # the answers follow at Slack's pace (about one a second): a bound, not a speed target
+            wait_until(lambda: len(answers(fake)) == 25, timeout=SWEEP + 45)
             assert set(answers(fake).values()) == {1}  # each report answered once
             metrics = f"http://127.0.0.1:{metrics_port}/metrics"
             wait_until(lambda: scrape(metrics)["bugtracker_intake_pending"][()] == 0, timeout=10)
@@ -185,16 +186,19 @@ def test_a_bot_killed_mid_burst_loses_nothing_after_a_restart(backend, tmp_path)
         wait_started(store)
         burst = [fake.post(CHANNEL, f"burst {n}")[0] for n in range(150)]
         wait_until(lambda: len(fake.posts) >= 10, timeout=20, interval=0.005)  # answers: cheap to watch
-        bot.kill()  # SIGKILL mid-burst: envelopes acked, work in flight, the retry queue, all gone
+        bot.kill()  # SIGKILL mid-burst: envelopes acked, work in flight, the queued answers, all gone
         bot.wait(timeout=10)
-        assert len(stored(store, burst)) < 150, "the burst finished before the kill; nothing was tested"
+        # stored at the store's speed, answered at Slack's pace: the kill lands with answers still queued
+        assert len(answers(fake)) < 150, "every answer was posted before the kill; nothing was tested"
         late = [fake.message(CHANNEL, f"while down {n}") for n in range(5)]  # history only
         bot = start_bot(fake, tmp_path, env)
         try:
             wait_until(lambda: len(stored(store, burst + late)) == 155, timeout=60, interval=0.5)
             assert store.counts().by_source["slack"] == 155
-            time.sleep(2)
-            assert max(answers(fake).values()) == 1  # answered at most once, never twice
+            # the sweep re-derives the answers the killed process had queued: every report answered once
+            everyone = {message["ts"] for message in burst + late}
+            wait_until(lambda: everyone <= set(answers(fake)), timeout=300, interval=0.5)
+            assert max(answers(fake).values()) == 1  # answered once, never twice
         finally:
             stop_bot(bot, tmp_path)
 

@@ -9,11 +9,11 @@ from slack_sdk import WebClient
 
 from adapters.slack_message import TEXT_LIMIT
 from bot.config import SlackConfig
-from bot.slack.app import build_app
 from bot.slack.mrkdwn import MAX_BLOCKS, SECTION_LIMIT
 from storage.bounds import MAX_RECORD_BYTES, record_bytes
 from tests.fakes.slack_server import FakeSlack
 from tests.support.builders import logfmt_dump
+from tests.support.slack_app import build_app
 from tests.support.slack_payload import live_markup, mrkdwn_objects
 
 CHANNEL = "C0BUGS"

@@ -16,7 +16,6 @@ from adapters.shortcut_http import ShortcutHttp
 from adapters.zendesk_create import ZendeskCreate
 from adapters.zendesk_pull import build_zendesk_client
 from bot.config import SlackConfig
-from bot.slack.app import build_app
 from bot.slack.create_blocks import (
     CONFIRM,
     DESCRIPTION,
@@ -36,6 +35,7 @@ from tests.fakes.shortcut import STATES, FakeShortcut
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_config
 from tests.integration.bot.slack.test_listeners import event_request
+from tests.support.slack_app import build_app
 from tests.support.waiting import wait_until
 
 CHANNEL, PRIVATE = "C0BUGS", "G0PAY"

@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
+from bot.slack.delivery import route
 from bot.slack.intake import Intake
-from bot.slack.listeners.messages import route
 from bot.slack.retry import event_key
 from storage.errors import StoreUnavailable
 from storage.sqlite import SqliteStore

@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from adapters.shortcut import story_to_record
 from adapters.zendesk import ticket_to_record
 from bot.config import SlackConfig
-from bot.slack.app import build_app
 from tests.fakes.slack_server import WORKSPACE_URL, FakeSlack
+from tests.support.slack_app import build_app
 from tests.support.slack_payload import live_markup, mrkdwn_strings, unverbatim_objects
 
 CHANNEL = "C0BUGS"

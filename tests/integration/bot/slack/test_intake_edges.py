@@ -5,9 +5,9 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.config import SlackConfig
-from bot.slack.app import build_app
 from tests.fakes.slack_server import BOT_USER_ID, FakeSlack
 from tests.integration.bot.slack.test_listeners import event_request, settle
+from tests.support.slack_app import build_app
 
 CHANNEL = "C0BUGS"
 

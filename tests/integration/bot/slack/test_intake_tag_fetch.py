@@ -27,10 +27,8 @@ def zendesk(monkeypatch):
 
 
 def intake_with(store, zendesk) -> Intake:
-    intake = Intake(store)
     client = build_zendesk_client(zendesk_config(zendesk), backoff_factor=0.01, timeout=10)
-    intake.upstreams = Upstreams(zendesk=ZendeskCreate(client, zendesk.subdomain))
-    return intake
+    return Intake(store, upstreams=Upstreams(zendesk=ZendeskCreate(client, zendesk.subdomain)))
 
 
 def test_a_tagged_ticket_made_a_minute_ago_is_read_and_stored_before_the_link(store, zendesk):

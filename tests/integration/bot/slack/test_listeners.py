@@ -8,8 +8,8 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.config import SlackConfig
-from bot.slack.app import build_app
 from tests.fakes.slack_server import FakeSlack
+from tests.support.slack_app import build_app, settle
 
 CHANNEL = "C0BUGS"
 
@@ -24,12 +24,6 @@ def make_app(fake, store, linkers=()):
     config = SlackConfig("xoxb-test-token", "xapp-test-token", (CHANNEL,), fake.api_url, linkers, True)
     app, _intake = build_app(config, store, WebClient(token="xoxb-test-token", base_url=fake.api_url))
     return app
-
-
-def settle(app):
-    """Wait until every listener run dispatched so far has finished: Bolt runs them on its executor after the
-    ack, and shutdown(wait=True) returns once the queued ones are done (the app takes no more events)."""
-    app.listener_runner.listener_executor.shutdown(wait=True)
 
 
 def event_request(event):

@@ -5,11 +5,11 @@ import pytest
 
 from bot.config import SlackConfig
 from bot.slack.answers import find_answer
-from bot.slack.app import build_app
 from bot.slack.pacing import MethodPacing
 from bot.slack.web_client import build_web_client
 from tests.fakes.slack_server import FakeSlack
 from tests.integration.bot.slack.test_listeners import event_request, settle
+from tests.support.slack_app import build_app
 
 CHANNEL = "C0BUGS"
 

@@ -8,13 +8,12 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.config import SlackConfig
-from bot.slack.app import build_app
 from bot.slack.directory import Directory
-from bot.slack.status_board import StatusBoard
 from bot.suggest.service import Suggester
 from storage.observed import ObservedStore
 from tests.fakes.slack_server import FakeSlack
 from tests.support.builders import zendesk_record
+from tests.support.slack_app import build_app, parts_of, settle
 
 BUGS, SECRET = "C0BUGS", "G0SECRET"
 REFUSAL = "You need to be in #bugs or #security to see their reports."
@@ -32,20 +31,18 @@ def fake():
 def app_on(fake):
     made = []
 
-    def make(store, suggester=None, board=None):
+    def make(store, suggester=None, board=None, status_updates=False):
         config = SlackConfig("xoxb-test-token", "xapp-test-token", (BUGS, SECRET), fake.api_url, (), True)
         client = WebClient(token="xoxb-test-token", base_url=fake.api_url)
         directory = Directory(client, "T0FAKE")
         directory.refresh()
-        app, _ = build_app(config, store, client, suggester, board, directory=directory)
+        app, _ = build_app(
+            config, store, client, suggester, board, directory=directory, status_updates=status_updates
+        )
         made.append(app)
         return app
 
     return make
-
-
-def settle(app):
-    app.listener_runner.listener_executor.shutdown(wait=True)
 
 
 def event(app, payload):
@@ -163,11 +160,11 @@ def test_suggestions_and_status_cards_in_a_channel_leave_out_reports_of_channels
     observed = ObservedStore(store, lambda records: suggester.records_written(records))
     suggester = Suggester()
     suggester.load(observed)
-    board = StatusBoard(observed)
-    app = app_on(observed, suggester, board)
+    app = app_on(observed, suggester, status_updates=True)  # the board bootstrap builds: the readers' rule
     secret = post(app, fake, SECRET, "Payroll export crashes on the summary page, salaries visible", CAROL)
     settle(app)
-    app = app_on(observed, suggester, board)
+    app = app_on(observed, suggester, status_updates=True)
+    board = parts_of(app).board
     public = post(app, fake, BUGS, "Payroll export crashes on the summary page", ALICE)
     again = post(app, fake, SECRET, "Payroll export crashes on the summary page again", ALICE)
     settle(app)
@@ -178,9 +175,6 @@ def test_suggestions_and_status_cards_in_a_channel_leave_out_reports_of_channels
     observed.upsert(zendesk_record(9, title="Payroll export"))
     observed.link(f"SL-{secret['ts']}", "ZD-9", "U0LEAD")
     observed.link(f"SL-{public['ts']}", "ZD-9", "U0LEAD")
-    from bot.slack.status_cards import SlackStatusCards
-
-    board.transport = SlackStatusCards(WebClient(token="xoxb-test-token", base_url=fake.api_url))
     board.ticket_changed("ZD-9")
     board.flush()
     public_card = str(fake.thread_of(BUGS, public["ts"]))

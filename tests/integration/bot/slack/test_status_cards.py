@@ -9,11 +9,11 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.config import SlackConfig
-from bot.slack.app import build_app
 from bot.slack.status_board import CARD_PREFIX, PENDING_KEY, StatusBoard
 from bot.slack.status_cards import SlackStatusCards
 from tests.fakes.slack_server import WORKSPACE_URL, FakeSlack
 from tests.support.builders import zendesk_record
+from tests.support.slack_app import build_app
 from tests.support.slack_payload import live_markup
 
 CHANNEL = "C0BUGS"
@@ -76,6 +76,7 @@ def test_link_and_unlink_refresh_the_card_that_was_the_first_reply(sqlite_store)
             fake.thread_of(CHANNEL, message["ts"])[0]["blocks"]
         )
         assert board.flush() == 0 and len(fake.updates) == 2  # nothing new: nothing sent
+        assert all(update.get("parse") == "none" for update in fake.updates)  # never re-linked by Slack
 
 
 def test_a_card_whose_message_is_gone_is_posted_again(sqlite_store):

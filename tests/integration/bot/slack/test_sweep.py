@@ -9,8 +9,8 @@ import pytest
 from bot.bootstrap import build_slack_client
 from bot.config import SlackConfig
 from bot.slack.claims import Claims
+from bot.slack.delivery import post_reply
 from bot.slack.intake import Intake
-from bot.slack.listeners.messages import post_reply
 from bot.slack.sweep import Sweeper, fetch_message
 from bot.slack.watermark import key
 from storage.errors import StoreUnavailable
@@ -32,7 +32,6 @@ def make(fake, store, **intake_options):
     claims = Claims(store)
     sweeper = Sweeper(client, intake, (CHANNEL,), lambda channel, result: post_reply(
         client, channel, result, claims=claims), every_seconds=0)  # fmt: skip
-    sweeper.pacer.interval = 0.0
     return intake, sweeper
 
 

@@ -14,12 +14,12 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.config import SlackConfig
-from bot.slack.app import build_app
 from bot.slack.listeners.link_modal import SUBMIT_BUDGET_SECONDS
 from bot.slack.suggestion_blocks import MODAL_CALLBACK, SHORTCUT_CALLBACK, TICKET_ACTION, TICKET_BLOCK
 from tests.fakes.slack_server import FakeSlack
 from tests.integration.bot.slack.test_listeners import settle
 from tests.support.builders import zendesk_record
+from tests.support.slack_app import build_app
 from tests.support.waiting import wait_until
 
 CHANNEL = "C0BUGS"

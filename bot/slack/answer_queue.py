@@ -1,0 +1,224 @@
+"""Thread answers, posted at Slack's pace without holding up storing or any listener.
+
+The intake stores a report on Bolt's listener thread and puts what it earned (the thread answer, the status
+card's first note, a link's card refresh) here; one worker per channel (bot/worker.py) posts them in order
+at chat.postMessage's pace for that channel (about one a second after a burst of 3; the client paces:
+bot/slack/pacing.py). A burst of reports is therefore stored at the store's speed while their answers
+follow, and a listener thread never sleeps on a post.
+
+A restart loses nothing: a new report's answer holds the channel's low-water mark (bot/slack/watermark.py)
+until it is posted, so a process stopped or killed with answers waiting reads those reports back at its
+next sweep and answers them then (bot/slack/sweep.py: claimed, after reading the thread back).
+
+Exactly once: an answer posted soon after its report arrived is the insert's own (the insert was once-only,
+no claim needed); one that waited longer than LATE_SECONDS is claimed first (bot/slack/claims.py), since
+by then another instance's catch-up sweep may be answering the same report.
+
+Folding: past FOLD_AT answers waiting in one channel (ten minutes of Slack's pace), the oldest new-report
+answers are folded, up to FOLD_SIZE at a time, into one channel message naming each report stored
+("Stored 50 reports: SL-…, …"). Each report is still answered once, by that message; the folded ones go
+without their look-alike suggestions and Create button, which are worth less than an answer minutes late.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.metrics.registry import ERRORS
+from bot.slack.intake import IntakeResult
+from bot.slack.watermark import Watermarks
+from bot.worker import Worker
+from storage.errors import BugTrackerError
+
+log = logging.getLogger(__name__)
+
+FOLD_AT = 600  # answers waiting in one channel before the oldest are folded (10 minutes at 1 a second)
+FOLD_SIZE = 50  # reports named in one folded answer at most
+LATE_SECONDS = 10.0  # an answer that waited longer is claimed before it is posted
+STOP_SECONDS = 5.0
+
+Post = Callable[[str, IntakeResult], None]  # (channel, result): the answer, its card, its links
+Fold = Callable[[str, list[IntakeResult]], None]  # (channel, new reports): one message naming them all
+ANSWER_FAILURES = (SlackApiError, SlackClientError, OSError, BugTrackerError)
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    result: IntakeResult
+    since: float  # monotonic time it was queued
+
+
+def holds_mark(result: IntakeResult) -> bool:
+    """A new report's answer: the mark waits for it (a lost one is re-derived by the sweep)."""
+    return result.reply and result.kind == "message"
+
+
+def foldable(result: IntakeResult) -> bool:
+    return holds_mark(result) and result.ticket_id == result.home_id and not result.problems
+
+
+class AnswerQueue:
+    def __init__(
+        self,
+        post: Post,
+        fold: Fold,
+        watermarks: Watermarks | None = None,
+        *,
+        fold_at: int = FOLD_AT,
+        fold_size: int = FOLD_SIZE,
+        late_seconds: float = LATE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`watermarks`: the intake's low-water marks, held by each new report until it is answered."""
+        self.post, self.fold, self.watermarks = post, fold, watermarks
+        self.fold_at, self.fold_size, self.late_seconds = fold_at, fold_size, late_seconds
+        self.clock = clock
+        self._channels: dict[str, _ChannelAnswers] = {}
+        self._lock = threading.Lock()
+        self._running = False
+        self._stopped = False
+
+    def put(self, channel: str, result: IntakeResult) -> None:
+        """Queue what `result` earned in `channel`; never waits."""
+        if holds_mark(result) and self.watermarks is not None:
+            self.watermarks.awaiting(channel, self._ts(result))
+        with self._lock:
+            worker = self._channels.get(channel)
+            if worker is None:
+                worker = self._channels[channel] = _ChannelAnswers(self, channel)
+                if self._running:
+                    worker.start()
+        worker.add(_Waiting(result, self.clock()))
+
+    def waiting(self, channel: str | None = None) -> int:
+        with self._lock:
+            workers = [w for c, w in self._channels.items() if channel is None or c == channel]
+        return sum(len(worker) for worker in workers)
+
+    def awaiting_live(self, channel: str, ts: str) -> bool:
+        """Is the answer to the report `ts` waiting here now (the sweep leaves it to this queue)?"""
+        with self._lock:
+            worker = self._channels.get(channel)
+        return worker is not None and worker.holds(ts)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """For tests, benchmarks and the console: True once nothing waits and nothing is being posted."""
+        deadline = time.monotonic() + timeout
+        pause = threading.Event()
+        while True:
+            with self._lock:
+                workers = list(self._channels.values())
+            if not any(worker.busy for worker in workers):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            pause.wait(0.01)
+
+    def start(self) -> AnswerQueue:
+        with self._lock:
+            if self._stopped:
+                return self
+            self._running = True
+            workers = list(self._channels.values())
+        for worker in workers:
+            worker.start()
+        return self
+
+    def stop(self, timeout: float = STOP_SECONDS) -> bool:
+        """Stop posting (what waits stays unanswered; the marks make the next sweep answer it), joining
+        every channel's worker within `timeout` seconds in all."""
+        with self._lock:
+            self._stopped, self._running = True, False
+            workers = list(self._channels.values())
+        for worker in workers:
+            worker.end()
+            worker.wake()
+        deadline = time.monotonic() + timeout
+        return all([worker.stop(max(0.0, deadline - time.monotonic())) for worker in workers])
+
+    def _ts(self, result: IntakeResult) -> str:
+        return result.home_id.split("-", 1)[1]
+
+    def _done(self, channel: str, results: list[IntakeResult]) -> None:
+        if self.watermarks is None:
+            return
+        for result in results:
+            if holds_mark(result):
+                self.watermarks.answered(channel, self._ts(result))
+
+
+class _ChannelAnswers(Worker):
+    """One channel's answers, oldest first, at the pace the client allows in that channel."""
+
+    def __init__(self, queue: AnswerQueue, channel: str) -> None:
+        super().__init__(f"answers {channel}")
+        self.queue, self.channel = queue, channel
+        self._waiting: deque[_Waiting] = deque()
+        self._reports: set[str] = set()  # the home ids waiting (a report may wait more than once)
+        self._posting = False
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._waiting) or self._posting
+
+    def holds(self, ts: str) -> bool:
+        with self._lock:
+            return f"SL-{ts}" in self._reports
+
+    def add(self, waiting: _Waiting) -> None:
+        with self._lock:
+            self._waiting.append(waiting)
+            self._reports.add(waiting.result.home_id)
+        self.wake()
+
+    def step(self) -> None:
+        while not self.stopping:
+            batch = self._next()
+            if not batch:
+                return
+            self._answer(batch)
+
+    def _next(self) -> list[_Waiting]:
+        queue = self.queue
+        with self._lock:
+            self._posting = bool(self._waiting)
+            if not self._waiting:
+                return []
+            if len(self._waiting) <= queue.fold_at or not foldable(self._waiting[0].result):
+                return [self._waiting.popleft()]
+            batch: list[_Waiting] = []
+            while self._waiting and len(batch) < queue.fold_size and foldable(self._waiting[0].result):
+                batch.append(self._waiting.popleft())
+            return batch
+
+    def _answer(self, batch: list[_Waiting]) -> None:
+        queue, results = self.queue, [waiting.result for waiting in batch]
+        try:
+            if len(batch) > 1:
+                log.info("answers %s: %d waiting; %d folded into one", self.channel, len(self), len(batch))
+                queue.fold(self.channel, results)
+            else:
+                result = results[0]
+                if queue.clock() - batch[0].since > queue.late_seconds and result.exclusive:
+                    result = replace(result, exclusive=False)  # late: another instance may answer it
+                queue.post(self.channel, result)
+        except ANSWER_FAILURES as exc:
+            ERRORS.inc()
+            log.warning("answers %s: could not answer %s: %s", self.channel, results[0].home_id, exc)
+        finally:
+            queue._done(self.channel, results)
+            with self._lock:
+                self._reports = {waiting.result.home_id for waiting in self._waiting}

@@ -1,0 +1,56 @@
+"""A Bolt app built for a test as bootstrap builds it (bot/bootstrap.py build_slack_parts), with its answer
+queue running, on a real WebClient pointed at the fake Slack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.bootstrap import SlackParts, build_slack_parts
+from bot.config import SlackConfig
+from bot.slack.directory import Directory
+from bot.slack.intake import Intake
+from bot.slack.status_board import StatusBoard
+from bot.suggest.service import Suggester
+from bot.tickets.upstreams import Upstreams
+from storage.store import BugStore
+
+_PARTS: dict[int, SlackParts] = {}
+
+
+def build_app(
+    config: SlackConfig,
+    store: BugStore,
+    client: WebClient,
+    suggester: Suggester | None = None,
+    board: StatusBoard | None = None,
+    upstreams: Upstreams | None = None,
+    identity: dict[str, Any] | None = None,
+    directory: Directory | None = None,
+    status_updates: bool = False,
+) -> tuple[App, Intake]:
+    """The app and its intake; answers are posted by the running answer queue (see `settle`)."""
+    identity = identity if identity is not None else client.auth_test().data
+    parts = build_slack_parts(
+        config, store, client, identity, suggester=suggester, upstreams=upstreams, board=board,
+        directory=directory, status_updates=status_updates,
+    )  # fmt: skip
+    if directory is None:
+        parts.directory_reader.start()
+    parts.answers.start()
+    _PARTS[id(parts.app)] = parts
+    return parts.app, parts.intake
+
+
+def parts_of(app: App) -> SlackParts:
+    return _PARTS[id(app)]
+
+
+def settle(app: App, timeout: float = 30.0) -> None:
+    """Wait until every listener run dispatched so far has finished (Bolt runs them on its executor;
+    shutdown(wait=True) returns once the queued ones are done: the app takes no more events), then until
+    the answers they queued are posted."""
+    app.listener_runner.listener_executor.shutdown(wait=True)
+    assert parts_of(app).answers.wait_idle(timeout), "answers still waiting"

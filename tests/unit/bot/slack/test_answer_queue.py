@@ -1,0 +1,143 @@
+"""The answer queue: per channel, oldest first, off the caller's thread; late answers claimed; a backlog
+folded; the channel's mark held until a new report is answered."""
+
+from __future__ import annotations
+
+import threading
+
+from bot.slack.answer_queue import AnswerQueue
+from bot.slack.intake import IntakeResult
+from bot.slack.watermark import Watermarks
+from tests.support.waiting import wait_until
+
+
+def new_report(ts: str, **extra: object) -> IntakeResult:
+    return IntakeResult(
+        "message",
+        f"SL-{ts}",
+        f"SL-{ts}",
+        reply=True,
+        event_ts=ts,
+        exclusive=True,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+class Recorder:
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.posted: list[tuple[str, IntakeResult]] = []
+        self.folded: list[tuple[str, list[str]]] = []
+        self.gate = gate
+        self.threads: set[str] = set()
+
+    def post(self, channel: str, result: IntakeResult) -> None:
+        if self.gate is not None:
+            self.gate.wait(10)
+        self.threads.add(threading.current_thread().name)
+        self.posted.append((channel, result))
+
+    def fold(self, channel: str, results: list[IntakeResult]) -> None:
+        self.folded.append((channel, [result.home_id for result in results]))
+
+
+def test_answers_are_posted_in_order_per_channel_on_the_channels_worker() -> None:
+    recorder = Recorder()
+    queue = AnswerQueue(recorder.post, recorder.fold).start()
+    try:
+        for n in range(5):
+            queue.put("C1", new_report(f"1.{n}"))
+            queue.put("C2", new_report(f"2.{n}"))
+        assert queue.wait_idle(10)
+    finally:
+        queue.stop()
+    for channel in ("C1", "C2"):
+        assert [r.home_id for c, r in recorder.posted if c == channel] == [
+            f"SL-{channel[1]}.{n}" for n in range(5)
+        ]
+    assert recorder.threads == {"answers C1", "answers C2"}
+
+
+def test_put_never_waits_for_a_slow_post() -> None:
+    gate = threading.Event()
+    recorder = Recorder(gate)
+    queue = AnswerQueue(recorder.post, recorder.fold).start()
+    try:
+        for n in range(50):
+            queue.put("C1", new_report(f"1.{n}"))  # returns at once although the first post is stuck
+        assert queue.waiting("C1") >= 49 and recorder.posted == []
+        gate.set()
+        assert queue.wait_idle(10) and len(recorder.posted) == 50
+    finally:
+        gate.set()
+        queue.stop()
+
+
+def test_an_answer_that_waited_long_is_claimed() -> None:
+    now = [0.0]
+    recorder = Recorder()
+    queue = AnswerQueue(recorder.post, recorder.fold, late_seconds=10, clock=lambda: now[0])
+    queue.put("C1", new_report("1.1"))
+    now[0] = 11.0  # it waited longer than late_seconds before the worker started
+    queue.start()
+    try:
+        assert queue.wait_idle(10)
+    finally:
+        queue.stop()
+    assert recorder.posted[0][1].exclusive is False  # claimed: another instance's sweep may answer it too
+
+
+def test_past_the_backlog_the_oldest_new_reports_are_folded() -> None:
+    recorder = Recorder()
+    queue = AnswerQueue(recorder.post, recorder.fold, fold_at=10, fold_size=4)
+    problem = IntakeResult("message", "SL-9.9", "SL-9.9", problems=("bad tag",), reply=True, event_ts="9.9")
+    queue.put("C1", problem)  # an answer with something to say is never folded
+    for n in range(14):
+        queue.put("C1", new_report(f"1.{n:02d}"))
+    queue.start()
+    try:
+        assert queue.wait_idle(10)
+    finally:
+        queue.stop()
+    assert recorder.posted[0][1].home_id == "SL-9.9"
+    folded = [home_id for _, ids in recorder.folded for home_id in ids]
+    posted = [result.home_id for _, result in recorder.posted[1:]]
+    assert recorder.folded and all(len(ids) <= 4 for _, ids in recorder.folded)
+    assert sorted(folded + posted) == [f"SL-1.{n:02d}" for n in range(14)]  # each answered once
+
+
+def test_a_new_report_holds_the_mark_until_it_is_answered(sqlite_store) -> None:
+    watermarks = Watermarks(sqlite_store)
+    watermarks.begin("C1", 1.0)
+    gate = threading.Event()
+    recorder = Recorder(gate)
+    queue = AnswerQueue(recorder.post, recorder.fold, watermarks).start()
+    try:
+        watermarks.seen("C1", "5.000000")
+        watermarks.stored("C1", "5.000000")
+        queue.put("C1", new_report("5.000000"))
+        assert watermarks.mark("C1") < 5.0 and queue.awaiting_live("C1", "5.000000")
+        gate.set()
+        wait_until(lambda: watermarks.mark("C1") == 5.0)
+        assert not queue.awaiting_live("C1", "5.000000")
+        assert not watermarks.may_be_unanswered("C1", "5.000000")  # answered here: the sweep leaves it
+    finally:
+        gate.set()
+        queue.stop()
+
+
+def test_stop_leaves_what_waits_unanswered_and_the_mark_before_it(sqlite_store) -> None:
+    watermarks = Watermarks(sqlite_store)
+    watermarks.begin("C1", 1.0)
+    gate = threading.Event()
+    recorder = Recorder(gate)
+    queue = AnswerQueue(recorder.post, recorder.fold, watermarks)
+    for n in range(3):
+        queue.put("C1", new_report(f"{5 + n}.000000"))
+    queue.start()
+    wait_until(lambda: queue.waiting("C1") == 2)  # the first is being posted (held at the gate)
+    assert queue.stop(timeout=0.05) is False  # a post in progress is not interrupted
+    gate.set()
+    wait_until(lambda: len(recorder.posted) == 1 and queue.wait_idle(0) is False)
+    assert [r.home_id for _, r in recorder.posted] == ["SL-5.000000"]  # the rest stays for the next sweep
+    assert 5.0 < watermarks.mark("C1") < 6.0
+    assert watermarks.may_be_unanswered("C1", "6.000000")  # a sweep (this process or the next) answers it
