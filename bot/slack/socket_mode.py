@@ -75,10 +75,12 @@ class SocketConnection(BaseSocketModeHandler):
             proxy=app.client.proxy,
             concurrency=concurrency,
         )
+        # slack_sdk types its listeners on the base client; handle takes the built-in one, which this is
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
         self.client.on_message_listeners.append(self._on_message)
         self.client.on_close_listeners.append(lambda *_: SOCKET_CONNECTED.set(0))
 
+    # Bolt's base handler takes any Socket Mode client; this one is only ever called by its own built-in one
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         start = time.time()
         send_response(client, req, run_bolt_app(self.app, req), start)
