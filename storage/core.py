@@ -63,10 +63,20 @@ class StoreCore:
         self.port.commit([*writes, *impact_writes(found, stored)])
 
     def _put_new(self, records: Sequence[BugRecord]) -> None:
-        """New records written together (no conditions on DynamoDB), then their tallies: one conditional
-        write per ticket id. A process killed in between leaves the tallies behind until the recount."""
+        """New records written together (no conditions on DynamoDB), then their tallies: those of homes that
+        had none written together too, the others one conditional write per ticket id. A process killed in
+        between leaves the tallies behind until the recount."""
         self.port.put_new_records(records)
-        self._adjust_impacts([InsertRecord(record, record.home_id, ()) for record in records])
+        found = impact.changes([InsertRecord(record, record.home_id, ()) for record in records])
+        if not found:
+            return
+        stored = self.port.read_impacts(sorted(found))
+        fresh = [tally for ticket_id in sorted(found) if stored.get(ticket_id) is None
+                 if (tally := impact.apply(ticket_id, None, found[ticket_id])) is not None]  # fmt: skip
+        self.port.put_new_impacts(fresh)
+        self._adjust_impacts(
+            [InsertRecord(record, record.home_id, ()) for record in records if stored.get(record.home_id)]
+        )
 
     def _adjust_impacts(self, writes: list[Write]) -> None:
         pending = impact.changes(writes)

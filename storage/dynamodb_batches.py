@@ -18,6 +18,7 @@ from typing import Any
 from storage import counters
 from storage import dynamodb_items as items
 from storage.errors import StoreError
+from storage.impact import Impact
 from storage.model import BugRecord
 from storage.port import StorePort
 from storage.schema import PARTITION_KEY, SORT_KEY
@@ -109,6 +110,10 @@ class BatchMixin(StorePort):
             counters.add(change, counters.delta(None, replace(record, ticket_id=None)))
         if change:
             self.adjust_counters(change)
+
+    def put_new_impacts(self, tallies: Sequence[Impact]) -> None:
+        """BatchWriteItem calls of 25, as for the records they count (no conditions possible)."""
+        self.batch_put([items.impact_item(tally) for tally in tallies])
 
 
 def _home_key(record: BugRecord) -> tuple[str, str]:

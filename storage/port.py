@@ -18,7 +18,7 @@ from typing import Any
 from storage.errors import ConditionFailed
 from storage.impact import Impact
 from storage.model import BugRecord
-from storage.primitives import Alias, InsertRecord, Lease, Partition, Write
+from storage.primitives import Alias, InsertRecord, Lease, Partition, PutImpact, Write
 from storage.values import Counts, Page
 
 Progress = Callable[[str], None]
@@ -116,6 +116,13 @@ class StorePort(ABC):
         carry any): the caller then reads the homes' aliases again and moves what a link left behind."""
         for record in records:
             self.commit([InsertRecord(record, record.home_id, (record.home_id,))])
+
+    def put_new_impacts(self, tallies: Sequence[Impact]) -> None:
+        """Store the tallies of ticket ids read as having none (the homes of records put_new_records just
+        wrote). A store may write them without conditions, as it wrote the records (a tally written meanwhile
+        by a link into such a home is then overwritten: the recount corrects it)."""
+        for tally in tallies:
+            self.commit([PutImpact(tally.ticket_id, tally, None)])
 
     # -- index queries: each store answers them from its indexes ------------------------------------
     @abstractmethod

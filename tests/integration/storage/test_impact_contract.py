@@ -115,7 +115,7 @@ def test_a_sync_killed_mid_batch_is_made_exact_by_the_recount(store, monkeypatch
         def dying(writes):
             raise Died
 
-        monkeypatch.setattr(store, "_adjust_impacts", dying)
+        monkeypatch.setattr(store.port, "put_new_impacts", dying)
     else:  # SQLite: die after some commits of the batch's transaction
         real_commit, commits = store.port.commit, []
 

@@ -50,8 +50,7 @@ def test_unprocessed_batch_items_are_sent_again_until_written(stubbed):
     stubber.add_response("update_item", {})  # the batch's aggregated counter updates: the totals ...
     stubber.add_response("update_item", {})  # ... and the one day its records were created on
     stubber.add_response("batch_get_item", {"Responses": {"BugTracker": []}})  # no impact tallies yet ...
-    for _ in records:
-        stubber.add_response("put_item", {})  # ... so one conditional write of each bug's tally
+    stubber.add_response("batch_write_item", {"UnprocessedItems": {}})  # ... so theirs written together
     stubber.add_response("batch_get_item", {"Responses": {"BugTracker": []}})  # no link raced the write
     results = store.upsert_many(records)
     assert [r.outcome for r in results] == ["inserted"] * 3
