@@ -18,7 +18,7 @@ from bot import bootstrap
 from bot.bootstrap import canonicalize_ids_once as _canonicalize_ids_once  # noqa: F401 - tests call it here
 from bot.config import Config, ConfigError, load_config, load_env_file
 from bot.logging_setup import configure_for
-from bot.shutdown import Shutdown
+from bot.shutdown import Shutdown, wait_for
 from storage.errors import BugTrackerError
 
 log = logging.getLogger("bot")
@@ -114,7 +114,7 @@ def serve(
             from bot.slack.console import run_console
 
             return run_console(bot.console, stdin, stdout or sys.stdout, description, bot.board)
-        stop.wait()
+        wait_for(stop)  # wakes to run a signal handler whichever thread the signal reached
         return shutdown.code
     finally:
         shutdown.arm()  # the services get GRACE_SECONDS to stop, then the process ends anyway

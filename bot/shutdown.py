@@ -77,6 +77,18 @@ class Shutdown:
         self.exit_now(self.code)
 
 
+WAKE_SECONDS = 0.5
+
+
+def wait_for(stop: threading.Event) -> None:
+    """Block the main thread until `stop` is set, waking every WAKE_SECONDS. A signal the kernel hands to
+    another thread (any thread not blocking it may get it) only marks the handler as due: Python runs it
+    when the main thread next executes bytecode, which a plain `stop.wait()` (a lock acquire nothing
+    interrupts) would never do; the bot then ignored SIGTERM under a burst of events."""
+    while not stop.wait(WAKE_SECONDS):
+        pass
+
+
 def _flush_logs() -> None:
     for handler in logging.getLogger().handlers:
         try:

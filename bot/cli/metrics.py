@@ -16,6 +16,7 @@ from bot.bootstrap import build_health_server, build_metrics_server, build_store
 from bot.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 from bot.cli.help import examples
 from bot.config import Config
+from bot.shutdown import wait_for
 
 DEFAULT_PORT = 9464  # prometheus-client's conventional exporter port; METRICS_PORT or --port override it
 
@@ -50,7 +51,7 @@ def _serve(args: argparse.Namespace, config: Config, stop: threading.Event | Non
         health.start()
     print(f"serving http://{host}:{server.port}/metrics (Ctrl-C to stop)", flush=True)
     try:
-        stop.wait()
+        wait_for(stop)  # wakes to run a signal handler whichever thread the signal reached
     finally:
         if health is not None:
             health.stop()

@@ -49,19 +49,21 @@ class StoppableSocketModeClient(SocketModeClient):
         self.closed = True
         self.auto_reconnect_enabled = False
         self.current_session_state.terminated = True
-        runners = (self.current_session_runner, self.current_app_monitor, self.message_processor)
+        # the processor first: it hands queued messages to the workers, which must not be shut down under it
+        runners = (self.message_processor, self.current_session_runner, self.current_app_monitor)
         for runner in runners:  # each loop ends after its current turn
             runner.event.set()
+        self.message_queue.put(None)  # wakes the processor from its wait on the queue (None: nothing to do)
         try:
             self.disconnect()
         except Exception:  # a half-open socket: closing is all that is left to do
             log.debug("Socket Mode: disconnect failed while closing", exc_info=True)
-        self.message_workers.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + CLOSE_SECONDS
         for runner in runners:
             thread = runner.thread
             if thread is not None and thread.is_alive():
                 thread.join(max(0.0, deadline - time.monotonic()))
+        self.message_workers.shutdown(wait=False, cancel_futures=True)
         stuck = [r.thread.name for r in runners if r.thread is not None and r.thread.is_alive()]
         if stuck:  # daemon threads: they do not keep the process alive
             log.warning("Socket Mode: %d thread(s) still running after close; leaving them", len(stuck))

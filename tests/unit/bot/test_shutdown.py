@@ -44,3 +44,22 @@ def test_without_exit_now_nothing_is_forced():
     shutdown._on_signal(signal.SIGTERM, None)
     shutdown.arm()
     assert shutdown._timer is None
+
+
+def test_the_main_thread_wakes_while_it_waits(monkeypatch):
+    """wait_for() returns to Python between waits, so a signal handler that is due runs (here: each wake is
+    counted; the stop is set on the third)."""
+    from bot import shutdown as module
+
+    stop = threading.Event()
+    wakes: list[float] = []
+
+    def wait(seconds: float) -> bool:
+        wakes.append(seconds)
+        if len(wakes) == 3:
+            stop.set()
+        return stop.is_set()
+
+    monkeypatch.setattr(stop, "wait", wait)
+    module.wait_for(stop)
+    assert wakes == [module.WAKE_SECONDS] * 3
