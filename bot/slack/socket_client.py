@@ -1,4 +1,5 @@
-"""slack_sdk's Socket Mode client and Bolt's handler, with a close that always ends.
+"""slack_sdk's Socket Mode client with a close that always ends (bot/slack/socket_mode.py builds Bolt's
+handler on it).
 
 `SocketModeClient.close()` can wait for good: it joins the session thread, which loops until its
 connection state says `terminated`; a reconnect racing the close (`connect()` installs a fresh, unterminated
@@ -13,10 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
-from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.socket_mode.builtin import SocketModeClient
 
 log = logging.getLogger(__name__)
@@ -67,21 +65,3 @@ class StoppableSocketModeClient(SocketModeClient):
         stuck = [r.thread.name for r in runners if r.thread is not None and r.thread.is_alive()]
         if stuck:  # daemon threads: they do not keep the process alive
             log.warning("Socket Mode: %d thread(s) still running after close; leaving them", len(stuck))
-
-
-class StoppableSocketModeHandler(SocketModeHandler):
-    """Bolt's built-in handler on StoppableSocketModeClient (Bolt builds its client in __init__, so this
-    builds its own instead of calling it; the arguments are those the bot uses)."""
-
-    def __init__(self, app: App, app_token: str, **client_options: Any) -> None:
-        self.app = app
-        self.app_token = app_token
-        self.client = StoppableSocketModeClient(
-            app_token=app_token,
-            logger=app.logger,
-            web_client=app.client,
-            proxy=app.client.proxy,
-            **client_options,
-        )
-        # slack_sdk types its listeners on the base client, Bolt's handle on the built-in one (what this is)
-        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
