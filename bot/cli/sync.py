@@ -19,16 +19,19 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
+from adapters.pull import SyncSource
 from bot.bootstrap import SOURCE_NAMES, build_source, build_status_board, build_store, build_support_notes
 from bot.cli import progress
 from bot.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from bot.cli.help import examples
 from bot.config import Config
 from bot.sync.backfill import estimate_size, seconds_at_limit
+from bot.sync.changes import ChangeNotifier
 from bot.sync.lease import frees_at, holder_name
 from bot.sync.runner import SyncSummary, run_sync
 from bot.tickets.notes import fan_out
 from storage.primitives import Lease
+from storage.store import BugStore
 
 
 def register(subparsers: Any) -> None:
@@ -96,7 +99,11 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
 
 
 def _sync_each(
-    args: argparse.Namespace, config: Config, store: Any, sources: list[Any], board: Any
+    args: argparse.Namespace,
+    config: Config,
+    store: BugStore,
+    sources: list[SyncSource],
+    board: ChangeNotifier | None,
 ) -> list[SyncSummary]:
     summaries: list[SyncSummary] = []
     until_done = getattr(args, "until_done", False)

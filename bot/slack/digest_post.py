@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+
+from slack_sdk import WebClient
 
 from bot.digest import Digest
 from bot.slack.digest_blocks import digest_payload
@@ -17,7 +18,7 @@ _TICKET = BugRecord("zendesk", "0", "", "")
 
 
 class SlackDigest:
-    def __init__(self, client: Any, readers: Readers) -> None:
+    def __init__(self, client: WebClient, readers: Readers) -> None:
         self.client = client
         self.readers = readers
 

@@ -21,10 +21,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from adapters.zendesk_notes import NoteRefused, NoteUnknown
 from bot.metrics.registry import ZENDESK_NOTES
+from bot.sync.changes import ChangeNotifier
 from bot.worker import Worker
 from storage.errors import BugTrackerError, TicketNotFound
 from storage.model import ARCHIVED_STATE, BugRecord, now_timestamp
@@ -209,7 +210,7 @@ class _Busy(Exception):
     """Another instance holds this note's claim: leave the round queued."""
 
 
-def fan_out(*notifiers: Any) -> Any:
+def fan_out(*notifiers: ChangeNotifier | None) -> ChangeNotifier | None:
     """One ChangeNotifier telling each of notifiers (None ones left out); None when there is none."""
     present = [notifier for notifier in notifiers if notifier is not None]
     if len(present) <= 1:
@@ -218,7 +219,7 @@ def fan_out(*notifiers: Any) -> Any:
 
 
 class _FanOut:
-    def __init__(self, notifiers: list[Any]) -> None:
+    def __init__(self, notifiers: list[ChangeNotifier]) -> None:
         self.notifiers = notifiers
 
     def records_changed(self, records: list[BugRecord]) -> None:
