@@ -10,11 +10,13 @@ from typing import Any
 from bot.slack.create_blocks import OPEN_ACTION as CREATE_OPEN_ACTION
 from bot.slack.mrkdwn import (
     FALLBACK_TEXT_LIMIT,
+    MAX_BLOCKS,
     Block,
     bold,
     button,
     context,
     escape,
+    fit_blocks,
     inert,
     link,
     mention,
@@ -98,9 +100,11 @@ def suggestion_text(report_id: str, suggestions: list[Suggestion]) -> str:
 
 
 def without_suggestions(blocks: list[Block], note: str) -> list[Block]:
-    """A reply's blocks with the suggestions taken out and one line saying what happened instead."""
+    """A reply's blocks with the suggestions taken out and one line saying what happened instead. The note
+    always fits Slack's 50 blocks: a message already that long keeps 48 of its blocks and says how many
+    more it had, then the note."""
     kept = [block for block in blocks or [] if not str(block.get("block_id", "")).startswith(BLOCK_PREFIX)]
-    return [*kept, context(note)][:50]
+    return [*fit_blocks(kept, MAX_BLOCKS - 1), context(note)]
 
 
 def text_without_suggestions(text: str, note: str) -> str:

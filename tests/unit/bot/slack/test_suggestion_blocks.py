@@ -89,3 +89,17 @@ def test_the_console_prints_the_suggestions_with_the_command_to_type(sqlite_stor
         "ZD-41002 iOS app crashes when opening the shopping cart (Zendesk, open)"
         f"  ->  /bug link {report} ZD-41002" in answer
     )
+
+
+def test_the_note_fits_a_message_that_already_has_fifty_blocks() -> None:
+    from bot.slack.suggestion_blocks import without_suggestions
+
+    blocks = [
+        {"type": "section", "block_id": f"b{n}", "text": {"type": "mrkdwn", "text": f"line {n}"}}
+        for n in range(50)
+    ]
+    updated = without_suggestions(blocks, "U0BOB linked it.")
+    assert len(updated) == 50 and updated[-1]["elements"][0]["text"] == "U0BOB linked it."
+    assert "more block(s) not shown" in str(updated[-2]) and updated[0] == blocks[0]
+    short = without_suggestions(blocks[:3], "noted")
+    assert short[:3] == blocks[:3] and len(short) == 4
