@@ -99,7 +99,7 @@ image: wheels
 
 # Keeps the local store (bugtracker.db); `make clean-data` removes it.
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache build
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache build
 
 clean-data:
 	rm -f bugtracker.db bugtracker.db-wal bugtracker.db-shm
