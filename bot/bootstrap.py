@@ -409,8 +409,8 @@ def _servers(config: Config, store: BugStore, status: BotStatus) -> list[Service
 
 def _beside(config: Config, store: BugStore, board: StatusBoard | None, flow: FlowLog) -> list[Service]:
     """What runs beside the bot in every mode, in start order: the status board (stopped last: the
-    scheduler may still be telling it something), the Zendesk notes, the digest, and the sync scheduler
-    telling each of them what its pulls changed."""
+    scheduler may still be telling it something), the Zendesk notes, the digest, the flow times, and the sync
+    scheduler telling each of them what its pulls changed."""
     from bot.digest import DoneLog
     from bot.tickets.notes import fan_out
 
@@ -418,7 +418,7 @@ def _beside(config: Config, store: BugStore, board: StatusBoard | None, flow: Fl
     digest = build_digest(config, store)
     done_log = DoneLog(store) if digest is not None else None  # what the digest says was done
     scheduler = build_scheduler(config, store, fan_out(board, notes, done_log, flow))
-    started = [board, notes, digest, scheduler]
+    started = [board, notes, digest, flow, scheduler]  # flow: its samples reach the store once a minute
     return [service for service in started if service is not None]
 
 

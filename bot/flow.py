@@ -8,7 +8,9 @@ kept per UTC day in the store (meta `flow:<YYYY-MM-DD>`, at most SAMPLES_KEPT a 
 - link -> done: the sync tells `records_changed` (a ChangeNotifier) of every story it wrote; a story turning
   done (its kept state `flow:state:<SC-id>`) gives one sample per report and ticket under its bug: now - the
   time of the link that brought it there (its audit entry), or its creation if it was stored there.
-Samples are appended read-modify-write: two instances appending in the same instant may drop one sample.
+Samples are buffered in memory and appended to the day's item once a minute by the FlowLog's worker (and when
+it stops), so a link costs no store request of its own; read-modify-write: two instances appending in the same
+instant may drop a minute's samples of one of them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.metrics.registry import FLOW_TO_DONE, FLOW_TO_LINK
+from bot.worker import Worker
 from storage.errors import BugTrackerError
 from storage.model import ARCHIVED_STATE, BugRecord, format_timestamp, parse_timestamp
 from storage.store import BugStore
@@ -41,11 +44,36 @@ class FlowSummary:
     p90: float
 
 
-class FlowLog:
+FLUSH_SECONDS = 60.0
+
+
+class FlowLog(Worker):
     def __init__(self, store: BugStore, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        super().__init__("flow-times", every=FLUSH_SECONDS, wait_first=True)
         self.store = store
         self.clock = clock
         self._lock = threading.Lock()
+        self._pending: dict[tuple[str, str], list[list[object]]] = {}  # (day, kind) -> samples
+
+    def step(self) -> None:
+        try:
+            self.flush()
+        except BugTrackerError as exc:
+            log.warning("flow times not kept yet: %s", exc)
+
+    def finished(self) -> None:
+        self.step()
+
+    def flush(self) -> None:
+        """Append the buffered samples to their days' items in the store."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for day in sorted({day for day, _ in pending}):
+            key = f"flow:{day}"
+            kept = self.store.get_meta(key) or {}
+            for kind in KINDS:
+                kept[kind] = [*(kept.get(kind) or []), *pending.get((day, kind), [])][-SAMPLES_KEPT:]
+            self.store.put_meta(key, kept)
 
     # -- report -> link ------------------------------------------------------------------------------
     def linked(self, records: list[BugRecord]) -> None:
@@ -95,13 +123,9 @@ class FlowLog:
         self._keep("done", samples, now)
 
     def _keep(self, kind: str, samples: list[list[object]], now: datetime) -> None:
-        if not samples:
-            return
-        key = f"flow:{format_timestamp(now)[:10]}"
-        with self._lock:
-            kept = self.store.get_meta(key) or {}
-            kept[kind] = [*(kept.get(kind) or []), *samples][-SAMPLES_KEPT:]
-            self.store.put_meta(key, kept)
+        if samples:
+            with self._lock:
+                self._pending.setdefault((format_timestamp(now)[:10], kind), []).extend(samples)
 
 
 def summarise(store: BugStore, days: int = 30, now: datetime | None = None) -> list[FlowSummary]:

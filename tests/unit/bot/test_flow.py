@@ -39,6 +39,8 @@ def test_links_and_a_done_story_give_flow_times(sqlite_store, capsys):
     flow.records_changed([shortcut_record(7, updated=6, state="Done", state_type="done")])  # once
     assert count(FLOW_TO_DONE, "none", "slack") - done_before > 86_000  # a day after its tagged link
 
+    assert summarise(sqlite_store, now=now[0]) == []  # buffered: no store request per link
+    flow.flush()
     found = {(s.kind, s.group): s for s in summarise(sqlite_store, now=now[0])}
     assert found[("link", "all")].count == 3 and found[("done", "all")].count == 3
     assert found[("link", "High")].median == 7200
