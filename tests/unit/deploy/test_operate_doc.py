@@ -68,3 +68,15 @@ def test_the_series_to_watch_exist(sqlite_store):
         exported |= {family.name, *(sample.name for sample in family.samples)}
     named = set(re.findall(r"bugtracker_\w+", OPERATE.read_text()))
     assert named and named <= exported, named - exported
+
+
+def test_every_ecs_command_names_its_cluster():
+    """A service or task command without --cluster acts on the account's `default` cluster, not ours."""
+    text = re.sub(r"\\\n\s*", " ", OPERATE.read_text())  # shell continuation lines joined
+    commands = re.findall(r"aws ecs ([a-z-]+)[^\n`]*", text)
+    assert len(commands) >= 4
+    for line in re.findall(r"aws ecs [a-z-]+[^\n`]*", text):
+        verb = line.split()[2]
+        if verb in ("register-task-definition", "create-cluster"):  # not cluster-scoped
+            continue
+        assert "--cluster bugtracker" in line, line
