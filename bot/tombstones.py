@@ -1,8 +1,9 @@
 """Deleted is terminal: a Slack report deleted (in Slack, found gone by the sweep, or by `bugtracker delete` /
 `/bug delete`) is first recorded durably as a tombstone keyed by its channel and ts, before anything else
-is done about it. Every later write of that message (an insert that waited on the store, a late edit, a
-retried event, the sweep reading it back) looks for it after writing and erases what it wrote
-(bot/slack/intake.py): whichever of the two lands second sees the other.
+is done about it. An edit of that message (late, redelivered, read back by the sweep, or after `bugtracker
+delete`) looks for it before writing and erases instead (bot/slack/intake.py). An insert needs no such read:
+a deletion that finds nothing stored stores the erased copy, dated by the deletion, so the insert is older
+and newer-wins writes nothing.
 
 The tombstone is a store meta entry (both stores: SQLite's meta table, DynamoDB's meta partition, read
 consistently) holding only when the deletion was recorded."""

@@ -166,10 +166,7 @@ class Intake:
                 result = self._ingest(message, channel, previous, edited_ts)
                 if retried and result.kind == "message" and result.outcome is UpsertOutcome.UNCHANGED:
                     result = replace(result, reply=self.thread_replies, exclusive=False)
-                if is_deleted(self.store, channel, ts):  # deleted while this write waited: deleted wins
-                    log.info("%s was deleted in Slack before this write landed; its text is erased", ts)
-                    erased = self._erase(ts, edited_ts or ts)
-                    result = erased if erased is not None else result
+
         except STORE_FAILURES:
             raise  # stays pending: the mark waits for it; the listener or the sweep writes it later
         except BaseException:
@@ -182,6 +179,15 @@ class Intake:
         self, message: dict[str, Any], channel: str, previous: BugRecord | None, edited_ts: str | None
     ) -> IntakeResult:
         ts = message["ts"]
+        if edited_ts is not None and is_deleted(self.store, channel, ts):
+            # an edit of a deleted report (late, redelivered, read back by the sweep, or after `bugtracker
+            # delete`): deleted is terminal; nothing is written but the erase (an insert needs no such read:
+            # the erased copy a deletion stores is newer than any insert of the message)
+            erased = self._erase(ts, edited_ts)
+            if erased is None and self._store_erased({"previous_message": message}, channel, ts, edited_ts):
+                erased = self._erase(ts, edited_ts)
+            if erased is not None:
+                return erased
         tags = slack_message.parse_tags(slack_message.text_of(message))
         record = slack_message.message_to_record(
             message,
@@ -244,10 +250,32 @@ class Intake:
         if not deleted_ts:
             return None
         channel = channel or event.get("channel")
+        when = event.get("event_ts") or event.get("ts") or deleted_ts
         with self.health.watch():
             if channel:
                 record_deletion(self.store, channel, deleted_ts)
-            return self._erase(deleted_ts, event.get("event_ts") or event.get("ts") or deleted_ts)
+            erased = self._erase(deleted_ts, when)
+            if erased is None and channel and self._store_erased(event, channel, deleted_ts, when):
+                erased = self._erase(deleted_ts, when)  # the insert landed meanwhile: erase that too
+            return erased
+
+    def _store_erased(self, event: dict[str, Any], channel: str, deleted_ts: str, when: str) -> bool:
+        """A report deleted before its insert was stored (it waits on the store, or its event is late): store
+        its erased copy now, dated by the deletion, so that the insert, whenever it lands, is older and
+        writes nothing (newer wins). Only for what would have been a report (not a thread reply, not a bot
+        that is no intake bot). True when a copy was written or one is stored already."""
+        previous = event.get("previous_message")
+        report = self.as_report(previous) if isinstance(previous, dict) else None
+        if report is None or slack_message.is_thread_reply(report):
+            return False
+        record = slack_message.message_to_record(
+            {**report, "ts": deleted_ts},
+            channel,
+            slack_message.parse_tags(""),
+            url=slack_message.permalink(self.workspace_url, channel, deleted_ts),
+        )
+        self.store.upsert(slack_message.erased(record, max(record.updated_at, timestamp_from_epoch(when))))
+        return True
 
     def _erase(self, deleted_ts: str, when: str) -> IntakeResult | None:
         """Erase the stored report (nothing stored: None), retried while it changes under us."""

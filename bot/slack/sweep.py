@@ -136,7 +136,9 @@ class Sweeper(Worker):
         messages = history(self.client, channel, oldest)
         for message in messages:
             if message.get("subtype") == "tombstone":  # deleted, its thread kept: erase it if stored
-                erased = self.intake.delete_message({"deleted_ts": message["ts"]}, channel)
+                # dated by this read: newer than any edit of it that may still arrive
+                vanished = {"deleted_ts": message["ts"], "event_ts": f"{read_at:.6f}"}
+                erased = self.intake.delete_message(vanished, channel)
                 if erased is not None and erased.outcome is UpsertOutcome.UPDATED:
                     changed, results = changed + 1, [*results, erased]
                 continue
