@@ -25,6 +25,7 @@ against it).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import threading
@@ -379,9 +380,8 @@ class FakeShortcut(JsonServer):
         return sign * timedelta(hours=int(hours), minutes=int(minutes or 0))
 
     def _local_day(self, moment: str) -> str:
-        when = datetime.fromisoformat(moment.replace("Z", "+00:00"))
         shift = timedelta(0) if self.days_in_utc else self.offset()
-        return (when.astimezone(UTC) + shift).date().isoformat()
+        return _day_of(moment, shift)
 
     def _matches(self, text: str) -> list[dict[str, Any]]:
         """Stories matching a search query: `type:`, `is:archived` / `!is:archived`, `updated:A..B` and
@@ -520,6 +520,13 @@ SEARCH_STORIES_KEYS = frozenset(
         "updated_at_start",
     }
 )
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _day_of(moment: str, shift: timedelta) -> str:
+    """The day of a story's timestamp in a zone (cached: a search reads every story's day)."""
+    when = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return (when.astimezone(UTC) + shift).date().isoformat()
 
 
 def _instant(moment: str) -> datetime:
