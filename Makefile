@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(PY) -m bench.scale_reads dynamodb --sizes 1000 3000
 	$(PY) -m bench.scale_reads sqlite --sizes 1000 10000
 	$(PY) -m bench.suggestions --records 2000 --queries 500
+	$(PY) -m bench.public_at_scale --members 400 2000
 	$(PY) -m bench.status_updates --tickets 2000 --reports 50
 	$(PY) -m bench.safe_output --tickets 20000 --views 1000
 	$(PY) -m bench.linear_parsing
