@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from tests.support.metrics_scrape import scrape
 from tests.support.processes import ROOT, child_env, stop_bot
 from tests.support.waiting import wait_until
 
@@ -64,6 +65,7 @@ def test_make_demo_shows_the_whole_loop(tmp_path):
     try:
         out.wait_for(r"zendesk: fetched 4, inserted 4")  # the pull
         out.wait_for(r"shortcut: fetched 2, inserted 2")
+        metrics = out.wait_for(r"curl -s (http://127\.0\.0\.1:\d+/metrics)").group(1)
         out.wait_for(r"Console mode on")
         at = say("Checkout button does nothing on Safari priority=High")
         first = out.wait_for(r"Stored as (SL-[0-9.]+), priority High", at).group(1)
@@ -85,6 +87,10 @@ def test_make_demo_shows_the_whole_loop(tmp_path):
         at = say("/bug stats")
         out.wait_for(r"(\d+) bug record\(s\)", at)
         out.wait_for(r"Slack reports: 2 linked, 0 unlinked", at)
+        # the dashboard's numbers: the bot's Prometheus series on the port the banner names
+        wait_until(
+            lambda: scrape(metrics).get("bugtracker_bugs_by_source", {}).get(("slack",)) == 2, timeout=30
+        )
         say("exit")
         assert demo.wait(timeout=30) == 0
     finally:

@@ -56,7 +56,7 @@ GUIDE = """\
 == Unified BugTracker demo: no account anywhere ==
 Fake Zendesk  {zendesk} ({tickets} tickets)   Fake Shortcut  {shortcut} ({stories} stories)
 Store         {db}
-Metrics       curl -s http://127.0.0.1:{metrics}/metrics | grep '^bugtracker_bugs'
+Metrics       curl -s http://127.0.0.1:{metrics}/metrics | grep '^bugtracker_bugs_by_source'
 Pulled them once before the console opened (then every {interval} s):
 {pulled}
 Try, one line at a time:
@@ -113,6 +113,7 @@ def demo_environment(
         SYNC_INTERVAL_SECONDS=str(INTERVAL_SECONDS),
         SYNC_START="2024-01-01",
         METRICS_PORT=str(metrics_port),
+        METRICS_REFRESH_SECONDS="5",  # the smallest allowed: the numbers follow what you type at once
     )
     return environ
 
