@@ -61,10 +61,16 @@ def timed(base: type) -> type:
             self.stored_at.setdefault(record.record_id, time.perf_counter())
             return result
 
-        def upsert_linked(self, record, target_id, actor):
-            result = super().upsert_linked(record, target_id, actor)
+        def upsert_linked(self, record, target_id, actor, **options):
+            result = super().upsert_linked(record, target_id, actor, **options)
             self.stored_at.setdefault(record.record_id, time.perf_counter())
             return result
+
+        def try_insert(self, record, **options):
+            inserted, stored = super().try_insert(record, **options)
+            if inserted is not None:
+                self.stored_at.setdefault(record.record_id, time.perf_counter())
+            return inserted, stored
 
     return Timed
 

@@ -123,6 +123,18 @@ class StoreCore:
                 continue  # moved between two reads: read again
         raise ConcurrentUpdate(f"{source_system}#{record_id} kept moving while we read it; try again")
 
+    def get_records(self, source_system: str, record_ids: Sequence[str]) -> dict[str, BugRecord | None]:
+        """The stored copy (or None) of many records of one source, by record id, in batched reads (a
+        sweep's check of a channel's history)."""
+        probes = [BugRecord(source_system, record_id, "", "") for record_id in dict.fromkeys(record_ids)]
+        found = self.port.read_records(probes)
+        return {
+            probe.record_id: found[probe.source_record]
+            if probe.source_record in found
+            else self.get_record(source_system, probe.record_id)  # it moved while read: read it alone
+            for probe in probes
+        }
+
     def ticket_ids_in_use(self) -> set[str]:
         """Every ticket id some record lives under (deleted ones included)."""
         return self.port.ticket_ids_in_use()

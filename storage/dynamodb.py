@@ -32,6 +32,7 @@ from storage.primitives import (
     MOVING,
     UNLINKING,
     AddAlias,
+    AddToList,
     Alias,
     BumpGraph,
     ChangeAlias,
@@ -270,8 +271,10 @@ class DynamoDBTable(BatchMixin, StorePort):
     def _actions(self, write: Write) -> list[dict[str, Any]]:
         match write:
             case InsertRecord(record=record, location=location, via=via):
+                put = self.put_action(items.record_item(record, location), "attribute_not_exists(ticketId)")
+                put["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"  # stored already: say as what
                 actions = [
-                    self.put_action(items.record_item(record, location), "attribute_not_exists(ticketId)"),
+                    put,
                     self.check_action(location, items.ALIAS, _NO_ACTIVE_ALIAS, **{":unlinking": UNLINKING}),
                 ]
                 if location != record.home_id:
@@ -349,6 +352,13 @@ class DynamoDBTable(BatchMixin, StorePort):
             case RemoveLease(seen=seen):
                 condition, values = _lease_is(seen)
                 return [self.delete_action(items.LEASE_PARTITION, seen.name, condition, **values)]
+            case AddToList(name=name, member=member, at=at):
+                listed = {
+                    PARTITION_KEY: items.LIST_PARTITION + name,
+                    SORT_KEY: f"{at}#{member}",
+                    "member": member,
+                }
+                return [self.put_action(listed)]
         raise TypeError(f"not a store write: {write!r}")
 
     def _move_actions(self, record: BugRecord, source: str, destination: str) -> list[dict[str, Any]]:
@@ -623,6 +633,26 @@ class DynamoDBTable(BatchMixin, StorePort):
 
     def put_meta(self, key: str, value: dict[str, Any]) -> None:
         self.put({PARTITION_KEY: items.META_PARTITION, SORT_KEY: key, "value": value})
+
+    def add_meta(self, key: str, value: dict[str, Any]) -> bool:
+        item = {PARTITION_KEY: items.META_PARTITION, SORT_KEY: key, "value": value}
+        try:
+            self.put(item, "attribute_not_exists(ticketId)")
+        except ConditionFailed:
+            return False
+        return True
+
+    def read_list(self, name: str, limit: int) -> list[str]:
+        """One Query, newest first (the sort key starts with the member's time)."""
+        answer = self.call(
+            "query",
+            TableName=self.table,
+            KeyConditionExpression="ticketId = :p",
+            ExpressionAttributeValues=items.serialize({":p": items.LIST_PARTITION + name}),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [items.deserialize(item)["member"] for item in answer.get("Items", [])]
 
 
 def _counters_of(item: dict[str, Any]) -> dict[str, int]:

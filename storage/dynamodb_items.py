@@ -42,6 +42,7 @@ AUDIT = "#audit#"
 META_PARTITION = "#meta"
 GRAPH_VERSION = "#graph-version"  # under META_PARTITION: {version}, bumped by every change of the aliases
 LEASE_PARTITION = "#lease"
+LIST_PARTITION = "#list#"  # + the list's name: one item per member, sorted by "<at>#<member>"
 
 _CORE = {
     PARTITION_KEY: "ticket_id",
@@ -239,11 +240,12 @@ def map_client_error(operation: str, exc: ClientError, table_name: str) -> Excep
     """Turn botocore's errors into the store's own; conditional failures into ConditionFailed."""
     code = exc.response.get("Error", {}).get("Code", "")
     if code == "ConditionalCheckFailedException":
-        return ConditionFailed(operation)
+        return ConditionFailed(operation, _found([exc.response.get("Item")]))
     if code == "TransactionCanceledException":
-        reasons = {reason.get("Code") for reason in exc.response.get("CancellationReasons", []) or []}
+        cancelled = exc.response.get("CancellationReasons", []) or []
+        reasons = {reason.get("Code") for reason in cancelled}
         if reasons & {"ConditionalCheckFailed", "TransactionConflict"} or not reasons:
-            return ConditionFailed(operation)
+            return ConditionFailed(operation, _found([reason.get("Item") for reason in cancelled]))
         return StoreError(
             f"DynamoDB cancelled the {operation} transaction ({', '.join(sorted(map(str, reasons)))})"
         )
@@ -259,6 +261,13 @@ def map_client_error(operation: str, exc: ClientError, table_name: str) -> Excep
             f"DynamoDB is throttling {operation} on '{table_name}' even after retries; try again later"
         )
     return StoreError(f"DynamoDB {operation} on '{table_name}' failed: {code or 'unknown error'}")
+
+
+def _found(raw_items: list[Any]) -> tuple[BugRecord, ...]:
+    """The records a refused write returned (ReturnValuesOnConditionCheckFailure=ALL_OLD): an insert that
+    met the record already stored there."""
+    found = [deserialize(raw) for raw in raw_items if raw]
+    return tuple(to_record(item) for item in found if is_record(item))
 
 
 def map_botocore_error(exc: BotoCoreError) -> Exception:

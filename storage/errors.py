@@ -1,5 +1,9 @@
 """The store's own exceptions. Each carries a message meant for the person who asked."""
 
+from __future__ import annotations
+
+from typing import Any
+
 
 class BugTrackerError(Exception):
     """Base of every expected error: the message is shown to the user as it is."""
@@ -47,4 +51,11 @@ class ConcurrentUpdate(StoreError):
 
 class ConditionFailed(Exception):
     """A store's conditional write lost a race. Internal: the orchestration in storage/store.py reads again
-    and retries, or turns it into a BugTrackerError; it never leaves the store."""
+    and retries, or turns it into a BugTrackerError; it never leaves the store.
+
+    `found`: the stored records that refused an insert (an insert of a record stored already), when the
+    store can tell them with the refusal itself (storage.model.BugRecord values); empty otherwise."""
+
+    def __init__(self, message: str = "", found: tuple[Any, ...] = ()) -> None:
+        super().__init__(message)
+        self.found = found

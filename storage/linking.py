@@ -12,6 +12,7 @@ Conditional failures never escape: they are retried, then reported as Concurrent
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from storage import rules
@@ -36,19 +37,23 @@ from storage.values import AuditEntry, LinkResult, UpsertOutcome, UpsertResult
 class Linking(Upserts):
     """Built on upserts: a tagged report is upserted and linked in one operation."""
 
-    def upsert_linked(self, record: BugRecord, target_id: str, actor: str) -> tuple[UpsertResult, LinkResult]:
+    def upsert_linked(
+        self, record: BugRecord, target_id: str, actor: str, also: Sequence[Write] = ()
+    ) -> tuple[UpsertResult, LinkResult]:
         """Upsert the record and link its home id to target_id (a Slack report tagged `ticketId=ZD-1`).
 
         A new record whose home id holds nothing is stored under the target from the start, atomically with
         its alias and audit entry. The record is stored even when the link is refused (LinkRefused is
-        raised after the write)."""
+        raised after the write). `also`: derived data kept when the record is new (as try_insert's)."""
         target_id = parse_ticket_id(target_id)
         refusal: LinkRefused | None = None
         with self.transaction():
-            first = self._insert_linked(record, target_id, actor)
+            first = self._insert_linked(record, target_id, actor, also)
             if first is not None:
                 return first
             result = self.upsert(record)
+            if also and result.outcome is UpsertOutcome.INSERTED:
+                self._commit([*also])
             try:
                 link = self._link(record.home_id, target_id, actor)
             except LinkRefused as exc:
@@ -58,7 +63,7 @@ class Linking(Upserts):
         return UpsertResult(result.outcome, link.resolved_target), link
 
     def _insert_linked(
-        self, record: BugRecord, target_id: str, actor: str
+        self, record: BugRecord, target_id: str, actor: str, also: Sequence[Write] = ()
     ) -> tuple[UpsertResult, LinkResult] | None:
         """One commit for a new record whose home id has no alias and no records yet; None otherwise."""
         home = record.home_id
@@ -85,6 +90,7 @@ class Linking(Upserts):
                     AddAlias(alias),
                     InsertRecord(record, destination, ()),  # the version guards the target's chain
                     audit((home, destination), entry),
+                    *also,
                 ]
             )
         except ConditionFailed:

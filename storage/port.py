@@ -189,5 +189,14 @@ class StorePort(ABC):
     def put_meta(self, key: str, value: dict[str, Any]) -> None: ...
 
     @abstractmethod
+    def add_meta(self, key: str, value: dict[str, Any]) -> bool:
+        """Save value under key unless something is saved there already (one conditional write); whether
+        it was saved."""
+
+    @abstractmethod
+    def read_list(self, name: str, limit: int) -> list[str]:
+        """The newest `limit` members of a list kept by AddToList writes (storage/primitives.py)."""
+
+    @abstractmethod
     def ticket_ids_in_use(self) -> set[str]:
         """Every ticket id some record lives under (deleted ones included)."""

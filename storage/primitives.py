@@ -151,6 +151,17 @@ class RemoveLease:
     seen: Lease
 
 
+@dataclass(frozen=True)
+class AddToList:
+    """`member` joins the named list at `at` (lists are read newest first: `StorePort.read_list`). No
+    condition: derived data that rides in the commit of the write it derives from (an author's reports, kept
+    with each report's insert), so keeping it costs no request of its own."""
+
+    name: str
+    member: str
+    at: str  # a stored timestamp: the list's order
+
+
 Write = (
     InsertRecord
     | ReplaceRecord
@@ -163,4 +174,5 @@ Write = (
     | PutImpact
     | PutLease
     | RemoveLease
+    | AddToList
 )

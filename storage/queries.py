@@ -136,3 +136,11 @@ class Queries(StoreCore):
 
     def put_meta(self, key: str, value: dict[str, Any]) -> None:
         self.port.put_meta(key, value)
+
+    def add_meta(self, key: str, value: dict[str, Any]) -> bool:
+        """Save value under key unless something is saved there already (one conditional write)."""
+        return self.port.add_meta(key, value)
+
+    def read_list(self, name: str, limit: int) -> list[str]:
+        """The newest `limit` members of a list kept by AddToList writes (e.g. with try_insert)."""
+        return self.port.read_list(name, limit)

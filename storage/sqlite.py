@@ -27,7 +27,9 @@ from storage.paging import decode_cursor, encode_cursor, strings
 from storage.port import StorePort
 from storage.primitives import (
     MOVING,
+    UNLINKING,
     AddAlias,
+    AddToList,
     Alias,
     BumpGraph,
     ChangeAlias,
@@ -91,6 +93,10 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_by_ticket ON audit (ticket_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS lists (
+    name TEXT NOT NULL, member TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (name, member)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lists_newest ON lists (name, at);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS impact (
     ticket_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, counts TEXT NOT NULL, root TEXT, open_rank TEXT
@@ -414,7 +420,15 @@ class SqliteTable(StorePort):
     def _apply(self, connection: sqlite3.Connection, write: Write) -> None:
         match write:
             case InsertRecord(record=record, location=location):
-                _expect(_changed(connection, _INSERT_RECORD, self._row_values(record, location)))
+                aliased = connection.execute(
+                    "SELECT 1 FROM aliases WHERE source_id = ? AND state != ?", (location, UNLINKING)
+                ).fetchone()
+                _expect(aliased is None)  # records resolving elsewhere are not inserted here (as DynamoDB)
+                if not _changed(connection, _INSERT_RECORD, self._row_values(record, location)):
+                    stored = connection.execute(
+                        f"SELECT {_COLUMNS} FROM records WHERE source_record = ?", (record.source_record,)
+                    ).fetchall()
+                    raise ConditionFailed("stored already", tuple(self._record(row) for row in stored))
             case ReplaceRecord(record=record, seen=seen):
                 values = self._row_values(record, seen.location)[1:]
                 unchanged = (record.source_record, seen.location, seen.updated_at, seen.source_version)
@@ -494,6 +508,10 @@ class SqliteTable(StorePort):
             case RemoveLease(seen=seen):
                 self._check_lease(connection, seen.name, seen)
                 connection.execute("DELETE FROM leases WHERE name = ?", (seen.name,))
+            case AddToList(name=name, member=member, at=at):
+                connection.execute(
+                    "INSERT OR IGNORE INTO lists (name, member, at) VALUES (?, ?, ?)", (name, member, at)
+                )
             case _:
                 raise TypeError(f"not a store write: {write!r}")
 
@@ -630,6 +648,20 @@ class SqliteTable(StorePort):
     def get_meta(self, key: str) -> dict[str, Any] | None:
         rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
         return json.loads(rows[0][0]) if rows else None
+
+    def add_meta(self, key: str, value: dict[str, Any]) -> bool:
+        with self._write() as connection:
+            added = connection.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                (key, json.dumps(value, sort_keys=True)),
+            )
+            return bool(added.rowcount)
+
+    def read_list(self, name: str, limit: int) -> list[str]:
+        rows = self._read(
+            "SELECT member FROM lists WHERE name = ? ORDER BY at DESC, member DESC LIMIT ?", (name, limit)
+        )
+        return [row[0] for row in rows]
 
     def put_meta(self, key: str, value: dict[str, Any]) -> None:
         with self._write() as connection:

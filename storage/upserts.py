@@ -7,27 +7,30 @@ a look for links that raced those writes; `erase` overwrites what a source delet
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from storage import rules
 from storage.core import MAX_TRIES, StoreCore
 from storage.errors import ConcurrentUpdate, ConditionFailed
 from storage.model import BugRecord
-from storage.primitives import InsertRecord, ReplaceRecord
+from storage.primitives import InsertRecord, ReplaceRecord, Write
 from storage.values import UpsertOutcome, UpsertResult
 
 UNREAD = object()  # upsert(seen=...) not given: the stored copy is read first
 
 
 class Upserts(StoreCore):
-    def upsert(self, record: BugRecord, *, seen: BugRecord | None | object = UNREAD) -> UpsertResult:
+    def upsert(
+        self, record: BugRecord, *, seen: BugRecord | None | object = UNREAD, also: Sequence[Write] = ()
+    ) -> UpsertResult:
         """Newer-wins, idempotent write under resolve(record.home_id) (or wherever it already lives).
 
         `seen`: the stored copy the caller has just read (None: not stored), which saves reading it again;
         the writes are conditional on it, so a copy that changed meanwhile is read again and retried. A
         record not stored is first tried at its home with no alias read (the insert's condition checks
-        that home has no active alias): one request for a new record, whose home is rarely linked."""
+        that home has no active alias): one request for a new record, whose home is rarely linked.
+        `also`: derived data written in the same commit when the record is inserted (as try_insert's)."""
         with self.transaction():
             for attempt in range(MAX_TRIES):
                 try:
@@ -35,18 +38,36 @@ class Upserts(StoreCore):
                         stored = seen if isinstance(seen, BugRecord) else None
                         if stored is None:
                             home = record.home_id
-                            self._commit([InsertRecord(record, home, (home,))], new_home=True)
+                            self._commit([InsertRecord(record, home, (home,)), *also], new_home=True)
                             return UpsertResult(UpsertOutcome.INSERTED, home)
                     else:
                         stored = self.port.read_record(record.source_system, record.record_id)
                     if stored is None:
                         chain = self._chain(record.home_id)
-                        self._commit([InsertRecord(record, chain[-1], chain)])
+                        self._commit([InsertRecord(record, chain[-1], chain), *also])
                         return UpsertResult(UpsertOutcome.INSERTED, chain[-1])
                     return self._update_stored(record, stored)
                 except ConditionFailed:
                     continue  # another writer or a link moved it meanwhile: read again
         raise ConcurrentUpdate(f"{record.source_record} kept changing while we wrote it; try again")
+
+    def try_insert(
+        self, record: BugRecord, also: Sequence[Write] = ()
+    ) -> tuple[UpsertResult | None, BugRecord | None]:
+        """One conditional write, no read first, for a record most likely new (a report just posted): the
+        record inserted at its home, with `also` (derived data kept with it, e.g. AddToList) in the same
+        commit. Returns (the INSERTED result, None); or, when the insert is refused, (None, the stored copy
+        the refusal returned): a record stored already costs the refused write and no read, where the store
+        can say (both do when the record lives at its home). (None, None): refused for another reason (its
+        home is linked, it moved): read it (get_record) and take the careful path."""
+        home = record.home_id
+        with self.transaction():
+            try:
+                self._commit([InsertRecord(record, home, (home,)), *also], new_home=True)
+            except ConditionFailed as refused:
+                found = [stored for stored in refused.found if stored.source_record == record.source_record]
+                return None, (found[0] if found else None)
+        return UpsertResult(UpsertOutcome.INSERTED, home), None
 
     def _update_stored(self, record: BugRecord, stored: BugRecord) -> UpsertResult:
         """The newer-wins write of record over the copy read (ConditionFailed if it changed since)."""

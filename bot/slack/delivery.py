@@ -22,14 +22,12 @@ from bot.slack.answers import answer_key, answer_metadata, find_answer, post_ans
 from bot.slack.blocks import Reply, build_intake_reply
 from bot.slack.claims import Claims
 from bot.slack.create_blocks import create_button_block
-from bot.slack.home_data import remember_report
 from bot.slack.intake import STORE_FAILURES, Intake, IntakeResult
 from bot.slack.mrkdwn import message_text
 from bot.slack.retry import RetryQueue
 from bot.slack.status_board import StatusBoard
 from bot.slack.suggestion_blocks import suggestion_blocks, suggestion_text
 from bot.suggest.service import Suggester, Suggestion
-from storage.values import UpsertOutcome
 
 Fits = Callable[[str, Suggestion], bool]  # (channel, suggestion): may it be shown there (the readers' rule)
 
@@ -58,9 +56,6 @@ class Delivery:
         result = route(self.intake, event, channel, None, retried)
         if result is not None:
             EVENTS_HANDLED.labels(result.kind).inc()
-            if result.kind == "message" and result.outcome is UpsertOutcome.INSERTED:
-                reporter = (self.intake.as_report(event) or event).get("user")
-                remember_report(self.intake.store, reporter, result.home_id)  # for the Home tab
             self.answers.put(channel, result)
 
     def start(self) -> Delivery:
@@ -159,7 +154,11 @@ def _post_answer(
     text, blocks = reply.text, list(reply.blocks)
     if suggester is not None and result.kind == "message" and result.ticket_id == result.home_id:
         visible = (lambda suggestion: fits(channel, suggestion)) if fits is not None else None
-        suggestions = suggester.suggest_for_id(result.home_id, visible)
+        suggestions = (  # the report as stored comes with the result: no read
+            suggester.suggest_for(result.record, visible)
+            if result.record is not None
+            else suggester.suggest_for_id(result.home_id, visible)
+        )
         if suggestions:
             text = f"{text}\n{suggestion_text(result.home_id, suggestions)}"
             blocks += suggestion_blocks(result.home_id, suggestions)

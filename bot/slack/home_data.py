@@ -3,9 +3,10 @@ that hurt most (ranked by impact, over what the person may read), the newest
 Slack reports not linked yet (each with the tickets it resembles), and the person's own reports with the
 state of the ticket each lives under.
 
-"Own reports" has no index (the author is an attribute, not a key): the newest reports of each author are
-kept in a short list in the store's meta (`home:reports:<user>`), written when a report is first stored
-from the channel. Reports stored before this existed, or through catch-up, are not listed there.
+"Own reports" has no index (the author is an attribute, not a key): each author's reports are kept in a list
+in the store (`home:reports:<user>`, storage AddToList), written in the same commit as the report's insert
+(live or through the sweep's catch-up), so it costs no request of its own. Lists kept by earlier versions
+(one meta value per author, rewritten with each report) are still read.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from bot.slack.readers import EVERYTHING, ReaderScope
 from bot.top import TopBug, top_bugs
 from storage.errors import BugTrackerError
 from storage.model import BugRecord
+from storage.primitives import AddToList, Write
 from storage.store import BugStore
 from storage.values import Counts, TicketView
 
-OWN_KEPT = 20  # reports remembered per author
 OWN_SHOWN = 10  # of which the Home tab shows (one show() each)
 UNLINKED_SHOWN = 5  # newest unlinked reports on the Home tab
 HURTS_SHOWN = 5  # open bugs ranked by impact on the Home tab
 COUNTS_SECONDS = 60.0  # the open-bug counts shown are at most this old
-_remember_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -57,15 +57,18 @@ def own_key(user: str) -> str:
     return f"home:reports:{user}"
 
 
-def remember_report(store: BugStore, user: str | None, report_id: str) -> None:
-    """Put a new report first in its author's list (kept short)."""
-    if not user:
-        return
-    with _remember_lock:  # listeners run on a thread pool: one read-modify-write at a time here
-        kept = list((store.get_meta(own_key(user)) or {}).get("reports") or [])
-        if report_id in kept:
-            return
-        store.put_meta(own_key(user), {"reports": [report_id, *kept][:OWN_KEPT]})
+def own_report_entry(user: str | None, report: BugRecord) -> list[Write]:
+    """What keeps a new report in its author's list: written with the report's insert (nothing without an
+    author)."""
+    return [AddToList(own_key(user), report.home_id, report.created_at)] if user else []
+
+
+def own_reports(store: BugStore, user: str) -> list[str]:
+    """The author's newest reports first (at most OWN_SHOWN): the list kept with each insert, then what an
+    earlier version kept in meta."""
+    listed = store.read_list(own_key(user), OWN_SHOWN)
+    earlier = list((store.get_meta(own_key(user)) or {}).get("reports") or [])
+    return list(dict.fromkeys([*listed, *earlier]))[:OWN_SHOWN]
 
 
 class CachedCounts:
@@ -102,7 +105,7 @@ def home_data(
         for record in page.records
     ]
     own = []
-    for report_id in list((store.get_meta(own_key(user)) or {}).get("reports") or [])[:OWN_SHOWN]:
+    for report_id in own_reports(store, user):
         try:
             view, _ = scope.view(store.show(report_id, include_deleted=True))
             own.append(OwnReport(report_id, view))

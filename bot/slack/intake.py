@@ -24,6 +24,7 @@ from typing import Any
 
 from adapters import slack_message
 from adapters.pull import UpstreamError
+from bot.slack.home_data import own_report_entry
 from bot.slack.watermark import Watermarks
 from bot.tickets.link import (
     ActorOf,
@@ -44,7 +45,7 @@ from storage.errors import (
     StoreUnavailable,
 )
 from storage.model import BugRecord, home_id, timestamp_from_epoch
-from storage.store import BugStore
+from storage.store import UNREAD, BugStore
 from storage.values import UpsertOutcome
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class IntakeResult:
     event_ts: str | None = None  # the event answered (message ts, edit's edited.ts, reply ts): claim key
     exclusive: bool = False  # the write that earned the answer was once-only itself (a new report's insert)
     check_thread: bool = False  # re-derived (bot/slack/sweep.py): answered only if its thread lacks it
+    record: BugRecord | None = None  # the report as this event left it stored (None: not known here)
 
 
 class StoreHealth:
@@ -150,20 +152,36 @@ class Intake:
 
     # -- verbs -----------------------------------------------------------------------------------
     def ingest_message(
-        self, message: dict[str, Any], channel: str, *, edited_ts: str | None = None, retried: bool = False
+        self,
+        message: dict[str, Any],
+        channel: str,
+        *,
+        edited_ts: str | None = None,
+        retried: bool = False,
+        previous: BugRecord | None | object = UNREAD,
     ) -> IntakeResult:
         """Store a top-level message: new, redelivered, or read back by the sweep (with newer thread
         activity, or edited: `edited_ts` is then the edit's time and the result an "edit").
 
         `retried`: an earlier attempt failed on the store, so its write may have landed with the answer
         lost (a timeout after DynamoDB took it); an UNCHANGED report then still earns its answer, claimed
-        (bot/slack/claims.py) so that it is posted once."""
+        (bot/slack/claims.py) so that it is posted once. `previous`: the stored copy (None: not stored) when
+        the caller has just read it (the sweep reads a channel's in one batch).
+
+        Round trips (DynamoDB): a new report without a `ticketId=` tag is one conditional write, read
+        nothing first (storage try_insert); a redelivery is that write refused, which returns the stored
+        copy: nothing else is read or written."""
         ts = message["ts"]
         self.watermarks.seen(channel, ts)
         try:
             with self.health.watch():
-                previous = self.store.get_record("slack", ts)
-                result = self._ingest(message, channel, previous, edited_ts)
+                result: IntakeResult | None = None
+                if previous is UNREAD and edited_ts is None:
+                    result, previous = self._insert_new(message, channel)
+                if result is None:
+                    if not (previous is None or isinstance(previous, BugRecord)):
+                        previous = self.store.get_record("slack", ts)
+                    result = self._ingest(message, channel, previous, edited_ts)
                 if retried and result.kind == "message" and result.outcome is UpsertOutcome.UNCHANGED:
                     result = replace(result, reply=self.thread_replies, exclusive=False)
 
@@ -174,6 +192,26 @@ class Intake:
             raise
         self.watermarks.stored(channel, ts)
         return result
+
+    def _insert_new(
+        self, message: dict[str, Any], channel: str
+    ) -> tuple[IntakeResult | None, BugRecord | None | object]:
+        """A report most likely new, without a tag to check: one conditional insert, its author's list of
+        reports for the Home tab kept in the same write. (the result, None) when it was new; otherwise (None,
+        the stored copy if the refused write returned it, else UNREAD)."""
+        ts = message["ts"]
+        tags = slack_message.parse_tags(message.get("text"))
+        if tags.ticket_id is not None:
+            return None, UNREAD  # a tag to check and link: the general path reads the report first
+        url = slack_message.permalink(self.workspace_url, channel, ts)
+        record = slack_message.message_to_record(message, channel, tags, url=url)
+        inserted, stored = self.store.try_insert(record, also=own_report_entry(message.get("user"), record))
+        if inserted is None:
+            return None, stored if stored is not None else UNREAD
+        problems = list(tags.problems)
+        return self._result(
+            "message", record, inserted.outcome, None, problems, True, inserted.ticket_id, ts
+        ), None
 
     def _ingest(
         self, message: dict[str, Any], channel: str, previous: BugRecord | None, edited_ts: str | None
@@ -400,11 +438,12 @@ class Intake:
         """Store the report; with a `ticketId=` tag, store it linked (a new one lives under the ticket from
         the start). A refused link keeps the report stored and says why in the thread.
         Returns the outcome, the link made ("SL-1 -> ZD-2") if any, and where the report lives now."""
+        own = own_report_entry(actor, record) if previous is None else []
         if target is None:
-            result = self.store.upsert(record, seen=previous)
+            result = self.store.upsert(record, seen=previous, also=own)
             return result.outcome, None, result.ticket_id
         try:
-            result, link = self.store.upsert_linked(record, target, actor)
+            result, link = self.store.upsert_linked(record, target, actor, also=own)
         except LinkRefused as exc:
             problems.append(f"could not link {record.home_id} to {target}: {exc}")
             stored = self.store.get_record("slack", record.record_id)
@@ -452,4 +491,5 @@ class Intake:
             reply=reply and self.thread_replies,
             event_ts=event_ts,
             exclusive=kind == "message" and outcome is UpsertOutcome.INSERTED,
+            record=replace(record, ticket_id=location) if kind != "reply" else None,
         )

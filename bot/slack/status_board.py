@@ -154,9 +154,10 @@ class StatusBoard(Worker):
 
     def first_reply(self, report_id: str, channel: str, ts: str, note: str) -> None:
         """The bot's first answer in a report's thread: it becomes the report's status card."""
-        key = CARD_PREFIX + report_id
-        if self.store.get_meta(key) is None:
-            self.store.put_meta(key, {"channel": channel, "ts": ts, "note": note[:NOTE_LIMIT]})
+        # one conditional write: the first answer's card is kept, a later one changes nothing
+        self.store.add_meta(
+            CARD_PREFIX + report_id, {"channel": channel, "ts": ts, "note": note[:NOTE_LIMIT]}
+        )
 
     def report_deleted(self, report_id: str) -> None:
         """The report was deleted in Slack: forget the words of its first answer kept for its card (they

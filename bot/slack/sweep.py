@@ -32,7 +32,7 @@ from bot.metrics.registry import ERRORS, SWEEP_LAST_SUCCESS
 from bot.slack.intake import STORE_FAILURES, Intake, IntakeResult
 from bot.slack.readers import channel_of
 from bot.worker import Worker
-from storage.model import timestamp_from_epoch
+from storage.model import BugRecord, timestamp_from_epoch
 from storage.values import UpsertOutcome
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,8 @@ class Sweeper(Worker):
         changed, results = 0, list[IntakeResult]()
         read_at = time.time()
         messages = history(self.client, channel, oldest)
+        reports = [report for message in messages if (report := self._top_level_report(message)) is not None]
+        stored = self.intake.store.get_records("slack", [report["ts"] for report in reports])  # batched
         for message in messages:
             if message.get("subtype") == "tombstone":  # deleted, its thread kept: erase it if stored
                 # dated by this read: newer than any edit of it that may still arrive
@@ -142,9 +144,9 @@ class Sweeper(Worker):
                 if erased is not None and erased.outcome is UpsertOutcome.UPDATED:
                     changed, results = changed + 1, [*results, erased]
                 continue
-            report = self.intake.as_report(message)
-            if report is not None and not slack_message.is_thread_reply(report):
-                changed += self._message(channel, report, results)
+            report = self._top_level_report(message)
+            if report is not None:
+                changed += self._message(channel, report, results, stored.get(report["ts"]))
         present = {m["ts"] for m in messages if m.get("subtype") != "tombstone"}
         gone = self._gone(channel, oldest, read_at, present)
         changed, results = changed + len(gone), results + gone
@@ -185,9 +187,17 @@ class Sweeper(Worker):
             if not cursor:
                 return gone
 
-    def _message(self, channel: str, message: dict[str, Any], results: list[IntakeResult]) -> int:
+    def _top_level_report(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        if message.get("subtype") == "tombstone":
+            return None
+        report = self.intake.as_report(message)
+        return report if report is not None and not slack_message.is_thread_reply(report) else None
+
+    def _message(
+        self, channel: str, message: dict[str, Any], results: list[IntakeResult], stored: BugRecord | None
+    ) -> int:
+        """`stored`: the report's stored copy, read with the rest of the history's (None: not stored)."""
         ts = message["ts"]
-        stored = self.intake.store.get_record("slack", ts)
         edited = (message.get("edited") or {}).get("ts")
         before = float(stored.attributes.get("last_activity") or ts) if stored else float(ts)
         if stored is None:
@@ -199,7 +209,7 @@ class Sweeper(Worker):
         elif edited and timestamp_from_epoch(edited) > stored.updated_at:
             result = self.intake.ingest_edit(message, channel, edited)
         elif float(message.get("latest_reply") or 0) > before:
-            result = self.intake.ingest_message(message, channel)
+            result = self.intake.ingest_message(message, channel, previous=stored)
         else:
             self.intake.watermarks.stored(channel, ts)
             return self._unanswered(channel, message, results)

@@ -132,21 +132,21 @@ def test_the_mark_never_passes_a_report_that_is_not_stored(fake, store):
     sweeper.run()
     failing = fake.message(CHANNEL, "the store fails on this one")
     later = fake.message(CHANNEL, "stored after")
-    real_get = store.get_record
+    real_insert = store.try_insert  # a new report's one write
 
-    def unreachable(system, record_id):
-        if record_id == failing["ts"]:
+    def unreachable(record, **options):
+        if record.record_id == failing["ts"]:
             raise StoreUnavailable("cannot reach the store")
-        return real_get(system, record_id)
+        return real_insert(record, **options)
 
-    store.get_record = unreachable
+    store.try_insert = unreachable
     with pytest.raises(StoreUnavailable):
         intake.ingest_message(failing, CHANNEL)
     intake.ingest_message(later, CHANNEL)
     intake.watermarks.flush(force=True)
     assert float(first["ts"]) <= float(store.get_meta(key(CHANNEL))["ts"]) < float(failing["ts"])
     assert intake.health.problem() is None  # the last call worked
-    store.get_record = real_get
+    store.try_insert = real_insert
     sweeper.run()
     assert store.get_record("slack", failing["ts"]) is not None
     assert float(store.get_meta(key(CHANNEL))["ts"]) >= float(later["ts"])
