@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from bot.config import Config, SlackConfig, load_config, load_env_file
+from bot.config import Config, SlackConfig, load_config, load_env_file, missing_settings
 from storage.errors import BugTrackerError
 from storage.model import BugRecord
 from storage.store import BugStore
@@ -198,10 +198,6 @@ def build_digest(config: Config, store: BugStore) -> DigestWorker | None:
 
 
 SOURCE_NAMES = ("zendesk", "shortcut")
-_MISSING = {
-    "zendesk": "ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN are not set",
-    "shortcut": "SHORTCUT_API_TOKEN is not set",
-}
 
 
 def build_source(config: Config, name: str) -> SyncSource | None:
@@ -218,7 +214,7 @@ def build_source(config: Config, name: str) -> SyncSource | None:
 
         http = ShortcutHttp(config.shortcut.api_url, config.shortcut.api_token, ratelimit_budget=budget)
         return ShortcutPull(http, config.shortcut.query, start=config.sync.start)
-    log.info("sync %s skipped: %s", name, _MISSING[name])
+    log.info("sync %s skipped: %s", name, missing_settings(name))
     return None
 
 

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import overload
 
+from storage import systems
 from storage.errors import BugTrackerError
 
 
@@ -119,6 +120,12 @@ _HOST_NAME = re.compile(r"^[A-Za-z0-9.:-]+$")
 _API_TOKEN = re.compile(r"^[!-~]{16,}$")  # printable ASCII, no spaces: it travels in a header
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
+# What configures each ticket system (all of them must be set), for the one "not configured" line.
+TICKET_SYSTEM_SETTINGS = {
+    "zendesk": ("ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"),
+    "shortcut": ("SHORTCUT_API_TOKEN",),
+}
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SHORTCUT_API_URL = "https://api.app.shortcut.com/api/v3"
 DEFAULT_SHORTCUT_QUERY = "type:bug"
@@ -194,6 +201,20 @@ class _Reader:
                 f"{missing} missing: {', '.join(present)} is set, and it needs all of {', '.join(names)}"
             )
         return bool(present)
+
+
+def missing_settings(system: str) -> str:
+    """What is missing, as one clause: `SHORTCUT_API_TOKEN is not set`, `ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and
+    ZENDESK_API_TOKEN are not set`."""
+    *first, last = TICKET_SYSTEM_SETTINGS[system]
+    names = f"{', '.join(first)} and {last}" if first else last
+    return f"{names} {'are' if first else 'is'} not set"
+
+
+def not_configured(system: str) -> str:
+    """The one line that says a ticket system cannot be used here, and what would make it usable:
+    `Shortcut is not configured here (SHORTCUT_API_TOKEN is not set)`."""
+    return f"{systems.name(system)} is not configured here ({missing_settings(system)})"
 
 
 def load_env_file(directory: str | os.PathLike[str] | None = None) -> bool:

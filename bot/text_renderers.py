@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from storage import systems
 from storage.model import PRIORITIES, SOURCES, STATE_TYPES, BugRecord
 from storage.values import Counts, LinkResult, Page, TicketView
 
@@ -186,9 +187,6 @@ def format_counts(counts: Counts) -> str:
     return "\n\n".join(parts)
 
 
-SYSTEM_LABELS = {"slack": "Slack report", "zendesk": "Zendesk", "shortcut": "Shortcut"}
-
-
 def format_status_line(record: BugRecord) -> str:
     """`Zendesk ZD-12: solved (done), priority High` — one record of a status card, plain text."""
     r = record
@@ -197,14 +195,14 @@ def format_status_line(record: BugRecord) -> str:
     shown = f"{state} ({kind})" if kind and kind != state else state
     if getattr(r, "source_system", "") == "slack":
         shown = "reported"
-    text = f"{SYSTEM_LABELS.get(r.source_system, r.source_system)} {r.home_id}: {shown}"
+    text = f"{systems.label(r.source_system)} {r.home_id}: {shown}"
     text += f", priority {r.priority or '-'}"
     return text + (" [deleted upstream]" if r.deleted else "")
 
 
 def format_transition(ticket_id: str, system: str, state: str | None, now: str) -> str:
     """`ZD-12 (Zendesk) is now done: solved` — the short notice a state-type change posts."""
-    label = SYSTEM_LABELS.get(system, system)
+    label = systems.label(system)
     if now in ("deleted", "restored"):
         return f"{ticket_id} ({label}) was {now} upstream"
     return f"{ticket_id} ({label}) is now {now}" + (f": {state}" if state and state != now else "")

@@ -20,7 +20,7 @@ from bot.bootstrap import build_source, build_status_board, build_store
 from bot.cli import progress
 from bot.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from bot.cli.help import examples
-from bot.config import Config
+from bot.config import Config, not_configured
 from bot.sync.lease import HeldLease, default_owner, frees_at, holder_name, take_lease
 from bot.sync.recheck import RecheckResult, RecheckStopped, recheck_everything
 
@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
 def run_recheck_command(args: argparse.Namespace, config: Config) -> int:
     source = build_source(config, args.source)
     if source is None:
-        print(f"error: {args.source} is not configured: set SHORTCUT_API_TOKEN", file=sys.stderr)
+        print(f"error: {not_configured(args.source)}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     store = build_store(config)
     store.check()

@@ -24,7 +24,7 @@ from bot.bootstrap import SOURCE_NAMES, build_source, build_status_board, build_
 from bot.cli import progress
 from bot.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_UNAVAILABLE
 from bot.cli.help import examples
-from bot.config import Config
+from bot.config import Config, not_configured
 from bot.sync.backfill import estimate_size, seconds_at_limit
 from bot.sync.changes import ChangeNotifier
 from bot.sync.lease import frees_at, holder_name
@@ -71,11 +71,8 @@ def run_sync_command(args: argparse.Namespace, config: Config) -> int:
     names = SOURCE_NAMES if args.source == "all" else (args.source,)
     sources = [source for name in names if (source := build_source(config, name)) is not None]
     if not sources:
-        print(
-            "error: no source to sync: set ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN,"
-            " and/or SHORTCUT_API_TOKEN",
-            file=sys.stderr,
-        )
+        unset = "; ".join(not_configured(name) for name in names)
+        print(f"error: no source to sync: {unset}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     store = build_store(config)
     store.check()

@@ -32,12 +32,12 @@ from bot.slack.mrkdwn import (
     truncate_plain,
 )
 from bot.text_renderers import deleted_note, format_counts, format_link, format_page, format_view, short_time
+from storage import systems
 from storage.model import PRIORITIES, SOURCES
 from storage.values import Counts, LinkResult, Page, TicketView
 
 __all__ = ["MAX_BLOCKS", "Block", "Reply", "section", "context"]
 
-SYSTEM_NAMES = {"slack": "Slack", "zendesk": "Zendesk", "shortcut": "Shortcut"}
 NEXT_PAGE_ACTION = "bug_next_page"
 MAX_PROBLEMS_SHOWN = (
     5  # a thread reply names at most this many problems (adapters.slack_message keeps 5 a message)
@@ -110,7 +110,7 @@ def build_show_blocks(view: TicketView) -> list[Block]:
         blocks.append(section("_no records under this ticket yet_"))
     room = MAX_BLOCKS - len(blocks) - 2
     for record in view.records[:room]:
-        system = SYSTEM_NAMES[record.source_system]
+        system = systems.name(record.source_system)
         priority = truncate_plain(record.priority or record.priority_raw or "-", 60)
         facts = [
             link(record.url, f"{system} {record.home_id}"),
@@ -162,7 +162,7 @@ def build_page_blocks(title: str, page: Page, next_command: str | None) -> list[
         facts = " · ".join(
             [
                 bold(record.ticket_id),
-                SYSTEM_NAMES[record.source_system],
+                systems.name(record.source_system),
                 inert(record.priority or "-"),
                 inert(truncate_plain(record.state or "-", 100)),
                 short_time(record.created_at),
@@ -184,7 +184,7 @@ def build_page_reply(title: str, page: Page, next_command: str | None) -> Reply:
 
 def build_stats_reply(counts: Counts) -> Reply:
     by_priority = " · ".join(f"{p} {counts.open_by_priority.get(p, 0)}" for p in [*PRIORITIES, "none"])
-    by_source = " · ".join(f"{SYSTEM_NAMES[s]} {counts.open_by_source.get(s, 0)}" for s in SOURCES)
+    by_source = " · ".join(f"{systems.name(s)} {counts.open_by_source.get(s, 0)}" for s in SOURCES)
     blocks = [
         section(f"*{counts.total} bug records* ({counts.deleted} deleted upstream, not counted)"),
         section(f"*Open by priority:* {by_priority}"),

@@ -13,13 +13,13 @@ from typing import Any
 from adapters.create import TITLE_LIMIT, TicketDraft
 from bot.slack.mrkdwn import Block, bold, button, link, mrkdwn_text, plain_text, printable, truncate_plain
 from storage.model import PRIORITIES
+from storage.systems import NAMES, item_kind
+from storage.systems import name as system_name
 
 OPEN_ACTION = "create_open"  # the "Create…" button (thread answer, status card, link modal); value: report id
 SYSTEM_ACTION = "create_system"  # the modal's system select: switches the form
 MODAL_CALLBACK = "create_ticket_modal"
 BLOCK_ID = "create-actions"
-SYSTEM_NAMES = {"shortcut": "Shortcut", "zendesk": "Zendesk"}
-KIND = {"shortcut": "story", "zendesk": "ticket"}
 TITLE, DESCRIPTION, PRIORITY = "create_title", "create_description", "create_priority"
 STATE, TEAM, PROJECT = "create_state", "create_team", "create_project"
 TICKET_TYPE, REQUESTER = "create_type", "create_requester"
@@ -128,7 +128,7 @@ def create_modal(
     `narrower`: the report's channel is private (or shared with another organisation): the form says where
     the words go and asks for a confirmation before it copies them."""
     choices = choices or FormChoices()
-    kind = KIND[system]
+    kind = item_kind(system)
     blocks: list[Block] = [
         {
             "type": "section",
@@ -136,7 +136,7 @@ def create_modal(
         }
     ]
     if narrower:
-        name = SYSTEM_NAMES[system]
+        name = system_name(system)
         warning = (
             f":warning: This report is from a private channel. Creating copies its title, text, author, link"
             f" and replies into {name}, where everyone who can open {name} can read them."
@@ -145,7 +145,7 @@ def create_modal(
         box = {"type": "checkboxes", "options": [_option(CONFIRMED, f"Copy it into {name} all the same")]}
         blocks.append(_input(CONFIRM, "Leaves the channel", box))
     if len(systems) > 1:
-        options = [_option(name, f"a {SYSTEM_NAMES[name]} {KIND[name]}") for name in systems]
+        options = [_option(name, f"a {system_name(name)} {item_kind(name)}") for name in systems]
         element = {**_select(options, system), "action_id": SYSTEM_ACTION}
         blocks.append({"type": "actions", "block_id": "create_where", "elements": [element]})
     title_input = {"type": "plain_text_input", "max_length": TITLE_LIMIT}
@@ -238,13 +238,13 @@ def read_form(view: dict[str, Any], choices: FormChoices | None) -> tuple[Ticket
     }:
         errors[CONFIRM] = "This report is from a private channel: tick the box to copy it out of Slack."
     if not title:
-        errors[TITLE] = f"Give the {KIND.get(system, 'ticket')} a title."
+        errors[TITLE] = f"Give the {item_kind(system)} a title."
     elif len(title) > TITLE_LIMIT:
         errors[TITLE] = f"At most {TITLE_LIMIT} characters."
     priority = _picked(state.get(PRIORITY, {}))
     priority = None if priority in (None, NO_PRIORITY) else priority
     if priority is not None and choices is not None and priority not in choices.priorities:
-        errors[PRIORITY] = f"{SYSTEM_NAMES.get(system, '')} has no {priority} priority; pick another.".strip()
+        errors[PRIORITY] = f"{NAMES.get(system or '', '')} has no {priority} priority; pick another.".strip()
     draft = TicketDraft(
         title=title,
         description=_text(state.get(DESCRIPTION, {})),
@@ -274,7 +274,7 @@ def read_form(view: dict[str, Any], choices: FormChoices | None) -> tuple[Ticket
 
 def created_blocks(ticket_id: str, system: str, url: str | None) -> tuple[str, list[Block]]:
     """The thread answer: (fallback text, blocks). Only our record URL is linked."""
-    name = SYSTEM_NAMES[system]
+    name = system_name(system)
     text = f"Created {ticket_id} in {name}: {url or ticket_id} — this report now lives under {ticket_id}"
     shown = (
         f"Created {bold(ticket_id)} in {name}: {link(url, ticket_id)}"

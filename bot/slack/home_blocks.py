@@ -20,7 +20,8 @@ from bot.slack.mrkdwn import (
     section,
     truncate_plain,
 )
-from bot.text_renderers import SYSTEM_LABELS, short_time
+from bot.text_renderers import short_time
+from storage import systems
 from storage.model import PRIORITIES, SOURCES
 
 HOME_LINK_PREFIX = "home_link_"  # + position: action ids are unique within a view
@@ -85,7 +86,7 @@ def _own_line(item: OwnReport) -> str:
     if view.ticket_id == item.report_id:
         return f"{bold(item.report_id)} · _not linked to a ticket yet_\n{title}"
     states = [
-        f"{SYSTEM_LABELS.get(r.source_system, r.source_system)} {escape(r.home_id)}: "
+        f"{systems.label(r.source_system)} {escape(r.home_id)}: "
         f"{bold(truncate_plain(r.state or '-', 60))}" + (" _(deleted)_" if r.deleted else "")
         for r in view.records
         if r.source_system != "slack"
@@ -110,7 +111,9 @@ def build_home_view(data: HomeData, notice: str | None = None) -> dict[str, Any]
             f"*By priority:* {_counts_line(data.counts.open_by_priority, (*PRIORITIES, 'none'), NO_PRIORITY)}"
         )
     )
-    blocks.append(section(f"*By source:* {_counts_line(data.counts.open_by_source, SOURCES, SYSTEM_LABELS)}"))
+    blocks.append(
+        section(f"*By source:* {_counts_line(data.counts.open_by_source, SOURCES, systems.LABELS)}")
+    )
     blocks.append({"type": "divider"})
     blocks.append(header("Hurts most"))
     if data.hurts_most:

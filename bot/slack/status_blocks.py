@@ -20,9 +20,9 @@ from bot.slack.mrkdwn import (
     truncate_plain,
 )
 from bot.slack.status_board import Announcement
-from bot.text_renderers import SYSTEM_LABELS, format_status_line, format_transition, short_time
+from bot.text_renderers import format_status_line, format_transition, short_time
 from bot.top import waiting_line
-from storage import impact
+from storage import impact, systems
 from storage.model import BugRecord
 
 STATE_SHOWN = 100  # characters of a state name
@@ -38,7 +38,7 @@ def _record_blocks(record: BugRecord) -> list[Block]:
     """The record's facts (the bot's mrkdwn, with a link), then its title as plain text: a title cannot
     pass for a line of the card, whatever marks or line breaks it holds."""
     r = record
-    label = f"{SYSTEM_LABELS.get(r.source_system, r.source_system)} {r.home_id}"
+    label = f"{systems.label(r.source_system)} {r.home_id}"
     if r.source_system == "slack":
         state = "reported"
     else:

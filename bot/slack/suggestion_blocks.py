@@ -27,6 +27,7 @@ from bot.slack.mrkdwn import (
     truncate_plain,
 )
 from bot.suggest.service import Suggestion
+from storage import systems
 
 LINK_ACTION_PREFIX = "suggest_link_"  # + position: action ids are unique within a message
 NONE_ACTION = "suggest_none"
@@ -35,7 +36,6 @@ SHORTCUT_CALLBACK = "link_to_ticket"  # manifest.yml: the message shortcut "Link
 MODAL_CALLBACK = "link_ticket_modal"
 CHOICE_BLOCK, CHOICE_ACTION = "suggested", "choice"
 TICKET_BLOCK, TICKET_ACTION = "ticket", "ticket_id"
-SYSTEM_NAMES = {"slack": "Slack report", "zendesk": "Zendesk", "shortcut": "Shortcut"}
 TITLE_SHOWN = 150
 TEXT_HEAD = "Possibly the same bug as:"
 PLAIN_LIMIT = 75  # button texts and option texts
@@ -47,7 +47,7 @@ def _plain(text: str, limit: int = PLAIN_LIMIT) -> Block:
 
 def _describe(suggestion: Suggestion) -> str:
     title = truncate_plain(suggestion.title or "(no title)", TITLE_SHOWN)
-    facts = [SYSTEM_NAMES.get(suggestion.source_system, suggestion.source_system)]
+    facts = [systems.label(suggestion.source_system)]
     if suggestion.state:
         facts.append(truncate_plain(suggestion.state, 40))
     if suggestion.record_id != suggestion.ticket_id:
@@ -89,7 +89,7 @@ def suggestion_text(report_id: str, suggestions: list[Suggestion]) -> str:
         return ""
     lines = [TEXT_HEAD]
     for suggestion in suggestions[:3]:
-        system = SYSTEM_NAMES.get(suggestion.source_system, suggestion.source_system)
+        system = systems.label(suggestion.source_system)
         state = f", {suggestion.state}" if suggestion.state else ""
         lines.append(
             f"  {suggestion.ticket_id} {truncate_plain(printable(suggestion.title), TITLE_SHOWN)}"

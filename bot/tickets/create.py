@@ -28,7 +28,8 @@ from adapters import slack_message
 from adapters.create import CreateRefused, CreateUnknown, Creator, TicketDraft
 from adapters.pull import UpstreamError
 from bot.tickets.link import MayLink, StaleSuggestion, report_of
-from bot.tickets.upstreams import SYSTEM_NAMES, Upstreams
+from bot.tickets.upstreams import Upstreams
+from storage import systems
 from storage.errors import BugTrackerError
 from storage.model import BugRecord, now_timestamp
 from storage.store import BugStore
@@ -69,7 +70,7 @@ class Created:
 
     @property
     def system_name(self) -> str:
-        return SYSTEM_NAMES[self.system]
+        return systems.name(self.system)
 
 
 def check_may_create(user: str, may_link: MayLink) -> None:
@@ -188,7 +189,7 @@ def _earlier_attempt(
         record = earlier.find(key, report.url)
     except UpstreamError as exc:  # not knowing whether it exists, creating again could make a second one
         raise CreateUnknown(
-            f"an earlier try may have created it and {SYSTEM_NAMES[earlier.name]} could not be asked"
+            f"an earlier try may have created it and {systems.name(earlier.name)} could not be asked"
             f" ({exc}); nothing was created, try again in a minute"
         ) from None
     if record is not None:
@@ -202,8 +203,9 @@ def _earlier_attempt(
     store.put_meta(meta_key(report.home_id), {**attempt, "misses": [*misses, now][-5:]})
     ready = max(sent_at + CHECK_SECONDS, min(misses, default=now) + LOOKUP_GAP_SECONDS)
     raise CreateChecking(
-        f"checking whether it was created: {SYSTEM_NAMES[earlier.name]} lost its answer to an earlier try"
-        f" and the {_KIND[earlier.name]} is not there yet, but it may still appear; nothing new was made."
+        f"checking whether it was created: {systems.name(earlier.name)} lost its answer to an earlier try"
+        f" and the {systems.item_kind(earlier.name)} is not there yet, but it may still appear;"
+        " nothing new was made."
         f" Try again after {_clock_time(ready)}"
     )
 
@@ -240,7 +242,7 @@ def _send(
             return found, True
         _note(store, report_id, "sending", creator.name, key, user, sent=sent or clock(), misses=misses)
         raise CreateUnknown(
-            f"{exc}; nothing was linked ({SYSTEM_NAMES[creator.name]} is asked first next time)"
+            f"{exc}; nothing was linked ({systems.name(creator.name)} is asked first next time)"
         ) from None
 
 

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from bot.tickets.upstreams import SYSTEM_NAMES, Upstreams
+from bot.tickets.upstreams import Upstreams
+from storage import systems
 from storage.errors import BugTrackerError, LinkRefused, TicketNotFound
 from storage.model import BugRecord, parse_ticket_id, source_of
 from storage.store import BugStore
@@ -186,7 +187,7 @@ def read_unknown(
     source = source_of(target)
     reader = upstreams.reader(source)
     if reader is None:
-        system = SYSTEM_NAMES[source]
+        system = systems.name(source)
         return None, f"{target} is not known here ({system} is not configured); linked all the same"
     record = reader.fetch(int(target.split("-", 1)[1]))
     if record is None or not upstreams.takes(record):

@@ -8,17 +8,13 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from adapters.create import Creator
+from bot.config import not_configured
+from storage import systems
 from storage.errors import BugTrackerError
 from storage.model import BugRecord
 
 if TYPE_CHECKING:
     from adapters.shortcut_create import ShortcutCreate
-
-SYSTEM_NAMES = {"shortcut": "Shortcut", "zendesk": "Zendesk"}
-SETUP = {
-    "shortcut": "SHORTCUT_API_TOKEN is not set",
-    "zendesk": "ZENDESK_SUBDOMAIN, ZENDESK_EMAIL and ZENDESK_API_TOKEN are not set",
-}
 
 
 class CreateUnavailable(BugTrackerError):
@@ -66,20 +62,20 @@ class Upstreams:
 
     def creator(self, system: str) -> Creator:
         system = system.lower()
-        if system not in SYSTEM_NAMES:
+        if system not in systems.TICKET_SYSTEMS:
             raise CreateUnavailable(f"create in shortcut or zendesk, not '{system[:40]}'")
         if not self.create_enabled:
             raise CreateNotConfigured("creating tickets from reports is switched off here (BUG_CREATE=off)")
         creator = self.reader(system)
         if creator is None:
-            raise CreateNotConfigured(f"{SYSTEM_NAMES[system]} is not configured here ({SETUP[system]})")
+            raise CreateNotConfigured(not_configured(system))
         return creator
 
     def available(self) -> list[str]:
         """The systems a ticket can be created in now (for the buttons and the modal's choice)."""
         if not self.create_enabled:
             return []
-        return [system for system in SYSTEM_NAMES if self.reader(system) is not None]
+        return [system for system in systems.TICKET_SYSTEMS if self.reader(system) is not None]
 
 
 NO_UPSTREAMS = Upstreams(create_enabled=False)

@@ -33,7 +33,6 @@ from bot.slack.create_blocks import (
     PROJECT,
     STATE,
     SYSTEM_ACTION,
-    SYSTEM_NAMES,
     TEAM,
     FormChoices,
     create_modal,
@@ -48,6 +47,7 @@ from bot.slack.mrkdwn import message_text, truncate_plain
 from bot.slack.views import update_view
 from bot.tickets.create import check_may_create, check_unlinked, create_ticket, prefill, untagged_replies
 from bot.tickets.link import may_create, readable_report, report_of
+from storage import systems
 from storage.errors import BugTrackerError
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def register(app: App, deps: SlackDeps) -> Callable[[WebClient, dict[str, Any]],
                 errors={k: truncate_plain(v, ERROR_LIMIT) for k, v in errors.items()},
             )
             return
-        name = SYSTEM_NAMES.get(system, system)
+        name = systems.name(system)
         ack(response_action="update", view=message_modal(f"Creating it in {name}…"))
         EVENTS_HANDLED.labels("create").inc()
         try:
