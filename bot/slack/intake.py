@@ -184,7 +184,6 @@ class Intake:
                     result = self._ingest(message, channel, previous, edited_ts)
                 if retried and result.kind == "message" and result.outcome is UpsertOutcome.UNCHANGED:
                     result = replace(result, reply=self.thread_replies, exclusive=False)
-
         except STORE_FAILURES:
             raise  # stays pending: the mark waits for it; the listener or the sweep writes it later
         except BaseException:
