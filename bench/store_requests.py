@@ -26,13 +26,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from bench.slack_intake import MOTO, CallCounter, requests_per_report
-from bot.bootstrap import build_slack_client, build_suggester
+from bench._support import CallCounter, dynamodb_client, moto_server
+from bench.slack_intake import requests_per_report
+from bot.bootstrap import build_slack_client, build_slack_parts, build_suggester
 from bot.config import SlackConfig
-from bot.slack.app import build_app
-from bot.slack.claims import Claims
-from bot.slack.socket_mode import start_socket_mode
-from bot.slack.status_board import StatusBoard
+from bot.slack.socket_mode import SocketConnection
 from storage.dynamodb import DynamoDBStore
 from tests.fakes.slack_server import FakeSlack
 
@@ -58,21 +56,24 @@ def _quiet(counter: CallCounter, seconds: float = 1.5) -> None:
 
 
 def measure(endpoint: str, reports: int, sweep: int) -> dict[str, Counter[str]]:
-    import boto3
-
-    client = boto3.client("dynamodb", endpoint_url=endpoint, **MOTO)
+    client = dynamodb_client(endpoint)
     counter = CallCounter(client)
     table = DynamoDBStore(client, f"requests-{uuid.uuid4().hex[:6]}")
     table.init()
     store, suggester = build_suggester(table)
-    board = StatusBoard(store, claims=Claims(store, ttl_seconds=300))
     phases: dict[str, Counter[str]] = {}
     with FakeSlack() as fake:
         config = SlackConfig(
             "xoxb-bench-token", "xapp-bench-token", (CHANNEL,), fake.api_url, (), True, sweep_seconds=sweep
         )
-        app, intake = build_app(config, store, build_slack_client(config), suggester, board)
-        handler = start_socket_mode(app, config, intake, suggester, board)
+        slack = build_slack_client(config)
+        parts = build_slack_parts(
+            config, store, slack, slack.auth_test().data, suggester=suggester, status_updates=True
+        )
+        connection = SocketConnection(parts.app, config.app_token, on_hello=parts.sweeper.wake)
+        services = [parts.answers, parts.sweeper, parts.deps.delivery, connection]
+        for service in services:
+            service.start()
         try:
             _until(lambda: fake.connections, "the Socket Mode connection")
             _until(lambda: store.get_meta(f"slack:last_ts:{CHANNEL}"), "the first start in the channel")
@@ -111,13 +112,12 @@ def measure(endpoint: str, reports: int, sweep: int) -> dict[str, Counter[str]]:
             start = counter.total()  # each redelivery makes at least one request: wait for them all
             phase("redeliveries", push_again, lambda sent: counter.total() - start >= len(sent))
         finally:
-            handler.close()
+            for service in reversed(services):
+                service.stop(5.0)
     return phases
 
 
 def main() -> int:
-    from tests.support.moto_server import AtomicMotoServer
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=50)
     parser.add_argument(
@@ -128,13 +128,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = AtomicMotoServer().start()  # each request atomic, as on DynamoDB (moto alone is not)
-    try:
-        phases = measure(server.url, args.reports, args.sweep)
-        per_event = requests_per_report(server.url, args.reports)
-    finally:
-        server.stop()
+    with moto_server() as endpoint:  # each request atomic, as on DynamoDB (moto alone is not)
+        phases = measure(endpoint, args.reports, args.sweep)
+        per_event = requests_per_report(endpoint, args.reports)
     print(
         f"DynamoDB requests per Slack report, whole process ({args.reports} reports,"
         f" sweep every {args.sweep} s)"
