@@ -16,7 +16,7 @@ from bot.slack.suggestion_blocks import SHORTCUT_CALLBACK
 from bot.slack.watermark import key
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
-from tests.support.processes import child_env, start_entry_point
+from tests.support.processes import child_env, start_entry_point, stop_bot
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -56,7 +56,6 @@ def test_thirty_reports_at_once_then_a_command_and_a_shortcut_are_acked_in_time(
             wait_until(lambda: set(answered()) == sent, timeout=120, interval=0.2)
             assert max(answered().values()) == 1  # each report answered once
         finally:
-            bot.terminate()
-            bot.wait(timeout=30)
+            stop_bot(bot, timeout=30)  # killed if it does not stop within the bound
     output = (tmp_path / "bot.log").read_text()
     assert "didn't call ack()" not in output and "xoxb-test-token" not in output

@@ -13,7 +13,7 @@ import pytest
 from storage.sqlite import SqliteStore
 from tests.fakes.slack_server import FakeSlack
 from tests.support.builders import shortcut_record, zendesk_record
-from tests.support.processes import child_env, start_entry_point
+from tests.support.processes import child_env, start_entry_point, stop_bot
 
 pytestmark = pytest.mark.slow
 CHANNEL, PRIVATE = "C0BUGS", "C0PRIV"
@@ -53,8 +53,7 @@ def bot(tmp_path):
             fake.wait_for(lambda: fake.connections, timeout=20)
             yield fake, store
         finally:
-            process.terminate()
-            output, _ = process.communicate(timeout=20)
+            output = stop_bot(process)  # killed if it does not stop within the bound
             assert "Traceback" not in output and "unexpected error" not in output, output
 
 
