@@ -94,6 +94,7 @@ class Config:
     create_enabled: bool = True  # BUG_CREATE: linkers may create Shortcut stories / Zendesk tickets
     zendesk_notes: bool = False  # ZENDESK_NOTES: an internal note on linked tickets when their story is done
     log_wire: bool = False  # LOG_WIRE: the HTTP libraries' DEBUG lines too (redacted), when LOG_LEVEL=DEBUG
+    log_file: str | None = None  # LOG_FILE: append the logs to this file instead of stderr
 
     def secret_values(self) -> tuple[str, ...]:
         """Every secret this process was given, for the log redaction to replace wherever it appears."""
@@ -274,6 +275,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, slack: bool = True)
             "one of " + ", ".join(_LOG_LEVELS),
         ),
         log_wire=read.flag("LOG_WIRE", False),
+        log_file=read.text("LOG_FILE") or None,
     )
 
 

@@ -119,10 +119,21 @@ def configure_logging(
 def configure_for(config: Config, default_level: str, *, quiet_libraries: bool = False) -> None:
     """configure_logging from the configuration: LOG_LEVEL (else `default_level`), LOG_WIRE, its secrets.
 
-    `quiet_libraries` applies only when LOG_LEVEL is not set (setting it asks for the libraries' lines)."""
+    `quiet_libraries` applies only when LOG_LEVEL is not set (setting it asks for the libraries' lines).
+    LOG_FILE: the lines are appended to that file instead of stderr (the console's conversation stays clean
+    at any level); a file that cannot be opened is a ConfigError."""
+    from bot.config import ConfigError
+
+    stream = None
+    if config.log_file:
+        try:
+            stream = open(config.log_file, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - the process's
+        except OSError as exc:
+            raise ConfigError(f"LOG_FILE {config.log_file} cannot be opened: {exc.strerror or exc}") from None
     configure_logging(
         config.log_level or default_level,
         wire=config.log_wire,
         secrets=config.secret_values(),
+        stream=stream,
         quiet_libraries=quiet_libraries and config.log_level is None,
     )

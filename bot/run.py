@@ -55,10 +55,10 @@ def main() -> int:
     load_env_file()
     try:
         config = load_config()
+        configure_for(config, default_level=default_log_level(config))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    configure_for(config, default_level=default_log_level(config))
     shutdown = Shutdown.for_process()
     try:
         return serve(config, shutdown=shutdown)

@@ -119,3 +119,17 @@ def test_console_commands_are_never_stored_as_reports(tmp_path):
     deleted = run_console(db_path, [f"/bug delete {slack_id}", "exit", "never read"])
     assert f"Deleted {slack_id}" in deleted.stdout and "never read" not in deleted.stdout
     assert store.list_records(source="slack").records == ()
+
+
+def test_log_file_keeps_the_logs_off_the_conversation(tmp_path):
+    db_path, log_path = tmp_path / "bugs.db", tmp_path / "bot.log"
+    done = run_entry_point(
+        "bot",
+        cwd=tmp_path,
+        env=child_env(BUGTRACKER_DB=str(db_path), LOG_LEVEL="INFO", LOG_FILE=str(log_path)),
+        input="Checkout crashes\nexit\n",
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stderr == ""
+    assert "Stored as SL-" in done.stdout and "INFO" not in done.stdout
+    assert "mode: console" in log_path.read_text()

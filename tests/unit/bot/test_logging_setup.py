@@ -158,3 +158,32 @@ def test_a_library_that_sets_its_own_logger_to_debug_stays_at_the_configured_lev
     chatty.info("an info line")
     assert "Building index" not in stream.getvalue()
     assert "an info line" in stream.getvalue()
+
+
+def test_log_file_takes_the_lines_instead_of_stderr(tmp_path, capsys):
+    import logging
+
+    from bot.config import load_config
+    from bot.logging_setup import configure_for
+
+    path = tmp_path / "bot.log"
+    config = load_config(
+        {"LOG_FILE": str(path), "LOG_LEVEL": "INFO", "BUGTRACKER_DB": str(tmp_path / "b.db")}
+    )
+    try:
+        configure_for(config, default_level="WARNING")
+        logging.getLogger("bot").info("mode: console")
+        assert "mode: console" in path.read_text() and capsys.readouterr().err == ""
+    finally:
+        configure_for(load_config({}), default_level="WARNING")
+
+
+def test_a_log_file_that_cannot_be_opened_is_a_configuration_error(tmp_path):
+    import pytest
+
+    from bot.config import ConfigError, load_config
+    from bot.logging_setup import configure_for
+
+    config = load_config({"LOG_FILE": str(tmp_path / "missing" / "bot.log")})
+    with pytest.raises(ConfigError, match="LOG_FILE .* cannot be opened"):
+        configure_for(config, default_level="WARNING")
