@@ -77,6 +77,7 @@ class FakeSlack:
         self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral arguments
         self.views: list[dict[str, Any]] = []  # views.open arguments, "view" decoded
         self.closed_views: set[str] = set()  # modals the person closed: views.update answers not_found
+        self.close_at_once = False  # True: every modal opened is closed at once (before any views.update)
         self.published: dict[str, dict[str, Any]] = {}  # views.publish: user id -> their Home view now
         self.publishes: list[dict[str, Any]] = []  # views.publish arguments, in order, "view" decoded
         self.view_updates: list[dict[str, Any]] = []  # views.update arguments, "view" decoded
@@ -576,6 +577,8 @@ class FakeSlack:
             view_id = f"V{next(self._ids):08d}"
             with self._changed:
                 self.views.append({**args, "view": view, "view_id": view_id})
+                if self.close_at_once:
+                    self.closed_views.add(view_id)
                 self._changed.notify_all()
             return {"ok": True, "view": {**view, "id": view_id}}
         if method in ("views.publish", "views.update"):

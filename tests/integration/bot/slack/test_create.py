@@ -354,3 +354,18 @@ def test_a_private_report_asks_before_it_copies_and_its_story_stays_with_its_rea
     assert story.attributes["visible_to"] == PRIVATE  # until a pull writes it again
     assert ReaderScope(frozenset({PRIVATE})).may_read(story)
     assert not ReaderScope(frozenset({CHANNEL})).may_read(story)  # readers of another bug channel: no
+
+
+def test_closing_checking_the_report_at_once_is_quiet(world, caplog):
+    caplog.set_level(logging.INFO, logger="bot.slack.views")
+    app, slack, _, _, _ = world
+    message = slack.message(CHANNEL, "Search returns nothing", OTHER)
+    slack.close_at_once = True  # the person closes "Checking the report…" before it fills
+    body = {"type": "message_action", "callback_id": SHORTCUT_CALLBACK, "trigger_id": slack.new_trigger(),
+            "team": {"id": "T0FAKE"}, "user": {"id": LINKER}, "channel": {"id": CHANNEL},
+            "message_ts": message["ts"], "message": message, "api_app_id": "A0FAKE",
+            "response_url": f"{slack.api_url.removesuffix('/api/')}/respond/{time.time_ns()}"}  # fmt: skip
+    app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    wait_until(lambda: any("not_found" in r.getMessage() for r in caplog.records))
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert slack.view_updates == [] and not slack.ephemerals  # no "Sorry, something went wrong"
