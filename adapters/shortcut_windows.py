@@ -103,13 +103,14 @@ def split_days(low: date, high: date | None, today: date, matches: int = 0) -> l
 def split_back(high: date, matches: int, per_day: float, earliest: date) -> list[DayWindow]:
     """The days before `high` (the workspace's creation) as windows going back from it, oldest first: as
     many as part_count says at `per_day` matches a day (the workspace's own pace, the best guess; no
-    further back than `earliest`), the oldest left open (whatever is older still: usually nothing)."""
+    further back than `earliest`), the oldest one open (it also holds whatever is older still; over the
+    cap, it is split back in turn)."""
     most = max(1, (high - earliest).days)
     days = min(most, max(1, math.ceil(matches / per_day))) if per_day > 0 else most
     parts = max(1, part_count(matches, days))
     span = max(1, math.ceil(days / parts))
     edges = [high - timedelta(days=span * number) for number in range(parts, -1, -1)]
-    return [(None, edges[0]), *((edges[n], edges[n + 1]) for n in range(parts))]
+    return [(None, edges[1]), *((edges[n], edges[n + 1]) for n in range(1, parts))]
 
 
 def split_time(low: datetime, high: datetime) -> list[tuple[datetime, datetime]] | None:
