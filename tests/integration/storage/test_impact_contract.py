@@ -160,3 +160,20 @@ def impact_write(seen, after):
     from storage.primitives import PutImpact
 
     return PutImpact(seen.ticket_id, after, seen.revision)
+
+
+def test_migrate_fills_the_tallies_of_records_stored_before_them(store):
+    from storage.primitives import PutImpact
+
+    store.upsert(shortcut_record(1))
+    store.upsert_many([report(11), ticket(21)])
+    store.link("ZD-21", "SC-1", actor="U9")
+    for found in list(store.scan_impacts()):  # as a store written before the tallies existed
+        store.port.commit([PutImpact(found.ticket_id, None, found.revision)])
+    assert list(store.scan_impacts()) == [] and store.top_impacts(5) == []
+
+    store.migrate(progress=lambda line: None)
+
+    kept = exact(store)
+    assert set(kept) == {"SC-1", "SL-" + report(11).record_id}
+    assert [found.ticket_id for found in store.top_impacts(5)][0] == "SC-1"
