@@ -28,6 +28,7 @@ from bot.text_renderers import (
 )
 from bot.tickets.link import link, operator, unlink
 from storage.errors import NothingToLink, TicketNotFound
+from storage.observed import ObservedStore
 from storage.rules import MAX_PAGE
 from storage.store import BugStore
 from storage.values import Counts
@@ -74,8 +75,11 @@ def _link(args: argparse.Namespace, config: Config) -> int:
     # a ticket no pull has stored yet is read from its system first: a typo (404) is refused
     upstreams = build_upstreams(config)
     store = build_store(config)
+    times = flow.FlowLog(store)  # first report -> link, kept for `stats --flow` as the bot's links are
+    observed = ObservedStore(store, lambda records: None, linked=times.linked)
     with _naming(store):
-        result = link(store, args.source_id, args.target_id, operator(args.actor), upstreams)
+        result = link(observed, args.source_id, args.target_id, operator(args.actor), upstreams)
+    times.flush()
     _emit(args, result, format_link("link", result))
     return EXIT_OK
 

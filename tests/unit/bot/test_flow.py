@@ -59,3 +59,15 @@ def test_stats_flow_prints_medians_and_p90(tmp_path, capsys, monkeypatch):
     assert main(["--db", str(tmp_path / "bugs.db"), "stats", "--flow"]) == 0
     out = capsys.readouterr().out
     assert "first report -> link" in out and "MEDIAN" in out and "P90" in out and "High" in out
+
+
+def test_a_link_at_the_shell_is_sampled_too(tmp_path, capsys):
+    from storage.sqlite import SqliteStore
+
+    store = SqliteStore(tmp_path / "bugs.db")
+    store.init()
+    store.upsert_many([slack_record(1), zendesk_record(2)])
+    store.close()
+    assert main(["--db", str(tmp_path / "bugs.db"), "link", slack_record(1).home_id, "ZD-2"]) == 0
+    found = {(s.kind, s.group): s for s in summarise(SqliteStore(tmp_path / "bugs.db"))}
+    assert found[("link", "all")].count == 1
