@@ -39,6 +39,7 @@ def test_thirty_reports_at_once_then_a_command_and_a_shortcut_are_acked_in_time(
         bot = start_entry_point("bot", cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             fake.wait_for(lambda: fake.connections, timeout=30)
+            assert fake.calls.count("apps.connections.open") == 1  # once a start: the URL checked is used
             wait_until(lambda: (store.get_meta(key(CHANNEL)) or {}).get("start"), timeout=30, interval=0.1)
             reports = [fake.post(CHANNEL, f"Checkout is down ({n})", "U0ALICE")[0] for n in range(30)]
             command = fake.push_command("help")
