@@ -120,6 +120,8 @@ class Sweeper(Worker):
             changed = 0
             for channel in self.channels:
                 changed += self.sweep_channel(channel)
+            forget = time.monotonic() - 2 * SWEEP_OVERLAP_SECONDS  # out of every window the sweep reads
+            self._unanswered_since = {key: at for key, at in self._unanswered_since.items() if at > forget}
             SWEEP_LAST_SUCCESS.set(time.time())
             return changed
 
