@@ -8,8 +8,8 @@ the record; linking is re-run on every delivery, so a crash between store and li
 Nothing acked is lost: a top-level report is `seen` by the channel's low-water mark (bot/slack/watermark.py)
 before it is written and `stored` after, so the mark never passes it while its write is failing; the
 listener retries a failed write (bot/slack/retry.py) and the sweep (bot/slack/sweep.py) reads the history
-from the mark. Round trips (DynamoDB): a new report is one GetItem and one conditional write, a redelivery
-one GetItem; the mark is saved at most once a second per channel.
+from the mark. Round trips (DynamoDB): a new report without a tag is one conditional write and no read, a
+redelivery that write refused (it returns the stored copy); the mark is saved at most every 5 s per channel.
 """
 
 from __future__ import annotations

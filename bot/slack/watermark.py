@@ -3,7 +3,7 @@
 The sweep (bot/slack/sweep.py) reads `conversations.history` from the mark (less an overlap), so the mark
 must never pass a report that is seen but not stored: while a report is in flight or its store write is
 failing, the mark stays just before it. Saved under the store's meta key `slack:last_ts:<channel>` as
-{"ts": mark, "start": first start}, at most once a second per channel (`flush`, called by the intake's
+{"ts": mark, "start": first start}, at most once every 5 seconds per channel (`flush`, called by the intake's
 maintenance loop, writes the last change). `start` is the bot's first start in the channel: the channel's
 past before it is not the bot's to answer, and edits of messages older than it that were never stored are
 ignored.
@@ -19,7 +19,9 @@ from typing import Any
 
 from storage.store import BugStore
 
-SAVE_EVERY_SECONDS = 1.0
+# A mark saved late is only older, never wrong (the sweep then reads a few seconds more history, within its
+# 300 s overlap); saved every second it was a quarter of a report's DynamoDB requests in a burst.
+SAVE_EVERY_SECONDS = 5.0
 ANSWERED_KEPT_SECONDS = 3600.0  # answers remembered this long before the mark (the sweep reads 300 s)
 TICK = 0.000001  # one microsecond, the resolution of a Slack ts
 
@@ -133,9 +135,9 @@ class Watermarks:
 
     # -- saving --------------------------------------------------------------------------------------
     def flush(self, force: bool = False) -> None:
-        """Save each channel's mark where it changed, at most once a second per channel (store errors
-        propagate: the mark is saved on a later flush). The store is written outside the lock, so that a
-        slow store never holds up the intake or a /metrics scrape."""
+        """Save each channel's mark where it changed, at most once every SAVE_EVERY_SECONDS per channel
+        (store errors propagate: the mark is saved on a later flush). The store is written outside the lock,
+        so that a slow store never holds up the intake or a /metrics scrape."""
         due: list[tuple[str, float, float]] = []
         with self._lock:
             now = self.clock()
