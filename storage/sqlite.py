@@ -10,6 +10,7 @@ UPDATE of `ticket_id` (the key is the source record, `zendesk#12345`): no stubs 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -47,6 +48,8 @@ from storage.primitives import (
 )
 from storage.store import BugStore, Clock
 from storage.values import AuditEntry, Counts, Page
+
+log = logging.getLogger(__name__)
 
 # The partial indexes match the views (as DynamoDB's sparse indexes do): a page reads only rows it shows.
 # Their WHERE terms are spelled exactly as list_records / unlinked_slack spell them, so SQLite uses them.
@@ -139,6 +142,7 @@ _COLUMNS = (
 
 
 _IN_BATCH = 500  # ids per `IN (...)` read (SQLite allows 32,766 variables; a sync batch is ~100 records)
+CHECKPOINT_TRIES = 5  # a checkpoint after an erase that finds a reader in the way is tried again
 BUSY_TIMEOUT = 10.0  # seconds a write waits for another process's lock before it fails (and is retried)
 
 
@@ -228,9 +232,15 @@ class SqliteTable(StorePort):
     def checkpoint(self) -> None:
         """Copy the WAL into the file and empty it (the words an erase replaced live on in WAL frames until
         then). Busy (another process reading): the next erase, or SQLite's own checkpoint, does it."""
-        with self._lock, self._errors():
-            if self.path != ":memory:":
-                self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        if self.path == ":memory:":
+            return
+        for attempt in range(CHECKPOINT_TRIES):
+            with self._lock, self._errors():
+                busy = self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.02 * (attempt + 1))  # a reader of another connection holds an older snapshot
+        log.info("WAL checkpoint busy after %d tries; SQLite's next checkpoint empties it", CHECKPOINT_TRIES)
 
     def close(self) -> None:
         with self._lock:

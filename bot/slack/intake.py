@@ -312,6 +312,8 @@ class Intake:
             url=slack_message.permalink(self.workspace_url, channel, deleted_ts),
         )
         self.store.upsert(slack_message.erased(record, max(record.updated_at, timestamp_from_epoch(when))))
+        # the insert may have landed first and this upsert replaced its words: no copy may stay in a WAL
+        self.store.port.after_erase()
         return True
 
     def _erase(self, deleted_ts: str, when: str) -> IntakeResult | None:
