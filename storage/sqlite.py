@@ -142,7 +142,7 @@ _COLUMNS = (
 
 
 _IN_BATCH = 500  # ids per `IN (...)` read (SQLite allows 32,766 variables; a sync batch is ~100 records)
-CHECKPOINT_TRIES = 5  # a checkpoint after an erase that finds a reader in the way is tried again
+CHECKPOINT_TRIES = 10  # a checkpoint after an erase that finds a reader in the way is tried again (~2.7 s)
 BUSY_TIMEOUT = 10.0  # seconds a write waits for another process's lock before it fails (and is retried)
 
 
@@ -239,7 +239,7 @@ class SqliteTable(StorePort):
                 busy = self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             if not busy:
                 return
-            time.sleep(0.02 * (attempt + 1))  # a reader of another connection holds an older snapshot
+            time.sleep(0.05 * (attempt + 1))  # a reader of another connection holds an older snapshot
         log.info("WAL checkpoint busy after %d tries; SQLite's next checkpoint empties it", CHECKPOINT_TRIES)
 
     def close(self) -> None:
