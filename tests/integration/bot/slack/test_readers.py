@@ -174,11 +174,14 @@ def test_public_waits_for_the_guest_map_and_never_asks_per_member(fake):
     assert fake.calls.count("users.info") == 2
     with pytest.raises(ReadersUnavailable, match="still reading who is a guest"):
         readers.public_problem(BUGS, [zendesk_record(1)])  # 452 members: not one by one
-    DirectoryReader(readers.directory).start()  # the bot starts it with the app
-    assert readers.directory.wait_ready(10)
-    assert fake.calls.count("users.list") == 3  # 455 users, pages of 200
-    assert "has guests" in readers.public_problem(BUGS, [zendesk_record(1)])
-    assert fake.calls.count("users.info") == 2
+    reader = DirectoryReader(readers.directory).start()  # the bot starts it with the app
+    try:
+        assert readers.directory.wait_ready(10)
+        assert fake.calls.count("users.list") == 3  # 455 users, pages of 200
+        assert "has guests" in readers.public_problem(BUGS, [zendesk_record(1)])
+        assert fake.calls.count("users.info") == 2
+    finally:
+        assert reader.stop()  # it must not outlive the test, asking a fake Slack that has stopped
 
 
 def test_the_map_follows_user_change_and_team_join(fake):
