@@ -24,6 +24,7 @@ from typing import Any
 from storage.sqlite import SqliteStore
 from tests.fakes.shortcut import STATES, FakeShortcut
 from tests.fakes.zendesk import FakeZendesk
+from tests.support.processes import command
 
 INTERVAL_SECONDS = 10  # SYNC_INTERVAL_SECONDS: its smallest allowed value, so changes show within ~10 s
 PRODUCT_PREFIXES = (
@@ -175,9 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         metrics_port = _free_port()
         env = demo_environment(zendesk, shortcut, workdir, metrics_port)
-        cli = [sys.executable, "-m", "bot.cli"]
-        subprocess.run([*cli, "init"], env=env, cwd=workdir, check=True, capture_output=True, text=True)
-        pulled = subprocess.run([*cli, "sync"], env=env, cwd=workdir, capture_output=True, text=True)
+        # in the demo's own directory with the demo's own environment (no `.env` of the checkout is read)
+        init, sync = command("bot.cli", "init"), command("bot.cli", "sync")
+        subprocess.run(init, env=env, cwd=workdir, check=True, capture_output=True, text=True)
+        pulled = subprocess.run(sync, env=env, cwd=workdir, capture_output=True, text=True)
         summary = (pulled.stdout + pulled.stderr).strip() or "(nothing printed)"
         print(
             GUIDE.format(
@@ -194,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         agent = PretendAgent(workdir / "demo.db", zendesk, shortcut).start()
-        return subprocess.run([sys.executable, "-m", "bot"], env=env, cwd=workdir).returncode
+        return subprocess.run(command("bot"), env=env, cwd=workdir).returncode
     except KeyboardInterrupt:
         return 130
     finally:
