@@ -10,6 +10,7 @@ import botocore.session
 from botocore import xform_name
 
 from storage.schema import REQUIRED_IAM_ACTIONS
+from tests.support.python_source import parse
 from tests.support.terraform_hcl import find_block
 
 POLICY = ("data", "aws_iam_policy_document", "bot_table_access")
@@ -67,7 +68,7 @@ def dynamodb_operations_used(source: str) -> set[str]:
     `get_paginator("query")`, `get_waiter("table_exists")` all count."""
     operations = {xform_name(name) for name in _dynamodb_operation_names()}
     used = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse(source)):
         if isinstance(node, ast.Attribute) and node.attr in operations:
             used.add(node.attr)
         elif isinstance(node, ast.Constant) and node.value in operations | IAM_ACTIONS_FOR_WAITER.keys():
@@ -137,14 +138,14 @@ def test_only_the_recount_and_the_migration_scan():
     source = (STORAGE_DIR / "dynamodb.py").read_text()
     scanning_functions = {
         node.name
-        for node in ast.walk(ast.parse(source))
+        for node in ast.walk(parse(source))
         if isinstance(node, ast.FunctionDef) and "scan" in dynamodb_operations_used(ast.unparse(node))
     }
     assert scanning_functions == {"scan_pages"}
     paging_scans = {
         node.name
         for path in sorted(STORAGE_DIR.glob("*.py"))
-        for node in ast.walk(ast.parse(path.read_text()))
+        for node in ast.walk(parse(path.read_text()))
         if isinstance(node, ast.FunctionDef)
         and node.name != "scan_pages"
         and any(isinstance(call, ast.Attribute) and call.attr == "scan_pages" for call in ast.walk(node))
