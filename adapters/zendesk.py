@@ -42,6 +42,7 @@ def index_users(users: Any) -> dict[int, dict[str, Any]]:
 
 MERGED_STATE = "merged"  # a ticket merged into another: closed and tagged closed_by_merge
 MERGED_TAG = "closed_by_merge"
+MERGED_INTO = "merged_into"  # the attribute naming the ticket a merged one went into ("ZD-5"), when known
 # The labels Zendesk gives its built-in statuses: a label that says no more than its category
 BUILT_IN_LABELS = {"new": "new", "open": "open", "pending": "pending", "hold": "on-hold", "solved": "solved"}
 

@@ -26,6 +26,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from adapters.http_session import retrying_session
 from adapters.pull import PulledPage, PullStats, RateLimited, UnmappableRecord, UpstreamError, check_start
 from adapters.rate_budget import RateBudget, spend_on_429s
 from adapters.zendesk import (
+    MERGED_INTO,
     MERGED_STATE,
     index_custom_statuses,
     index_users,
@@ -214,11 +216,13 @@ class ZendeskPull:
             except UnmappableRecord as exc:
                 page.failures.append(str(exc))
                 continue
-            page.records.append(record)
             if record.state == MERGED_STATE:  # the report follows the ticket the work moved to
                 target = self._merged_into(record.record_id)
                 if target is not None and str(target) != record.record_id:
                     page.links[record.home_id] = f"ZD-{target}"
+                    # kept on the record, so a card can say where the work went
+                    record = replace(record, attributes={**record.attributes, MERGED_INTO: f"ZD-{target}"})
+            page.records.append(record)
         stamps = [t.get("generated_timestamp") for t in tickets if isinstance(t, dict)]
         newest = [value for value in stamps if isinstance(value, int) and not isinstance(value, bool)]
         if isinstance(resume_time, int):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from adapters.zendesk import MERGED_INTO, MERGED_STATE
 from storage import systems
 from storage.model import PRIORITIES, SOURCES, STATE_TYPES, BugRecord
 from storage.values import Counts, LinkResult, Page, TicketView
@@ -14,6 +15,8 @@ from storage.values import Counts, LinkResult, Page, TicketView
 # C0/C1 controls (ANSI escapes); bidi marks, embeddings, overrides and isolates (U+061C, U+200E-U+200F,
 # U+202A-U+202E, U+2066-U+2069: they reorder or disguise what follows); zero-width and invisible characters
 # (U+180E, U+200B-U+200D, U+2060-U+2065, U+FEFF: they hide inside ids and words). One character class: linear.
+_TICKET_ID = re.compile(r"ZD-[0-9]{1,15}")
+
 _CONTROL = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 )
@@ -187,6 +190,22 @@ def format_counts(counts: Counts) -> str:
     return "\n\n".join(parts)
 
 
+def is_merged(record: BugRecord) -> bool:
+    """A Zendesk ticket closed into another (a Shortcut state may be named "merged": not this)."""
+    return record.source_system == "zendesk" and record.state == MERGED_STATE
+
+
+def merged_into(record: BugRecord) -> str | None:
+    """The ticket a merged Zendesk ticket went into (`ZD-5`), when its audit named it; else None."""
+    target = record.attributes.get(MERGED_INTO) if is_merged(record) else None
+    return target if isinstance(target, str) and _TICKET_ID.fullmatch(target) else None
+
+
+def merged_text(target: str | None) -> str:
+    """How a merged ticket's state reads: where the work went, not "done"."""
+    return f"merged into {target}" if target else "merged into another ticket"
+
+
 def format_status_line(record: BugRecord) -> str:
     """`Zendesk ZD-12: solved (done), priority High` — one record of a status card, plain text."""
     r = record
@@ -195,16 +214,23 @@ def format_status_line(record: BugRecord) -> str:
     shown = f"{state} ({kind})" if kind and kind != state else state
     if getattr(r, "source_system", "") == "slack":
         shown = "reported"
+    elif is_merged(r):
+        shown = merged_text(merged_into(r))
     text = f"{systems.label(r.source_system)} {r.home_id}: {shown}"
     text += f", priority {r.priority or '-'}"
     return text + (" [deleted upstream]" if r.deleted else "")
 
 
-def format_transition(ticket_id: str, system: str, state: str | None, now: str) -> str:
-    """`ZD-12 (Zendesk) is now done: solved` — the short notice a state-type change posts."""
+def format_transition(
+    ticket_id: str, system: str, state: str | None, now: str, merged_into: str | None = None
+) -> str:
+    """`ZD-12 (Zendesk) is now done: solved` — the short notice a state-type change posts; `now`
+    "merged": `ZD-3 (Zendesk) was merged into ZD-5` (`merged_into`, when known)."""
     label = systems.label(system)
     if now in ("deleted", "restored"):
         return f"{ticket_id} ({label}) was {now} upstream"
+    if now == MERGED_STATE:
+        return f"{ticket_id} ({label}) was {merged_text(merged_into)}"
     return f"{ticket_id} ({label}) is now {now}" + (f": {state}" if state and state != now else "")
 
 

@@ -19,8 +19,15 @@ from bot.slack.mrkdwn import (
     section,
     truncate_plain,
 )
-from bot.slack.status_board import Announcement
-from bot.text_renderers import format_status_line, format_transition, short_time
+from bot.slack.status_board import Announcement, Transition
+from bot.text_renderers import (
+    format_status_line,
+    format_transition,
+    is_merged,
+    merged_into,
+    merged_text,
+    short_time,
+)
 from bot.top import waiting_line
 from storage import impact, systems
 from storage.model import BugRecord
@@ -41,6 +48,8 @@ def _record_blocks(record: BugRecord) -> list[Block]:
     label = f"{systems.label(r.source_system)} {r.home_id}"
     if r.source_system == "slack":
         state = "reported"
+    elif is_merged(r):
+        state = merged_text(merged_into(r))
     else:
         state = truncate_plain(r.state or "-", STATE_SHOWN)
         if r.state_type and r.state_type != r.state:
@@ -100,10 +109,12 @@ def build_status_card(announcement: Announcement, create_button: bool = False) -
     return blocks + offer
 
 
+def _notice(t: Transition) -> str:
+    return format_transition(t.ticket_id, t.system, t.state, t.now, t.merged_into)
+
+
 def transition_text(announcement: Announcement) -> str:
-    return "\n".join(
-        format_transition(t.ticket_id, t.system, t.state, t.now) for t in announcement.transitions
-    )
+    return "\n".join(_notice(t) for t in announcement.transitions)
 
 
 def build_transition_blocks(announcement: Announcement) -> list[Block]:
@@ -112,7 +123,7 @@ def build_transition_blocks(announcement: Announcement) -> list[Block]:
         [
             {
                 "type": "section",
-                "text": plain_text(format_transition(t.ticket_id, t.system, t.state, t.now), SECTION_LIMIT),
+                "text": plain_text(_notice(t), SECTION_LIMIT),
             }
             for t in announcement.transitions
         ]

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from bot.metrics.registry import STATUS_CARDS_UNREACHABLE
 from bot.slack.readers import withheld
+from bot.text_renderers import is_merged, merged_into
 from bot.worker import Worker
 from storage.errors import BugTrackerError, TicketNotFound
 from storage.model import BugRecord
@@ -49,7 +50,8 @@ class Transition:
     ticket_id: str  # the record's own id (ZD-12, SC-7)
     system: str
     state: str | None
-    now: str  # the new state type, or "deleted" / "restored"
+    now: str  # the new state type, or "deleted" / "restored" / "merged" (a Zendesk ticket closed into one)
+    merged_into: str | None = None  # with "merged": the ticket it went into (ZD-5), when known
 
 
 @dataclass(frozen=True)
@@ -85,13 +87,17 @@ def fingerprint(view: TicketView) -> list[list[Any]]:
     return [[view.ticket_id], *rows]
 
 
+def coarse_state(record: BugRecord) -> str:
+    """Deleted wins over the rest; a merged Zendesk ticket is "merged" (its work went on elsewhere: not
+    "done", even though Zendesk closed it); otherwise its state type."""
+    if record.deleted:
+        return "deleted"
+    return "merged" if is_merged(record) else (record.state_type or "none")
+
+
 def state_types(view: TicketView) -> dict[str, str]:
-    """The coarse state of every record that is not a Slack report: deleted wins over its state type."""
-    return {
-        r.source_record: "deleted" if r.deleted else (r.state_type or "none")
-        for r in view.records
-        if r.source_system != "slack"
-    }
+    """The coarse state of every record that is not a Slack report."""
+    return {r.source_record: coarse_state(r) for r in view.records if r.source_system != "slack"}
 
 
 def transitions(view: TicketView, before: dict[str, str]) -> tuple[Transition, ...]:
@@ -100,10 +106,12 @@ def transitions(view: TicketView, before: dict[str, str]) -> tuple[Transition, .
     for record in view.records:
         if record.source_system == "slack" or record.source_record not in before:
             continue
-        now = "deleted" if record.deleted else (record.state_type or "none")
+        now = coarse_state(record)
         if now != before[record.source_record]:
             shown = "restored" if before[record.source_record] == "deleted" and now != "deleted" else now
-            found.append(Transition(record.home_id, record.source_system, record.state, shown))
+            found.append(
+                Transition(record.home_id, record.source_system, record.state, shown, merged_into(record))
+            )
     return tuple(found)
 
 

@@ -213,6 +213,7 @@ def test_a_merged_ticket_is_merged_and_its_reports_follow_the_ticket_it_went_int
     summary = run_sync(store, pull)
     merged = store.get_record("zendesk", "3")
     assert (merged.state, merged.state_type) == ("merged", "done")
+    assert merged.attributes["merged_into"] == "ZD-5"  # what its card says: merged into ZD-5
     assert summary.linked == 1 and store.resolve("ZD-3") == ("ZD-3", "ZD-5")
     assert store.resolve(report.home_id)[-1] == "ZD-5"  # the report lives where the work went
     assert fake.count("/tickets/3/audits.json") == 1

@@ -115,3 +115,49 @@ def test_the_home_view_shows_what_hurts_most_escaped():
     assert "Hurts most" in text and "3 reports · 2 tickets · 5 people" in text
     assert live_markup(view, ("https://app.shortcut.com/",)) == []
     assert "_no open bugs_" in str(build_home_view(HomeData(Counts()))["blocks"])
+
+
+def _merged(n: int, target: str | None) -> object:
+    attributes = {"subject": f"Ticket {n}", "tags": ["closed_by_merge"]}
+    if target:
+        attributes["merged_into"] = target
+    record = zendesk_record(n, status="closed", attributes=attributes)
+    return replace(record, state="merged", state_type="done", ticket_id="ZD-5")
+
+
+def test_a_merged_ticket_says_where_it_went_not_that_it_is_done():
+    report = replace(slack_record(1), ticket_id="ZD-5")
+    shown = announcement([report, _merged(3, "ZD-5"), _merged(4, None)])
+    text, plain = str(build_status_card(shown)), card_text(shown)
+    assert "state *merged into ZD-5*" in text and "state *merged into another ticket*" in text
+    assert "Zendesk ZD-3: merged into ZD-5," in plain and "Zendesk ZD-4: merged into another ticket," in plain
+    assert "done" not in text and "done" not in plain
+
+
+def test_a_ticket_merged_into_another_is_announced_as_merged_even_when_it_was_done():
+    from bot.slack.status_board import state_types, transitions
+
+    report = replace(slack_record(1), ticket_id="ZD-5")
+    view = TicketView("ZD-5", "ZD-5", ("ZD-5",), (report, _merged(3, "ZD-5")), ())
+    moves = transitions(view, {"zendesk#3": "done"})  # it was solved, then merged
+    assert moves == (Transition("ZD-3", "zendesk", "merged", "merged", "ZD-5"),)
+    assert transition_text(announcement([report], moves)) == "ZD-3 (Zendesk) was merged into ZD-5"
+    assert state_types(view) == {"zendesk#3": "merged"}  # stored: the next flush announces nothing
+    assert transitions(view, state_types(view)) == ()
+    unknown = Transition("ZD-4", "zendesk", "merged", "merged")
+    assert (
+        transition_text(announcement([report], [unknown])) == "ZD-4 (Zendesk) was merged into another ticket"
+    )
+
+
+def test_a_shortcut_state_named_merged_is_only_a_state_name():
+    from bot.slack.status_board import state_types
+    from tests.support.builders import shortcut_record
+
+    story = replace(
+        shortcut_record(9, state="merged", state_type="done", attributes={"merged_into": "ZD-5"}),
+        ticket_id="ZD-5",
+    )
+    shown = announcement([replace(slack_record(1), ticket_id="ZD-5"), story])
+    assert "Shortcut SC-9: merged (done)" in card_text(shown)
+    assert state_types(shown.view) == {"shortcut#9": "done"}
