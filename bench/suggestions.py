@@ -299,7 +299,7 @@ def load_from_store(size: int) -> str:
         ]
         store.upsert_many(open_ones + closed)
         started = time.perf_counter()
-        loaded = Suggester().load(store)
+        loaded = Suggester(store=store).load()
         seconds = time.perf_counter() - started
         store.close()
     return f"{loaded} open of {2 * size} records in {seconds:.2f} s"

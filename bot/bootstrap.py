@@ -103,9 +103,9 @@ def build_suggester(
     from bot.suggest.service import Suggester
     from storage.observed import ObservedStore
 
-    suggester = Suggester()
+    suggester = Suggester(store=store)  # reads (the load, a report by id) go to the store it wraps
     observed = ObservedStore(store, suggester.records_written, linked=linked)
-    suggester.load(observed)
+    suggester.load()
     return observed, suggester
 
 
@@ -428,13 +428,14 @@ def _build_console(
     stdout: TextIO,
 ) -> Bot:
     from bot.slack.console import Console
+    from bot.slack.intake import Intake
     from bot.slack.status_cards import ConsoleStatus
 
     def write(text: str) -> None:
         print(text, file=stdout, end="", flush=True)
 
     board = build_status_board(config, store, ConsoleStatus(write))  # status changes printed as text
-    console = Console(store, suggester=suggester, board=board, upstreams=upstreams)
+    console = Console(store, Intake(store), suggester=suggester, board=board, upstreams=upstreams)
     status = BotStatus("console")
     services = [*_beside(config, store, board, flow), *_servers(config, store, status)]
     return Bot("console", store, services, status, console=console, board=board)
@@ -477,8 +478,9 @@ def build_slack_parts(
     from bot.slack.delivery import Delivery, ThreadAnswers
     from bot.slack.dependencies import SlackDeps
     from bot.slack.directory import Directory, DirectoryReader
-    from bot.slack.intake import Intake
+    from bot.slack.intake import Intake, StoreHealth
     from bot.slack.readers import Readers
+    from bot.slack.retry import RetryQueue
     from bot.slack.status_board import StatusBoard
     from bot.slack.status_cards import SlackStatusCards
     from bot.slack.sweep import Sweeper, fetch_message
@@ -488,6 +490,7 @@ def build_slack_parts(
     directory = directory or Directory(client, identity.get("team_id"))
     readers = Readers(client, slack.channel_ids, slack.readers, slack.linkers, directory=directory)
     create_button = bool(upstreams.available())
+    retries = RetryQueue()  # reports whose store write failed; retried at once when the store answers again
     intake = Intake(
         store,
         workspace_url=identity.get("url"),
@@ -497,6 +500,7 @@ def build_slack_parts(
         intake_bots=slack.intake_bots,
         own=(identity.get("user_id"), identity.get("bot_id")),  # our own posts are never reports
         upstreams=upstreams,
+        health=StoreHealth(on_recovery=(retries.retry_now,)),
     )
     if board is None and status_updates:
         # a card in channel X shows only what X may read; Slack failing: the card waits (strict)
@@ -510,7 +514,7 @@ def build_slack_parts(
         client, Claims(store), suggester, board, create_button, readers.fits_channel
     )
     answers = AnswerQueue(thread_answers.post, thread_answers.fold, intake.watermarks)
-    delivery = Delivery(intake, answers)
+    delivery = Delivery(intake, answers, retries)
     sweeper = Sweeper(
         client, intake, slack.channel_ids, answers.put, slack.sweep_seconds, queued=answers.awaiting_live
     )

@@ -38,6 +38,7 @@ class Console:
     def __init__(
         self,
         store: BugStore,
+        intake: Intake,
         user: str | None = None,
         suggester: Suggester | None = None,
         board: StatusBoard | None = None,
@@ -48,7 +49,7 @@ class Console:
         self.suggester = suggester
         self.board = board  # told of tag links, as in Slack (run_console tells it of /bug link / unlink)
         self.user = user or f"console:{getpass.getuser()}"
-        self.intake = Intake(store)
+        self.intake = intake  # a typed line is a message in the bug channel: stored as Slack's are
         self._last_ts = 0.0
 
     def _next_ts(self) -> str:

@@ -34,12 +34,11 @@ Fits = Callable[[str, Suggestion], bool]  # (channel, suggestion): may it be sho
 
 class Delivery:
     """One bug-channel event: route it, store it, queue its answer; a failing store defers it to be
-    retried (its own retry queue, a worker started by the first failure: stop() ends it)."""
+    retried (`retries`: a worker started by the first failure, which the intake's store health tells of a
+    recovery; stop() ends it)."""
 
-    def __init__(self, intake: Intake, answers: AnswerQueue) -> None:
-        self.intake, self.answers = intake, answers
-        self.retries = RetryQueue(lambda event, channel: self.deliver(event, channel, retried=True))
-        intake.health.on_recovery.append(self.retries.retry_now)
+    def __init__(self, intake: Intake, answers: AnswerQueue, retries: RetryQueue) -> None:
+        self.intake, self.answers, self.retries = intake, answers, retries
         INTAKE_PENDING.set_function(self.pending)
 
     def pending(self) -> int:
@@ -50,13 +49,17 @@ class Delivery:
         try:
             self.deliver(event, channel)
         except STORE_FAILURES as exc:
-            self.retries.defer(event, channel, exc)
+            self.retries.defer(event, channel, exc, self.redeliver)
 
     def deliver(self, event: dict[str, Any], channel: str, retried: bool = False) -> None:
         result = route(self.intake, event, channel, None, retried)
         if result is not None:
             EVENTS_HANDLED.labels(result.kind).inc()
             self.answers.put(channel, result)
+
+    def redeliver(self, event: dict[str, Any], channel: str) -> None:
+        """What the retry queue calls: the same delivery, marked as retried."""
+        self.deliver(event, channel, retried=True)
 
     def start(self) -> Delivery:
         return self  # its retry queue starts with the first failed write

@@ -78,10 +78,11 @@ class IntakeResult:
 class StoreHealth:
     """Whether the intake's store calls are failing now, and since when (for /healthz)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_recovery: tuple[Callable[[], None], ...] = ()) -> None:
+        """`on_recovery`: called when a call works after failures (the retry queue retries at once)."""
         self.failing_since: float | None = None
         self.last_error: str | None = None
-        self.on_recovery: list[Callable[[], None]] = []  # called when a call works after failures
+        self.on_recovery = on_recovery
         self._lock = threading.Lock()
 
     @contextmanager

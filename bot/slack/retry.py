@@ -33,6 +33,7 @@ class _Entry:
     key: tuple[str, str] = field(compare=False)
     event: dict[str, Any] = field(compare=False)
     channel: str = field(compare=False)
+    handle: Handler = field(compare=False)
     attempts: int = field(default=1, compare=False)
 
 
@@ -48,21 +49,23 @@ def event_key(event: dict[str, Any], channel: str) -> tuple[str, str]:
 
 
 class RetryQueue(Worker):
-    """Its worker (bot/worker.py) retries what is due; the first failure starts it."""
+    """Its worker (bot/worker.py) retries what is due; the first failure starts it. Each entry carries what
+    retries it (the delivery), so the queue can exist before the delivery and the intake's store health
+    that tell it of failures and recoveries (bot/bootstrap.py builds it first)."""
 
-    def __init__(self, handle: Handler, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__("slack-intake-retry")
-        self.handle = handle
         self.clock = clock
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._changed = threading.Lock()
 
-    def defer(self, event: dict[str, Any], channel: str, error: Exception) -> None:
+    def defer(self, event: dict[str, Any], channel: str, error: Exception, handle: Handler) -> None:
+        """`handle(event, channel)` retries it (raising one of STORE_FAILURES while the store still fails)."""
         key = event_key(event, channel)
         with self._changed:
             if key not in self._entries:
                 log.warning("store write failed for %s in %s, will retry: %s", key[1], channel, error)
-                self._entries[key] = _Entry(self.clock() + _delay(1), key, event, channel)
+                self._entries[key] = _Entry(self.clock() + _delay(1), key, event, channel, handle)
         self.start()  # the first failure starts the retrying thread (later calls: nothing)
         self.wake()
 
@@ -89,7 +92,7 @@ class RetryQueue(Worker):
         done = 0
         for number, entry in enumerate(due):
             try:
-                self.handle(entry.event, entry.channel)
+                entry.handle(entry.event, entry.channel)
             except STORE_FAILURES as exc:
                 with self._changed:
                     entry.attempts += 1

@@ -55,6 +55,7 @@ class Suggester:
         self,
         index: TitleIndex | None = None,
         *,
+        store: BugStore | None = None,
         limit: int = LIMIT,
         min_score: float = MIN_SCORE,
         duplicate_days: int = DUPLICATE_DAYS,
@@ -63,12 +64,16 @@ class Suggester:
         self.limit = limit
         self.min_score = min_score
         self.duplicate_days = duplicate_days
-        self.store: BugStore | None = None  # the (observed) store it loaded from
-
-    def load(self, store: BugStore) -> int:
-        """Read the open records' titles once (start-up), from the store's source index; returns the count."""
-        started = time.monotonic()
+        # where `load` reads the titles and `suggest_for_id` a report (None: it searches what it is given);
+        # reads only: the index hears of writes from the store's write hook, so this need not be that wrapper
         self.store = store
+
+    def load(self) -> int:
+        """Read the open records' titles once (start-up), from the store's source index; returns the count."""
+        store = self.store
+        if store is None:
+            return 0
+        started = time.monotonic()
         since = self._duplicate_cutoff()
         for source, since_at in (("zendesk", None), ("shortcut", None), ("slack", since)):
             cursor = None

@@ -7,6 +7,7 @@ import pytest
 from adapters.shortcut_create import ShortcutCreate
 from adapters.shortcut_http import ShortcutHttp
 from bot.slack.console import Console
+from bot.slack.intake import Intake
 from bot.tickets.upstreams import Upstreams
 from tests.fakes.shortcut import FakeShortcut
 
@@ -16,7 +17,12 @@ def console(sqlite_store):
     with FakeShortcut() as shortcut:
         http = ShortcutHttp(shortcut.api_url, shortcut.token, backoff_factor=0.01, timeout=10)
         yield (
-            Console(sqlite_store, user="console:ann", upstreams=Upstreams(shortcut=ShortcutCreate(http))),
+            Console(
+                sqlite_store,
+                Intake(sqlite_store),
+                user="console:ann",
+                upstreams=Upstreams(shortcut=ShortcutCreate(http)),
+            ),
             shortcut,
         )
 

@@ -157,9 +157,9 @@ def test_app_home_shows_only_what_the_person_reads(fake, app_on, store):
 def test_suggestions_and_status_cards_in_a_channel_leave_out_reports_of_channels_whose_readers_differ(
     fake, app_on, store
 ):
-    observed = ObservedStore(store, lambda records: suggester.records_written(records))
-    suggester = Suggester()
-    suggester.load(observed)
+    suggester = Suggester(store=store)
+    observed = ObservedStore(store, suggester.records_written)
+    suggester.load()
     app = app_on(observed, suggester, status_updates=True)  # the board bootstrap builds: the readers' rule
     secret = post(app, fake, SECRET, "Payroll export crashes on the summary page, salaries visible", CAROL)
     settle(app)

@@ -34,8 +34,8 @@ def recent_report(n: int, text: str):
 
 
 @pytest.fixture
-def suggester():
-    return Suggester(TitleIndex(background=False))
+def suggester(store):
+    return Suggester(TitleIndex(background=False), store=store)
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def observed(store, suggester):
     store.upsert(zendesk_record(103, title="Export to CSV times out for large reports"))
     store.upsert(shortcut_record(7, title="Cart view controller crash on nil discount (iOS)"))
     store = CountingStore(store, suggester.records_written)
-    assert suggester.load(store) == 3  # the solved ticket is not a candidate
+    assert suggester.load() == 3  # the solved ticket is not a candidate
     return store
 
 
@@ -113,9 +113,9 @@ def test_old_reports_are_not_suggested(observed, suggester):
 
 
 def test_the_background_rebuild_makes_new_titles_searchable(sqlite_store):
-    suggester = Suggester(TitleIndex())
+    suggester = Suggester(TitleIndex(), store=sqlite_store)
     store = ObservedStore(sqlite_store, suggester.records_written)
-    suggester.load(store)
+    suggester.load()
     store.upsert(zendesk_record(201, title="Calendar sync duplicates Google events"))
     suggester.index.flush()
     assert ids(suggester.suggest_text("google calendar sync duplicates events")) == ["ZD-201"]

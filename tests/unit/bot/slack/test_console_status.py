@@ -4,6 +4,7 @@ ticket's next change of state type prints the "is now done" line too."""
 from __future__ import annotations
 
 from bot.slack.console import Console
+from bot.slack.intake import Intake
 from bot.slack.status_board import StatusBoard
 from tests.support.builders import zendesk_record
 
@@ -21,7 +22,7 @@ def test_a_tag_link_prints_the_card_and_a_later_state_type_change_its_transition
     sqlite_store.upsert(zendesk_record(123, status="open", updated=10))
     transport = _Recording()
     board = StatusBoard(sqlite_store, transport)
-    console = Console(sqlite_store, user="console:ann", board=board)
+    console = Console(sqlite_store, Intake(sqlite_store), user="console:ann", board=board)
     assert "ZD-123" in console.handle("checkout broken on iOS ticketId=ZD-123")
     assert board.flush() == 1
     assert transport.announcements[0].transitions == ()  # the card only

@@ -6,6 +6,7 @@ import json
 import re
 
 from bot.slack.console import Console
+from bot.slack.intake import Intake
 from bot.slack.suggestion_blocks import (
     link_modal,
     suggestion_blocks,
@@ -74,11 +75,11 @@ def test_the_modal_stays_within_limits():
 
 
 def test_the_console_prints_the_suggestions_with_the_command_to_type(sqlite_store):
-    suggester = Suggester(TitleIndex(background=False))
+    suggester = Suggester(TitleIndex(background=False), store=sqlite_store)
     store = ObservedStore(sqlite_store, suggester.records_written)
     store.upsert(zendesk_record(41002, title="iOS app crashes when opening the shopping cart"))
-    suggester.load(store)
-    answer = Console(store, user="console:ann", suggester=suggester).handle(
+    suggester.load()
+    answer = Console(store, Intake(store), user="console:ann", suggester=suggester).handle(
         "iOS app crashes when I open the cart"
     )
     stored = re.search(r"Stored as (SL-[0-9]+\.[0-9]+)", answer)  # the console renders without mrkdwn
