@@ -76,6 +76,7 @@ class Stored:
     record_id: str
     created: datetime
     archived: bool
+    story_type: str | None = None  # as stored: a story read since its type changed is kept with its new one
 
 
 def recheck_key(source: Any) -> str:
@@ -256,7 +257,8 @@ def _newer(stored: BugRecord) -> str:
 
 
 def _stored(store: BugStore, source: Any) -> list[Stored]:
-    """The source's stored live stories (archived ones too) with their creation time, oldest first."""
+    """The source's stored live stories that search would count (archived ones too, unless the query
+    says otherwise; of the query's `type:` by their stored type) with their creation time, oldest first."""
     stored: list[Stored] = []
     for state in (None, ARCHIVED_STATE):
         cursor = None
@@ -265,15 +267,26 @@ def _stored(store: BugStore, source: Any) -> list[Stored]:
             for record in page.records:
                 if not record.deleted:
                     created = datetime.fromisoformat(record.created_at.replace("Z", "+00:00"))
-                    stored.append(Stored(record.record_id, created, record.state == ARCHIVED_STATE))
+                    kind = (record.attributes or {}).get("story_type")
+                    stored.append(
+                        Stored(
+                            record.record_id,
+                            created,
+                            record.state == ARCHIVED_STATE,
+                            kind.casefold() if isinstance(kind, str) else None,
+                        )
+                    )
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
-    query = str(getattr(source, "query", ""))
-    if "!is:archived" in query.split():
+    terms = str(getattr(source, "query", "")).split()
+    if "!is:archived" in terms:
         stored = [s for s in stored if not s.archived]
-    elif "is:archived" in query.split():
+    elif "is:archived" in terms:
         stored = [s for s in stored if s.archived]
+    kinds = {value.casefold() for name, _, value in (t.partition(":") for t in terms) if name == "type"}
+    if kinds:  # a story whose type left the query (a bug made a feature) is not one search counts
+        stored = [s for s in stored if s.story_type is None or s.story_type in kinds]
     return sorted(stored, key=lambda s: s.created)
 
 

@@ -133,3 +133,18 @@ def test_a_deleted_mark_wins_over_the_stored_copy_and_keeps_its_content(synced):
     after = store.get_record("shortcut", "7")
     assert after.deleted and after.title == before.title and after.attributes == before.attributes
     assert after.updated_at == before.updated_at and after.source_version > before.updated_at
+
+
+def test_a_story_whose_type_left_the_query_is_read_once_then_not_again(synced, monkeypatch):
+    store, fake, pull = synced
+    monkeypatch.setattr("bot.sync.recheck.READ_LIMIT", 8)
+    recheck_everything(store, pull)  # settles the reading
+    fake.touch(7, story_type="feature")  # no longer `type:bug`: the pull will not bring it again
+    first = recheck_everything(store, pull)
+    assert fake.count(STORIES) == 1 and first.updated == 1 and first.gone == 0
+    assert store.get_record("shortcut", "7").attributes["story_type"] == "feature"  # stored once
+    before = len(fake.requests)
+    second = recheck_everything(store, pull)
+    asked = [path for _, path, _ in fake.requests[before:] if path != "/api/v3/member"]
+    assert asked == [SEARCH] and fake.count(STORIES) == 1  # one count, equal: nothing read
+    assert second.checked == 59 and not store.get_record("shortcut", "7").deleted
