@@ -6,6 +6,7 @@ processes share one store and one Slack app. Every report ends up stored once an
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import time
@@ -92,6 +93,11 @@ def stored(store, messages) -> list[str]:
     return [m["ts"] for m in messages if store.get_record("slack", m["ts"]) is not None]
 
 
+def sweeps(workdir: Path, name: str) -> int:
+    """How many sweeps of the bug channel the bot `name` has finished (its log says so at the end of each)."""
+    return len(re.findall(rf"sweep {CHANNEL}: [0-9]+ message", (workdir / f"{name}.log").read_text()))
+
+
 def answers(fake) -> Counter:
     return Counter(post.get("thread_ts") for post in fake.posts)
 
@@ -155,12 +161,13 @@ def test_reports_posted_while_the_store_is_cut_are_stored_once_within_one_sweep(
                 cut_at = time.monotonic()
                 for n in range(20):
                     during.append(fake.post(CHANNEL, f"during the cut {n} priority=Low")[0])
-                    time.sleep(0.3)
+                    time.sleep(0.3)  # the scenario: reports spread over the outage, not a wait to assert
                 status, body = wait_until(lambda: (h := healthz(metrics_port))[0] == 503 and h, timeout=20)
                 assert body["store"] != "ok" and body["status"] == "unhealthy"
                 pending = scrape(f"http://127.0.0.1:{metrics_port}/metrics")
                 assert pending["bugtracker_intake_pending"][()] > 0
-                time.sleep(max(0.0, 12 - (time.monotonic() - cut_at)))  # cut for 12 s at least
+                # the scenario's outage, not a wait to assert: 12 s at least, so the retries have backed off
+                time.sleep(max(0.0, 12 - (time.monotonic() - cut_at)))
             sweeps_before = fake.calls.count("conversations.history")
             wait_until(lambda: len(stored(store, during)) == 20, timeout=3 * SWEEP + 30, interval=0.2)
             # within one sweep (counted in the sweeps' history reads, not in seconds a loaded machine
@@ -229,7 +236,14 @@ def test_two_bot_processes_answer_each_report_once(backend, tmp_path):
                 wait_until(lambda: len(stored(store, everything)) == 16, timeout=SWEEP + 15, interval=0.2)
                 wait_until(lambda: store.resolve(f"SL-{tagged['ts']}")[-1] == "ZD-31337", timeout=SWEEP + 15)
                 wait_until(lambda: len(answers(fake)) == 16, timeout=20)
-                time.sleep(SWEEP + 2)  # both sweep again: nothing new, nothing answered twice
+                # both sweep again, twice each (the first may have been under way already), so one whole
+                # sweep of each ran after every report was answered: nothing new, nothing answered twice
+                done = {name: sweeps(tmp_path, name) for name in ("first", "second")}
+                wait_until(
+                    lambda: all(sweeps(tmp_path, name) >= count + 2 for name, count in done.items()),
+                    timeout=3 * SWEEP + 30,
+                    interval=0.5,
+                )
                 counts = answers(fake)
                 assert all(counts[m["ts"]] == 1 for m in reports + history_only), counts
                 assert counts[tagged["ts"]] <= 2  # the report's answer and the link's, each once
