@@ -142,7 +142,8 @@ _COLUMNS = (
 
 
 _IN_BATCH = 500  # ids per `IN (...)` read (SQLite allows 32,766 variables; a sync batch is ~100 records)
-CHECKPOINT_TRIES = 10  # a checkpoint after an erase that finds a reader in the way is tried again (~2.7 s)
+CHECKPOINT_WAIT = 0.5  # seconds a checkpoint waits for readers of older snapshots (then: retried later)
+CHECKPOINT_RETRY = (0.05, 5.0)  # the first and the longest pause between two tries of an owed checkpoint
 BUSY_TIMEOUT = 10.0  # seconds a write waits for another process's lock before it fails (and is retried)
 
 
@@ -161,6 +162,7 @@ class SqliteTable(StorePort):
         self._lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
         self._pending: dict[str, int] = {}  # counter changes of the open transaction, added before COMMIT
+        self._emptier = _WalEmptier(self.path)
 
     # -- plumbing ------------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -227,22 +229,14 @@ class SqliteTable(StorePort):
             return self._conn().execute(sql, params).fetchall()
 
     def after_erase(self) -> None:
-        self.checkpoint()
-
-    def checkpoint(self) -> None:
-        """Copy the WAL into the file and empty it (the words an erase replaced live on in WAL frames until
-        then). Busy (another process reading): the next erase, or SQLite's own checkpoint, does it."""
-        if self.path == ":memory:":
-            return
-        for attempt in range(CHECKPOINT_TRIES):
-            with self._lock, self._errors():
-                busy = self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            if not busy:
-                return
-            time.sleep(0.05 * (attempt + 1))  # a reader of another connection holds an older snapshot
-        log.info("WAL checkpoint busy after %d tries; SQLite's next checkpoint empties it", CHECKPOINT_TRIES)
+        """The words an erase replaced live on in WAL frames until a checkpoint copies the WAL into the file
+        and empties it: one is owed now, tried at once and retried until it completes (_WalEmptier)."""
+        if self.path != ":memory:":
+            self._emptier.owe()
 
     def close(self) -> None:
+        if self.path != ":memory:":
+            self._emptier.close()
         with self._lock:
             if self._connection is not None:
                 self._connection.close()
@@ -680,6 +674,108 @@ class SqliteTable(StorePort):
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, json.dumps(value, sort_keys=True)),
             )
+
+
+class _WalEmptier:
+    """Empties the WAL after an erase, until SQLite says it did (`wal_checkpoint(TRUNCATE)` not busy).
+
+    An erase's commit is in the WAL behind the frames that still hold the replaced words; a truncating
+    checkpoint copies the newest pages into the file (secure_delete zeroed the freed space) and empties the
+    WAL. It needs every reader of another connection (a `bugtracker` command, a health probe, another thread's
+    snapshot) to have moved past those frames and no other writer: a checkpoint that finds one in the way
+    after CHECKPOINT_WAIT is owed, and a thread of its own tries again, with backoff, for as long as the
+    process runs (and close() once more). It runs on a connection of its own, never under the store's lock:
+    the store's reads and writes go on meanwhile. An erase owes one; a checkpoint that completes after it
+    settles every erase committed before it started."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._attempting = threading.Lock()  # one checkpoint at a time, on self._connection
+        self._state = threading.Condition()
+        self._owed = 0  # erases asked for, counted
+        self._settled = 0  # erases a completed checkpoint covers
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._connection: sqlite3.Connection | None = None
+
+    def owe(self) -> None:
+        """After an erase committed: try at once; in the way, leave it to the retrying thread."""
+        with self._state:
+            self._owed += 1
+        if not self.attempt():
+            with self._state:
+                if self._thread is None and not self._closed:
+                    thread = threading.Thread(target=self._retry, name="sqlite-wal-emptier", daemon=True)
+                    self._thread = thread
+                    thread.start()
+                self._state.notify_all()
+
+    def owed(self) -> bool:
+        with self._state:
+            return self._settled < self._owed
+
+    def attempt(self) -> bool:
+        """One truncating checkpoint; True when it completed (every erase owed before it is settled)."""
+        with self._attempting:
+            with self._state:
+                covers = self._owed
+            try:
+                if self._connection is None:
+                    self._connection = sqlite3.connect(
+                        self.path, timeout=CHECKPOINT_WAIT, isolation_level=None, check_same_thread=False
+                    )
+                    self._connection.execute("PRAGMA secure_delete=ON")
+                busy = self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.Error as exc:  # locked, or the file cannot be opened now: as busy, tried again
+                log.debug("WAL checkpoint failed, will try again: %s", exc)
+                busy = 1
+        if busy:
+            return False
+        with self._state:
+            self._settled = max(self._settled, covers)
+            self._state.notify_all()
+        return True
+
+    def _retry(self) -> None:
+        pause, tries = CHECKPOINT_RETRY[0], 0
+        while True:
+            with self._state:
+                while not self._closed and self._settled >= self._owed:
+                    self._state.wait()
+                if self._closed:
+                    return
+            if self.attempt():
+                if tries:
+                    log.info("WAL emptied after an erase, at try %d", tries + 1)
+                pause, tries = CHECKPOINT_RETRY[0], 0
+                continue
+            tries += 1
+            if tries == 10:  # once per owed checkpoint: the words stay in the WAL until it completes
+                log.warning(
+                    "WAL checkpoint after an erase still busy (a reader holds an older snapshot); retrying"
+                )
+            with self._state:
+                self._state.wait(pause)  # woken early by close()
+            pause = min(pause * 2, CHECKPOINT_RETRY[1])
+
+    def close(self) -> None:
+        """Stop retrying and make one last try (the last connection of the file to close empties it too). The
+        store may be used again after close(): a later erase starts it again."""
+        with self._state:
+            self._closed = True
+            self._state.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=4 * CHECKPOINT_WAIT)
+        if self.owed():
+            self.attempt()
+        with self._attempting:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+        with self._state:
+            if thread is None or not thread.is_alive():
+                self._closed, self._thread = False, None
 
 
 def _impact(row: sqlite3.Row) -> Impact:
