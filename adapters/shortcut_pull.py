@@ -16,7 +16,8 @@ id -> canonical_name, to find the Priority field) are cached, in memory and in t
 again only when a story names one the cache does not know (at most once a run each).
 Deleted stories (search never returns them) are found by bot/sync/recheck.py with what this class offers:
 `count_created()` (one search request: the `total` of the stories created in a window of days),
-`list_created()` (a window's stories, for a window that counts differently), `recheck()` (GET /stories/{id}
+`list_created()` (a window's stories, for a window that counts differently), `list_created_at()` (the same by
+creation time, in one POST /stories/search of up to 999 stories), `recheck()` (GET /stories/{id}
 for the few stored stories a listing lacks: 404 = deleted) and `workspace_id()` (the token's workspace).
 """
 
@@ -329,6 +330,26 @@ class ShortcutPull:
             next_path = body.get("next")
             url, params = (next_url(self.http.api_url, next_path), None) if next_path else (None, None)
         return stories
+
+    def list_created_at(self, start: datetime | None, end: datetime | None) -> list[dict[str, Any]] | None:
+        """The stories created from `start` to `end` (instants, both included; None: open) in one request:
+        POST /stories/search by `created_at_start` / `created_at_end`, which answers a plain array (no paging,
+        no day reading to settle). None when SHORTCUT_QUERY says more than its filters can, or when the
+        answer may be cut short: 1000 stories or more (its cap is unverified: assumed to be search's)."""
+        filters = date_time_filters(self.query)
+        if filters is None:
+            return None
+        body: dict[str, Any] = dict(filters)
+        if start is not None:
+            body["created_at_start"] = iso(start)
+        if end is not None:
+            body["created_at_end"] = iso(end)
+        try:
+            answer = self.http.post_json(f"{self.http.api_url}/stories/search", body)
+        except SearchCapReached:
+            return None
+        stories = [s for s in answer if isinstance(s, dict)] if isinstance(answer, list) else []
+        return stories if len(stories) < MAX_RESULTS else None
 
     def records_of(self, stories: list[dict[str, Any]]) -> PulledPage:
         """Stories a listing brought, as records (no auto-links: the pull makes those)."""

@@ -5,17 +5,20 @@ One comparison: the stored, live stories of the source (archived ones included, 
 unless SHORTCUT_QUERY says `!is:archived`) against search's `total` for `<SHORTCUT_QUERY> created:A..B`
 (one request, one result). Equal: nothing was deleted in that window. Different: the window is split at its
 median stored day and its older half counted (the newer half's count is the difference: one request a
-split), until a differing window holds at most one page of stories (READ_LIMIT); then its stories are
-listed and only the stored ones the listing lacks are read one by one (`GET /stories/{id}`: 404 marks the
-record deleted, an answer is written like any pulled record); listed stories the store lacks are stored.
-Whether search reads a `created:` day in the workspace's zone or in UTC is not documented: the first
-comparison settles it by listing the day of one stored story whose two days differ (kept as `reading`),
-and every count uses that reading; only a 404 marks a story deleted, so no reading can make a live story
-look deleted.
+split), until a differing window can be listed in one request: up to LIST_LIMIT stories by creation time
+through POST /stories/search (when SHORTCUT_QUERY translates to its filters), else one page of search
+(READ_LIMIT). A half small enough to be listed is listed instead of counted (one request either way; a
+deletion in it is found at once). Only the stored stories a listing lacks are read one by one
+(`GET /stories/{id}`: 404 marks the record deleted, an answer is written like any pulled record); listed
+stories the store lacks are stored. Whether search reads a `created:` day in the workspace's zone or in UTC
+is not documented: the first comparison's count settles it when only one reading fits it (search counts no
+more than is stored), else the day of one stored story whose two days differ is listed, once (kept as
+`reading`); every count uses that reading, and only a 404 marks a story deleted, so no reading can make a
+live story look deleted.
 
 The window compared ends the day before the pull's watermark (stories made since then are the pull's
-business). At steady state a comparison is one request; a deletion costs about log2(stories / 250)
-counts, a listing of one page and one read. The scheduled sync compares every RECHECK_EVERY_SECONDS
+business). At steady state a comparison is one request; a deletion costs about log2(stories / 1,800)
+counts, one or two listings and one read. The scheduled sync compares every RECHECK_EVERY_SECONDS
 (bot/sync/runner.py); `bugtracker recheck` compares now, without a rate-limit budget. The windows still to
 compare are saved under `<meta key>:recheck` after each one, so an interrupted comparison resumes there.
 
@@ -45,6 +48,7 @@ log = logging.getLogger(__name__)
 # under 300 a day in all (bench/shortcut_day.py); a deletion is found within six hours
 RECHECK_EVERY_SECONDS = 6 * 3600
 READ_LIMIT = 250  # a differing window is listed once it holds at most this many: one page
+LIST_LIMIT = 900  # ... or this many, listed by creation time in one request (kept clear of the 1,000 cap)
 RECHECK_MASS_404 = 20  # this many reads in one batch all answering 404: a wrong token, not deletions
 STEP = 100  # stories read one by one at a time
 STORE_PAGE = 500  # stored rows listed at a time (the store's largest page)
@@ -138,12 +142,14 @@ def _compare(
             (None, _last_day(checkpoint), None)
         ]
         stories = _stored(store, source)
-        shift = _reading(source, stories, offset, saved)
+        if offset and saved.get("reading") not in ("utc", "workspace") and len(windows) == 1:
+            windows[0] = _settle_by_count(source, stories, offset, saved, windows[0])
+        shift = _reading(source, stories, offset, saved, windows)
     state = {
         "workspace": workspace or known,
         "last": saved.get("last"),
         "windows": _saved(windows),
-        "reading": saved.get("reading") or _reading_name(shift, offset),
+        "reading": saved.get("reading"),
     }
     while windows:
         window = windows.pop()
@@ -171,22 +177,98 @@ def _step(
         remote = source.count_created(low, high)
     if remote == len(inside):
         return RecheckResult(checked=len(inside)), []
+    ids = {s.record_id for s in inside}
+    if max(len(inside), remote) <= LIST_LIMIT:
+        listed = _listed(source, (low, high), shift)
+        if listed is not None:
+            return _read(store, source, (low, high), ids, listed), []
     halves = _halves((low, high), inside, shift) if low != high else []
     if max(len(inside), remote) > READ_LIMIT and halves:
         older, newer = halves
+        older_ids = {s.record_id for s in inside if _within(s.created, older, shift)}
+        # a half small enough is listed rather than counted (one request either way): a deletion in it
+        # is found at once; the newer half's count is what is left, as after a count
+        listed = _listed(source, older, shift) if len(older_ids) <= LIST_LIMIT else None
+        if listed is not None:
+            found = _read(store, source, older, older_ids, listed)
+            counted = _listed_within(listed, older, shift)
+            return found, [(*newer, max(0, remote - counted))]
         counted = source.count_created(*older)  # the newer half's is what is left: one request a split
         return RecheckResult(), [(*older, counted), (*newer, max(0, remote - counted))]
-    return _read(store, source, (low, high), {s.record_id for s in inside}), []
+    return _read(store, source, (low, high), ids), []
+
+
+def _listed(source: Any, window: Window, shift: timedelta) -> list[dict[str, Any]] | None:
+    """A window's stories by creation time in one request (POST /stories/search), when the source can."""
+    lister = getattr(source, "list_created_at", None)
+    if not callable(lister):
+        return None
+    low, high = window
+    start = _midnight(low) - shift if low else None
+    end = _midnight(high + timedelta(days=1)) - shift if high else None
+    return lister(start, end)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _listed_within(listed: list[dict[str, Any]], window: Window, shift: timedelta) -> int:
+    """How many listed stories were created within the window (a bound's own instant may list one more)."""
+    count = 0
+    for story in listed:
+        try:
+            created = datetime.fromisoformat(str(story.get("created_at")).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        count += created.tzinfo is not None and _within(created, window, shift)
+    return count
+
+
+def _settle_by_count(
+    source: Any, stories: list[Stored], offset: timedelta, saved: dict[str, Any], window: Pending
+) -> Pending:
+    """The first comparison's count, and what it tells about how search reads a `created:` day.
+
+    Search counts at most what is stored (deletions only take away; the window ends before the pull's
+    watermark, so nothing newer is counted). The count equal to the stored stories of one reading, while the
+    other reading holds fewer than it, can only be that reading: it is settled without a listing. Otherwise
+    (both fit, or neither) the count is kept and the reading is settled by a listing if it matters."""
+    low, high, remote = window
+    if remote is None:
+        remote = source.count_created(low, high)
+    fits = {
+        name: sum(1 for s in stories if _within(s.created, (low, high), shift))
+        for name, shift in (("workspace", offset), ("utc", timedelta(0)))
+    }
+    for name, other in (("workspace", "utc"), ("utc", "workspace")):
+        if fits[name] == remote and fits[other] < remote:
+            saved["reading"] = name
+            log.info("recheck %s: search reads created: days in %s (by its count)", source.name, name)
+            break
+    return (low, high, remote)
 
 
 def _reading(
-    source: Any, stories: list[Stored], offset: timedelta | None, saved: dict[str, Any]
+    source: Any,
+    stories: list[Stored],
+    offset: timedelta | None,
+    saved: dict[str, Any],
+    windows: list[Pending],
 ) -> timedelta:
-    """How search reads a `created:` day: the workspace's zone or UTC (saved once settled)."""
+    """How search reads a `created:` day: the workspace's zone or UTC (saved once settled). Unsettled, a
+    first comparison whose count fits both readings needs neither (nothing is listed to settle it yet)."""
     if not offset:
         return timedelta(0)
     if saved.get("reading") in ("utc", "workspace"):
         return timedelta(0) if saved["reading"] == "utc" else offset
+    if len(windows) == 1 and windows[0][2] is not None:
+        low, high, remote = windows[0]
+        if all(
+            sum(1 for s in stories if _within(s.created, (low, high), shift)) == remote
+            for shift in (offset, timedelta(0))
+        ):
+            return offset
     differing = [s for s in reversed(stories) if _day(s.created, offset) != _day(s.created, timedelta(0))]
     for story in differing[:3]:
         for shift in (offset, timedelta(0)):
@@ -205,9 +287,16 @@ def _reading_name(shift: timedelta, offset: timedelta | None) -> str | None:
     return "workspace" if shift == offset else "utc"
 
 
-def _read(store: BugStore, source: Any, window: Window, stored_ids: set[str]) -> RecheckResult:
-    """List a differing window and read the stored stories it lacks one by one."""
-    listed = source.list_created(*window)
+def _read(
+    store: BugStore,
+    source: Any,
+    window: Window,
+    stored_ids: set[str],
+    listed: list[dict[str, Any]] | None = None,
+) -> RecheckResult:
+    """List a differing window (unless listed already) and read the stored stories it lacks one by one."""
+    if listed is None:
+        listed = source.list_created(*window)
     result = RecheckResult(checked=len(stored_ids))
     if listed is None:  # over the cap even so (one busy day): every stored story of it is read
         missing = sorted(stored_ids)

@@ -1,19 +1,19 @@
 """A local fake Shortcut REST API v3: story search with day-granular `updated:` ranges read in the workspace's
 time zone (`utc_offset`, US-Pacific unless set), `next` paging (250 a page at most; paging past the first 1000
 results answers the real 400 `maximum-results-exceeded`), POST /stories/search with `updated_at_start` /
-`updated_at_end` date-times (a plain array, at most 1000 stories: truncated, or the 400 with
-`post_cap="error"`), GET /member (the workspace's `utc_offset`), workflows (the four state types, backlog
-included), custom fields (a Severity field listed before the built-in Priority field, and a team field without
-a canonical name), GET /stories/{id} (404 once a story is deleted), the Shortcut-Token header, injected 429s /
-5xx, and optionally Shortcut's 200 requests a minute (`rate_limit=(200, 60.0)`: 429 past it). Not kinder than
-Shortcut: search never returns deleted stories and returns archived ones (`archived: true`) unless the query
-says `!is:archived` (`is:archived`: only those). Creating: POST /stories checks the body against
-CreateStoryParams (400 on a schema mismatch: `name` 1-512 characters, no unknown property; 422 on a
-workflow_state_id, group or project that does not exist, or a custom field value that is not one of the
-field's; 422 unless exactly one of workflow_state_id and project_id is given, as Shortcut "will reject the
-request if both or neither are specified"), answers 201 with the new Story (a project's story enters the
-workflow's `default_state_id`) and serves it from search and GET /stories/{id} from then on. POST
-/stories/search filters by `external_id` (exact match). /groups, /projects and
+`updated_at_end` and `created_at_start` / `created_at_end` date-times (both bounds included; a plain array, at
+most 1000 stories: truncated, or the 400 with `post_cap="error"`), GET /member (the workspace's `utc_offset`),
+workflows (the four state types, backlog included), custom fields (a Severity field listed before the built-in
+Priority field, and a team field without a canonical name), GET /stories/{id} (404 once a story is deleted),
+the Shortcut-Token header, injected 429s / 5xx, and optionally Shortcut's 200 requests a minute
+(`rate_limit=(200, 60.0)`: 429 past it). Not kinder than Shortcut: search never returns deleted stories and
+returns archived ones (`archived: true`) unless the query says `!is:archived` (`is:archived`: only those).
+Creating: POST /stories checks the body against CreateStoryParams (400 on a schema mismatch: `name` 1-512
+characters, no unknown property; 422 on a workflow_state_id, group or project that does not exist, or a custom
+field value that is not one of the field's; 422 unless exactly one of workflow_state_id and project_id is
+given, as Shortcut "will reject the request if both or neither are specified"), answers 201 with the new Story
+(a project's story enters the workflow's `default_state_id`) and serves it from search and GET /stories/{id}
+from then on. POST /stories/search filters by `external_id` (exact match). /groups, /projects and
 /external-link/stories?external_link= answer as the spec says. `read_only=True`: an Observer's token (every
 POST /stories answers 403).
 
@@ -428,6 +428,8 @@ class FakeShortcut(JsonServer):
         try:
             low = instant("updated_at_start", "0001-01-01T00:00:00+00:00")
             high = instant("updated_at_end", "9999-01-01T00:00:00+00:00")
+            made_low = instant("created_at_start", "0001-01-01T00:00:00+00:00")
+            made_high = instant("created_at_end", "9999-01-01T00:00:00+00:00")
         except ValueError:
             return 400, {"message": "Schema mismatch"}, {}
         with self.lock:
@@ -438,6 +440,7 @@ class FakeShortcut(JsonServer):
                 and ("external_id" not in body or story["external_id"] == body["external_id"])
                 and ("archived" not in body or story["archived"] is body["archived"])
                 and low <= _instant(story["updated_at"] or story["created_at"]) <= high
+                and made_low <= _instant(story["created_at"]) <= made_high
             ]
         if len(found) > self.max_results:
             if self.post_cap == "error":

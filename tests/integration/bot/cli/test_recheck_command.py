@@ -26,11 +26,15 @@ def shortcut(sqlite_store, monkeypatch):
 def test_recheck_compares_counts_and_reads_only_the_deleted(shortcut, sqlite_store, capsys):
     shortcut.delete(10)  # archived, then deleted
     shortcut.delete(2)
-    before = shortcut.count("/api/v3/stories/")
+
+    def reads() -> int:  # GET /stories/{id}, not POST /stories/search
+        return sum(1 for method, path, _ in shortcut.requests if method == "GET" and path[-1:].isdigit())
+
+    before = reads()
     assert cli.execute(["recheck"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("shortcut: rechecked 12, 2 deleted upstream, 0 changed (")
-    assert shortcut.count("/api/v3/stories/") - before == 2  # one read per deleted story, no more
+    assert reads() - before == 2  # one read per deleted story, no more
     assert sqlite_store.get_record("shortcut", "10").deleted
     assert sqlite_store.get_record("shortcut", "2").deleted
     assert cli.execute(["recheck", "--source", "shortcut", "--json"]) == 0

@@ -1,10 +1,13 @@
 """Deleted Shortcut stories found by counting stories per creation window against search's totals, over
-SQLite and the fake: one request when nothing changed, reads only where counts differ, both readings of a
-day, resumable, and a wrong workspace stopped before anything is marked."""
+SQLite and the fake: one request when nothing changed, reads only where counts differ (a small window listed
+by creation time in one POST /stories/search, or paged through search when SHORTCUT_QUERY says more than that
+can), both readings of a day (settled by the first count when only one fits), resumable, and a wrong
+workspace stopped before anything is marked."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -35,40 +38,101 @@ def synced(sqlite_store):
         yield sqlite_store, fake, pull
 
 
-def requests(fake, path):
-    return fake.count(path)
+POST_SEARCH = "/api/v3/stories/search"
+
+
+def reads(fake) -> int:
+    """GET /stories/{id} requests (not POST /stories/search)."""
+    return sum(
+        1 for method, path, _ in fake.requests if method == "GET" and re.search(r"/stories/\d+$", path)
+    )
+
+
+def small_windows(monkeypatch) -> None:
+    """Windows of a few stories, as at scale: one page is 8 stories, one listing by creation time 16."""
+    monkeypatch.setattr("bot.sync.recheck.READ_LIMIT", 8)
+    monkeypatch.setattr("bot.sync.recheck.LIST_LIMIT", 16)
 
 
 def test_nothing_deleted_costs_one_count_and_nothing_is_read(synced):
     store, fake, pull = synced
-    recheck_everything(store, pull)  # the first settles how search reads a day (one listing, once)
-    assert store.get_meta(recheck_key(pull))["reading"] == "workspace"
-    before = len(fake.requests)
-    result = recheck_everything(store, pull)
-    assert result.checked == 60 and result.gone == 0
-    asked = fake.requests[before:]
-    assert [path for _, path, _ in asked if path != "/api/v3/member"] == [SEARCH]
-    assert asked[-1][2]["page_size"] == ["1"] and "created:*.." in asked[-1][2]["query"][0]
+    for _ in range(2):  # the first too: both readings of a day fit its count, so none is settled by listing
+        before = len(fake.requests)
+        result = recheck_everything(store, pull)
+        assert result.checked == 60 and result.gone == 0
+        asked = fake.requests[before:]
+        assert [path for _, path, _ in asked if path != "/api/v3/member"] == [SEARCH]
+        assert asked[-1][2]["page_size"] == ["1"] and "created:*.." in asked[-1][2]["query"][0]
+
+
+@pytest.mark.parametrize("days_in_utc", [False, True])
+def test_the_first_count_settles_the_reading_when_only_one_fits(sqlite_store, days_in_utc):
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    with FakeShortcut() as fake:  # -08:00
+        fake.days_in_utc = days_in_utc
+        fake._clock = now - timedelta(days=3)
+        for story_id in range(1, 31):  # every 2 h; the last at 00:00 UTC today: yesterday in the workspace
+            fake.add_story(story_id, step=timedelta(hours=2))
+        pull = shortcut_pull(fake, clock=lambda: now)
+        run_sync(sqlite_store, pull)
+        before = len(fake.requests)
+        result = recheck_everything(sqlite_store, pull)
+        assert result.gone == 0
+        asked = [path for _, path, _ in fake.requests[before:] if path != "/api/v3/member"]
+        if days_in_utc:  # the count fits UTC's reading, but also the workspace's less a deletion: listed
+            assert sqlite_store.get_meta(recheck_key(pull))["reading"] == "utc"
+            assert asked[0] == SEARCH and len(asked) > 1
+        else:  # the count fits the workspace's reading only (UTC's holds fewer): settled by it
+            assert sqlite_store.get_meta(recheck_key(pull))["reading"] == "workspace"
+            assert asked == [SEARCH]
 
 
 def test_a_deletion_anywhere_is_found_reading_only_the_windows_that_differ(synced, monkeypatch):
     store, fake, pull = synced
-    monkeypatch.setattr("bot.sync.recheck.READ_LIMIT", 8)  # windows of a few stories, as 1,000 at scale
+    small_windows(monkeypatch)
     fake.delete(33)  # done, then deleted
     fake.delete(52)  # archived, then deleted
     result = recheck_everything(store, pull)
     assert (result.gone, result.updated) == (2, 0)
     assert store.get_record("shortcut", "33").deleted and store.get_record("shortcut", "52").deleted
-    assert fake.count(STORIES) == 2  # only the two the listings lacked were read one by one
-    assert fake.count(SEARCH) < 30  # counts and listings of the differing windows only
+    assert reads(fake) == 2  # only the two the listings lacked were read one by one
+    assert fake.count(POST_SEARCH) >= 2  # the differing windows were listed by creation time
+    assert fake.count(SEARCH) + fake.count(POST_SEARCH) < 16  # counts and listings of differing windows only
     before = fake.count(SEARCH)
     recheck_everything(store, pull)  # now equal again: one count
     assert fake.count(SEARCH) - before == 1
 
 
-def test_either_reading_of_a_day_is_safe(synced, monkeypatch):
+def test_a_window_small_enough_is_listed_in_one_request_instead_of_counted_and_paged(synced, monkeypatch):
     store, fake, pull = synced
     monkeypatch.setattr("bot.sync.recheck.READ_LIMIT", 8)
+    fake.delete(44)
+    first = recheck_everything(store, pull)  # neither reading fits the count: one listing settles it, once
+    assert first.gone == 1 and store.get_record("shortcut", "44").deleted
+    fake.delete(45)
+    before = len(fake.requests)
+    result = recheck_everything(store, pull)  # 59 stored: listable at once (up to LIST_LIMIT)
+    assert result.gone == 1 and store.get_record("shortcut", "45").deleted
+    asked = [(method, path) for method, path, _ in fake.requests[before:] if path != "/api/v3/member"]
+    assert asked == [("GET", SEARCH), ("POST", POST_SEARCH), ("GET", f"{STORIES}45")]
+
+
+def test_a_query_the_date_time_search_cannot_express_is_paged_through_search(sqlite_store, monkeypatch):
+    monkeypatch.setattr("bot.sync.recheck.READ_LIMIT", 8)
+    with FakeShortcut() as fake:
+        for story_id in range(1, 41):
+            fake.add_story(story_id, step=timedelta(hours=9))
+        pull = shortcut_pull(fake, query="type:bug label:crash")  # label: has no POST filter here
+        run_sync(sqlite_store, pull)
+        fake.delete(12)
+        result = recheck_everything(sqlite_store, pull)
+        assert result.gone == 1 and sqlite_store.get_record("shortcut", "12").deleted
+        assert fake.count(POST_SEARCH) == 0 and reads(fake) == 1
+
+
+def test_either_reading_of_a_day_is_safe(synced, monkeypatch):
+    store, fake, pull = synced
+    small_windows(monkeypatch)
     fake.days_in_utc = True  # search reads created: in UTC, the store's days are the workspace's (-08:00)
     fake.delete(17)
     result = recheck_everything(store, pull)
@@ -78,7 +142,7 @@ def test_either_reading_of_a_day_is_safe(synced, monkeypatch):
 
 def test_the_schedule_compares_every_few_hours_and_a_stopped_one_resumes(synced, monkeypatch):
     store, fake, pull = synced
-    monkeypatch.setattr("bot.sync.recheck.READ_LIMIT", 8)
+    small_windows(monkeypatch)
     start = 1_800_000_000.0
     assert run_recheck(store, pull, clock=lambda: start) is not None
     assert run_recheck(store, pull, clock=lambda: start + HOUR) is None  # not due
@@ -137,14 +201,14 @@ def test_a_deleted_mark_wins_over_the_stored_copy_and_keeps_its_content(synced):
 
 def test_a_story_whose_type_left_the_query_is_read_once_then_not_again(synced, monkeypatch):
     store, fake, pull = synced
-    monkeypatch.setattr("bot.sync.recheck.READ_LIMIT", 8)
-    recheck_everything(store, pull)  # settles the reading
+    small_windows(monkeypatch)
+    recheck_everything(store, pull)
     fake.touch(7, story_type="feature")  # no longer `type:bug`: the pull will not bring it again
     first = recheck_everything(store, pull)
-    assert fake.count(STORIES) == 1 and first.updated == 1 and first.gone == 0
+    assert reads(fake) == 1 and first.updated == 1 and first.gone == 0
     assert store.get_record("shortcut", "7").attributes["story_type"] == "feature"  # stored once
     before = len(fake.requests)
     second = recheck_everything(store, pull)
     asked = [path for _, path, _ in fake.requests[before:] if path != "/api/v3/member"]
-    assert asked == [SEARCH] and fake.count(STORIES) == 1  # one count, equal: nothing read
+    assert asked == [SEARCH] and reads(fake) == 1  # one count, equal: nothing read
     assert second.checked == 59 and not store.get_record("shortcut", "7").deleted
