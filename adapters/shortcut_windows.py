@@ -65,51 +65,55 @@ def day_bounds(day: date, offset: timedelta | None) -> tuple[datetime, datetime]
     return min(midnight - offset, midnight), max(midnight - offset, midnight) + timedelta(days=1)
 
 
-def part_count(matches: int, days: int) -> int:
-    """How many windows of even days `matches` spread evenly over `days` are read in the fewest requests:
-    each window costs ceil(its matches / 250) pages and must stay under the 1,000 cap with its shared
-    boundary day, so the windows are sized to fill 3 or 4 pages (whichever needs fewer requests)."""
+def window_step(matches: int, days: int) -> int:
+    """Days between the edges of the windows that read `matches`, spread evenly over `days`, in the fewest
+    requests. Each window is full (3 or 4 pages, under the 1,000 cap with its shared boundary day) but the
+    last, which holds what is left and costs only the pages that fills: full windows leave no page partly
+    empty but the last one (windows of even size each would leave one each)."""
     per_day = matches / max(days, 1)
+    if per_day <= 0:
+        return max(1, days)
     best: tuple[int, int] | None = None
     for pages in (4, 3):
-        room = pages * PAGE - CAP_ROOM - per_day  # a window's own matches, its boundary day aside
-        if room <= 0:
+        step = int((pages * PAGE - CAP_ROOM - per_day) // per_day)  # a window's days, its boundary aside
+        if step < 1:
             continue
-        parts = math.ceil(matches / room)
-        cost = parts * pages
+        full, rest = divmod(days, step)
+        cost = full * pages + (math.ceil((rest + 1) * per_day / PAGE) if rest else 0)
         if best is None or cost < best[0]:
-            best = (cost, parts)
-    return best[1] if best else max(2, days)
+            best = (cost, step)
+    return best[1] if best else 1
 
 
 def split_days(low: date, high: date | None, today: date, matches: int = 0) -> list[DayWindow] | None:
     """Windows covering (low, high) that overlap on their boundary days, oldest first; None for one day.
 
-    As many as part_count says for `matches` if they spread evenly (two at least): a window that still
-    reaches the cap is split again. An open window (high None, up to now) keeps its newest part open."""
+    Full windows of the days window_step says for `matches` if they spread evenly, from the oldest, and
+    the newest one with what is left (two windows at least): a window that still reaches the cap is split
+    again. An open window (high None, up to now) keeps its newest part open."""
     last = high or today
     span = (last - low).days
     if span <= 0:
         return None
     if span == 1:
         return [(low, low), (last, high)]
-    parts = max(2, min(span, part_count(matches, span)))
-    edges = [low + timedelta(days=span * number // parts) for number in range(parts)] + [last]
-    windows: list[DayWindow] = [(edges[n], edges[n + 1]) for n in range(parts)]
+    step = min(window_step(matches, span), max(1, span // 2)) if matches else max(1, span // 2)
+    edges = [low + timedelta(days=step * number) for number in range(math.ceil(span / step))] + [last]
+    windows: list[DayWindow] = [(edges[n], edges[n + 1]) for n in range(len(edges) - 1)]
     windows[-1] = (windows[-1][0], high)
     return windows
 
 
 def split_back(high: date, matches: int, per_day: float, earliest: date) -> list[DayWindow]:
-    """The days before `high` (the workspace's creation) as windows going back from it, oldest first: as
-    many as part_count says at `per_day` matches a day (the workspace's own pace, the best guess; no
-    further back than `earliest`), the oldest one open (it also holds whatever is older still; over the
-    cap, it is split back in turn)."""
+    """The days before `high` (the workspace's creation) as windows going back from it, oldest first: full
+    windows of the days window_step says at `per_day` matches a day (the workspace's own pace, the best
+    guess; no further back than `earliest`), the oldest one open (it holds what is left, and whatever is
+    older still; over the cap, it is split back in turn)."""
     most = max(1, (high - earliest).days)
     days = min(most, max(1, math.ceil(matches / per_day))) if per_day > 0 else most
-    parts = max(1, part_count(matches, days))
-    span = max(1, math.ceil(days / parts))
-    edges = [high - timedelta(days=span * number) for number in range(parts, -1, -1)]
+    step = window_step(matches, days)
+    parts = max(1, math.ceil(days / step))
+    edges = [high - timedelta(days=step * number) for number in range(parts, -1, -1)]
     return [(None, edges[1]), *((edges[n], edges[n + 1]) for n in range(1, parts))]
 
 

@@ -59,6 +59,21 @@ def test_more_than_1000_matches_are_split_into_date_windows(fake):
     assert watermarks == sorted(watermarks) and len(watermarks) > 1
 
 
+def test_a_backfill_reads_history_before_the_workspace_back_from_its_creation_near_one_request_a_page(fake):
+    created = datetime(2025, 1, 1, tzinfo=UTC)  # the fake workspace's created_at (GET /member)
+    step = (datetime.now(UTC) - timedelta(hours=1) - created) / 3000  # 3,000 since, up to now
+    fake._clock = created - 1200 * step  # after 1,200 imported from before it, at the same pace
+    for story_id in range(1, 4201):
+        fake.add_story(story_id, step=step)
+    pages = list(shortcut_pull(fake).pull(None))
+    assert _ids(pages) == list(range(1, 4201)) and not any(page.failures for page in pages)
+    queries = [query["query"][0] for _, path, query in fake.requests if path == SEARCH and "query" in query]
+    assert not any("2014-" in text or "2015-" in text for text in queries)  # no empty windows from 2014
+    # 17 full pages' worth: the two first pages that size the history and the workspace's own days, and one
+    # partly filled last page for each of the two parts (full windows of 4 pages before it)
+    assert fake.count(SEARCH) <= 17 + 2 + 2
+
+
 def test_a_day_with_2500_changes_is_read_whole_by_time(fake):
     # 2,500 stories changed within one workspace day (US-Pacific: 16:00-22:57 on 2024-12-31)
     for story_id in range(1, 2501):
