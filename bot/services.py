@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,7 +169,7 @@ def list_bugs(
     def fetch(at: str | None, size: int) -> Page:
         return store.list_records(**filters, since=request.since, until=request.until, limit=size, cursor=at)
 
-    return visible_page(fetch, cursor, limit, visible)
+    return visible_page(fetch, cursor, limit, visible, store)
 
 
 def _stored_state(store: BugStore, typed: str) -> str:
@@ -234,20 +234,43 @@ def visible_page(
     cursor: str | None,
     limit: int,
     visible: Callable[[Any], bool] | None,
+    store: BugStore | None = None,
 ) -> Page:
     """A page of up to `limit` rows that `visible` accepts, read from the store's pages (each asks for just
     what is still missing, so the cursor returned resumes exactly after the last row read). At most
-    MAX_PAGE_READS store pages: a person who may read few of the rows gets a short page and "next"."""
+    MAX_PAGE_READS store pages: a person who may read few of the rows gets a short page and "next".
+    `store`: the rows may be tickets or stories, judged on their full records (with_attributes)."""
     if visible is None:
         return fetch(cursor, limit)
     rows: list[Any] = []
     for _ in range(MAX_PAGE_READS):
         page = fetch(cursor, limit - len(rows))
-        rows += [row for row in page.records if visible(row)]
+        full = with_attributes(store, page.records) if store is not None else list(page.records)
+        rows += [row for row, judged in zip(page.records, full, strict=True) if visible(judged)]
         cursor = page.next_cursor
         if cursor is None or len(rows) >= limit:
             break
     return Page(tuple(rows), cursor)
+
+
+def with_attributes(store: BugStore, rows: Sequence[BugRecord]) -> list[BugRecord]:
+    """The rows, each Zendesk ticket or Shortcut story among them with its attributes: DynamoDB's index rows
+    carry none (storage/schema.py SUMMARY_ATTRIBUTES), and one created from a private channel's report says
+    in them who may read it (`visible_to`, docs/privacy.md). One batched read per source for such rows; a
+    row that is no longer stored stays as it is."""
+    missing: dict[str, list[str]] = {}
+    for row in rows:
+        if row.source_system != "slack" and not row.attributes:
+            missing.setdefault(row.source_system, []).append(row.record_id)
+    if not missing:
+        return list(rows)
+    found = {
+        (system, record_id): record
+        for system, record_ids in missing.items()
+        for record_id, record in store.get_records(system, record_ids).items()
+        if record is not None
+    }
+    return [found.get((row.source_system, row.record_id), row) for row in rows]
 
 
 def delete_report(

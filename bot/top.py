@@ -65,6 +65,10 @@ def as_seen(bug: Impact, channels: frozenset[str] | None, others: bool | None = 
     if not (numbers.reports or numbers.tickets or numbers.stories):
         return None
     root = bug.root_visible(channels, others)
+    if root is None and bug.root is not None and bug.root.source_system != "slack" and not numbers.reports:
+        # a ticket created from a private channel's report (read there only, until a pull writes it again)
+        # with none of the reader's reports under it: not even its id
+        return None
     return TopBug(
         ticket_id=bug.ticket_id,
         title=root.title if root else "",

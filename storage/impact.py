@@ -44,7 +44,9 @@ class Root:
     url: str | None
     state: str | None
     state_type: str | None
-    channel: str | None  # a Slack report's channel (its title is shown only to that channel's readers)
+    # a Slack report's channel, or the channel a ticket / story created from a private channel's report
+    # is read in (its `visible_to`, until a pull writes it again): its title is shown only to its readers
+    channel: str | None
     created_at: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -154,7 +156,7 @@ class Impact:
         if channels is None:
             return self.root
         allowed = frozenset(channels)
-        if self.root.source_system == "slack":
+        if self.root.source_system == "slack" or self.root.channel is not None:
             return self.root if self.root.channel in allowed else None
         return self.root if (bool(allowed) if others is None else others) else None
 
@@ -202,7 +204,8 @@ def contribution(record: BugRecord) -> Counter[str]:
 def root_of(record: BugRecord) -> Root | None:
     if record.deleted:
         return None
-    channel = record.attributes.get("channel") if record.source_system == "slack" else None
+    narrower = "channel" if record.source_system == "slack" else "visible_to"
+    channel = record.attributes.get(narrower)
     return Root(
         source_system=record.source_system,
         title=record.title,

@@ -49,9 +49,12 @@ class ReadersUnavailable(BugTrackerError):
 
 def visible_to(record: Any) -> str | None:
     """A ticket / story created from a report of a narrower channel: that channel, until a pull writes the
-    record again (the pull's copy does not carry it: the item is then public in its system anyway)."""
+    record again (the pull's copy does not carry it: the item is then public in its system anyway). A record
+    says it in its attributes, a suggestion (bot/suggest/) and a bug's root line (storage/impact.py) in a
+    field of their own."""
     attributes = getattr(record, "attributes", None) or {}
-    return str(attributes["visible_to"]) if attributes.get("visible_to") else None
+    narrower = attributes.get("visible_to") or getattr(record, "visible_to", None)
+    return str(narrower) if narrower else None
 
 
 def channel_of(record: Any) -> str | None:

@@ -45,6 +45,7 @@ class Entry:
     created_at: str
     state: str | None
     url: str | None
+    visible_to: str | None = None  # created from a private channel's report: only its readers (readers.py)
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ class TitleIndex:
                         created_at=record.created_at,
                         state=record.state,
                         url=record.url,
+                        visible_to=record.attributes.get("visible_to") or None,
                     )
                     before = self._entries.get(key)
                     if before != entry:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.services import with_attributes
 from bot.suggest.index import Entry, TitleIndex
 from storage.model import BugRecord, format_timestamp
 from storage.store import BugStore
@@ -36,6 +37,7 @@ class Suggestion:
     url: str | None
     state: str | None
     score: float  # 0..1
+    visible_to: str | None = None  # created from a private channel's report: only its readers (readers.py)
 
     @classmethod
     def of(cls, entry: Entry, score: float) -> Suggestion:
@@ -47,6 +49,7 @@ class Suggestion:
             url=entry.url,
             state=entry.state,
             score=round(score, 3),
+            visible_to=entry.visible_to,
         )
 
 
@@ -79,7 +82,9 @@ class Suggester:
             cursor = None
             while True:
                 page = store.list_records(source=source, since=since_at, limit=LOAD_PAGE, cursor=cursor)
-                self.index.apply(page.records)
+                # who may read a ticket created from a private report is in its attributes (visible_to),
+                # which DynamoDB's index rows do not carry: those are read in full (one batch a page)
+                self.index.apply(with_attributes(store, page.records))
                 cursor = page.next_cursor
                 if not cursor:
                     break
