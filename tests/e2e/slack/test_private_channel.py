@@ -2,11 +2,12 @@
 fake Slack, with a PRIVATE bug channel. A non-member, a guest of the channel and a member each run `/bug
 show`, `/bug unlinked` and `/bug show … public` from a DM and open the Home tab: only the member sees the
 report. Then the message is deleted in Slack: its words are gone from every surface, from the drill-down API
-and from the store's raw item."""
+and from the store's raw item. An edit delivered after the deletion brings no words back."""
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sqlite3
 import subprocess
@@ -140,3 +141,31 @@ def test_only_members_read_a_private_channel_and_a_deleted_message_is_gone_every
     assert SECRET not in raw(message["ts"]) and "Payroll" not in raw(message["ts"])
     again, _ = fake.post(CHANNEL, "Payroll export shows a salary", MEMBER)  # a look-alike: not suggested
     assert report not in json.dumps(fake.wait_for(lambda: fake.thread_of(CHANNEL, again["ts"])))
+
+
+def handled(base: str, kind: str) -> float:
+    """How many Slack events of `kind` the bot has handled (its /metrics)."""
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    found = re.search(rf'^bugtracker_events_handled_total\{{kind="{kind}"\}} (\S+)$', text, re.MULTILINE)
+    return float(found[1]) if found else 0.0
+
+
+def test_a_late_edit_after_the_erase_stays_erased(bot):
+    """An edit made before the deletion and delivered after it (Slack does not promise the order) is handled
+    as the deletion: the words, old or new, come back nowhere."""
+    fake, store, raw, base = bot
+    message, _ = fake.post(CHANNEL, f"Payroll export shows {SECRET}'s salary", MEMBER)
+    fake.wait_for(lambda: fake.thread_of(CHANNEL, message["ts"]))
+    late = fake.edit(CHANNEL, message["ts"], f"Payroll export shows {SECRET}'s bonus priority=High")
+    fake.push_event({**fake.delete(CHANNEL, message["ts"]), "channel_type": "group"})
+    wait_until(lambda: handled(base, "delete") == 1, timeout=10)
+    assert store.get_record("slack", message["ts"]).deleted
+
+    fake.push_event({**late, "channel_type": "group"})
+    wait_until(lambda: handled(base, "delete") == 2, timeout=10)  # the late edit, handled as the deletion
+    stored = store.get_record("slack", message["ts"])
+    assert stored.deleted and not stored.title and stored.priority is None
+    assert SECRET not in str(stored) and "bonus" not in str(stored)
+    assert SECRET not in raw(message["ts"]) and "bonus" not in raw(message["ts"])
+    assert f"SL-{message['ts']}" not in json.dumps(command(fake, "list priority High", MEMBER))
