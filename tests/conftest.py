@@ -13,6 +13,7 @@ from tests.support.processes import child_env, is_product_variable
 TABLE = "BugTracker"
 
 
+@pytest.hookimpl(optionalhook=True)  # `-p no:xdist` runs without the plugin that defines the hook
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto` (make test): two workers per CPU, at most 8. The suite mostly waits (bot processes, fake
     servers, sync intervals; a 2-core run used a third of its CPU time with one worker per CPU), so more
