@@ -2,9 +2,10 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# checkov pins many packages that clash with the app's, so it gets a virtualenv of its own.
+# checkov pins many packages that clash with the app's, so it gets a virtualenv of its own, remade only when
+# its pin (tools/checkov-requirements.txt) changes: a few minutes of installs no edit of this file should cost.
 CHECKOV_VENV := .venv-checkov
-CHECKOV_SPEC := checkov>=3.2,<4
+CHECKOV_REQUIREMENTS := tools/checkov-requirements.txt
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: install checkov run demo test lint typecheck complexity format bench clean clean-data wheels image
@@ -18,11 +19,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-$(CHECKOV_STAMP): Makefile
+$(CHECKOV_STAMP): $(CHECKOV_REQUIREMENTS)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet '$(CHECKOV_SPEC)'
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r $(CHECKOV_REQUIREMENTS)
 	touch $(CHECKOV_STAMP)
 
 checkov: $(CHECKOV_STAMP)
