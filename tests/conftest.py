@@ -24,6 +24,25 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return min(8, 2 * max(1, cpus))
 
 
+_UNGROUPED = pytest.StashKey[set[str]]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker under `--dist loadgroup`, xdist has by now suffixed each `xdist_group` test's id
+    with its group, which is how the controller keeps a group on one worker. If a pytest/xdist pairing stops
+    doing so (pytest 9.2 did, silently), a group's shared set-up runs once per worker: those tests fail."""
+    if getattr(config.option, "loadgroup", False):
+        config.stash[_UNGROUPED] = {
+            item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid
+        }
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.nodeid in item.config.stash.get(_UNGROUPED, set()):
+        pytest.fail("--dist loadgroup did not keep this xdist_group test's group on one worker")
+
+
 @pytest.fixture(autouse=True)
 def _no_product_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """No SLACK_* / DYNAMODB_TABLE / LOG_LEVEL … from the developer's shell steers a test: each test sets
