@@ -51,8 +51,7 @@ def _no_product_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name)
 
 
-@pytest.fixture(autouse=True)
-def _aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials so nothing can reach real AWS, and no endpoint leaking in from the shell."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -62,6 +61,11 @@ def _aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_aws(monkeypatch)
 
 
 @pytest.fixture
@@ -116,6 +120,31 @@ def dynamodb_store(dynamodb_client):
 def store(request):
     """The contract: every semantic is checked on both stores."""
     return request.getfixturevalue(f"{request.param}_store")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "dynamodb"])
+def module_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The `store` contract fixture built once per module, for tests that only read what an expensive
+    set-up wrote (moto copies the whole table for every item of every transaction, so a set-up of 40 links
+    costs seconds). Mark the module `xdist_group` so its tests share one worker, hence one set-up."""
+    if request.param == "sqlite":
+        store = SqliteStore(tmp_path_factory.mktemp("store") / "bugs.db")
+        store.init()
+        yield store
+        store.close()
+        return
+    import boto3
+    from moto import mock_aws
+
+    from storage.dynamodb import DynamoDBStore
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _fake_aws(monkeypatch)
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            store = DynamoDBStore(AtomicCalls(client), TABLE)
+            store.init()
+            yield store
 
 
 @pytest.fixture(scope="session")

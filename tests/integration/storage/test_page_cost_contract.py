@@ -11,6 +11,8 @@ import pytest
 from tests.support.builders import slack_record, zendesk_record
 
 HIDDEN = 40  # deleted / linked records newer than anything the page shows
+# The tests only read what `crowded` wrote: one set-up per store, on one worker.
+pytestmark = pytest.mark.xdist_group("page-cost")
 
 
 def requests(store, monkeypatch) -> list[str]:
@@ -27,10 +29,11 @@ def requests(store, monkeypatch) -> list[str]:
     return made
 
 
-@pytest.fixture
-def crowded(store):
+@pytest.fixture(scope="module")
+def crowded(module_store):
     """3 live unlinked Slack reports, then (newer) HIDDEN deleted reports, HIDDEN reports linked into ZD-1,
     and HIDDEN deleted High tickets; the live tickets are the oldest records."""
+    store = module_store
     store.upsert_many(
         [zendesk_record(n, priority="High") for n in (1, 2)] + [zendesk_record(3, priority="Low")]
     )
