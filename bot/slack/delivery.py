@@ -57,6 +57,14 @@ class Delivery:
             EVENTS_HANDLED.labels(result.kind).inc()
             self.answers.put(channel, result)
 
+    def store_report(self, report: dict[str, Any], channel: str) -> None:
+        """Store a top-level report met before its own event (a shortcut used on it) and queue what that
+        earned, as its event would: when this insert is the one that stored it, its answer is this one's
+        (the event, arriving later, finds it stored and earns nothing)."""
+        result = self.intake.ingest_message(report, channel)
+        EVENTS_HANDLED.labels(result.kind).inc()
+        self.answers.put(channel, result)
+
     def redeliver(self, event: dict[str, Any], channel: str) -> None:
         """What the retry queue calls: the same delivery, marked as retried."""
         self.deliver(event, channel, retried=True)

@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 from adapters import slack_message
 from bot.metrics.registry import EVENTS_HANDLED
 from bot.slack.answers import post_answer
+from bot.slack.delivery import Delivery
 from bot.slack.dependencies import SlackDeps
 from bot.slack.intake import Intake
 from bot.slack.listeners.suggestions import tell
@@ -54,7 +55,7 @@ TOO_SLOW = "Still checking (the bug store is slow right now); press Link again i
 
 def register(app: App, deps: SlackDeps) -> None:
     intake, channels, actor_of, suggester = deps.intake, deps.channels, deps.actor_of, deps.suggester
-    board, readers, upstreams = deps.board, deps.readers, deps.upstreams
+    board, readers, upstreams, delivery = deps.board, deps.readers, deps.upstreams, deps.delivery
     store = intake.store
     can_create = upstreams is not None and bool(upstreams.available())
     # the submit checks run here so that the ack can go when the budget is spent (created per app, not
@@ -78,7 +79,7 @@ def register(app: App, deps: SlackDeps) -> None:
                 refusal = readers.refusal() if readers is not None else ""
                 update_view(client, view_id, refusal_modal(refusal))
                 return
-            report = stored_report(intake, shortcut.get("message") or {}, channel)
+            report = stored_report(intake, delivery, shortcut.get("message") or {}, channel)
             check_may_link(report, actor_of(user), store)
             if report.location != report.home_id:
                 raise LinkRefused(
@@ -143,8 +144,10 @@ def register(app: App, deps: SlackDeps) -> None:
             board.ticket_changed(result.resolved_target)
 
 
-def stored_report(intake: Intake, message: dict[str, Any], channel: str) -> BugRecord:
-    """The report the shortcut was used on, stored first when it never was. On a thread reply: its report."""
+def stored_report(intake: Intake, delivery: Delivery, message: dict[str, Any], channel: str) -> BugRecord:
+    """The report the shortcut was used on, stored first when it never was (through the delivery, so that
+    the insert's answer is queued: the shortcut may come before the message's own event, which then finds
+    it stored and earns no answer). On a thread reply: its report."""
     if slack_message.is_thread_reply(message):
         parent = intake.store.get_record("slack", message["thread_ts"])
         if parent is None:
@@ -156,7 +159,7 @@ def stored_report(intake: Intake, message: dict[str, Any], channel: str) -> BugR
     report = intake.as_report(message)
     if report is None:
         raise LinkRefused("Link to ticket works on a person's message (or a form's), not on a bot's")
-    intake.ingest_message(report, channel)
+    delivery.store_report(report, channel)
     stored = intake.store.get_record("slack", message["ts"])
     if stored is None:  # ingest stores it or raises: only a concurrent delete gets here
         raise LinkRefused("that message could not be stored (deleted meanwhile?); nothing changed")
