@@ -18,6 +18,8 @@ Folding: past FOLD_AT answers waiting in one channel (ten minutes of Slack's pac
 answers are folded, up to FOLD_SIZE at a time, into one channel message naming each report stored
 ("Stored 50 reports: SL-…, …"). Each report is still answered once, by that message; the folded ones go
 without their look-alike suggestions and Create button, which are worth less than an answer minutes late.
+The message's metadata lists the reports it answers, which the sweep reads back from the channel's history:
+a restart between the fold and the mark's save does not answer them again in their threads.
 """
 
 from __future__ import annotations

@@ -33,8 +33,25 @@ def answer_key(channel: str, result: IntakeResult) -> str:
     return f"answer:{channel}:{result.home_id}:{result.kind}:{result.event_ts}"
 
 
-def answer_metadata(key: str) -> dict[str, Any]:
-    return {"event_type": ANSWER_EVENT_TYPE, "event_payload": {"key": key}}
+def answer_metadata(key: str, reports: list[str] | None = None) -> dict[str, Any]:
+    """`reports`: the ts of each report a folded channel message answers (the sweep reads them back from the
+    channel's history, so that a report folded before a crash is not answered again: bot/slack/sweep.py)."""
+    payload: dict[str, Any] = {"key": key}
+    if reports:
+        payload["reports"] = reports
+    return {"event_type": ANSWER_EVENT_TYPE, "event_payload": payload}
+
+
+def folded_reports(messages: list[dict[str, Any]]) -> set[str]:
+    """The reports (ts) answered by the folded answers among `messages` (read with include_all_metadata)."""
+    folded: set[str] = set()
+    for message in messages:
+        metadata = message.get("metadata") or {}
+        if metadata.get("event_type") == ANSWER_EVENT_TYPE:
+            reports = (metadata.get("event_payload") or {}).get("reports")
+            if isinstance(reports, list):
+                folded.update(str(ts) for ts in reports)
+    return folded
 
 
 def outcome_unknown(error: BaseException) -> bool:

@@ -103,7 +103,10 @@ class ThreadAnswers:
             "Type /bug show with an id for its status."
         )
         key = f"fold:{channel}:{ids[0]}:{ids[-1]}"
-        self.client.chat_postMessage(channel=channel, text=message_text(text), metadata=answer_metadata(key))
+        reports = [home_id.split("-", 1)[1] for home_id in ids]  # read back by the sweep after a restart
+        self.client.chat_postMessage(
+            channel=channel, text=message_text(text), metadata=answer_metadata(key, reports)
+        )
 
 
 def route(

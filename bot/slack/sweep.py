@@ -9,6 +9,8 @@ from the mark less SWEEP_OVERLAP_SECONDS, oldest first, and for each top-level m
   so a `ticketId=` tag replied while the bot was down links the report;
 - a tombstone (deleted, its thread kept), or a report stored in the window read that the history no longer
   holds: deleted while the bot was not listening, so its text is erased as a live `message_deleted` would.
+A report named by one of our folded answers in the history read (its metadata lists the reports it answers:
+bot/slack/answer_queue.py) is answered, whatever the saved mark says.
 Everything is idempotent (a stored report is UNCHANGED, a made link `already`), and answers are claimed
 (bot/slack/claims.py), so several instances sweeping together answer once. Answers are paced to about one
 message a second per channel (Slack's chat.postMessage limit). Paging survives HTTP 429: the WebClient's
@@ -29,6 +31,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from adapters import slack_message
 from bot.metrics.registry import ERRORS, SWEEP_LAST_SUCCESS
+from bot.slack.answers import folded_reports
 from bot.slack.intake import STORE_FAILURES, Intake, IntakeResult
 from bot.slack.readers import channel_of
 from bot.worker import Worker
@@ -52,8 +55,8 @@ def history(client: WebClient, channel: str, oldest: float) -> list[dict[str, An
     messages: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = client.conversations_history(
-            channel=channel, oldest=f"{oldest:.6f}", limit=PAGE, cursor=cursor
+        page = client.conversations_history(  # with metadata: the folded answers name their reports
+            channel=channel, oldest=f"{oldest:.6f}", limit=PAGE, cursor=cursor, include_all_metadata=True
         )
         messages.extend(page.get("messages") or [])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
@@ -138,6 +141,9 @@ class Sweeper(Worker):
         messages = history(self.client, channel, oldest)
         reports = [report for message in messages if (report := self._top_level_report(message)) is not None]
         stored = self.intake.store.get_records("slack", [report["ts"] for report in reports])  # batched
+        for ts in folded_reports(messages):  # answered by a folded message, maybe before a restart
+            if not self.queued(channel, ts):
+                watermarks.answered(channel, ts)
         for message in messages:
             if message.get("subtype") == "tombstone":  # deleted, its thread kept: erase it if stored
                 # dated by this read: newer than any edit of it that may still arrive

@@ -8,8 +8,9 @@ and their acks recorded; `response_url` POSTs land in `responses`, `chat.postMes
 in `published` (user -> the Home view now), `views.update` in `view_updates`; `app_home_opened` events and
 button presses in a Home view are pushed too. Messages come in Slack's shapes: a person's, a Workflow
 Builder form's (`workflow_message`), an edit and an unfurl (`message_changed` with and without `edited`).
-Posts keep their `metadata` (returned by `conversations.replies` only with `include_all_metadata`, as Slack
-does), and `lose_answers` makes a post land and its answer fail (HTTP 500 or a dropped connection).
+Posts keep their `metadata` (returned by `conversations.replies` and `conversations.history` only with
+`include_all_metadata`, as Slack does; the bot's top-level posts are in the channel's history), and
+`lose_answers` makes a post land and its answer fail (HTTP 500 or a dropped connection).
 
 Channels have members (`members`: channel -> user ids; whoever posts in a channel is one, as in Slack):
 `conversations.members` pages them with opaque cursors, `join` / `leave` change them and push
@@ -601,7 +602,13 @@ class FakeSlack:
                     "response_metadata": {"next_cursor": str(start + len(page)) if more else ""}}  # fmt: skip
         if method == "conversations.history":
             oldest = float(args.get("oldest") or 0)
-            found = [m for m in self.history.get(args.get("channel"), []) if float(m["ts"]) > oldest]
+            channel = args.get("channel")
+            with self._changed:  # the bot's own top-level posts are in the history too, as in Slack
+                mine = self.bot_messages.items()
+                posted = [m for (c, _), m in mine if c == channel and not m.get("thread_ts")]
+            found = [m for m in self.history.get(channel, []) + posted if float(m["ts"]) > oldest]
+            if str(args.get("include_all_metadata")).lower() not in ("1", "true"):  # Slack's default
+                found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
             found.sort(key=lambda m: float(m["ts"]), reverse=True)  # Slack: newest first
             start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
             page = found[start : start + limit]
