@@ -14,6 +14,13 @@ Exactly once: an answer posted soon after its report arrived is the insert's own
 no claim needed); one that waited longer than LATE_SECONDS is claimed first (bot/slack/claims.py), since
 by then another instance's catch-up sweep may be answering the same report.
 
+A failed answer: when the failure may pass (Slack or the store unreachable, a 5xx, a 429 past its retries)
+the report stays unanswered and keeps holding the mark, so the sweep answers it later (claimed, after reading
+the thread back: an answer whose post landed unseen is not posted twice); a refusal that would repeat
+(`channel_not_found`, `invalid_blocks`...) is logged and let go, so that one answer Slack will never take
+cannot hold the mark for good. An unexpected error is logged with its traceback and the worker goes on
+with the next answer.
+
 Folding: past FOLD_AT answers waiting in one channel (ten minutes of Slack's pace), the oldest new-report
 answers are folded, up to FOLD_SIZE at a time, into one channel message naming each report stored
 ("Stored 50 reports: SL-…, …"). Each report is still answered once, by that message; the folded ones go
@@ -37,7 +44,7 @@ from bot.metrics.registry import ERRORS
 from bot.slack.intake import IntakeResult
 from bot.slack.watermark import Watermarks
 from bot.worker import Worker
-from storage.errors import BugTrackerError
+from storage.errors import BugTrackerError, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +56,23 @@ STOP_SECONDS = 5.0
 Post = Callable[[str, IntakeResult], None]  # (channel, result): the answer, its card, its links
 Fold = Callable[[str, list[IntakeResult]], None]  # (channel, new reports): one message naming them all
 ANSWER_FAILURES = (SlackApiError, SlackClientError, OSError, BugTrackerError)
+PASSING_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
 
 
 @dataclass(frozen=True)
 class _Waiting:
     result: IntakeResult
     since: float  # monotonic time it was queued
+
+
+def may_pass(error: BaseException) -> bool:
+    """Whether a failed answer may succeed later: Slack or the store unreachable or failing, not refusing."""
+    if isinstance(error, SlackApiError):
+        status = int(getattr(error.response, "status_code", 200) or 200)
+        return status >= 500 or status == 429 or error.response.get("error") in PASSING_ERRORS
+    return isinstance(error, (OSError, StoreUnavailable, StoreError))
 
 
 def holds_mark(result: IntakeResult) -> bool:
@@ -191,7 +209,11 @@ class _ChannelAnswers(Worker):
             batch = self._next()
             if not batch:
                 return
-            self._answer(batch)
+            try:
+                self._answer(batch)
+            except Exception:  # a bug: said once with its traceback; the next answers still go
+                ERRORS.inc()
+                log.exception("answers %s: answering %s failed", self.channel, batch[0].result.home_id)
 
     def _next(self) -> list[_Waiting]:
         queue = self.queue
@@ -208,6 +230,7 @@ class _ChannelAnswers(Worker):
 
     def _answer(self, batch: list[_Waiting]) -> None:
         queue, results = self.queue, [waiting.result for waiting in batch]
+        settled = True  # answered, or given up on: the mark may pass these reports
         try:
             if len(batch) > 1:
                 log.info("answers %s: %d waiting; %d folded into one", self.channel, len(self), len(batch))
@@ -219,8 +242,11 @@ class _ChannelAnswers(Worker):
                 queue.post(self.channel, result)
         except ANSWER_FAILURES as exc:
             ERRORS.inc()
-            log.warning("answers %s: could not answer %s: %s", self.channel, results[0].home_id, exc)
+            settled = not may_pass(exc)
+            later = "; the sweep answers it later" if not settled else ""
+            log.warning("answers %s: could not answer %s: %s%s", self.channel, results[0].home_id, exc, later)
         finally:
-            queue._done(self.channel, results)
+            if settled:
+                queue._done(self.channel, results)
             with self._lock:
                 self._reports = {waiting.result.home_id for waiting in self._waiting}

@@ -74,3 +74,24 @@ def test_a_crash_after_a_fold_before_the_mark_is_saved_neither_repeats_nor_loses
     second.sweeper.run()
     answers(second)
     assert answered(fake, reports) == {report["ts"]: 1 for report in reports}  # and never later either
+
+
+def test_an_answer_slack_could_not_take_for_now_is_posted_by_the_sweep_once(fake, store, monkeypatch):
+    monkeypatch.setattr(sweep, "REDERIVE_AFTER_SECONDS", 0.0)  # the sweep answers at its first look
+    bot = process(fake, store)
+    bot.sweeper.run()
+    report = fake.message(CHANNEL, "Checkout is down")
+    bot.answers.start()
+    try:
+        fake.fail("chat.postMessage", "service_unavailable")
+        bot.deps.delivery.on_event({**report, "channel": CHANNEL}, CHANNEL)
+        assert bot.answers.wait_idle(20) and fake.posts == []
+        assert bot.intake.watermarks.mark(CHANNEL) < float(report["ts"])  # still held: not answered
+        fake.fail("chat.postMessage", None)
+        for _ in range(2):  # the next sweep answers it; the one after finds it answered
+            bot.sweeper.run()
+            assert bot.answers.wait_idle(20)
+    finally:
+        bot.answers.stop()
+    assert answered(fake, [report]) == {report["ts"]: 1}
+    assert bot.intake.watermarks.mark(CHANNEL) >= float(report["ts"])

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import threading
 
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
+
 from bot.slack.answer_queue import AnswerQueue
 from bot.slack.intake import IntakeResult
 from bot.slack.watermark import Watermarks
@@ -141,3 +144,76 @@ def test_stop_leaves_what_waits_unanswered_and_the_mark_before_it(sqlite_store) 
     assert [r.home_id for _, r in recorder.posted] == ["SL-5.000000"]  # the rest stays for the next sweep
     assert 5.0 < watermarks.mark("C1") < 6.0
     assert watermarks.may_be_unanswered("C1", "6.000000")  # a sweep (this process or the next) answers it
+
+
+def slack_error(error: str, status: int = 200) -> SlackApiError:
+    data = {"ok": False, "error": error}
+    response = SlackResponse(client=None, http_verb="POST", api_url="https://slack.com/api/chat.postMessage",
+                             req_args={}, data=data, headers={}, status_code=status)  # fmt: skip
+    return SlackApiError(error, response)
+
+
+class Failing(Recorder):
+    """Fails the post of the reports named in `failures` (home id -> the error), once each."""
+
+    def __init__(self, failures: dict[str, BaseException]) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def post(self, channel: str, result: IntakeResult) -> None:
+        failure = self.failures.pop(result.home_id, None)
+        if failure is not None:
+            raise failure
+        super().post(channel, result)
+
+
+def stored(watermarks: Watermarks, queue: AnswerQueue, ts: str) -> None:
+    """A new report stored in C1, its answer queued (as the intake does)."""
+    watermarks.seen("C1", ts)
+    watermarks.stored("C1", ts)
+    queue.put("C1", new_report(ts))
+
+
+def test_an_answer_failing_for_now_keeps_the_mark_for_the_sweep_and_the_next_go(sqlite_store) -> None:
+    watermarks = Watermarks(sqlite_store)
+    watermarks.begin("C1", 1.0)
+    failing = Failing({"SL-5.000000": slack_error("internal_error", 503), "SL-6.000000": OSError("reset")})
+    queue = AnswerQueue(failing.post, failing.fold, watermarks).start()
+    try:
+        for n in range(4):
+            stored(watermarks, queue, f"{5 + n}.000000")
+        assert queue.wait_idle(10)
+    finally:
+        queue.stop()
+    assert [r.home_id for _, r in failing.posted] == ["SL-7.000000", "SL-8.000000"]
+    assert 4.0 < watermarks.mark("C1") < 5.0  # held before the first one not answered yet
+    for ts in ("5.000000", "6.000000"):  # not waiting here any more: the sweep answers them (claimed)
+        assert not queue.awaiting_live("C1", ts) and watermarks.may_be_unanswered("C1", ts)
+
+
+def test_an_answer_slack_refuses_for_good_lets_the_mark_pass(sqlite_store) -> None:
+    watermarks = Watermarks(sqlite_store)
+    watermarks.begin("C1", 1.0)
+    failing = Failing({"SL-5.000000": slack_error("invalid_blocks")})
+    queue = AnswerQueue(failing.post, failing.fold, watermarks).start()
+    try:
+        stored(watermarks, queue, "5.000000")
+        stored(watermarks, queue, "6.000000")
+        assert queue.wait_idle(10)
+    finally:
+        queue.stop()
+    assert [r.home_id for _, r in failing.posted] == ["SL-6.000000"]
+    assert watermarks.mark("C1") == 6.0  # retrying would be refused again: given up, said in the log
+
+
+def test_an_unexpected_error_in_one_answer_does_not_stall_the_channel(caplog) -> None:
+    failing = Failing({"SL-1.0": RuntimeError("a bug")})
+    queue = AnswerQueue(failing.post, failing.fold).start()
+    try:
+        for n in range(3):
+            queue.put("C1", new_report(f"1.{n}"))
+        assert queue.wait_idle(10)
+    finally:
+        queue.stop()
+    assert [r.home_id for _, r in failing.posted] == ["SL-1.1", "SL-1.2"]
+    assert "answering SL-1.0 failed" in caplog.text
