@@ -141,9 +141,7 @@ class Sweeper(Worker):
         messages = history(self.client, channel, oldest)
         reports = [report for message in messages if (report := self._top_level_report(message)) is not None]
         stored = self.intake.store.get_records("slack", [report["ts"] for report in reports])  # batched
-        for ts in folded_reports(messages):  # answered by a folded message, maybe before a restart
-            if not self.queued(channel, ts):
-                watermarks.answered(channel, ts)
+        self._folded(channel, messages)
         for message in messages:
             if message.get("subtype") == "tombstone":  # deleted, its thread kept: erase it if stored
                 # dated by this read: newer than any edit of it that may still arrive
@@ -166,6 +164,13 @@ class Sweeper(Worker):
             elif result.kind == "delete":  # no answer: the status card forgets what it quoted
                 self.answer(channel, result)
         return changed
+
+    def _folded(self, channel: str, messages: list[dict[str, Any]]) -> None:
+        """The reports our folded answers in `messages` name are answered (maybe before a restart, the saved
+        mark not saying so yet): never answered again."""
+        for ts in folded_reports(messages):
+            if not self.queued(channel, ts):
+                self.intake.watermarks.answered(channel, ts)
 
     def _gone(self, channel: str, oldest: float, read_at: float, present: set[str]) -> list[IntakeResult]:
         """Erase the reports of this channel stored in the window read that the history no longer holds:
