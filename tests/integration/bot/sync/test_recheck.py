@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.pull import RateLimited
 from bot.sync.recheck import (
     RECHECK_EVERY_SECONDS,
     RecheckStopped,
@@ -164,6 +165,19 @@ def test_the_schedule_compares_every_few_hours_and_a_stopped_one_resumes(synced,
     result = run_recheck(store, pull, clock=lambda: start + RECHECK_EVERY_SECONDS + 60)  # due: unfinished
     assert result is not None and store.get_record("shortcut", "5").deleted
     assert calls[3][0] is not None or calls[3][1] is not None  # resumed from a half, not from the whole
+
+
+def test_the_explicit_recheck_waits_out_limits_past_a_scheduled_run_s_budget(synced):
+    store, fake, _ = synced
+    waited: list[float] = []
+    pull = shortcut_pull(fake, sleep=waited.append)  # the waits are recorded, not slept
+    pull.set_ratelimit_budget(300)  # a scheduled run's SYNC_RATELIMIT_BUDGET_SECONDS
+    fake.inject(429, times=2, headers={"Retry-After": "200"})
+    with pytest.raises(RateLimited):  # scheduled: 400 s of waiting is past its budget; the next run resumes
+        run_recheck(store, pull, clock=lambda: 1_800_000_000.0)
+    fake.inject(429, times=2, headers={"Retry-After": "200"})
+    result = recheck_everything(store, pull)  # `bugtracker recheck`: waits as long as Shortcut says
+    assert result.checked == 60 and sum(waited) >= 600
 
 
 def test_another_workspace_stops_with_one_line_and_marks_nothing(synced):
