@@ -1,5 +1,5 @@
 """Shortcut requests a day at steady state: a workspace of 50,000 stories synced every SYNC_INTERVAL_SECONDS
-(300 s: 288 runs) for one simulated day, with the recheck's count comparisons every six hours.
+(300 s: 288 runs) for one simulated day, with the recheck's count comparisons every eight hours.
 
     .venv/bin/python -u -m bench.shortcut_day [--stories 50000] [--changes 200] [--deletions 5]
 
