@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.pull import UpstreamError
-from adapters.shortcut_http import ShortcutHttp
+from adapters.shortcut_http import REQUESTS_PER_MINUTE, ShortcutHttp
+from tests.fakes.rate_window import RateWindow
 from tests.fakes.shortcut import (
     BACKLOG_STATE,
     PRIORITY_FIELD_ID,
@@ -264,6 +265,21 @@ def test_self_throttle_keeps_under_the_per_minute_limit(fake):
     http.get_json(workflows, None)  # the 4th within a minute waits for the first to age out
     assert waits == [57.0] and http.stats.rate_limit_wait == 57.0
     assert fake.count("/workflows") == 4
+
+
+def test_the_default_pace_goes_at_shortcut_s_limit_with_headroom_and_meets_no_429(fake):
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    fake.limiter = RateWindow(200, 60.0, clock=lambda: now[0])  # Shortcut's 200 a minute, on the same clock
+    http = ShortcutHttp(fake.api_url, fake.token, sleep=sleep, clock=lambda: now[0])
+    assert http.requests_per_minute == REQUESTS_PER_MINUTE < 200  # the headroom
+    for _ in range(250):
+        http.get_json(f"{fake.api_url}/workflows", None)
+    assert fake.limiter.refused == 0 and http.stats.requests == 250
+    assert now[0] == pytest.approx(60.0, abs=0.01)  # the limit's floor: 250 requests at 200 a minute
 
 
 def test_priority_comes_from_the_canonical_priority_field_listed_once(fake):
