@@ -19,7 +19,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import bm25s
 import numpy as np
@@ -46,6 +46,9 @@ class Entry:
     state: str | None
     url: str | None
     visible_to: str | None = None  # created from a private channel's report: only its readers (readers.py)
+    # False: read from an index row that carries no attributes (DynamoDB's, at load): whether visible_to is
+    # set is not known yet; the suggester reads the record once before it shows it (Suggester._judged)
+    judged: bool = True
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class TitleIndex:
                         state=record.state,
                         url=record.url,
                         visible_to=record.attributes.get("visible_to") or None,
+                        judged=record.source_system == "slack" or bool(record.attributes),
                     )
                     before = self._entries.get(key)
                     if before != entry:
@@ -154,6 +158,15 @@ class TitleIndex:
 
     def get(self, key: str) -> Entry | None:
         return self._entries.get(key)
+
+    def judge(self, key: str, visible_to: str | None) -> Entry | None:
+        """Who may read an entry not judged yet, as its record says (an entry written since is kept)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and not entry.judged:
+                entry = replace(entry, visible_to=visible_to, judged=True)
+                self._entries[key] = entry
+            return entry
 
     def rebuild(self) -> None:
         """Rebuild the BM25 matrix from the entries now (the background thread calls this)."""

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.services import with_attributes
 from bot.suggest.index import Entry, TitleIndex
+from storage.errors import BugTrackerError
 from storage.model import BugRecord, format_timestamp
 from storage.store import BugStore
 
@@ -82,9 +82,7 @@ class Suggester:
             cursor = None
             while True:
                 page = store.list_records(source=source, since=since_at, limit=LOAD_PAGE, cursor=cursor)
-                # who may read a ticket created from a private report is in its attributes (visible_to),
-                # which DynamoDB's index rows do not carry: those are read in full (one batch a page)
-                self.index.apply(with_attributes(store, page.records))
+                self.index.apply(page.records)  # DynamoDB's rows: not judged yet (Entry.judged)
                 cursor = page.next_cursor
                 if not cursor:
                     break
@@ -125,10 +123,27 @@ class Suggester:
                 return False
             if entry.source_system == "slack" and entry.created_at < cutoff:
                 return False
-            return visible is None or visible(Suggestion.of(entry, 0.0))
+            if visible is None:
+                return True
+            judged = self._judged(entry)
+            return judged is not None and visible(Suggestion.of(judged, 0.0))
 
         hits = self.index.search(text, limit=self.limit, min_score=self.min_score, accept=accept)
-        return [Suggestion.of(hit.entry, hit.score) for hit in hits]
+        return [Suggestion.of(self.index.get(hit.entry.key) or hit.entry, hit.score) for hit in hits]
+
+    def _judged(self, entry: Entry) -> Entry | None:
+        """The entry with who may read it known: one loaded from a DynamoDB index row (no attributes) has its
+        record read once, as a ticket created from a private channel's report says so in its attributes
+        (`visible_to`). The store failing: None (not suggested: fail closed)."""
+        if entry.judged or self.store is None:
+            return entry
+        try:
+            record = self.store.get_record(entry.source_system, entry.key.split("#", 1)[1])
+        except BugTrackerError as exc:
+            log.warning("not suggested: who may read %s is not known (%s)", entry.home_id, exc)
+            return None
+        narrower = record.attributes.get("visible_to") if record is not None else None
+        return self.index.judge(entry.key, str(narrower) if narrower else None)
 
     def _duplicate_cutoff(self) -> str:
         return format_timestamp(datetime.now(UTC) - timedelta(days=self.duplicate_days))
