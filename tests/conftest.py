@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +23,15 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     it."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return min(8, 2 * max(1, cpus))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as a terminal sends it. A suite started with SIGINT ignored (a background job of a
+    non-interactive shell, nohup) would hand that on to every process a test starts (an ignored signal
+    stays ignored across exec, and Python then installs no KeyboardInterrupt), so the tests that press
+    Ctrl-C would see a process that cannot hear it. Handled here, it is reset to the default in children."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 _UNGROUPED = pytest.StashKey[set[str]]()

@@ -26,9 +26,9 @@ def fake():
         yield server
 
 
-def _env(fake: FakeZendesk, db: Path) -> dict[str, str]:
+def _env(fake: FakeZendesk, db: Path, lease_seconds: int = 3) -> dict[str, str]:
     """The sync's environment on the SQLite file `db`, created first as `bugtracker init` would (a one-shot
-    command does not create a store)."""
+    command does not create a store). `lease_seconds`: the sync lease's length."""
     created = SqliteStore(db)
     created.init()
     created.close()
@@ -39,7 +39,7 @@ def _env(fake: FakeZendesk, db: Path) -> dict[str, str]:
         ZENPY_FORCE_SCHEME="http",
         ZENPY_FORCE_NETLOC=fake.netloc,
         BUGTRACKER_DB=str(db),
-        SYNC_LEASE_SECONDS="3",
+        SYNC_LEASE_SECONDS=str(lease_seconds),
     )
 
 
@@ -63,7 +63,9 @@ def _zendesk_ids(db: Path) -> list[int]:
 def test_kill_9_mid_backfill_then_rerun_stores_every_ticket_exactly_once(fake, tmp_path):
     fake.add_tickets(TICKETS)
     db = tmp_path / "bugs.db"
-    env = _env(fake, db)
+    # A lease far longer than the test: the rerun can only get in by the take-over, however long a loaded
+    # machine takes to start it (with a few seconds' lease it could simply have expired).
+    env = _env(fake, db, lease_seconds=600)
     fake.delay = 0.4  # slow pages, so the kill lands mid-run
     victim = _sync(env, tmp_path)
     wait_until(lambda: fake.pages_served >= 2, timeout=30, interval=0.05)
