@@ -42,6 +42,9 @@ class JsonServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # TCP_NODELAY, as real web servers set: the headers and the body go out in two writes, and on a
+            # kept-alive connection Nagle held the body until the client's delayed ACK, 40 ms a request.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 fake._handle(self, "GET")
