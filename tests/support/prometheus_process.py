@@ -69,9 +69,10 @@ class Prometheus:
         assert body["status"] == "success", body
         return body["data"]
 
-    def query(self, expr: str) -> dict[tuple[str, ...], float]:
-        """Instant query -> {label values sorted by label name: value}, `__name__` left out."""
-        data = self.api("query", query=expr)
+    def query(self, expr: str, at: float | None = None) -> dict[tuple[str, ...], float]:
+        """Instant query -> {label values sorted by label name: value}, `__name__` left out; evaluated at
+        `at` (Unix seconds) when given, else at Prometheus's now."""
+        data = self.api("query", query=expr, **({} if at is None else {"time": f"{at:.3f}"}))
         assert data["resultType"] in ("vector", "scalar"), (expr, data["resultType"])
         if data["resultType"] == "scalar":
             return {(): float(data["result"][1])}
