@@ -7,7 +7,7 @@ import pytest
 
 from adapters.create import CreateRefused, CreateUnknown, TicketDraft
 from adapters.pull import UpstreamError
-from adapters.zendesk_create import CREATE_RATELIMIT_BUDGET, ZendeskCreate
+from adapters.zendesk_create import ZendeskCreate
 from adapters.zendesk_pull import build_zendesk_client
 from tests.fakes.zendesk import TICKETS_PATH, FakeZendesk, point_zenpy_at, zendesk_config, zendesk_pull
 
@@ -117,4 +117,8 @@ def test_the_429_budget_is_set_at_construction_and_holds_for_every_call(fake):
         zendesk.create(draft(), "k")
     fake.inject(429, headers={"Retry-After": "1"})  # the budget spent above is whole again
     assert zendesk.create(draft(), "k").home_id == "ZD-5001"
-    assert CREATE_RATELIMIT_BUDGET <= 5
+    # the bot's creator (CREATE_RATELIMIT_BUDGET): a person at a modal is told at once, never kept 6 s
+    default = ZendeskCreate(client, fake.subdomain)
+    fake.inject(429, headers={"Retry-After": "6"})  # more than 5 s: not waited, whatever the budget says
+    with pytest.raises(CreateRefused, match="HTTP 429"):
+        default.create(draft(), "k2")
