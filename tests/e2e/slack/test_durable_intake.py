@@ -33,6 +33,7 @@ pytestmark = pytest.mark.slow
 BURST = 20
 CHANNEL = "C0BUGS"
 SWEEP = 15  # SLACK_SWEEP_SECONDS in these tests
+PAIR_SWEEP = 5  # the two-instance test's: it waits on whole sweeps of both, and nothing in it is paced
 
 
 def free_port() -> int:
@@ -64,9 +65,9 @@ def backend(request, tmp_path):
 
 
 def start_bot(fake, workdir: Path, env: dict, name: str = "bot", **extra: str) -> subprocess.Popen:
-    variables = dict(SLACK_BOT_TOKEN="xoxb-test-token", SLACK_APP_TOKEN="xapp-test-token",
-                     SLACK_CHANNEL_ID=CHANNEL, SLACK_API_URL=fake.api_url, SLACK_SWEEP_SECONDS=str(SWEEP),
-                     SLACK_STATUS_UPDATES="off", **env, **extra)  # fmt: skip
+    variables = {**dict(SLACK_BOT_TOKEN="xoxb-test-token", SLACK_APP_TOKEN="xapp-test-token",
+                        SLACK_CHANNEL_ID=CHANNEL, SLACK_API_URL=fake.api_url, SLACK_SWEEP_SECONDS=str(SWEEP),
+                        SLACK_STATUS_UPDATES="off"), **env, **extra}  # fmt: skip
     log = (workdir / f"{name}.log").open("a")
     seen = fake.connected_total
     bot = start_entry_point(
@@ -218,10 +219,11 @@ def test_two_bot_processes_answer_each_report_once(backend, tmp_path):
     store, env, _ = backend
     with FakeSlack() as fake:
         fake.spread = True  # envelopes go round both connections, as Slack spreads them
-        first = start_bot(fake, tmp_path, env, name="first")
+        sweep = PAIR_SWEEP
+        first = start_bot(fake, tmp_path, env, name="first", SLACK_SWEEP_SECONDS=str(sweep))
         try:
             wait_started(store)
-            second = start_bot(fake, tmp_path, env, name="second")
+            second = start_bot(fake, tmp_path, env, name="second", SLACK_SWEEP_SECONDS=str(sweep))
             try:
                 fake.wait_for(lambda: len(fake.connections) == 2, timeout=20)
                 reports = []
@@ -233,15 +235,15 @@ def test_two_bot_processes_answer_each_report_once(backend, tmp_path):
                 history_only = [fake.message(CHANNEL, f"history only {n}") for n in range(5)]  # both sweep
                 fake.message(CHANNEL, "ticketId=ZD-31337", thread_ts=tagged["ts"])
                 everything = reports + history_only + [tagged]
-                wait_until(lambda: len(stored(store, everything)) == 16, timeout=SWEEP + 15, interval=0.2)
-                wait_until(lambda: store.resolve(f"SL-{tagged['ts']}")[-1] == "ZD-31337", timeout=SWEEP + 15)
+                wait_until(lambda: len(stored(store, everything)) == 16, timeout=sweep + 25, interval=0.2)
+                wait_until(lambda: store.resolve(f"SL-{tagged['ts']}")[-1] == "ZD-31337", timeout=sweep + 25)
                 wait_until(lambda: len(answers(fake)) == 16, timeout=20)
                 # both sweep again, twice each (the first may have been under way already), so one whole
                 # sweep of each ran after every report was answered: nothing new, nothing answered twice
                 done = {name: sweeps(tmp_path, name) for name in ("first", "second")}
                 wait_until(
                     lambda: all(sweeps(tmp_path, name) >= count + 2 for name, count in done.items()),
-                    timeout=3 * SWEEP + 30,
+                    timeout=3 * sweep + 40,
                     interval=0.5,
                 )
                 counts = answers(fake)
