@@ -91,6 +91,9 @@ def dynamodb_client(_aws_test_environment):
     import boto3
     from moto import mock_aws
 
+    from tests.support import moto_transactions
+
+    moto_transactions.install()
     with mock_aws():
         yield boto3.client("dynamodb", region_name="us-east-1")
 
@@ -147,7 +150,9 @@ def module_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     from moto import mock_aws
 
     from storage.dynamodb import DynamoDBStore
+    from tests.support import moto_transactions
 
+    moto_transactions.install()
     with pytest.MonkeyPatch.context() as monkeypatch:
         _fake_aws(monkeypatch)
         with mock_aws():

@@ -21,11 +21,14 @@ from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
+from tests.support import moto_transactions
+
 
 class AtomicMotoServer:
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, before: Callable[[str], None] | None = None
     ) -> None:
+        moto_transactions.install()
         app = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
 
