@@ -9,7 +9,7 @@ Nothing acked is lost: a top-level report is `seen` by the channel's low-water m
 before it is written and `stored` after, so the mark never passes it while its write is failing; the
 listener retries a failed write (bot/slack/retry.py) and the sweep (bot/slack/sweep.py) reads the history
 from the mark. Round trips (DynamoDB): a new report without a tag is one conditional write and no read, a
-redelivery that write refused (it returns the stored copy); the mark is saved at most every 5 s per channel.
+redelivery that write refused (it returns the stored copy); the mark is saved at most every 15 s per channel.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The sweep (bot/slack/sweep.py) reads `conversations.history` from the mark (less an overlap), so the mark
 must never pass a report that is seen but not stored: while a report is in flight or its store write is
 failing, the mark stays just before it. Saved under the store's meta key `slack:last_ts:<channel>` as
-{"ts": mark, "start": first start}, at most once every 5 seconds per channel (`flush`, called by the intake's
+{"ts": mark, "start": first start}, at most once every 15 seconds per channel (`flush`, called by the intake's
 maintenance loop, writes the last change). `start` is the bot's first start in the channel: the channel's
 past before it is not the bot's to answer, and edits of messages older than it that were never stored are
 ignored.
@@ -19,9 +19,12 @@ from typing import Any
 
 from storage.store import BugStore
 
-# A mark saved late is only older, never wrong (the sweep then reads a few seconds more history, within its
-# 300 s overlap); saved every second it was a quarter of a report's DynamoDB requests in a burst.
-SAVE_EVERY_SECONDS = 5.0
+# A mark saved late is only older, never wrong: the sweep then reads a few seconds more history (within its
+# 300 s overlap), and after a crash it reads back the threads of the reports answered in those last seconds
+# (up to 15 per channel at Slack's pace) so that none is answered twice. Saved every second, the mark was a
+# quarter of a report's DynamoDB requests in a burst; every 5 s, still a tenth of a request per report in a
+# burst of 100 (docs/benchmarks.md).
+SAVE_EVERY_SECONDS = 15.0
 ANSWERED_KEPT_SECONDS = 3600.0  # answers remembered this long before the mark (the sweep reads 300 s)
 TICK = 0.000001  # one microsecond, the resolution of a Slack ts
 
