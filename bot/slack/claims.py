@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+from bot.sync.lease import take_lease
 from storage.store import BugStore
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,14 @@ class Claims:
     def once(self, name: str) -> bool:
         """True for exactly one caller of `name` across every instance (until the claim expires)."""
         return self.store.claim(PREFIX + name, self.owner, self.ttl_seconds)
+
+    def take_from_the_dead(self, name: str) -> bool:
+        """Take over `name` when its holder ran on this host and its process is gone (kill -9, a crash), as a
+        sync lease is (bot/sync/lease.py), instead of waiting for the claim to expire. Only for claims that
+        guard work in flight whose outcome the next holder checks (a Zendesk note: its ticket's comments),
+        never for a claim that records a thing was done."""
+        taken, _holder = take_lease(self.store, PREFIX + name, self.owner, self.ttl_seconds)
+        return taken
 
     def release(self, name: str) -> None:
         """Give back a claim of ours whose action failed, so that a later attempt may do it."""

@@ -8,7 +8,9 @@ How "exactly once" holds across restarts, retries and several instances (docs/im
   *round* (round 1, 2, … : reopened and done again notes again); the round is queued in meta `notes:pending`.
   The sync of a source runs under its lease, so one instance at a time decides rounds.
 - The worker sends each (round, ticket) note under a claim (bot/slack/claims.py's store claim, so one instance
-  at a time), recording `sending` in meta `note:<SC-id>:<round>:<ZD-id>` BEFORE the request and `sent` after.
+  at a time; a holder on this host whose process is gone is taken over at once, one elsewhere expires after
+  CLAIM_SECONDS), recording `sending` in meta `note:<SC-id>:<round>:<ZD-id>` BEFORE the request and `sent`
+  after.
   A note found `sending` (a process killed mid-send, an answer lost) is settled by reading the ticket's
   comments for the note's marker: found, it is `sent`; not found, it is sent again.
 - Failures stay queued, retried at the next pass and counted (bugtracker_zendesk_notes{outcome}). A ticket
@@ -47,6 +49,8 @@ class Notes(Protocol):
 
 class ClaimsLike(Protocol):
     def once(self, name: str) -> bool: ...
+
+    def take_from_the_dead(self, name: str) -> bool: ...
 
     def release(self, name: str) -> None: ...
 
@@ -170,7 +174,7 @@ class SupportNotes(Worker):
         kept = self.store.get_meta(key) or {}
         if kept.get("status") in ("sent", "refused"):
             return False
-        if not self.claims.once(key):
+        if not (self.claims.once(key) or self.claims.take_from_the_dead(key)):
             raise _Busy  # another instance is on it
         try:
             kept = self.store.get_meta(key) or {}  # as it is now that the claim is ours

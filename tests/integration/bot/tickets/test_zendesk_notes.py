@@ -3,6 +3,9 @@ story is done, exactly once across retries, a lost answer and two instances; aga
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 
@@ -11,7 +14,7 @@ import pytest
 from adapters.zendesk_notes import ZendeskNotes
 from adapters.zendesk_pull import build_zendesk_client
 from bot.metrics.registry import ZENDESK_NOTES
-from bot.slack.claims import Claims
+from bot.slack.claims import PREFIX, Claims
 from bot.tickets.notes import PENDING_KEY, SupportNotes, fan_out, marker
 from tests.fakes.json_http import Fault
 from tests.fakes.zendesk import FakeZendesk, point_zenpy_at, zendesk_config
@@ -132,6 +135,31 @@ def test_two_instances_send_each_note_once(dynamodb_store, fake):
     while first.pending() or second.pending():  # what one left to the other (a claim it saw held)
         first.flush()
     assert [len(notes_of(fake, n)) for n in (5, 6, 7, 8)] == [1, 1, 1, 1]
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_claim_held_by_a_process_gone_from_this_host_is_taken_over_at_once(sqlite_store, fake, dead_pid):
+    store = sqlite_store
+    linked_story(store, fake, tickets=(5, 6))
+    notes = instance(store, fake, "one")
+    notes.records_changed([done()])
+    here = socket.gethostname()
+    # killed mid-send: one note's claim still held by it (300 s to go), its meta `sending`, nothing sent
+    key = "note:SC-1:1:ZD-5"
+    assert store.claim(PREFIX + key, f"{here}:{dead_pid}:deadbeef", 300)
+    store.put_meta(key, {"status": "sending", "at": 1})
+    # one held elsewhere cannot be told from a live one: it is left until it expires
+    assert store.claim(PREFIX + "note:SC-1:1:ZD-6", f"another-host:{dead_pid}:deadbeef", 300)
+    notes.flush()
+    assert [len(notes_of(fake, n)) for n in (5, 6)] == [1, 0]
+    assert store.lease_holder(PREFIX + key).owner == "one"
+    assert notes.pending()  # ZD-6 waits for its claim to expire
 
 
 def test_fan_out_tells_every_notifier():
