@@ -19,6 +19,7 @@ LAG_MARGIN = timedelta(hours=2)  # search-index lag and an offset a DST change m
 EARLIEST, LATEST = timedelta(hours=-12), timedelta(hours=14)  # the widest UTC offsets in use
 PAGE = 250  # search's largest page
 CAP_ROOM = 10  # matches a split window keeps clear of the 1,000 cap (its boundary day is read twice)
+NOISE = 2.0  # standard deviations of its count a window cut full keeps clear of the cap (matches vary)
 ONE_SECOND = timedelta(seconds=1)  # a window is not split below a second (stories' times have seconds)
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
 _STORY_TYPES = ("bug", "feature", "chore")
@@ -65,56 +66,76 @@ def day_bounds(day: date, offset: timedelta | None) -> tuple[datetime, datetime]
     return min(midnight - offset, midnight), max(midnight - offset, midnight) + timedelta(days=1)
 
 
-def window_step(matches: int, days: int) -> int:
-    """Days between the edges of the windows that read `matches`, spread evenly over `days`, in the fewest
-    requests. Each window is full (3 or 4 pages, under the 1,000 cap with its shared boundary day) but the
-    last, which holds what is left and costs only the pages that fills: full windows leave no page partly
-    empty but the last one (windows of even size each would leave one each)."""
+def window_days(matches: int, days: int) -> list[int]:
+    """How long (in days) the windows reading `matches` spread evenly over `days` are, in the fewest
+    requests: each costs ceil(its matches / 250) pages and must stay under the 1,000 cap with its shared
+    boundary day. Two ways are weighed, 3 or 4 pages a window each: windows of even days (their slack in
+    the last page shared out, which keeps every one clear of the cap when matches do not spread quite
+    evenly), or windows cut full but for a noise margin (two standard deviations of their count), the last
+    holding what is left (one page partly empty in all). Even wins a tie. The lengths sum to `days`, the
+    full windows first."""
     per_day = matches / max(days, 1)
     if per_day <= 0:
-        return max(1, days)
-    best: tuple[int, int] | None = None
-    for pages in (4, 3):
-        step = int((pages * PAGE - CAP_ROOM - per_day) // per_day)  # a window's days, its boundary aside
-        if step < 1:
-            continue
-        full, rest = divmod(days, step)
-        cost = full * pages + (math.ceil((rest + 1) * per_day / PAGE) if rest else 0)
-        if best is None or cost < best[0]:
-            best = (cost, step)
-    return best[1] if best else 1
+        return [days]
+    best: tuple[int, list[int]] | None = None
+    for full in (False, True):
+        for pages in (4, 3):
+            room = pages * PAGE - CAP_ROOM - per_day  # a window's own matches, its boundary day aside
+            if full:
+                room -= NOISE * math.sqrt(pages * PAGE)
+            if room < per_day:
+                continue
+            if full:
+                step = int(room // per_day)
+                lengths = [step] * (days // step) + ([days % step] if days % step else [])
+                last = lengths[-1] if days % step else 0
+                cost = (days // step) * pages + (math.ceil((last + 1) * per_day / PAGE) if last else 0)
+            else:
+                parts = min(days, math.ceil(matches / room))
+                lengths = [days * (n + 1) // parts - days * n // parts for n in range(parts)]
+                cost = parts * pages
+            if best is None or cost < best[0]:
+                best = (cost, lengths)
+    return best[1] if best else [1] * days
 
 
 def split_days(low: date, high: date | None, today: date, matches: int = 0) -> list[DayWindow] | None:
     """Windows covering (low, high) that overlap on their boundary days, oldest first; None for one day.
 
-    Full windows of the days window_step says for `matches` if they spread evenly, from the oldest, and
-    the newest one with what is left (two windows at least): a window that still reaches the cap is split
-    again. An open window (high None, up to now) keeps its newest part open."""
+    As long as window_days says for `matches` if they spread evenly (two windows at least): a window that
+    still reaches the cap is split again. An open window (high None, up to now) keeps its newest part open."""
     last = high or today
     span = (last - low).days
     if span <= 0:
         return None
     if span == 1:
         return [(low, low), (last, high)]
-    step = min(window_step(matches, span), max(1, span // 2)) if matches else max(1, span // 2)
-    edges = [low + timedelta(days=step * number) for number in range(math.ceil(span / step))] + [last]
-    windows: list[DayWindow] = [(edges[n], edges[n + 1]) for n in range(len(edges) - 1)]
+    lengths = window_days(matches, span) if matches else []
+    if len(lengths) < 2:
+        lengths = [span // 2, span - span // 2]
+    edges = [low]
+    for length in lengths:
+        edges.append(edges[-1] + timedelta(days=length))
+    windows: list[DayWindow] = [(edges[n], edges[n + 1]) for n in range(len(lengths))]
     windows[-1] = (windows[-1][0], high)
     return windows
 
 
 def split_back(high: date, matches: int, per_day: float, earliest: date) -> list[DayWindow]:
-    """The days before `high` (the workspace's creation) as windows going back from it, oldest first: full
-    windows of the days window_step says at `per_day` matches a day (the workspace's own pace, the best
-    guess; no further back than `earliest`), the oldest one open (it holds what is left, and whatever is
-    older still; over the cap, it is split back in turn)."""
+    """The days before `high` (the workspace's creation) as windows going back from it, oldest first: as
+    long as window_days says at `per_day` matches a day (the workspace's own pace, the best guess; no
+    further back than `earliest`), the oldest one open (it also holds whatever is older still; over the
+    cap, it is split back in turn)."""
     most = max(1, (high - earliest).days)
     days = min(most, max(1, math.ceil(matches / per_day))) if per_day > 0 else most
-    step = window_step(matches, days)
-    parts = max(1, math.ceil(days / step))
-    edges = [high - timedelta(days=step * number) for number in range(parts, -1, -1)]
-    return [(None, edges[1]), *((edges[n], edges[n + 1]) for n in range(1, parts))]
+    lengths = window_days(matches, days)
+    edges = [high]
+    for length in lengths:
+        edges.append(edges[-1] - timedelta(days=length))
+    # newest first in `edges`; the oldest window is open
+    windows: list[DayWindow] = [(edges[n + 1], edges[n]) for n in range(len(lengths))]
+    windows[-1] = (None, windows[-1][1])
+    return list(reversed(windows))
 
 
 def split_time(low: datetime, high: datetime) -> list[tuple[datetime, datetime]] | None:
