@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -90,12 +89,16 @@ def test_wait_polls_until_the_lease_is_free(store, zendesk, live_process):
     _fake, pull = zendesk
     holder = f"{HOST}:{live_process}:0a1b2c3d"
     assert store.acquire_lease("sync:zendesk", holder, 60)
-    released = threading.Timer(0.6, store.release_lease, ("sync:zendesk", holder))
-    released.start()
+    freed = threading.Event()
+
+    def release() -> None:
+        freed.set()  # before the release: once the run holds the lease, this is set
+        store.release_lease("sync:zendesk", holder)
+
+    threading.Timer(0.6, release).start()
     told = []
-    started = time.monotonic()
     summary = run_sync(store, pull, wait=True, waiting=told.append, poll_seconds=0.1)
-    assert time.monotonic() - started >= 0.5
+    assert freed.is_set()  # it ran once the holder let go (alive, it is never taken over), not before
     assert not summary.skipped and summary.inserted == 5
     assert [holder_name(lease.owner) for lease in told] == [f"{HOST}:{live_process}"]  # said once
 
