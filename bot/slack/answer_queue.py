@@ -23,7 +23,8 @@ with the next answer.
 
 Folding: past FOLD_AT answers waiting in one channel (ten minutes of Slack's pace), the oldest new-report
 answers are folded, up to FOLD_SIZE at a time, into one channel message naming each report stored
-("Stored 50 reports: SL-…, …"). Each report is still answered once, by that message; the folded ones go
+("Stored 50 reports: SL-…, …"), each claimed first as any late answer is (bot/slack/delivery.py
+ThreadAnswers.fold). Each report is still answered once, by that message; the folded ones go
 without their look-alike suggestions and Create button, which are worth less than an answer minutes late.
 The message's metadata lists the reports it answers, which the sweep reads back from the channel's history:
 a restart between the fold and the mark's save does not answer them again in their threads.

@@ -96,6 +96,21 @@ class ThreadAnswers:
                    self.fits)  # fmt: skip
 
     def fold(self, channel: str, results: list[IntakeResult]) -> None:
+        """One channel message naming the reports of `results`. Folded answers waited long, so each is claimed
+        first, as any late answer is (another instance's sweep may be answering it): the message names only
+        those claimed here, and a post that fails gives the claims back."""
+        names = {result.home_id: claim_name(channel, result) for result in results}
+        claimed = [result for result in results if self.claims.once(names[result.home_id])]
+        if not claimed:
+            return
+        try:
+            self._fold(channel, claimed)
+        except BaseException:
+            for result in claimed:
+                self.claims.release(names[result.home_id])
+            raise
+
+    def _fold(self, channel: str, results: list[IntakeResult]) -> None:
         ids = [result.home_id for result in results]
         text = (
             f"Stored {len(ids)} reports while answers were running behind: {', '.join(ids)}. "

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.bootstrap import SlackParts, build_slack_parts
 from bot.config import SlackConfig
 from bot.slack import sweep
+from bot.slack.claims import Claims
 from bot.slack.watermark import key
 from tests.fakes.slack_server import FakeSlack
 
@@ -95,3 +96,20 @@ def test_an_answer_slack_could_not_take_for_now_is_posted_by_the_sweep_once(fake
         bot.answers.stop()
     assert answered(fake, [report]) == {report["ts"]: 1}
     assert bot.intake.watermarks.mark(CHANNEL) >= float(report["ts"])
+
+
+def test_a_fold_names_only_the_reports_it_claimed(fake, store):
+    # folded answers waited long: another instance's sweep may have claimed one of them meanwhile
+    bot = process(fake, store)
+    bot.sweeper.run()
+    reports = [fake.message(CHANNEL, f"Checkout is down ({n})") for n in range(3)]
+    for report in reports:
+        bot.deps.delivery.on_event({**report, "channel": CHANNEL}, CHANNEL)
+    key = f"answer:{CHANNEL}:SL-{reports[1]['ts']}:message:{reports[1]['ts']}"
+    assert Claims(store, owner="another instance").once(key)
+    bot.answers.fold_at, bot.answers.fold_size = 1, 3  # all three waiting: folded into one message
+    answers(bot)
+    assert [post.get("thread_ts") for post in fake.posts] == [None]
+    assert answered(fake, reports) == {reports[0]["ts"]: 1, reports[2]["ts"]: 1}  # the other one is theirs
+    [fold] = [message for message in fake.bot_messages.values() if not message.get("thread_ts")]
+    assert fold["metadata"]["event_payload"]["reports"] == [reports[0]["ts"], reports[2]["ts"]]
