@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from storage.sqlite import SqliteStore
+from tests.support import slack_app
 from tests.support.processes import child_env, is_product_variable
 
 TABLE = "BugTracker"
@@ -51,6 +52,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.nodeid in item.config.stash.get(_UNGROUPED, set()):
         pytest.fail("--dist loadgroup did not keep this xdist_group test's group on one worker")
+
+
+@pytest.fixture(autouse=True)
+def _stop_slack_apps() -> Iterator[None]:
+    """Each Slack app a test built (tests/support/slack_app.py) is stopped when the test ends."""
+    yield
+    slack_app.stop_all()
 
 
 @pytest.fixture(autouse=True)

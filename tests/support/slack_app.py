@@ -44,6 +44,16 @@ def build_app(
     return parts.app, parts.intake
 
 
+def stop_all(timeout: float = 5.0) -> None:
+    """Stop what build_app started (the answer queue, the directory reader) and forget the apps: the root
+    conftest calls it after every test, so no worker of a finished test goes on calling the next test's
+    fake Slack, or logging into a closed capture."""
+    while _PARTS:
+        _, parts = _PARTS.popitem()
+        parts.answers.stop(timeout)
+        parts.directory_reader.stop(timeout)
+
+
 def parts_of(app: App) -> SlackParts:
     return _PARTS[id(app)]
 
