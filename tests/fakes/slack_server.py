@@ -671,7 +671,7 @@ class FakeSlack:
             known = {BOT_USER_ID, *self.guests, *self.teams}
             for users in self.members.values():
                 known.update(users)
-        users = sorted(known - self.strangers)
+        users = sorted(user for user in known - self.strangers if user)  # a bot's post has no member
         limit = int(args.get("limit") or 0) or len(users)  # Slack: no limit, every user (if it can)
         cursor = args.get("cursor") or ""
         try:
