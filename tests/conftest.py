@@ -54,6 +54,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.fail("--dist loadgroup did not keep this xdist_group test's group on one worker")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """The background workers of the Slack apps a test built (tests/support/slack_app.py) stop as the test
+    ends, while its fake Slack still answers (its fixtures are torn down after)."""
+    try:
+        return (yield)
+    finally:
+        import sys
+
+        if "tests.support.slack_app" in sys.modules:  # imported only by tests that build an app
+            sys.modules["tests.support.slack_app"].stop_apps()
+
+
 @pytest.fixture(autouse=True)
 def _stop_slack_apps() -> Iterator[None]:
     """Each Slack app a test built (tests/support/slack_app.py) is stopped when the test ends."""

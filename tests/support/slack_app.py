@@ -58,6 +58,16 @@ def parts_of(app: App) -> SlackParts:
     return _PARTS[id(app)]
 
 
+def stop_apps() -> None:
+    """Stop the background workers of every app built so far (the answer queue, the directory reader): none
+    outlives its test to call a fake Slack that has stopped and log to a closed stream. tests/conftest.py
+    calls it as each test ends."""
+    while _PARTS:
+        _key, parts = _PARTS.popitem()
+        parts.answers.stop()
+        parts.directory_reader.stop()
+
+
 def settle(app: App, timeout: float = 30.0) -> None:
     """Wait until every listener run dispatched so far has finished (Bolt runs them on its executor;
     shutdown(wait=True) returns once the queued ones are done: the app takes no more events), then until
