@@ -56,22 +56,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """The background workers of the Slack apps a test built (tests/support/slack_app.py) stop as the test
-    ends, while its fake Slack still answers (its fixtures are torn down after)."""
+    """Each Slack app a test built (tests/support/slack_app.py) is stopped as the test ends, while its fake
+    Slack still answers (the test's fixtures are torn down after): stopped later, its workers' calls to the
+    stopped fake cost a retry's backoff each."""
     try:
         return (yield)
     finally:
-        import sys
-
-        if "tests.support.slack_app" in sys.modules:  # imported only by tests that build an app
-            sys.modules["tests.support.slack_app"].stop_apps()
-
-
-@pytest.fixture(autouse=True)
-def _stop_slack_apps() -> Iterator[None]:
-    """Each Slack app a test built (tests/support/slack_app.py) is stopped when the test ends."""
-    yield
-    slack_app.stop_all()
+        slack_app.stop_all()
 
 
 @pytest.fixture(autouse=True)

@@ -46,7 +46,7 @@ def build_app(
 
 def stop_all(timeout: float = 5.0) -> None:
     """Stop what build_app started (the answer queue, the directory reader) and forget the apps: the root
-    conftest calls it after every test, so no worker of a finished test goes on calling the next test's
+    conftest calls it as every test ends, so no worker of a finished test goes on calling the next test's
     fake Slack, or logging into a closed capture."""
     while _PARTS:
         _, parts = _PARTS.popitem()
@@ -56,16 +56,6 @@ def stop_all(timeout: float = 5.0) -> None:
 
 def parts_of(app: App) -> SlackParts:
     return _PARTS[id(app)]
-
-
-def stop_apps() -> None:
-    """Stop the background workers of every app built so far (the answer queue, the directory reader): none
-    outlives its test to call a fake Slack that has stopped and log to a closed stream. tests/conftest.py
-    calls it as each test ends."""
-    while _PARTS:
-        _key, parts = _PARTS.popitem()
-        parts.answers.stop()
-        parts.directory_reader.stop()
 
 
 def settle(app: App, timeout: float = 30.0) -> None:
