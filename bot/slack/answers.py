@@ -33,6 +33,11 @@ def answer_key(channel: str, result: IntakeResult) -> str:
     return f"answer:{channel}:{result.home_id}:{result.kind}:{result.event_ts}"
 
 
+def first_answer_key(channel: str, home_id: str) -> str:
+    """A new report's first answer's key (answer_key of the insert's result: kind message, its own ts)."""
+    return f"answer:{channel}:{home_id}:message:{home_id.split('-', 1)[1]}"
+
+
 def answer_metadata(key: str, reports: list[str] | None = None) -> dict[str, Any]:
     """`reports`: the ts of each report a folded channel message answers (the sweep reads them back from the
     channel's history, so that a report folded before a crash is not answered again: bot/slack/sweep.py)."""

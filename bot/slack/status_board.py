@@ -161,7 +161,12 @@ class StatusBoard(Worker):
         self.wake()
 
     def first_reply(self, report_id: str, channel: str, ts: str, note: str) -> None:
-        """The bot's first answer in a report's thread: it becomes the report's status card."""
+        """The bot's first answer in a report's thread: it becomes the report's status card. Remembered only
+        when it says something the card keeps (`note`: the tag problems); a plain answer is found again in
+        its thread by its answer key when the card is first needed (the transport reads the thread back,
+        bot/slack/status_cards.py), so that answering a burst costs no store write per answer."""
+        if not note:
+            return
         # one conditional write: the first answer's card is kept, a later one changes nothing
         self.store.add_meta(
             CARD_PREFIX + report_id, {"channel": channel, "ts": ts, "note": note[:NOTE_LIMIT]}

@@ -1,11 +1,12 @@
 """The Slack side of the status board (bot/slack/status_board.py): each report's status card in its thread.
-
-The card is the bot's first thread reply (remembered when it is posted), turned into a card and kept
-current with chat.update; a report without one (answered before this existed, or SLACK_THREAD_REPLIES=off)
-gets a new thread reply as its card. A change of state type also posts one short thread reply, so that the
-reporter is notified (an edit notifies nobody). Pacing is the client's (bot/slack/pacing.py): chat.update
-under its per-app Tier 3, posts one a second per channel. Posts carry answer metadata and are read back
-when their outcome is unknown (bot/slack/answers.py), so a lost reply never doubles a card or a notice.
+The card is the bot's first thread reply (remembered when it is posted with a note to keep; otherwise found
+again in the thread by its answer key, one conversations.replies, the first time the card is needed),
+turned into a card and kept current with chat.update; a report without one (folded, answered before this
+existed, or SLACK_THREAD_REPLIES=off) gets a new thread reply as its card. A change of state type also
+posts one short thread reply, so that the reporter is notified (an edit notifies nobody). Pacing is the
+client's (bot/slack/pacing.py): chat.update under its per-app Tier 3, posts one a second per channel. Posts
+carry answer metadata and are read back when their outcome is unknown (bot/slack/answers.py), so a lost
+reply never doubles a card or a notice.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.answers import post_answer
+from bot.slack.answers import find_answer, first_answer_key, post_answer
 from bot.slack.mrkdwn import fit_blocks, message_text, printable
 from bot.slack.status_blocks import build_status_card, build_transition_blocks, card_text, transition_text
 from bot.slack.status_board import Announcement, CardUnreachable, fingerprint
@@ -58,6 +59,11 @@ class SlackStatusCards:
 
     def _announce(self, announcement: Announcement, channel: str, payload: dict[str, Any]) -> dict[str, Any]:
         report, ts = announcement.report, announcement.card.get("ts")
+        if not ts:  # no card remembered: the first answer, read back from the thread by its key
+            first = find_answer(
+                self.client, channel, report.record_id, first_answer_key(channel, report.home_id)
+            )
+            ts = first["ts"] if first is not None else None
         if ts:
             try:
                 # parse="none": our text is escaped mrkdwn, never for Slack to re-link (its default: client)

@@ -13,7 +13,7 @@ from bot.slack.status_board import CARD_PREFIX, PENDING_KEY, StatusBoard
 from bot.slack.status_cards import SlackStatusCards
 from tests.fakes.slack_server import WORKSPACE_URL, FakeSlack
 from tests.support.builders import zendesk_record
-from tests.support.slack_app import build_app
+from tests.support.slack_app import build_app, parts_of
 from tests.support.slack_payload import live_markup
 
 CHANNEL = "C0BUGS"
@@ -59,7 +59,8 @@ def test_link_and_unlink_refresh_the_card_that_was_the_first_reply(sqlite_store)
         message = post(app, fake, "Checkout crashes")
         first = fake.wait_for(lambda: fake.thread_of(CHANNEL, message["ts"]))[0]
         report_id = f"SL-{message['ts']}"
-        fake.wait_for(lambda: store.get_meta(CARD_PREFIX + report_id))
+        assert parts_of(app).answers.wait_idle(20)  # a plain first answer is not kept: found when needed
+        assert store.get_meta(CARD_PREFIX + report_id) is None
 
         command(app, fake, store, f"link {report_id} ZD-5")
         board.flush()
@@ -86,7 +87,7 @@ def test_a_card_whose_message_is_gone_is_posted_again(sqlite_store):
         app, board = setup(fake, store)
         message = post(app, fake, "Export broken ticketId=ZD-5")
         key = CARD_PREFIX + f"SL-{message['ts']}"
-        fake.wait_for(lambda: store.get_meta(key) and store.get_meta(PENDING_KEY))  # the listener is done
+        fake.wait_for(lambda: store.get_meta(PENDING_KEY))  # answered, the tag's ticket noted
         board.flush()
         assert "Status of ZD-5" in fake.thread_of(CHANNEL, message["ts"])[0]["text"]
         store.put_meta(key, {**store.get_meta(key), "ts": "1.000000", "shown": []})  # deleted in Slack
@@ -105,7 +106,7 @@ def test_a_card_that_slack_will_never_take_stops_retrying(sqlite_store, caplog):
         app, board = setup(fake, store)
         message = post(app, fake, "Export broken ticketId=ZD-5")
         key = CARD_PREFIX + f"SL-{message['ts']}"
-        fake.wait_for(lambda: store.get_meta(key) and store.get_meta(PENDING_KEY))
+        fake.wait_for(lambda: store.get_meta(PENDING_KEY))
         board.flush()
         before = STATUS_CARDS_UNREACHABLE.labels("is_archived")._value.get()
         fake.fail("chat.update", "is_archived")  # the channel was archived
