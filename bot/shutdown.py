@@ -59,6 +59,7 @@ class Shutdown:
         self.code = INTERRUPTED if signum == signal.SIGINT else 0
         self.requested.set()
         self.arm()
+        log.info("stopping (%s); a second signal exits at once", signal.Signals(signum).name)
 
     def arm(self) -> None:
         """Start the deadline (once): past it, exit with `code` whatever is still running."""

@@ -90,6 +90,9 @@ class FakeSlack:
         self._spread = itertools.count()
         self.connected_total = 0
         self._changed = threading.Condition()
+        self._stalled: set[str] = set()  # Web API methods whose calls get no answer until stop()
+        self.stalled_calls = 0  # calls now waiting on a stalled method
+        self._released = threading.Event()
         self._ids = itertools.count(1)
         self._clock = time.time() - 3600  # message ts values, strictly increasing
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._http_handler())
@@ -116,6 +119,7 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        self._released.set()  # stalled calls get their answer, so the server can shut down
         self._ws.shutdown()
         self._http.shutdown()
         self._http.server_close()
@@ -125,6 +129,20 @@ class FakeSlack:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def stall(self, method: str) -> None:
+        """Calls of `method` from now on hang (a Slack that takes the request and does not answer) until the
+        fake stops; `stalled_calls` counts those waiting."""
+        with self._changed:
+            self._stalled.add(method)
+
+    def _wait_if_stalled(self, method: str) -> None:
+        with self._changed:
+            if method not in self._stalled:
+                return
+            self.stalled_calls += 1
+            self._changed.notify_all()
+        self._released.wait()
 
     def wait_for(self, condition: Callable[[], Any], timeout: float = 30.0) -> Any:  # bounds a failure only
         deadline = time.monotonic() + timeout
@@ -751,6 +769,7 @@ class FakeSlack:
                         fake.calls.append(method)
                         self._answer(500, {"ok": False, "error": "internal_error"})
                         return
+                    fake._wait_if_stalled(method)
                     body = fake._api(method, args)
                     lost = fake._take_lost(method, refused=False) if body.get("ok") else None
                     if lost == "drop":  # the post landed; the connection closes with no answer

@@ -63,3 +63,11 @@ def test_the_main_thread_wakes_while_it_waits(monkeypatch):
     monkeypatch.setattr(stop, "wait", wait)
     module.wait_for(stop)
     assert wakes == [module.WAKE_SECONDS] * 3
+
+
+def test_the_first_signal_says_it_is_stopping_and_how_to_stop_at_once(caplog):
+    shutdown = Shutdown(grace_seconds=3600, exit_now=lambda code: None)
+    with caplog.at_level("INFO", logger="bot.shutdown"):
+        shutdown._on_signal(signal.SIGTERM, None)
+        shutdown._on_signal(signal.SIGTERM, None)
+    assert [r.getMessage() for r in caplog.records] == ["stopping (SIGTERM); a second signal exits at once"]
