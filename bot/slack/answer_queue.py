@@ -64,8 +64,10 @@ PASSING_ERRORS = frozenset(
 
 @dataclass(frozen=True)
 class _Waiting:
-    result: IntakeResult
+    result: IntakeResult | None  # None: a follow-up `action` (AnswerQueue.then)
     since: float  # monotonic time it was queued
+    action: Callable[[], None] | None = None
+    label: str = ""  # what the action is, for the log
 
 
 def may_pass(error: BaseException) -> bool:
@@ -81,7 +83,9 @@ def holds_mark(result: IntakeResult) -> bool:
     return result.reply and result.kind == "message"
 
 
-def foldable(result: IntakeResult) -> bool:
+def foldable(result: IntakeResult | None) -> bool:
+    if result is None:  # a follow-up action
+        return False
     return holds_mark(result) and result.ticket_id == result.home_id and not result.problems
 
 
@@ -117,6 +121,18 @@ class AnswerQueue:
                 if self._running:
                     worker.start()
         worker.add(_Waiting(result, self.clock()))
+
+    def then(self, channel: str, action: Callable[[], None], label: str) -> None:
+        """Run `action` on `channel`'s answer worker once every answer queued there before it was posted
+        (so that it finds them in their threads: a link's note edits the report's answer rather than race
+        it); never waits. A failure of ours (Slack, the store) is logged with `label`; nothing retries it."""
+        with self._lock:
+            worker = self._channels.get(channel)
+            if worker is None:
+                worker = self._channels[channel] = _ChannelAnswers(self, channel)
+                if self._running:
+                    worker.start()
+        worker.add(_Waiting(None, self.clock(), action, label))
 
     def waiting(self, channel: str | None = None) -> int:
         with self._lock:
@@ -202,7 +218,8 @@ class _ChannelAnswers(Worker):
     def add(self, waiting: _Waiting) -> None:
         with self._lock:
             self._waiting.append(waiting)
-            self._reports.add(waiting.result.home_id)
+            if waiting.result is not None:
+                self._reports.add(waiting.result.home_id)
         self.wake()
 
     def step(self) -> None:
@@ -214,7 +231,7 @@ class _ChannelAnswers(Worker):
                 self._answer(batch)
             except Exception:  # a bug: said once with its traceback; the next answers still go
                 ERRORS.inc()
-                log.exception("answers %s: answering %s failed", self.channel, batch[0].result.home_id)
+                log.exception("answers %s: answering %s failed", self.channel, _name(batch[0]))
 
     def _next(self) -> list[_Waiting]:
         queue = self.queue
@@ -230,7 +247,11 @@ class _ChannelAnswers(Worker):
             return batch
 
     def _answer(self, batch: list[_Waiting]) -> None:
-        queue, results = self.queue, [waiting.result for waiting in batch]
+        if batch[0].action is not None:
+            self._follow_up(batch[0])
+            return
+        queue = self.queue
+        results = [waiting.result for waiting in batch if waiting.result is not None]
         settled = True  # answered, or given up on: the mark may pass these reports
         try:
             if len(batch) > 1:
@@ -250,4 +271,16 @@ class _ChannelAnswers(Worker):
             if settled:
                 queue._done(self.channel, results)
             with self._lock:
-                self._reports = {waiting.result.home_id for waiting in self._waiting}
+                self._reports = {w.result.home_id for w in self._waiting if w.result is not None}
+
+    def _follow_up(self, waiting: _Waiting) -> None:
+        assert waiting.action is not None
+        try:
+            waiting.action()
+        except ANSWER_FAILURES as exc:
+            ERRORS.inc()
+            log.warning("answers %s: %s failed: %s", self.channel, waiting.label, exc)
+
+
+def _name(waiting: _Waiting) -> str:
+    return waiting.result.home_id if waiting.result is not None else waiting.label

@@ -139,9 +139,16 @@ def register(app: App, deps: SlackDeps) -> None:
             client.chat_postEphemeral(channel=channel, user=user, text=message_text(f"Not linked: {exc}"))
             return
         note = linked_note(user, report.home_id, result.resolved_target)
-        update_thread(client, channel, report.record_id, note, context.get("bot_user_id"))
-        if board is not None:  # then the reply becomes the report's status card
-            board.ticket_changed(result.resolved_target)
+        bot_user_id, target = context.get("bot_user_id"), result.resolved_target
+
+        def tell_thread() -> None:
+            update_thread(client, channel, report.record_id, note, bot_user_id)
+            if board is not None:  # then the reply becomes the report's status card
+                board.ticket_changed(target)
+
+        # after the report's own answer if it still waits (a report the shortcut itself just stored), so
+        # the note edits that answer instead of racing it; and off this listener thread
+        delivery.answers.then(channel, tell_thread, f"the link note of {report.home_id}")
 
 
 def stored_report(intake: Intake, delivery: Delivery, message: dict[str, Any], channel: str) -> BugRecord:

@@ -217,3 +217,31 @@ def test_an_unexpected_error_in_one_answer_does_not_stall_the_channel(caplog) ->
         queue.stop()
     assert [r.home_id for _, r in failing.posted] == ["SL-1.1", "SL-1.2"]
     assert "answering SL-1.0 failed" in caplog.text
+
+
+def test_a_follow_up_runs_after_the_answers_queued_before_it_and_a_failing_one_is_only_logged(caplog) -> None:
+    gate = threading.Event()
+    recorder = Recorder(gate)
+    queue = AnswerQueue(recorder.post, recorder.fold).start()
+    seen: list[list[str]] = []
+
+    def follow_up() -> None:  # what it finds posted when it runs
+        seen.append([result.home_id for _, result in recorder.posted])
+
+    def failing() -> None:
+        raise slack_error("channel_not_found")
+
+    try:
+        queue.put("C1", new_report("1.0"))  # its post is held at the gate
+        queue.then("C1", failing, "the link note of SL-1.0")
+        queue.then("C1", follow_up, "a follow-up")  # returns at once although the post is held
+        queue.put("C1", new_report("1.1"))
+        assert seen == []
+        gate.set()
+        assert queue.wait_idle(10)
+    finally:
+        gate.set()
+        queue.stop()
+    assert seen == [["SL-1.0"]]  # after the answer before it, before the one after it
+    assert [result.home_id for _, result in recorder.posted] == ["SL-1.0", "SL-1.1"]
+    assert "the link note of SL-1.0 failed" in caplog.text
