@@ -114,25 +114,23 @@ class AnswerQueue:
         """Queue what `result` earned in `channel`; never waits."""
         if holds_mark(result) and self.watermarks is not None:
             self.watermarks.awaiting(channel, self._ts(result))
-        with self._lock:
-            worker = self._channels.get(channel)
-            if worker is None:
-                worker = self._channels[channel] = _ChannelAnswers(self, channel)
-                if self._running:
-                    worker.start()
-        worker.add(_Waiting(result, self.clock()))
+        self._worker(channel).add(_Waiting(result, self.clock()))
 
     def then(self, channel: str, action: Callable[[], None], label: str) -> None:
         """Run `action` on `channel`'s answer worker once every answer queued there before it was posted
         (so that it finds them in their threads: a link's note edits the report's answer rather than race
         it); never waits. A failure of ours (Slack, the store) is logged with `label`; nothing retries it."""
+        self._worker(channel).add(_Waiting(None, self.clock(), action, label))
+
+    def _worker(self, channel: str) -> _ChannelAnswers:
+        """The channel's worker, made (and started, when the queue runs) on its first answer."""
         with self._lock:
             worker = self._channels.get(channel)
             if worker is None:
                 worker = self._channels[channel] = _ChannelAnswers(self, channel)
                 if self._running:
                     worker.start()
-        worker.add(_Waiting(None, self.clock(), action, label))
+        return worker
 
     def waiting(self, channel: str | None = None) -> int:
         with self._lock:

@@ -3,9 +3,11 @@ queue running, on a real WebClient pointed at the fake Slack."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.bootstrap import SlackParts, build_slack_parts
@@ -13,6 +15,7 @@ from bot.config import SlackConfig
 from bot.slack.directory import Directory
 from bot.slack.intake import Intake
 from bot.slack.status_board import StatusBoard
+from bot.slack.suggestion_blocks import SHORTCUT_CALLBACK
 from bot.suggest.service import Suggester
 from bot.tickets.upstreams import Upstreams
 from storage.store import BugStore
@@ -64,3 +67,12 @@ def settle(app: App, timeout: float = 30.0) -> None:
     the answers they queued are posted."""
     app.listener_runner.listener_executor.shutdown(wait=True)
     assert parts_of(app).answers.wait_idle(timeout), "answers still waiting"
+
+
+def shortcut_request(fake: Any, message: dict[str, Any], channel: str, user: str = "U0ALICE") -> BoltRequest:
+    """The "Link to ticket…" message shortcut on `message`, as Socket Mode hands it to Bolt."""
+    body = {"type": "message_action", "callback_id": SHORTCUT_CALLBACK, "trigger_id": fake.new_trigger(),
+            "team": {"id": "T0FAKE"}, "user": {"id": user}, "channel": {"id": channel},
+            "message_ts": message["ts"], "message": message, "api_app_id": "A0FAKE",
+            "response_url": f"{fake.api_url.removesuffix('/api/')}/respond/{time.time_ns()}"}  # fmt: skip
+    return BoltRequest(body=body, mode="socket_mode")

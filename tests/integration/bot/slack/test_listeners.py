@@ -8,9 +8,8 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.config import SlackConfig
-from bot.slack.suggestion_blocks import SHORTCUT_CALLBACK
 from tests.fakes.slack_server import FakeSlack
-from tests.support.slack_app import build_app, settle
+from tests.support.slack_app import build_app, settle, shortcut_request
 from tests.support.waiting import wait_until
 
 CHANNEL = "C0BUGS"
@@ -69,21 +68,13 @@ def test_redelivered_event_leaves_one_record_and_one_reply(fake, sqlite_store):
     assert sqlite_store.counts().by_source == {"slack": 1}
 
 
-def shortcut_request(fake, message, user="U0ALICE"):
-    body = {"type": "message_action", "callback_id": SHORTCUT_CALLBACK, "trigger_id": fake.new_trigger(),
-            "team": {"id": "T0FAKE"}, "user": {"id": user}, "channel": {"id": CHANNEL},
-            "message_ts": message["ts"], "message": message, "api_app_id": "A0FAKE",
-            "response_url": f"{fake.api_url.removesuffix('/api/')}/respond/{time.time_ns()}"}  # fmt: skip
-    return BoltRequest(body=body, mode="socket_mode")
-
-
 def test_a_shortcut_that_stores_the_report_before_its_event_leaves_it_answered_once(fake, sqlite_store):
     # a burst: "Link to ticket…" used on a message whose own event is still queued behind others. The
     # shortcut's insert is the one that stores the report, so the answer is that insert's; the event, when
     # it comes, finds the report stored and earns none.
     app = make_app(fake, sqlite_store)
     message = fake.message(CHANNEL, "Checkout is down")
-    app.dispatch(shortcut_request(fake, message))
+    app.dispatch(shortcut_request(fake, message, CHANNEL))
     wait_until(lambda: sqlite_store.get_record("slack", message["ts"]) is not None)
     app.dispatch(event_request({**message, "channel": CHANNEL}))
     settle(app)

@@ -15,11 +15,10 @@ from slack_sdk import WebClient
 
 from bot.config import SlackConfig
 from bot.slack.listeners.link_modal import SUBMIT_BUDGET_SECONDS
-from bot.slack.suggestion_blocks import MODAL_CALLBACK, SHORTCUT_CALLBACK, TICKET_ACTION, TICKET_BLOCK
+from bot.slack.suggestion_blocks import MODAL_CALLBACK, TICKET_ACTION, TICKET_BLOCK
 from tests.fakes.slack_server import FakeSlack
-from tests.integration.bot.slack.test_listeners import settle
 from tests.support.builders import zendesk_record
-from tests.support.slack_app import build_app
+from tests.support.slack_app import build_app, settle, shortcut_request
 from tests.support.waiting import wait_until
 
 CHANNEL = "C0BUGS"
@@ -72,14 +71,6 @@ def make_app(fake, store):
     return app
 
 
-def shortcut(fake, message, user="U0ALICE"):
-    body = {"type": "message_action", "callback_id": SHORTCUT_CALLBACK, "trigger_id": fake.new_trigger(),
-            "team": {"id": "T0FAKE"}, "user": {"id": user}, "channel": {"id": CHANNEL},
-            "message_ts": message["ts"], "message": message, "api_app_id": "A0FAKE",
-            "response_url": f"{fake.api_url.removesuffix('/api/')}/respond/{time.time_ns()}"}  # fmt: skip
-    return BoltRequest(body=body, mode="socket_mode")
-
-
 def submission(filled, typed, user="U0ALICE"):
     values = {TICKET_BLOCK: {TICKET_ACTION: {"type": "plain_text_input", "value": typed}}}
     view = {**filled["view"], "id": filled["view_id"], "callback_id": MODAL_CALLBACK,
@@ -93,7 +84,7 @@ def test_the_shortcut_opens_at_once_and_fills_the_modal_when_the_slow_store_answ
     app = make_app(fake, slow_store)
     message = fake.message(CHANNEL, "Export to CSV times out on big reports")  # never stored: stored first
     slow_store.slow.set()
-    app.dispatch(shortcut(fake, message))
+    app.dispatch(shortcut_request(fake, message, CHANNEL))
     # opened before the slow read may answer (it blocks until the test says), within the trigger's life
     opened = fake.wait_for(lambda: fake.views)[0]
     assert "Checking" in json.dumps(opened["view"])
@@ -110,7 +101,7 @@ def test_the_shortcut_opens_at_once_and_fills_the_modal_when_the_slow_store_answ
 def test_a_submission_whose_checks_are_slow_gets_a_field_error_within_the_budget(fake, slow_store):
     app = make_app(fake, slow_store)
     message = fake.message(CHANNEL, "Export to CSV times out on big reports")
-    app.dispatch(shortcut(fake, message))
+    app.dispatch(shortcut_request(fake, message, CHANNEL))
     filled = fake.wait_for(lambda: fake.view_updates)[0]
 
     slow_store.slow.set()
